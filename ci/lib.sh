@@ -1,0 +1,168 @@
+# Shared by ci/dev, ci/test and ci/bench: install what is missing (idempotently) and start the
+# local dependencies. Sourced, not run.
+#
+# Locations:
+#   .state/                         git-ignored local state: broker data, logs, pids, keys
+#   $RESTAURANT_CACHE               outside the clone, reused across clones and CI runs
+#     (default ~/.cache/restaurant)  target/ (cargo builds), tools/ (the dev broker)
+
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+STATE="$ROOT/.state"
+CACHE="${RESTAURANT_CACHE:-${HOME:-/root}/.cache/restaurant}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$CACHE/target}"
+TANSU_VERSION=0.6.0
+export TANSU_BIN="${TANSU_BIN:-$CACHE/tools/tansu-$TANSU_VERSION/bin/tansu}"
+mkdir -p "$STATE/logs" "$CACHE"
+
+# Things this script started, stopped again by `stop_started` (ci/dev calls it on exit).
+STARTED_PIDS=()
+STARTED_PG_CLUSTER=""
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# `phase NAME command...`: runs the command and records how long it took.
+PHASES=()
+phase() {
+  local name=$1 start end
+  shift
+  start=$(date +%s)
+  log "$name"
+  "$@"
+  end=$(date +%s)
+  PHASES+=("$(printf '%-28s %5ss' "$name" "$((end - start))")")
+}
+print_phases() {
+  log "time per phase"
+  printf '  %s\n' "${PHASES[@]}" >&2
+}
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+APT_UPDATED=""
+# `ensure_packages PKG...`: installs the Debian packages that are not installed yet.
+ensure_packages() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "installing Debian packages: ${missing[*]}"
+  if [ -z "$APT_UPDATED" ]; then
+    as_root apt-get update -qq
+    APT_UPDATED=1
+  fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# Tools the build and tests need beyond Rust: a C toolchain for librdkafka, PostgreSQL.
+ensure_build_tools() {
+  ensure_packages build-essential pkg-config ca-certificates curl
+}
+
+port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+# `wait_for_port HOST PORT SECONDS WHAT`
+wait_for_port() {
+  local deadline=$((SECONDS + $3))
+  until port_open "$1" "$2"; do
+    if [ $SECONDS -ge $deadline ]; then
+      log "$4 did not listen on $1:$2 within $3 s"
+      return 1
+    fi
+    sleep 0.2
+  done
+}
+
+# PostgreSQL from Debian's packages, the packaged cluster, a superuser role for the current
+# OS user (peer authentication over the Unix socket: no password to keep anywhere) and the
+# `restaurant` database. Exports DATABASE_URL unless it is already set.
+ensure_postgres() {
+  if [ -n "${DATABASE_URL:-}" ]; then
+    log "using DATABASE_URL from the environment"
+    return 0
+  fi
+  ensure_packages postgresql postgresql-contrib
+  command -v runuser >/dev/null || ensure_packages util-linux
+  [ "$(id -u)" = 0 ] || command -v sudo >/dev/null || ensure_packages sudo
+  local version
+  version=$(ls /usr/lib/postgresql | sort -V | tail -n 1)
+  if ! pg_lsclusters -h | awk '{print $1, $2}' | grep -q "^$version main$"; then
+    as_root pg_createcluster "$version" main
+  fi
+  if ! pg_lsclusters -h | awk -v v="$version" '$1 == v && $2 == "main" {print $4}' | grep -q online; then
+    log "starting PostgreSQL $version"
+    as_root pg_ctlcluster "$version" main start
+    STARTED_PG_CLUSTER="$version"
+  fi
+  local user
+  user=$(id -un)
+  as_postgres psql -qtAc "SELECT 1 FROM pg_roles WHERE rolname = '$user'" | grep -q 1 ||
+    as_postgres psql -qc "CREATE ROLE \"$user\" LOGIN SUPERUSER"
+  as_postgres psql -qtAc "SELECT 1 FROM pg_database WHERE datname = 'restaurant'" | grep -q 1 ||
+    as_postgres psql -qc "CREATE DATABASE restaurant OWNER \"$user\""
+  export DATABASE_URL="host=/var/run/postgresql user=$user dbname=restaurant"
+}
+
+as_postgres() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi
+}
+
+# The dev broker, built once into the cache (about 30 minutes of compile the first time).
+ensure_tansu() {
+  [ -x "$TANSU_BIN" ] && return 0
+  log "building the dev broker tansu $TANSU_VERSION into $CACHE/tools (first time only, ~30 min)"
+  CARGO_TARGET_DIR="$CACHE/tansu-target" cargo install tansu --version "$TANSU_VERSION" --locked \
+    --features dynostore,libsql --root "$CACHE/tools/tansu-$TANSU_VERSION"
+}
+
+# A Kafka-API broker: KAFKA_BROKERS if set; else Redpanda if installed; else tansu on its SQLite
+# engine (never memory://: it loses records after a mid-batch resume; see ARCHITECTURE.md).
+# Exports KAFKA_BROKERS.
+ensure_broker() {
+  if [ -n "${KAFKA_BROKERS:-}" ]; then
+    log "using KAFKA_BROKERS=$KAFKA_BROKERS from the environment"
+    return 0
+  fi
+  export KAFKA_BROKERS=127.0.0.1:9092
+  if port_open 127.0.0.1 9092; then
+    log "a broker already listens on 127.0.0.1:9092; using it"
+    return 0
+  fi
+  if command -v rpk >/dev/null; then
+    log "starting Redpanda"
+    mkdir -p "$STATE/redpanda"
+    rpk redpanda start --mode dev-container --smp 1 --memory 1G --overprovisioned \
+      --kafka-addr 127.0.0.1:9092 --advertise-kafka-addr 127.0.0.1:9092 \
+      --config "$STATE/redpanda/redpanda.yaml" >"$STATE/logs/broker.log" 2>&1 &
+    STARTED_PIDS+=($!)
+  else
+    ensure_tansu
+    log "starting tansu on 127.0.0.1:9092 (data in .state/broker)"
+    mkdir -p "$STATE/broker"
+    (cd "$STATE/broker" && exec "$TANSU_BIN" broker \
+      --listener-url tcp://127.0.0.1:9092 --advertised-listener-url tcp://127.0.0.1:9092 \
+      --storage-engine sqlite://broker.db) >"$STATE/logs/broker.log" 2>&1 &
+    STARTED_PIDS+=($!)
+    echo $! >"$STATE/broker.pid"
+  fi
+  wait_for_port 127.0.0.1 9092 60 "the broker"
+}
+
+stop_started() {
+  local pid
+  for pid in "${STARTED_PIDS[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${STARTED_PIDS[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+  STARTED_PIDS=()
+  if [ -n "$STARTED_PG_CLUSTER" ]; then
+    as_root pg_ctlcluster "$STARTED_PG_CLUSTER" main stop || true
+    STARTED_PG_CLUSTER=""
+  fi
+}

@@ -1,0 +1,80 @@
+//! # The gateway
+//!
+//! The public GraphQL API (Juniper) over the gRPC backends.
+//!
+//! Map:
+//! - [`graphql`]: the schema — queries, mutations, types, and the error-code mapping.
+//! - [`model`]: the backends' data as the gateway sees it (no Protobuf).
+//! - [`backends`]: gRPC clients with deadlines; the only module that knows Protobuf.
+//! - [`http`]: `/graphql` and GraphiQL.
+//! - [`Application`]: builds it from a [`Config`] and runs it until shutdown.
+//!
+//! **Only this crate depends on juniper.**
+
+pub mod backends;
+pub mod config;
+pub mod graphql;
+pub mod http;
+pub mod model;
+
+pub use config::Config;
+
+use actix_web::{App, HttpServer, dev::ServerHandle, web};
+use anyhow::Context as _;
+use service_kit::ops::Ops;
+use std::net::SocketAddr;
+
+/// Seconds the HTTP server waits for in-flight requests at shutdown.
+const HTTP_SHUTDOWN_SECONDS: u64 = 5;
+
+pub struct Application {
+    http_addr: SocketAddr,
+    http: ServerHandle,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let context = graphql::Context { orders: backends::OrdersBackend::new(&config.orders_url)? };
+        let schema = web::Data::new(graphql::schema());
+        let context = web::Data::new(context);
+        let ops = Ops::new("gateway");
+        let listener = std::net::TcpListener::bind(config.http_addr)
+            .with_context(|| format!("binding HTTP on {}", config.http_addr))?;
+        let http_addr = listener.local_addr().context("reading the HTTP address")?;
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(schema.clone())
+                .app_data(context.clone())
+                .configure(|cfg| ops.configure(cfg))
+                .configure(http::configure)
+        })
+        .workers(config.http_workers)
+        .disable_signals()
+        .shutdown_timeout(HTTP_SHUTDOWN_SECONDS)
+        .listen(listener)
+        .context("starting the HTTP server")?
+        .run();
+        let http = server.handle();
+        actix_rt::spawn(async move {
+            if let Err(e) = server.await {
+                tracing::error!(error = %e, "HTTP server failed");
+            }
+        });
+        Ok(Self { http_addr, http })
+    }
+
+    pub fn http_addr(&self) -> SocketAddr {
+        self.http_addr
+    }
+
+    pub async fn run_until_signalled(self) -> anyhow::Result<()> {
+        service_kit::shutdown::os_signal().await;
+        self.stop().await;
+        Ok(())
+    }
+
+    pub async fn stop(self) {
+        self.http.stop(true).await;
+        tracing::info!("gateway stopped");
+    }
+}

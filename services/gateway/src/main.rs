@@ -1,0 +1,10 @@
+//! `gateway`: runs the GraphQL gateway (see the library's docs).
+
+#[actix_web::main]
+async fn main() -> anyhow::Result<()> {
+    service_kit::telemetry::init("gateway");
+    let config = gateway::Config::from_env()?;
+    let app = gateway::Application::build(config).await?;
+    tracing::info!(http = %app.http_addr(), "gateway ready");
+    app.run_until_signalled().await
+}

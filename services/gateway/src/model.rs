@@ -1,0 +1,68 @@
+//! What the gateway knows of the backends' data, converted from Protobuf once, in
+//! [`crate::backends`]. The GraphQL layer sees only these.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderStatus {
+    Placed,
+    Accepted,
+    Preparing,
+    Ready,
+    Completed,
+    Cancelled,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MenuCategory {
+    Starter,
+    Main,
+    Side,
+    Dessert,
+    Drink,
+}
+
+#[derive(Debug, Clone)]
+pub struct MenuItem {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub category: MenuCategory,
+    pub price_cents: i64,
+    pub available: bool,
+    pub station: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct MenuPage {
+    pub items: Vec<(MenuItem, String)>,
+    pub has_next_page: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct OrderLine {
+    pub menu_item_id: String,
+    pub name: String,
+    pub station: String,
+    pub quantity: i32,
+    pub unit_price_cents: i64,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Order {
+    pub id: String,
+    pub customer_id: String,
+    pub status: OrderStatus,
+    pub version: i64,
+    pub lines: Vec<OrderLine>,
+    pub total_cents: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// One line of a new order, as the client sent it.
+#[derive(Debug, Clone)]
+pub struct NewOrderLine {
+    pub menu_item_id: String,
+    pub quantity: i32,
+    pub note: Option<String>,
+}

@@ -1,0 +1,72 @@
+//! The kitchen's words: a ticket is what a cook sees of one order, and every change to a
+//! ticket gets the next tablet sequence number. Nothing here knows Protobuf, JSON or SQL.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+/// Where a ticket's order is; mirrors the order's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TicketStatus {
+    Placed,
+    Accepted,
+    Preparing,
+    Ready,
+    Completed,
+    Cancelled,
+}
+
+impl TicketStatus {
+    pub const ALL: [Self; 6] =
+        [Self::Placed, Self::Accepted, Self::Preparing, Self::Ready, Self::Completed, Self::Cancelled];
+    /// The statuses a kitchen board shows.
+    pub const OPEN: [Self; 4] = [Self::Placed, Self::Accepted, Self::Preparing, Self::Ready];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Placed => "PLACED",
+            Self::Accepted => "ACCEPTED",
+            Self::Preparing => "PREPARING",
+            Self::Ready => "READY",
+            Self::Completed => "COMPLETED",
+            Self::Cancelled => "CANCELLED",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == value)
+    }
+}
+
+/// One line of a ticket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketItem {
+    pub menu_item_id: Uuid,
+    pub name: String,
+    pub station: String,
+    pub quantity: u32,
+    pub unit_price_cents: i64,
+    pub note: Option<String>,
+}
+
+/// What the kitchen knows of one order, at one order version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ticket {
+    pub order_id: Uuid,
+    pub customer_id: Uuid,
+    pub status: TicketStatus,
+    /// The order version this ticket reflects; only a higher version may replace it.
+    pub order_version: i64,
+    pub items: Vec<TicketItem>,
+    pub total_cents: i64,
+    pub placed_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// When the order reached each status, in order.
+    pub timeline: Vec<(TicketStatus, DateTime<Utc>)>,
+}
+
+/// A ticket as it became at tablet sequence number `seq`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketChange {
+    pub seq: i64,
+    pub ticket: Ticket,
+}

@@ -1,0 +1,125 @@
+//! # The kitchen service
+//!
+//! Turns order events into tickets, idempotently and by version, and pushes every ticket
+//! change live to the kitchen tablets.
+//!
+//! Map (core first, adapters last):
+//! - [`domain`]: tickets, their statuses and changes — plain Rust, no wire types.
+//! - [`store`]: PostgreSQL (`kitchen` schema: tickets and the tablet change log) and its
+//!   migrations (`sql/kitchen`).
+//! - [`actors`]: `TicketHub`, which fans changes out to tablet sessions.
+//! - adapters: [`kafka`] (`TicketConsumer`, the consumer actor), [`ws`] (`GET /ws`, one
+//!   `TabletSession` actor per tablet), [`http`] (REST).
+//! - [`Application`]: builds all of it from a [`Config`] and runs it until shutdown.
+
+pub mod actors;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod kafka;
+pub mod metrics;
+pub mod store;
+pub mod ws;
+
+pub use config::Config;
+
+use actix::{Actor as _, Addr};
+use actix_web::{App, HttpServer, dev::ServerHandle, web};
+use anyhow::Context as _;
+use service_kit::{db, ops::Ops};
+use std::net::SocketAddr;
+
+/// Seconds the HTTP server waits for in-flight requests at shutdown.
+const HTTP_SHUTDOWN_SECONDS: u64 = 5;
+
+pub struct Application {
+    http_addr: SocketAddr,
+    http: ServerHandle,
+    consumer: Addr<kafka::TicketConsumer>,
+}
+
+impl Application {
+    /// Migrates the schema, starts the consumer and the hub and binds the port (0 picks one).
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let pool = db::pool(&config.database)?;
+        db::migrate(&pool, store::SCHEMA, store::migrations::migrations::runner()).await?;
+        if config.create_topics {
+            service_kit::kafka::ensure_topics(
+                &config.kafka.brokers,
+                &[(&config.kafka.orders_topic, config.kafka.orders_topic_partitions)],
+            )
+            .await?;
+        }
+        let ops = Ops::new("kitchen");
+        let metrics = metrics::KitchenMetrics::register(ops.registry())?;
+        let hub = actors::TicketHub::new(metrics.clone()).start();
+        let consumer = kafka::TicketConsumer::new(
+            &config.kafka.brokers,
+            &config.consumer_group,
+            &config.kafka.orders_topic,
+            pool.clone(),
+            hub.clone(),
+            metrics,
+        )?
+        .start();
+
+        let ops = ops
+            .with_check("database", {
+                let pool = pool.clone();
+                move || {
+                    let pool = pool.clone();
+                    async move { db::ping(&pool).await }
+                }
+            })
+            .with_check("broker", {
+                let brokers = config.kafka.brokers.clone();
+                move || {
+                    let brokers = brokers.clone();
+                    async move { service_kit::kafka::ping(&brokers).await }
+                }
+            });
+
+        let listener = std::net::TcpListener::bind(config.http_addr)
+            .with_context(|| format!("binding HTTP on {}", config.http_addr))?;
+        let http_addr = listener.local_addr().context("reading the HTTP address")?;
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(web::Data::new(hub.clone()))
+                .app_data(web::Data::new(pool.clone()))
+                .configure(|cfg| ops.configure(cfg))
+                .configure(http::configure)
+                .configure(ws::configure)
+        })
+        .workers(config.http_workers)
+        .disable_signals()
+        .shutdown_timeout(HTTP_SHUTDOWN_SECONDS)
+        .listen(listener)
+        .context("starting the HTTP server")?
+        .run();
+        let http = server.handle();
+        actix_rt::spawn(async move {
+            if let Err(e) = server.await {
+                tracing::error!(error = %e, "HTTP server failed");
+            }
+        });
+        Ok(Self { http_addr, http, consumer })
+    }
+
+    pub fn http_addr(&self) -> SocketAddr {
+        self.http_addr
+    }
+
+    /// Runs until SIGTERM or Ctrl-C, then stops gracefully.
+    pub async fn run_until_signalled(self) -> anyhow::Result<()> {
+        service_kit::shutdown::os_signal().await;
+        self.stop().await;
+        Ok(())
+    }
+
+    /// Stops consuming, closes the sockets and lets in-flight requests finish.
+    pub async fn stop(self) {
+        let _ = self.consumer.send(kafka::StopConsuming).await;
+        self.http.stop(true).await;
+        tracing::info!("kitchen stopped");
+    }
+}

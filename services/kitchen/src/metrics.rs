@@ -1,0 +1,30 @@
+//! The kitchen service's Prometheus metrics.
+
+use prometheus::{IntCounter, IntGauge, Registry};
+
+#[derive(Clone)]
+pub struct KitchenMetrics {
+    pub ticket_changes: IntCounter,
+    pub stale_events: IntCounter,
+    pub malformed_events: IntCounter,
+    pub tablets_connected: IntGauge,
+}
+
+impl KitchenMetrics {
+    pub fn register(registry: &Registry) -> anyhow::Result<Self> {
+        let metrics = Self {
+            ticket_changes: IntCounter::new("kitchen_ticket_changes_total", "Ticket changes stored and pushed")?,
+            stale_events: IntCounter::new(
+                "kitchen_stale_events_total",
+                "Order events that changed nothing (duplicates or older versions)",
+            )?,
+            malformed_events: IntCounter::new("kitchen_malformed_events_total", "Order events that could not be decoded")?,
+            tablets_connected: IntGauge::new("kitchen_tablets_connected", "Open tablet WebSockets")?,
+        };
+        registry.register(Box::new(metrics.ticket_changes.clone()))?;
+        registry.register(Box::new(metrics.stale_events.clone()))?;
+        registry.register(Box::new(metrics.malformed_events.clone()))?;
+        registry.register(Box::new(metrics.tablets_connected.clone()))?;
+        Ok(metrics)
+    }
+}

@@ -1,0 +1,215 @@
+//! Tickets and the tablet change log.
+
+use crate::domain::{Ticket, TicketChange, TicketItem, TicketStatus};
+use anyhow::Context as _;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use tokio_postgres::{GenericClient, IsolationLevel, Row};
+use uuid::Uuid;
+
+/// Stores `ticket` unless the stored one is at the same or a higher order version; when it is
+/// stored, it also takes the next tablet sequence number and records the change, in the same
+/// transaction. `None`: nothing changed (a duplicate or an older event).
+pub async fn apply(client: &mut tokio_postgres::Client, ticket: &Ticket) -> anyhow::Result<Option<TicketChange>> {
+    let tx = client.transaction().await.context("starting the ticket transaction")?;
+    let stored = StoredTicket::from(ticket);
+    let items = serde_json::to_value(&stored.items).context("encoding ticket items")?;
+    let timeline = serde_json::to_value(&stored.timeline).context("encoding the timeline")?;
+    let changed = tx
+        .query_opt(
+            "INSERT INTO kitchen.tickets
+               (order_id, customer_id, status, order_version, total_cents, items, timeline, placed_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+             ON CONFLICT (order_id) DO UPDATE SET
+               customer_id = EXCLUDED.customer_id, status = EXCLUDED.status,
+               order_version = EXCLUDED.order_version, total_cents = EXCLUDED.total_cents,
+               items = EXCLUDED.items, timeline = EXCLUDED.timeline,
+               placed_at = EXCLUDED.placed_at, updated_at = EXCLUDED.updated_at
+             WHERE kitchen.tickets.order_version < EXCLUDED.order_version
+             RETURNING order_id",
+            &[
+                &ticket.order_id,
+                &ticket.customer_id,
+                &ticket.status.as_str(),
+                &ticket.order_version,
+                &ticket.total_cents,
+                &items,
+                &timeline,
+                &ticket.placed_at,
+                &ticket.updated_at,
+            ],
+        )
+        .await
+        .context("upserting the ticket")?;
+    if changed.is_none() {
+        return Ok(None);
+    }
+    // Locks the sequence row until commit: numbers become visible in order, without gaps.
+    let seq: i64 = tx
+        .query_one("UPDATE kitchen.tablet_sequence SET last_seq = last_seq + 1 RETURNING last_seq", &[])
+        .await
+        .context("taking the next tablet sequence number")?
+        .get(0);
+    let snapshot = serde_json::to_value(&stored).context("encoding the ticket")?;
+    tx.execute(
+        "INSERT INTO kitchen.tablet_changes (seq, order_id, ticket) VALUES ($1, $2, $3)",
+        &[&seq, &ticket.order_id, &snapshot],
+    )
+    .await
+    .context("recording the tablet change")?;
+    tx.commit().await.context("committing the ticket")?;
+    Ok(Some(TicketChange { seq, ticket: ticket.clone() }))
+}
+
+/// The open tickets (oldest first) and the sequence number they are current as of, read in
+/// one snapshot so that no change falls between the two.
+pub async fn open_tickets(client: &mut tokio_postgres::Client) -> anyhow::Result<(i64, Vec<Ticket>)> {
+    let tx = client
+        .build_transaction()
+        .isolation_level(IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .await
+        .context("starting the snapshot transaction")?;
+    let seq: i64 = tx
+        .query_one("SELECT last_seq FROM kitchen.tablet_sequence", &[])
+        .await
+        .context("reading the tablet sequence")?
+        .get(0);
+    let open: Vec<&str> = TicketStatus::OPEN.iter().map(|s| s.as_str()).collect();
+    let tickets = tickets_where(&tx, "status = ANY($1)", &[&open]).await?;
+    tx.commit().await.context("ending the snapshot transaction")?;
+    Ok((seq, tickets))
+}
+
+/// Tickets with the given status (any, when `None`), oldest first.
+pub async fn by_status(client: &impl GenericClient, status: Option<TicketStatus>) -> anyhow::Result<Vec<Ticket>> {
+    match status {
+        Some(status) => tickets_where(client, "status = $1", &[&status.as_str()]).await,
+        None => tickets_where(client, "true", &[]).await,
+    }
+}
+
+pub async fn by_order(client: &impl GenericClient, order_id: Uuid) -> anyhow::Result<Option<Ticket>> {
+    Ok(tickets_where(client, "order_id = $1", &[&order_id]).await?.pop())
+}
+
+async fn tickets_where(
+    client: &impl GenericClient,
+    condition: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> anyhow::Result<Vec<Ticket>> {
+    let rows = client
+        .query(
+            &format!(
+                "SELECT order_id, customer_id, status, order_version, total_cents, items, timeline,
+                        placed_at, updated_at
+                 FROM kitchen.tickets WHERE {condition} ORDER BY placed_at, order_id"
+            ),
+            params,
+        )
+        .await
+        .context("reading tickets")?;
+    rows.iter().map(ticket).collect()
+}
+
+fn ticket(row: &Row) -> anyhow::Result<Ticket> {
+    let stored = StoredTicket {
+        order_id: row.get("order_id"),
+        customer_id: row.get("customer_id"),
+        status: row.get("status"),
+        order_version: row.get("order_version"),
+        total_cents: row.get("total_cents"),
+        items: serde_json::from_value(row.get("items")).context("decoding stored ticket items")?,
+        timeline: serde_json::from_value(row.get("timeline")).context("decoding a stored timeline")?,
+        placed_at: row.get("placed_at"),
+        updated_at: row.get("updated_at"),
+    };
+    stored.try_into()
+}
+
+/// How a ticket is kept as JSON in the kitchen schema (the `tablet_changes.ticket` column, and
+/// the `items` and `timeline` columns of `tickets`).
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StoredTicket {
+    order_id: Uuid,
+    customer_id: Uuid,
+    status: String,
+    order_version: i64,
+    total_cents: i64,
+    items: Vec<StoredItem>,
+    timeline: Vec<(String, DateTime<Utc>)>,
+    placed_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StoredItem {
+    menu_item_id: Uuid,
+    name: String,
+    station: String,
+    quantity: u32,
+    unit_price_cents: i64,
+    note: Option<String>,
+}
+
+impl From<&Ticket> for StoredTicket {
+    fn from(t: &Ticket) -> Self {
+        Self {
+            order_id: t.order_id,
+            customer_id: t.customer_id,
+            status: t.status.as_str().to_owned(),
+            order_version: t.order_version,
+            total_cents: t.total_cents,
+            items: t
+                .items
+                .iter()
+                .map(|i| StoredItem {
+                    menu_item_id: i.menu_item_id,
+                    name: i.name.clone(),
+                    station: i.station.clone(),
+                    quantity: i.quantity,
+                    unit_price_cents: i.unit_price_cents,
+                    note: i.note.clone(),
+                })
+                .collect(),
+            timeline: t.timeline.iter().map(|(s, at)| (s.as_str().to_owned(), *at)).collect(),
+            placed_at: t.placed_at,
+            updated_at: t.updated_at,
+        }
+    }
+}
+
+impl TryFrom<StoredTicket> for Ticket {
+    type Error = anyhow::Error;
+
+    fn try_from(s: StoredTicket) -> anyhow::Result<Self> {
+        let status = |value: &str| {
+            TicketStatus::parse(value).with_context(|| format!("unknown ticket status {value:?} in the database"))
+        };
+        Ok(Self {
+            order_id: s.order_id,
+            customer_id: s.customer_id,
+            status: status(&s.status)?,
+            order_version: s.order_version,
+            total_cents: s.total_cents,
+            items: s
+                .items
+                .into_iter()
+                .map(|i| TicketItem {
+                    menu_item_id: i.menu_item_id,
+                    name: i.name,
+                    station: i.station,
+                    quantity: i.quantity,
+                    unit_price_cents: i.unit_price_cents,
+                    note: i.note,
+                })
+                .collect(),
+            timeline: s.timeline.into_iter().map(|(st, at)| Ok((status(&st)?, at))).collect::<anyhow::Result<_>>()?,
+            placed_at: s.placed_at,
+            updated_at: s.updated_at,
+        })
+    }
+}

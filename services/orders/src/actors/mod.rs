@@ -1,0 +1,13 @@
+//! The actors of the orders service:
+//! - [`OrderRegistry`] finds or starts the one [`OrderActor`] of each live order;
+//! - [`OrderActor`] serialises every command for its order and writes each change together with
+//!   its outbox event;
+//! - [`OutboxRelay`] publishes the outbox to the event log while it holds the relay lock.
+
+mod order;
+mod outbox_relay;
+mod registry;
+
+pub use order::{OrderActor, Place, PlaceOrderError, Placed};
+pub use outbox_relay::{OutboxRelay, Wake};
+pub use registry::{OrderRegistry, PlaceOrder};

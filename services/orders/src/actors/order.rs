@@ -1,0 +1,160 @@
+use crate::domain::{
+    Cart, CustomerId, IdempotencyKey, MenuItemId, Order, OrderId, OrderLine,
+};
+use crate::metrics::OrdersMetrics;
+use crate::store::{self, orders::KeyClaim};
+use actix::prelude::*;
+use anyhow::Context as _;
+use deadpool_postgres::Pool;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+/// An order actor with no command for this long stops; the next command starts a new one.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+/// How often an order actor checks whether it has been idle too long.
+pub const IDLE_CHECK_INTERVAL: Duration = Duration::from_secs(30);
+
+/// Owns one order: commands for it are handled one at a time, in arrival order.
+pub struct OrderActor {
+    id: OrderId,
+    pool: Pool,
+    /// The order as last written; `None` until placed.
+    order: Option<Order>,
+    last_command: Instant,
+    registry: Recipient<super::registry::OrderActorStopped>,
+    metrics: OrdersMetrics,
+}
+
+impl OrderActor {
+    pub fn new(
+        id: OrderId,
+        pool: Pool,
+        registry: Recipient<super::registry::OrderActorStopped>,
+        metrics: OrdersMetrics,
+    ) -> Self {
+        Self { id, pool, order: None, last_command: Instant::now(), registry, metrics }
+    }
+}
+
+impl Actor for OrderActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.run_interval(IDLE_CHECK_INTERVAL, |actor, ctx| {
+            if actor.last_command.elapsed() >= IDLE_TIMEOUT {
+                ctx.stop();
+            }
+        });
+    }
+
+    fn stopped(&mut self, _: &mut Self::Context) {
+        self.registry.do_send(super::registry::OrderActorStopped { id: self.id });
+    }
+}
+
+/// Place this actor's (new) order: the order, its lines, its first timeline entry, its
+/// `Created` event and its idempotency key commit together, or nothing does.
+#[derive(Message)]
+#[rtype(result = "Result<Placed, PlaceOrderError>")]
+pub struct Place {
+    pub customer: CustomerId,
+    pub cart: Cart,
+    pub idempotency_key: Option<IdempotencyKey>,
+}
+
+/// The order a `Place` answered with.
+#[derive(Debug)]
+pub enum Placed {
+    /// Written now.
+    New(Order),
+    /// Placed earlier with the same idempotency key and cart; as it is now.
+    Replayed(Order),
+}
+
+/// Why an order was not placed. Everything but `Unexpected` is the caller's to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum PlaceOrderError {
+    #[error("line {line}: there is no menu item {id}")]
+    UnknownMenuItem { line: usize, id: MenuItemId },
+    #[error("line {line}: {name} is not available right now")]
+    Unavailable { line: usize, name: String },
+    #[error("this idempotency key was already used for a different cart")]
+    KeyReusedForOtherCart,
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl Handler<Place> for OrderActor {
+    type Result = AtomicResponse<Self, Result<Placed, PlaceOrderError>>;
+
+    fn handle(&mut self, place: Place, _: &mut Self::Context) -> Self::Result {
+        self.last_command = Instant::now();
+        let pool = self.pool.clone();
+        let id = self.id;
+        AtomicResponse::new(Box::pin(
+            place_order(pool, id, place).into_actor(self).map(|result, actor, ctx| {
+                match &result {
+                    Ok(Placed::New(order)) => {
+                        actor.metrics.orders_placed.inc();
+                        actor.order = Some(order.clone());
+                    }
+                    // The order belongs to another actor (or none): this one has nothing to own.
+                    Ok(Placed::Replayed(_)) | Err(_) => ctx.stop(),
+                }
+                result
+            }),
+        ))
+    }
+}
+
+#[tracing::instrument(skip(pool, place), fields(customer = %place.customer))]
+async fn place_order(pool: Pool, id: OrderId, place: Place) -> Result<Placed, PlaceOrderError> {
+    let mut client = pool.get().await.context("connecting to PostgreSQL")?;
+    let tx = client.transaction().await.context("starting the order transaction")?;
+
+    if let Some(key) = &place.idempotency_key {
+        let fingerprint = place.cart.fingerprint();
+        match store::orders::claim_idempotency_key(&tx, place.customer, key, &fingerprint, id).await? {
+            KeyClaim::Claimed => {}
+            KeyClaim::OtherCart => return Err(PlaceOrderError::KeyReusedForOtherCart),
+            KeyClaim::Replay(existing) => {
+                drop(tx);
+                let order = store::orders::load(&**client, existing)
+                    .await?
+                    .context("an idempotency key names an order that does not exist")?;
+                return Ok(Placed::Replayed(order));
+            }
+        }
+    }
+
+    let ids: Vec<MenuItemId> = place.cart.lines().iter().map(|l| l.menu_item_id).collect();
+    let menu: HashMap<MenuItemId, _> = store::menu::by_ids(&tx, &ids)
+        .await?
+        .into_iter()
+        .map(|item| (item.id, item))
+        .collect();
+    let mut lines = Vec::with_capacity(ids.len());
+    for (index, line) in place.cart.lines().iter().enumerate() {
+        let item = menu
+            .get(&line.menu_item_id)
+            .ok_or(PlaceOrderError::UnknownMenuItem { line: index + 1, id: line.menu_item_id })?;
+        if !item.available {
+            return Err(PlaceOrderError::Unavailable { line: index + 1, name: item.name.clone() });
+        }
+        lines.push(OrderLine {
+            menu_item_id: item.id,
+            name: item.name.clone(),
+            station: item.station.clone(),
+            quantity: line.quantity,
+            unit_price: item.price,
+            note: line.note.clone(),
+        });
+    }
+
+    let (order, event) = Order::place(id, place.customer, lines, chrono::Utc::now());
+    store::orders::insert(&tx, &order, &place.customer.to_string()).await?;
+    store::outbox::append(&tx, &event).await?;
+    tx.commit().await.context("committing the order")?;
+    tracing::info!(order = %order.id, total_cents = order.total.0, "order placed");
+    Ok(Placed::New(order))
+}

@@ -1,0 +1,220 @@
+use crate::kafka::EventPublisher;
+use crate::metrics::OrdersMetrics;
+use crate::store::outbox;
+use actix::prelude::*;
+use anyhow::Context as _;
+use deadpool_postgres::Pool;
+use futures::StreamExt as _;
+use service_kit::shutdown::ShutdownListener;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Without a notification, the relay still looks at the outbox this often (a notification can
+/// be lost while the listening connection reconnects).
+pub const FALLBACK_POLL: Duration = Duration::from_secs(2);
+/// After a failed pass (broker or database down), wait this long before the next.
+pub const RETRY_BACKOFF: Duration = Duration::from_millis(500);
+/// A follower tries to take the relay lock this often.
+pub const LEADERSHIP_RETRY: Duration = Duration::from_secs(1);
+/// Rows read and published per round trip.
+pub const BATCH_SIZE: i64 = 256;
+/// The advisory lock that makes one relay active across all instances.
+const RELAY_LOCK_KEY: i64 = 0x6f75_7462_6f78; // "outbox"
+/// The channel the outbox trigger notifies on commit.
+const OUTBOX_CHANNEL: &str = "orders_outbox";
+
+/// Publishes outbox rows to the event log, in id order, marking them published only after the
+/// broker acknowledged them. Only the instance holding the relay lock publishes.
+pub struct OutboxRelay {
+    pool: Pool,
+    pg_config: tokio_postgres::Config,
+    publisher: Arc<EventPublisher>,
+    metrics: OrdersMetrics,
+    shutdown: ShutdownListener,
+    /// Holds the relay lock: the only state in which we publish.
+    leader: bool,
+    /// A pass is running; a wake-up now means "run another pass after it".
+    publishing: bool,
+    woken_while_publishing: bool,
+}
+
+impl OutboxRelay {
+    pub fn new(
+        pool: Pool,
+        pg_config: tokio_postgres::Config,
+        publisher: EventPublisher,
+        metrics: OrdersMetrics,
+        shutdown: ShutdownListener,
+    ) -> Self {
+        Self {
+            pool,
+            pg_config,
+            publisher: Arc::new(publisher),
+            metrics,
+            shutdown,
+            leader: false,
+            publishing: false,
+            woken_while_publishing: false,
+        }
+    }
+}
+
+impl Actor for OutboxRelay {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.run_interval(FALLBACK_POLL, |_, ctx| ctx.notify(Wake));
+        // Stop at shutdown; dropping the actor drops its shutdown listener, saying "finished".
+        let mut shutdown = self.shutdown.clone();
+        ctx.spawn(async move { shutdown.recv().await }.into_actor(self).map(|(), relay, ctx| {
+            relay.publisher.flush();
+            ctx.stop();
+        }));
+        actix_rt::spawn(hold_relay_lock(self.pg_config.clone(), ctx.address(), self.shutdown.clone()));
+    }
+}
+
+/// Something may be waiting in the outbox.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Wake;
+
+/// This instance took, or lost, the relay lock.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Leadership(bool);
+
+impl Handler<Leadership> for OutboxRelay {
+    type Result = ();
+
+    fn handle(&mut self, Leadership(leader): Leadership, ctx: &mut Self::Context) {
+        if leader != self.leader {
+            tracing::info!(leader, "outbox relay leadership changed");
+        }
+        self.leader = leader;
+        self.metrics.relay_leader.set(i64::from(leader));
+        if leader {
+            ctx.notify(Wake);
+        }
+    }
+}
+
+impl Handler<Wake> for OutboxRelay {
+    type Result = ();
+
+    fn handle(&mut self, _: Wake, ctx: &mut Self::Context) {
+        if !self.leader || self.shutdown.is_shutting_down() {
+            return;
+        }
+        if self.publishing {
+            self.woken_while_publishing = true;
+            return;
+        }
+        self.publishing = true;
+        self.woken_while_publishing = false;
+        let pass = publish_pass(self.pool.clone(), self.publisher.clone(), self.metrics.clone());
+        ctx.spawn(pass.into_actor(self).map(|result, relay, ctx| {
+            relay.publishing = false;
+            match result {
+                Ok(_) if relay.woken_while_publishing => ctx.notify(Wake),
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = format!("{e:#}"), "outbox relay pass failed; retrying");
+                    ctx.notify_later(Wake, RETRY_BACKOFF);
+                }
+            }
+        }));
+    }
+}
+
+/// Publishes until the outbox is empty; returns how many rows it published.
+async fn publish_pass(pool: Pool, publisher: Arc<EventPublisher>, metrics: OrdersMetrics) -> anyhow::Result<usize> {
+    let client = pool.get().await.context("connecting to PostgreSQL")?;
+    let mut published = 0;
+    loop {
+        let batch = outbox::unpublished(&**client, BATCH_SIZE).await?;
+        if batch.is_empty() {
+            break;
+        }
+        let started = Instant::now();
+        let acknowledged = publisher.publish(&batch).await;
+        let ids: Vec<i64> = batch[..acknowledged].iter().map(|r| r.id).collect();
+        if !ids.is_empty() {
+            outbox::mark_published(&**client, &ids).await?;
+            metrics.outbox_published.inc_by(ids.len() as u64);
+            metrics.publish_seconds.observe(started.elapsed().as_secs_f64());
+        }
+        published += acknowledged;
+        anyhow::ensure!(
+            acknowledged == batch.len(),
+            "the broker acknowledged {acknowledged} of {} events",
+            batch.len()
+        );
+    }
+    let (waiting, oldest) = outbox::backlog(&**client).await?;
+    metrics.outbox_unpublished.set(waiting);
+    metrics.outbox_oldest_seconds.set(oldest);
+    Ok(published)
+}
+
+/// Keeps trying to take the relay lock on a dedicated connection; while held, listens for
+/// outbox notifications and wakes the relay. Losing the connection loses the lock (PostgreSQL
+/// releases a session's advisory locks when it ends), and the relay stops publishing.
+async fn hold_relay_lock(pg_config: tokio_postgres::Config, relay: Addr<OutboxRelay>, mut shutdown: ShutdownListener) {
+    loop {
+        let session = async {
+            let (client, mut connection) = pg_config
+                .connect(tokio_postgres::NoTls)
+                .await
+                .context("connecting the relay's lock session")?;
+            // Drive the connection, turning notifications into wake-ups.
+            let wake = relay.clone();
+            let mut messages = futures::stream::poll_fn(move |cx| connection.poll_message(cx));
+            let connection_task = async move {
+                while let Some(message) = messages.next().await {
+                    match message {
+                        Ok(tokio_postgres::AsyncMessage::Notification(_)) => wake.do_send(Wake),
+                        Ok(_) => {}
+                        Err(e) => return Err(anyhow::Error::new(e).context("relay lock session")),
+                    }
+                }
+                Ok(())
+            };
+            let lock = async {
+                loop {
+                    let row = client
+                        .query_one("SELECT pg_try_advisory_lock($1)", &[&RELAY_LOCK_KEY])
+                        .await
+                        .context("trying the relay lock")?;
+                    if row.get::<_, bool>(0) {
+                        break;
+                    }
+                    tokio::time::sleep(LEADERSHIP_RETRY).await;
+                }
+                client
+                    .batch_execute(&format!("LISTEN {OUTBOX_CHANNEL}"))
+                    .await
+                    .context("listening for outbox notifications")?;
+                relay.do_send(Leadership(true));
+                // Hold the lock for as long as the session lives.
+                std::future::pending::<anyhow::Result<()>>().await
+            };
+            tokio::select! {
+                result = connection_task => result,
+                result = lock => result,
+            }
+        };
+        let result = tokio::select! {
+            result = session => result,
+            () = shutdown.recv() => return,
+        };
+        relay.do_send(Leadership(false));
+        if let Err(e) = result {
+            tracing::warn!(error = format!("{e:#}"), "relay lock session ended; reconnecting");
+        }
+        tokio::select! {
+            () = tokio::time::sleep(LEADERSHIP_RETRY) => {}
+            () = shutdown.recv() => return,
+        }
+    }
+}

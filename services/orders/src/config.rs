@@ -1,0 +1,32 @@
+//! The orders service's settings, from environment variables (see `README.md`).
+
+use service_kit::config::{DatabaseSettings, KafkaSettings, bind_addr, env_parse};
+use std::net::SocketAddr;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `ORDERS_HTTP_PORT` (8080) on `BIND_HOST`.
+    pub http_addr: SocketAddr,
+    /// `ORDERS_GRPC_PORT` (9000) on `BIND_HOST`.
+    pub grpc_addr: SocketAddr,
+    pub database: DatabaseSettings,
+    pub kafka: KafkaSettings,
+    /// `HTTP_WORKERS` (2): actix-web worker threads.
+    pub http_workers: usize,
+    /// `CREATE_TOPICS` (true): create the events topic at start if it is missing. Production
+    /// creates topics with the cluster and sets this to false.
+    pub create_topics: bool,
+}
+
+impl Config {
+    pub fn from_env() -> anyhow::Result<Self> {
+        Ok(Self {
+            http_addr: bind_addr("ORDERS_HTTP_PORT", 8080)?,
+            grpc_addr: bind_addr("ORDERS_GRPC_PORT", 9000)?,
+            database: DatabaseSettings::from_env()?,
+            kafka: KafkaSettings::from_env()?,
+            http_workers: env_parse("HTTP_WORKERS", 2)?,
+            create_topics: env_parse("CREATE_TOPICS", true)?,
+        })
+    }
+}

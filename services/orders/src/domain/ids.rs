@@ -1,0 +1,65 @@
+use uuid::Uuid;
+
+/// An id that is not a UUID.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{what} {value:?} is not a valid id (expected a UUID)")]
+pub struct InvalidId {
+    pub what: &'static str,
+    pub value: String,
+}
+
+macro_rules! uuid_id {
+    ($(#[$doc:meta])* $name:ident, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(Uuid);
+
+        impl $name {
+            pub fn parse(value: &str) -> Result<Self, InvalidId> {
+                // At most a UUID's length is looked at, so an absurd input costs nothing.
+                if value.len() > 36 {
+                    return Err(InvalidId { what: $what, value: value.chars().take(40).collect() });
+                }
+                Uuid::parse_str(value)
+                    .map(Self)
+                    .map_err(|_| InvalidId { what: $what, value: value.to_owned() })
+            }
+
+            pub fn from_uuid(id: Uuid) -> Self {
+                Self(id)
+            }
+
+            pub fn as_uuid(&self) -> Uuid {
+                self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+uuid_id!(
+    /// An order; time-ordered (UUIDv7) so new orders sort last.
+    OrderId,
+    "order id"
+);
+uuid_id!(
+    /// A customer: the id of a user of the users service.
+    CustomerId,
+    "customer id"
+);
+uuid_id!(
+    /// An item on the menu.
+    MenuItemId,
+    "menu item id"
+);
+
+impl OrderId {
+    pub fn generate() -> Self {
+        Self(Uuid::now_v7())
+    }
+}

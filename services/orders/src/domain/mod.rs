@@ -1,0 +1,14 @@
+//! The restaurant's words for orders, parsed once at the edge: ids, quantities, notes, carts,
+//! the menu, the order and its lifecycle. Nothing here knows Protobuf, JSON or SQL.
+
+mod cart;
+mod ids;
+mod menu;
+mod order;
+
+pub use cart::{Cart, CartError, CartLine, CartLineInput, IdempotencyKey, Note, Quantity};
+pub use ids::{CustomerId, InvalidId, MenuItemId, OrderId};
+pub use menu::{Cents, MenuCategory, MenuItem};
+pub use order::{
+    Change, Order, OrderEvent, OrderLine, OrderStatus, StatusReached, TransitionRefused,
+};

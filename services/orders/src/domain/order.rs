@@ -1,0 +1,227 @@
+use super::{Cents, CustomerId, MenuItemId, Note, OrderId, Quantity};
+use chrono::{DateTime, Utc};
+
+/// Where an order is in its life:
+/// `PLACED → ACCEPTED → PREPARING → READY → COMPLETED`, `CANCELLED` from `PLACED` or
+/// `ACCEPTED`, and the kitchen's one step back, `READY → PREPARING` (a recall).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OrderStatus {
+    Placed,
+    Accepted,
+    Preparing,
+    Ready,
+    Completed,
+    Cancelled,
+}
+
+/// A transition the lifecycle does not allow; says both states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("an order cannot go from {} to {}", from.as_str(), to.as_str())]
+pub struct TransitionRefused {
+    pub from: OrderStatus,
+    pub to: OrderStatus,
+}
+
+impl OrderStatus {
+    pub const ALL: [Self; 6] = [
+        Self::Placed,
+        Self::Accepted,
+        Self::Preparing,
+        Self::Ready,
+        Self::Completed,
+        Self::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Placed => "PLACED",
+            Self::Accepted => "ACCEPTED",
+            Self::Preparing => "PREPARING",
+            Self::Ready => "READY",
+            Self::Completed => "COMPLETED",
+            Self::Cancelled => "CANCELLED",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == value)
+    }
+
+    /// No change can follow: such orders are not kept in memory.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Self::Completed | Self::Cancelled)
+    }
+
+    pub fn check_transition(self, to: Self) -> Result<(), TransitionRefused> {
+        use OrderStatus::*;
+        let allowed = matches!(
+            (self, to),
+            (Placed, Accepted)
+                | (Accepted, Preparing)
+                | (Preparing, Ready)
+                | (Ready, Completed)
+                | (Placed | Accepted, Cancelled)
+                | (Ready, Preparing)
+        );
+        if allowed { Ok(()) } else { Err(TransitionRefused { from: self, to }) }
+    }
+}
+
+/// One line of a placed order, with the name, station and price the item had then.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderLine {
+    pub menu_item_id: MenuItemId,
+    pub name: String,
+    pub station: String,
+    pub quantity: Quantity,
+    pub unit_price: Cents,
+    pub note: Option<Note>,
+}
+
+/// When the order reached a status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusReached {
+    pub status: OrderStatus,
+    pub at: DateTime<Utc>,
+}
+
+/// An order at one version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Order {
+    pub id: OrderId,
+    pub customer_id: CustomerId,
+    pub status: OrderStatus,
+    pub version: i64,
+    pub lines: Vec<OrderLine>,
+    pub total: Cents,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub timeline: Vec<StatusReached>,
+}
+
+/// What happened to an order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    Created,
+    StatusChanged { from: OrderStatus, to: OrderStatus, by: String },
+    Cancelled { from: OrderStatus, reason: String, by: String },
+}
+
+/// A change with the order's whole state after it: what goes to the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderEvent {
+    pub event_id: uuid::Uuid,
+    pub change: Change,
+    pub order: Order,
+}
+
+impl Order {
+    /// A new order at version 1, and its `Created` event.
+    pub fn place(
+        id: OrderId,
+        customer_id: CustomerId,
+        lines: Vec<OrderLine>,
+        now: DateTime<Utc>,
+    ) -> (Self, OrderEvent) {
+        let total = lines
+            .iter()
+            .map(|l| l.unit_price.times(l.quantity.get()))
+            .fold(Cents::default(), |a, b| a + b);
+        let order = Self {
+            id,
+            customer_id,
+            status: OrderStatus::Placed,
+            version: 1,
+            lines,
+            total,
+            created_at: now,
+            updated_at: now,
+            timeline: vec![StatusReached { status: OrderStatus::Placed, at: now }],
+        };
+        let event = OrderEvent { event_id: uuid::Uuid::now_v7(), change: Change::Created, order: order.clone() };
+        (order, event)
+    }
+
+    /// The order moved to `to` by `by`, at the next version, and the event saying so.
+    pub fn change_status(
+        &self,
+        to: OrderStatus,
+        by: &str,
+        reason: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(Self, OrderEvent), TransitionRefused> {
+        self.status.check_transition(to)?;
+        let mut next = self.clone();
+        next.status = to;
+        next.version += 1;
+        next.updated_at = now;
+        next.timeline.push(StatusReached { status: to, at: now });
+        let change = if to == OrderStatus::Cancelled {
+            Change::Cancelled {
+                from: self.status,
+                reason: reason.unwrap_or_default().to_owned(),
+                by: by.to_owned(),
+            }
+        } else {
+            Change::StatusChanged { from: self.status, to, by: by.to_owned() }
+        };
+        let event = OrderEvent { event_id: uuid::Uuid::now_v7(), change, order: next.clone() };
+        Ok((next, event))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use OrderStatus::*;
+
+    #[test]
+    fn the_lifecycle_allows_exactly_the_documented_moves() {
+        let allowed = [
+            (Placed, Accepted),
+            (Accepted, Preparing),
+            (Preparing, Ready),
+            (Ready, Completed),
+            (Placed, Cancelled),
+            (Accepted, Cancelled),
+            (Ready, Preparing),
+        ];
+        for from in OrderStatus::ALL {
+            for to in OrderStatus::ALL {
+                let expected = allowed.contains(&(from, to));
+                assert_eq!(from.check_transition(to).is_ok(), expected, "{from:?} -> {to:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_refusal_names_both_states() {
+        let refused = Completed.check_transition(Placed).expect_err("not allowed");
+        assert_eq!(refused.to_string(), "an order cannot go from COMPLETED to PLACED");
+    }
+
+    #[test]
+    fn every_change_bumps_the_version_and_extends_the_timeline() {
+        let now = Utc::now();
+        let line = OrderLine {
+            menu_item_id: MenuItemId::from_uuid(uuid::Uuid::new_v4()),
+            name: "Fries".into(),
+            station: "fry".into(),
+            quantity: Quantity::parse(3).expect("valid"),
+            unit_price: Cents(450),
+            note: None,
+        };
+        let (order, created) =
+            Order::place(OrderId::generate(), CustomerId::from_uuid(uuid::Uuid::new_v4()), vec![line], now);
+        assert_eq!(order.total, Cents(1350));
+        assert_eq!(created.change, Change::Created);
+        let (accepted, event) = order.change_status(Accepted, "kitchen", None, now).expect("allowed");
+        assert_eq!(accepted.version, 2);
+        assert_eq!(accepted.timeline.len(), 2);
+        assert_eq!(event.order, accepted);
+        let (cancelled, event) =
+            accepted.change_status(Cancelled, "customer", Some("changed my mind"), now).expect("allowed");
+        assert_eq!(cancelled.version, 3);
+        assert!(matches!(event.change, Change::Cancelled { from: Accepted, .. }));
+    }
+}

@@ -1,0 +1,5 @@
+//! The broker adapter: the only module of the orders service that knows rdkafka.
+
+mod publisher;
+
+pub use publisher::EventPublisher;

@@ -1,0 +1,42 @@
+//! The orders service's Prometheus metrics.
+
+use prometheus::{Gauge, Histogram, HistogramOpts, IntCounter, IntGauge, Registry};
+
+#[derive(Clone)]
+pub struct OrdersMetrics {
+    pub orders_placed: IntCounter,
+    pub live_order_actors: IntGauge,
+    pub outbox_published: IntCounter,
+    pub outbox_unpublished: IntGauge,
+    pub outbox_oldest_seconds: Gauge,
+    pub publish_seconds: Histogram,
+    pub relay_leader: IntGauge,
+}
+
+impl OrdersMetrics {
+    pub fn register(registry: &Registry) -> anyhow::Result<Self> {
+        let metrics = Self {
+            orders_placed: IntCounter::new("orders_placed_total", "Orders placed")?,
+            live_order_actors: IntGauge::new("orders_live_order_actors", "Order actors in memory")?,
+            outbox_published: IntCounter::new("orders_outbox_published_total", "Outbox events published")?,
+            outbox_unpublished: IntGauge::new("orders_outbox_unpublished", "Outbox events waiting to be published")?,
+            outbox_oldest_seconds: Gauge::new(
+                "orders_outbox_oldest_unpublished_seconds",
+                "Age of the oldest unpublished outbox event",
+            )?,
+            publish_seconds: Histogram::with_opts(
+                HistogramOpts::new("orders_outbox_publish_seconds", "Time to publish one outbox batch")
+                    .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0]),
+            )?,
+            relay_leader: IntGauge::new("orders_outbox_relay_leader", "1 while this instance's relay holds the lock")?,
+        };
+        registry.register(Box::new(metrics.orders_placed.clone()))?;
+        registry.register(Box::new(metrics.live_order_actors.clone()))?;
+        registry.register(Box::new(metrics.outbox_published.clone()))?;
+        registry.register(Box::new(metrics.outbox_unpublished.clone()))?;
+        registry.register(Box::new(metrics.outbox_oldest_seconds.clone()))?;
+        registry.register(Box::new(metrics.publish_seconds.clone()))?;
+        registry.register(Box::new(metrics.relay_leader.clone()))?;
+        Ok(metrics)
+    }
+}

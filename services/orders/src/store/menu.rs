@@ -1,0 +1,78 @@
+//! The menu: listing pages of items and looking items up by id.
+
+use crate::domain::{Cents, MenuCategory, MenuItem, MenuItemId};
+use anyhow::Context as _;
+use tokio_postgres::{GenericClient, Row};
+
+const COLUMNS: &str =
+    "id, name, description, category, price_cents, available, station, prep_minutes, position";
+
+/// Where a page of the menu ends: opaque to clients (`<position>:<id>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MenuCursor {
+    position: i32,
+    id: uuid::Uuid,
+}
+
+impl MenuCursor {
+    pub fn encode(&self) -> String {
+        format!("{}:{}", self.position, self.id)
+    }
+
+    pub fn decode(value: &str) -> Option<Self> {
+        let (position, id) = value.split_once(':')?;
+        Some(Self { position: position.parse().ok()?, id: uuid::Uuid::parse_str(id).ok()? })
+    }
+}
+
+/// One page of the menu in menu order, each item with its cursor, and whether more follow.
+pub async fn list(
+    client: &impl GenericClient,
+    first: i64,
+    after: Option<MenuCursor>,
+    category: Option<MenuCategory>,
+) -> anyhow::Result<(Vec<(MenuItem, MenuCursor)>, bool)> {
+    let (after_position, after_id) = after.map_or((i32::MIN, uuid::Uuid::nil()), |c| (c.position, c.id));
+    let rows = client
+        .query(
+            &format!(
+                "SELECT {COLUMNS} FROM orders.menu_items
+                 WHERE (position, id) > ($1, $2) AND ($3::text IS NULL OR category = $3)
+                 ORDER BY position, id LIMIT $4"
+            ),
+            &[&after_position, &after_id, &category.map(MenuCategory::as_str), &(first + 1)],
+        )
+        .await
+        .context("listing menu items")?;
+    let more = rows.len() as i64 > first;
+    let items = rows[..rows.len().min(first as usize)]
+        .iter()
+        .map(|r| Ok((menu_item(r)?, MenuCursor { position: r.get("position"), id: r.get("id") })))
+        .collect::<anyhow::Result<_>>()?;
+    Ok((items, more))
+}
+
+/// The items with these ids; unknown ids are left out.
+pub async fn by_ids(client: &impl GenericClient, ids: &[MenuItemId]) -> anyhow::Result<Vec<MenuItem>> {
+    let ids: Vec<uuid::Uuid> = ids.iter().map(MenuItemId::as_uuid).collect();
+    let rows = client
+        .query(&format!("SELECT {COLUMNS} FROM orders.menu_items WHERE id = ANY($1)"), &[&ids])
+        .await
+        .context("looking up menu items")?;
+    rows.iter().map(menu_item).collect()
+}
+
+fn menu_item(row: &Row) -> anyhow::Result<MenuItem> {
+    let category: String = row.get("category");
+    Ok(MenuItem {
+        id: MenuItemId::from_uuid(row.get("id")),
+        name: row.get("name"),
+        description: row.get("description"),
+        category: MenuCategory::parse(&category)
+            .with_context(|| format!("unknown menu category {category:?} in the database"))?,
+        price: Cents(row.get("price_cents")),
+        available: row.get("available"),
+        station: row.get("station"),
+        prep_minutes: row.get("prep_minutes"),
+    })
+}

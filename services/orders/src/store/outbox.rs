@@ -1,0 +1,74 @@
+//! The transactional outbox: an event is written in the transaction of the change it
+//! describes, and the relay publishes unpublished rows in id order.
+
+use crate::domain::OrderEvent;
+use anyhow::Context as _;
+use tokio_postgres::{GenericClient, Transaction};
+
+/// One outbox row, ready to publish.
+#[derive(Debug, Clone)]
+pub struct OutboxRecord {
+    pub id: i64,
+    /// The record key: the order id as text.
+    pub key: String,
+    pub event_type: String,
+    /// The encoded Protobuf `OrderEvent`.
+    pub payload: Vec<u8>,
+    pub traceparent: Option<String>,
+}
+
+/// Adds the event to the outbox, inside the caller's transaction.
+pub async fn append(tx: &Transaction<'_>, event: &OrderEvent) -> anyhow::Result<()> {
+    let (event_type, payload) = crate::wire::encode_event(event);
+    tx.execute(
+        "INSERT INTO orders.outbox (event_id, order_id, event_type, payload) VALUES ($1, $2, $3, $4)",
+        &[&event.event_id, &event.order.id.as_uuid(), &event_type, &payload],
+    )
+    .await
+    .context("appending to the outbox")?;
+    Ok(())
+}
+
+/// The oldest unpublished rows, at most `limit`.
+pub async fn unpublished(client: &impl GenericClient, limit: i64) -> anyhow::Result<Vec<OutboxRecord>> {
+    let rows = client
+        .query(
+            "SELECT id, order_id, event_type, payload, traceparent FROM orders.outbox
+             WHERE published_at IS NULL ORDER BY id LIMIT $1",
+            &[&limit],
+        )
+        .await
+        .context("reading the outbox")?;
+    Ok(rows
+        .iter()
+        .map(|r| OutboxRecord {
+            id: r.get("id"),
+            key: r.get::<_, uuid::Uuid>("order_id").to_string(),
+            event_type: r.get("event_type"),
+            payload: r.get("payload"),
+            traceparent: r.get("traceparent"),
+        })
+        .collect())
+}
+
+/// Stamps rows the broker has acknowledged.
+pub async fn mark_published(client: &impl GenericClient, ids: &[i64]) -> anyhow::Result<()> {
+    client
+        .execute("UPDATE orders.outbox SET published_at = now() WHERE id = ANY($1)", &[&ids])
+        .await
+        .context("marking outbox rows published")?;
+    Ok(())
+}
+
+/// How many rows wait, and how old the oldest is (seconds): the relay's lag.
+pub async fn backlog(client: &impl GenericClient) -> anyhow::Result<(i64, f64)> {
+    let row = client
+        .query_one(
+            "SELECT count(*), COALESCE(EXTRACT(EPOCH FROM now() - min(created_at))::float8, 0)
+             FROM orders.outbox WHERE published_at IS NULL",
+            &[],
+        )
+        .await
+        .context("measuring the outbox backlog")?;
+    Ok((row.get(0), row.get(1)))
+}

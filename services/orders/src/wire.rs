@@ -1,0 +1,117 @@
+//! Domain ↔ Protobuf, for the two Protobuf adapters (`grpc/` and the outbox's event payload).
+//! The only module besides those adapters that names `restaurant_proto` types.
+
+use crate::domain::{Change, MenuCategory, MenuItem, Order, OrderEvent, OrderStatus};
+use restaurant_proto::prost_types::Timestamp;
+use restaurant_proto::v1 as pb;
+
+pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> Timestamp {
+    Timestamp {
+        seconds: at.timestamp(),
+        nanos: at.timestamp_subsec_nanos() as i32,
+    }
+}
+
+
+pub fn status(status: OrderStatus) -> pb::OrderStatus {
+    match status {
+        OrderStatus::Placed => pb::OrderStatus::Placed,
+        OrderStatus::Accepted => pb::OrderStatus::Accepted,
+        OrderStatus::Preparing => pb::OrderStatus::Preparing,
+        OrderStatus::Ready => pb::OrderStatus::Ready,
+        OrderStatus::Completed => pb::OrderStatus::Completed,
+        OrderStatus::Cancelled => pb::OrderStatus::Cancelled,
+    }
+}
+
+pub fn category(category: MenuCategory) -> pb::MenuCategory {
+    match category {
+        MenuCategory::Starter => pb::MenuCategory::Starter,
+        MenuCategory::Main => pb::MenuCategory::Main,
+        MenuCategory::Side => pb::MenuCategory::Side,
+        MenuCategory::Dessert => pb::MenuCategory::Dessert,
+        MenuCategory::Drink => pb::MenuCategory::Drink,
+    }
+}
+
+/// `None` for `UNSPECIFIED` and unknown numbers.
+pub fn category_from(value: i32) -> Option<MenuCategory> {
+    match pb::MenuCategory::try_from(value).ok()? {
+        pb::MenuCategory::Unspecified => None,
+        pb::MenuCategory::Starter => Some(MenuCategory::Starter),
+        pb::MenuCategory::Main => Some(MenuCategory::Main),
+        pb::MenuCategory::Side => Some(MenuCategory::Side),
+        pb::MenuCategory::Dessert => Some(MenuCategory::Dessert),
+        pb::MenuCategory::Drink => Some(MenuCategory::Drink),
+    }
+}
+
+pub fn menu_item(item: &MenuItem) -> pb::MenuItem {
+    pb::MenuItem {
+        id: item.id.to_string(),
+        name: item.name.clone(),
+        description: item.description.clone(),
+        category: category(item.category).into(),
+        price_cents: item.price.0,
+        available: item.available,
+        station: item.station.clone(),
+        prep_minutes: item.prep_minutes,
+    }
+}
+
+pub fn order(order: &Order) -> pb::Order {
+    pb::Order {
+        id: order.id.to_string(),
+        customer_id: order.customer_id.to_string(),
+        status: status(order.status).into(),
+        version: order.version,
+        lines: order
+            .lines
+            .iter()
+            .map(|l| pb::OrderLine {
+                menu_item_id: l.menu_item_id.to_string(),
+                name: l.name.clone(),
+                station: l.station.clone(),
+                quantity: l.quantity.get() as i32,
+                unit_price_cents: l.unit_price.0,
+                note: l.note.as_ref().map(|n| n.as_str().to_owned()),
+            })
+            .collect(),
+        total_cents: order.total.0,
+        created_at: Some(timestamp(order.created_at)),
+        updated_at: Some(timestamp(order.updated_at)),
+        timeline: order
+            .timeline
+            .iter()
+            .map(|t| pb::StatusReached { status: status(t.status).into(), at: Some(timestamp(t.at)) })
+            .collect(),
+    }
+}
+
+/// The event's `event-type` header value and its encoded Protobuf payload.
+pub fn encode_event(event: &OrderEvent) -> (&'static str, Vec<u8>) {
+    use pb::order_event::Change as PbChange;
+    let change = match &event.change {
+        Change::Created => PbChange::Created(pb::OrderCreated {}),
+        Change::StatusChanged { from, to, by } => PbChange::StatusChanged(pb::OrderStatusChanged {
+            from: status(*from).into(),
+            to: status(*to).into(),
+            changed_by: by.clone(),
+        }),
+        Change::Cancelled { from, reason, by } => PbChange::Cancelled(pb::OrderCancelled {
+            from: status(*from).into(),
+            reason: reason.clone(),
+            cancelled_by: by.clone(),
+        }),
+    };
+    let event_type = order_events::EventType::of(&change).as_str();
+    let message = pb::OrderEvent {
+        event_id: event.event_id.to_string(),
+        order_id: event.order.id.to_string(),
+        order_version: event.order.version,
+        occurred_at: Some(timestamp(event.order.updated_at)),
+        change: Some(change),
+        order: Some(order(&event.order)),
+    };
+    (event_type, order_events::encode(&message))
+}

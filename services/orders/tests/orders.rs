@@ -1,0 +1,167 @@
+//! The orders service alone, on a real database and broker: placing orders over gRPC and REST,
+//! idempotency, the outbox reaching the topic, and refusals that write nothing.
+
+use restaurant_proto::v1 as pb;
+use restaurant_proto::v1::order_service_client::OrderServiceClient;
+use serde_json::{Value, json};
+use testkit::{TestDatabase, records};
+
+/// From the demo menu (sql/orders/V2__demo_menu.sql).
+const GARLIC_BREAD: &str = "638386e1-c6f9-5a21-aeb8-bd1f0a70e77d";
+const BRUSCHETTA: &str = "22dbe406-f0e4-5f0b-ba15-e2f11a0a2489";
+
+struct Running {
+    app: orders::Application,
+    db: TestDatabase,
+    topic: String,
+    grpc: OrderServiceClient<tonic::transport::Channel>,
+    http: reqwest::Client,
+}
+
+async fn start() -> anyhow::Result<Running> {
+    testkit::init_logs();
+    let db = TestDatabase::create().await?;
+    let topic = testkit::unique_name("orders.events");
+    let app = orders::Application::build(orders::Config {
+        http_addr: "127.0.0.1:0".parse()?,
+        grpc_addr: "127.0.0.1:0".parse()?,
+        database: db.settings(),
+        kafka: testkit::kafka_settings(&topic),
+        http_workers: 1,
+        create_topics: true,
+    })
+    .await?;
+    let grpc = OrderServiceClient::connect(format!("http://{}", app.grpc_addr())).await?;
+    Ok(Running { app, db, topic, grpc, http: reqwest::Client::new() })
+}
+
+fn item(id: &str, quantity: i32) -> pb::OrderItemInput {
+    pb::OrderItemInput { menu_item_id: id.to_owned(), quantity, note: None }
+}
+
+async fn seasonal_special(db: &TestDatabase) -> anyhow::Result<String> {
+    let row = db
+        .connect()
+        .await?
+        .query_one("SELECT id::text FROM orders.menu_items WHERE NOT available LIMIT 1", &[])
+        .await?;
+    Ok(row.get(0))
+}
+
+#[actix_rt::test]
+async fn a_placed_order_is_stored_priced_and_published_with_its_full_state() -> anyhow::Result<()> {
+    let mut s = start().await?;
+    let request = pb::CreateOrderRequest {
+        items: vec![item(GARLIC_BREAD, 2), pb::OrderItemInput { note: Some("extra basil".into()), ..item(BRUSCHETTA, 1) }],
+        idempotency_key: None,
+    };
+    let order = s.grpc.create_order(request).await?.into_inner().order.expect("an order");
+    assert_eq!(order.status, pb::OrderStatus::Placed as i32);
+    assert_eq!(order.version, 1);
+    assert_eq!(order.total_cents, 2 * 550 + 650, "prices come from the menu");
+    assert_eq!(order.lines[0].name, "Garlic Bread");
+    assert_eq!(order.lines[1].note.as_deref(), Some("extra basil"));
+
+    let fetched = s.grpc.get_order(pb::GetOrderRequest { id: order.id.clone() }).await?.into_inner().order;
+    assert_eq!(fetched.as_ref(), Some(&order));
+
+    let record = records::read(&testkit::brokers(), &s.topic, 1).await?.remove(0);
+    assert_eq!(record.key.as_deref(), Some(order.id.as_bytes()));
+    assert!(record.headers.contains(&("event-type".to_owned(), b"order.created".to_vec())));
+    let event = order_events::decode(record.key.as_deref(), record.payload.as_deref())?;
+    assert_eq!(event.order.as_ref(), Some(&order), "the event carries the whole order");
+    assert!(matches!(event.change, Some(order_events::Change::Created(_))));
+
+    let published = testkit::eventually("the outbox row to be marked published", || async {
+        let client = s.db.connect().await.ok()?;
+        let row = client.query_one("SELECT count(*) FROM orders.outbox WHERE published_at IS NOT NULL", &[]).await.ok()?;
+        let n: i64 = row.get(0);
+        (n == 1).then_some(n)
+    })
+    .await;
+    assert_eq!(published, 1);
+    s.app.stop().await;
+    Ok(())
+}
+
+#[actix_rt::test]
+async fn an_idempotency_key_makes_a_retry_return_the_first_order() -> anyhow::Result<()> {
+    let mut s = start().await?;
+    let cart = |items| pb::CreateOrderRequest { items, idempotency_key: Some("checkout-1".into()) };
+    let first = s.grpc.create_order(cart(vec![item(GARLIC_BREAD, 1), item(BRUSCHETTA, 2)])).await?.into_inner();
+    // The same cart with its lines in another order is the same cart.
+    let again = s.grpc.create_order(cart(vec![item(BRUSCHETTA, 2), item(GARLIC_BREAD, 1)])).await?.into_inner();
+    assert_eq!(first.order.as_ref().map(|o| &o.id), again.order.as_ref().map(|o| &o.id));
+    assert_eq!(s.db.count("orders.orders").await?, 1);
+
+    let other = s.grpc.create_order(cart(vec![item(GARLIC_BREAD, 5)])).await.expect_err("another cart");
+    assert_eq!(other.code(), tonic::Code::AlreadyExists);
+    assert_eq!(s.db.count("orders.orders").await?, 1);
+    assert_eq!(s.db.count("orders.outbox").await?, 1);
+    s.app.stop().await;
+    Ok(())
+}
+
+#[actix_rt::test]
+async fn refusals_name_the_problem_and_write_nothing() -> anyhow::Result<()> {
+    let mut s = start().await?;
+    let unavailable = seasonal_special(&s.db).await?;
+    let cases: Vec<(Vec<pb::OrderItemInput>, &str)> = vec![
+        (vec![], "empty"),
+        (vec![item(GARLIC_BREAD, 0)], "quantity 0"),
+        (vec![item(GARLIC_BREAD, 51)], "quantity 51"),
+        (vec![item(GARLIC_BREAD, 1), item(GARLIC_BREAD, -1)], "line 2"),
+        (vec![item("garlic-bread", 1)], "not a valid id"),
+        (vec![item(&uuid::Uuid::new_v4().to_string(), 1)], "no menu item"),
+        (vec![item(&unavailable, 1)], "not available"),
+        (vec![pb::OrderItemInput { note: Some("n".repeat(201)), ..item(GARLIC_BREAD, 1) }], "201 characters"),
+        ((0..101).map(|_| item(GARLIC_BREAD, 1)).collect(), "101 lines"),
+    ];
+    for (items, expected) in cases {
+        let refused = s
+            .grpc
+            .create_order(pb::CreateOrderRequest { items, idempotency_key: Some("k".into()) })
+            .await
+            .expect_err(expected);
+        assert_eq!(refused.code(), tonic::Code::InvalidArgument, "{expected}: {refused:?}");
+        assert!(refused.message().contains(expected), "{:?} should mention {expected:?}", refused.message());
+    }
+    let refused = s.grpc.get_order(pb::GetOrderRequest { id: "nope".into() }).await.expect_err("bad id");
+    assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+    let missing = s.grpc.get_order(pb::GetOrderRequest { id: uuid::Uuid::new_v4().to_string() }).await.expect_err("no such order");
+    assert_eq!(missing.code(), tonic::Code::NotFound);
+    for table in ["orders.orders", "orders.order_items", "orders.outbox", "orders.idempotency_keys"] {
+        assert_eq!(s.db.count(table).await?, 0, "{table} must stay empty");
+    }
+    s.app.stop().await;
+    Ok(())
+}
+
+#[actix_rt::test]
+async fn rest_create_order_answers_like_the_seed_and_refuses_bad_json() -> anyhow::Result<()> {
+    let s = start().await?;
+    let url = format!("http://{}/order/create", s.app.http_addr());
+    let post = |body: String| s.http.post(&url).header("content-type", "application/json").body(body).send();
+
+    let created = post(json!({ "items": [{ "menuItemId": GARLIC_BREAD, "quantity": 3 }] }).to_string()).await?;
+    assert_eq!(created.status().as_u16(), 201);
+    let body: Value = created.json().await?;
+    assert_eq!(body["totalCents"], 1650);
+    assert_eq!(body["items"][0]["name"], "Garlic Bread");
+
+    for (body, status) in [
+        ("{not json".to_owned(), 400),
+        (json!({ "items": [{ "menuItemId": GARLIC_BREAD, "quantity": 1, "price": 0 }] }).to_string(), 400),
+        (json!({ "items": [{ "menuItemId": GARLIC_BREAD, "quantity": "two" }] }).to_string(), 400),
+        (json!({ "items": [] }).to_string(), 400),
+        (format!("{{\"items\":[{}]}}", vec![format!("{{\"menuItemId\":\"{GARLIC_BREAD}\",\"quantity\":1,\"note\":\"{}\"}}", "x".repeat(150)); 500].join(",")), 413),
+    ] {
+        let response = post(body.clone()).await?;
+        assert_eq!(response.status().as_u16(), status, "{}", &body[..body.len().min(80)]);
+        let answer: Value = response.json().await?;
+        assert!(answer["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{answer}");
+    }
+    assert_eq!(s.db.count("orders.orders").await?, 1);
+    s.app.stop().await;
+    Ok(())
+}

@@ -1,0 +1,15 @@
+//! What every service process needs, written once.
+//!
+//! - [`config`]: reading typed settings from environment variables, with local defaults.
+//! - [`telemetry`]: the one `tracing` setup (pretty locally, JSON with `LOG_FORMAT=json`).
+//! - [`db`]: the PostgreSQL pool and per-schema migrations.
+//! - [`kafka`]: client settings for the broker, chosen for latency, and topic creation.
+//! - [`ops`]: `/healthz`, `/readyz` and `/metrics`, mounted by every HTTP service.
+//! - [`shutdown`]: SIGTERM/Ctrl-C, and knowing when every component has drained.
+
+pub mod config;
+pub mod db;
+pub mod kafka;
+pub mod ops;
+pub mod shutdown;
+pub mod telemetry;

@@ -1,0 +1,96 @@
+//! The three operator endpoints every HTTP service mounts:
+//! `GET /healthz` (the process answers), `GET /readyz` (its database and broker answer) and
+//! `GET /metrics` (Prometheus text format).
+
+use actix_web::{HttpResponse, web};
+use futures::future::BoxFuture;
+use prometheus::{Encoder as _, Registry, TextEncoder};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long one readiness check may take before it counts as failed.
+pub const READINESS_CHECK_TIMEOUT: Duration = Duration::from_secs(3);
+
+type Check = Arc<dyn Fn() -> BoxFuture<'static, anyhow::Result<()>> + Send + Sync>;
+
+/// A service's metrics registry and readiness checks.
+#[derive(Clone)]
+pub struct Ops {
+    registry: Registry,
+    checks: Vec<(&'static str, Check)>,
+}
+
+impl Ops {
+    /// A fresh registry whose metrics all carry `service="<name>"`.
+    pub fn new(service: &'static str) -> Self {
+        let labels = std::iter::once(("service".to_owned(), service.to_owned())).collect();
+        let registry =
+            Registry::new_custom(None, Some(labels)).expect("unwrap: a constant label is valid");
+        Self { registry, checks: Vec::new() }
+    }
+
+    /// Where the service registers its own metrics.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// Adds a check that `/readyz` runs; `name` shows in its answer.
+    pub fn with_check<F, Fut>(mut self, name: &'static str, check: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        self.checks.push((name, Arc::new(move || Box::pin(check()))));
+        self
+    }
+
+    /// Mounts the three endpoints.
+    pub fn configure(&self, cfg: &mut web::ServiceConfig) {
+        cfg.app_data(web::Data::new(self.clone()))
+            .route("/healthz", web::get().to(healthz))
+            .route("/readyz", web::get().to(readyz))
+            .route("/metrics", web::get().to(metrics));
+    }
+}
+
+async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain").body("ok\n")
+}
+
+async fn readyz(ops: web::Data<Ops>) -> HttpResponse {
+    let results = futures::future::join_all(ops.checks.iter().map(|(name, check)| async move {
+        let outcome = tokio::time::timeout(READINESS_CHECK_TIMEOUT, check()).await;
+        let error = match outcome {
+            Ok(Ok(())) => None,
+            Ok(Err(e)) => Some(format!("{e:#}")),
+            Err(_) => Some(format!("no answer within {READINESS_CHECK_TIMEOUT:?}")),
+        };
+        (*name, error)
+    }))
+    .await;
+    let ready = results.iter().all(|(_, error)| error.is_none());
+    let body: serde_json::Map<String, serde_json::Value> = results
+        .into_iter()
+        .map(|(name, error)| {
+            let value = error.map_or_else(|| "ok".into(), serde_json::Value::String);
+            (name.to_owned(), value)
+        })
+        .collect();
+    if ready {
+        HttpResponse::Ok().json(body)
+    } else {
+        tracing::warn!(?body, "not ready");
+        HttpResponse::ServiceUnavailable().json(body)
+    }
+}
+
+async fn metrics(ops: web::Data<Ops>) -> HttpResponse {
+    let mut buffer = Vec::new();
+    match TextEncoder::new().encode(&ops.registry.gather(), &mut buffer) {
+        Ok(()) => HttpResponse::Ok().content_type(prometheus::TEXT_FORMAT).body(buffer),
+        Err(e) => {
+            tracing::error!(error = %e, "encoding metrics");
+            HttpResponse::InternalServerError().finish()
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! The architecture's invariants (ARCHITECTURE.md), checked on every test run.
+
+use std::path::{Path, PathBuf};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn crate_dirs() -> Vec<PathBuf> {
+    ["services", "shared"]
+        .iter()
+        .flat_map(|top| std::fs::read_dir(repo().join(top)).expect("unwrap: the top-level folders exist"))
+        .map(|entry| entry.expect("unwrap: a readable folder").path())
+        .filter(|path| path.join("Cargo.toml").exists())
+        .collect()
+}
+
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).expect("unwrap: a readable folder").flatten() {
+            let path = entry.path();
+            if path.is_dir() && !path.ends_with("target") && !path.ends_with("node_modules") {
+                pending.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files.push(path);
+            }
+        }
+    }
+    files
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
+fn name_of(dir: &Path) -> String {
+    dir.file_name().expect("unwrap: a crate folder has a name").to_string_lossy().into_owned()
+}
+
+#[test]
+fn architecture_md_names_every_crate() {
+    let map = read(&repo().join("ARCHITECTURE.md"));
+    for dir in crate_dirs() {
+        let relative = format!("{}/{}", name_of(dir.parent().expect("unwrap: has a parent")), name_of(&dir));
+        assert!(map.contains(&relative), "ARCHITECTURE.md does not mention {relative}");
+    }
+}
+
+#[test]
+fn only_the_gateway_depends_on_juniper() {
+    for dir in crate_dirs() {
+        let manifest = read(&dir.join("Cargo.toml"));
+        if name_of(&dir) != "gateway" {
+            assert!(!manifest.contains("juniper"), "{} depends on juniper", dir.display());
+        }
+    }
+}
+
+#[test]
+fn no_service_touches_another_services_schema() {
+    let services = ["orders", "kitchen", "users"];
+    for dir in crate_dirs().into_iter().filter(|d| d.parent().is_some_and(|p| p.ends_with("services"))) {
+        let me = name_of(&dir);
+        for file in rust_files(&dir.join("src")) {
+            let text = read(&file);
+            for other in services.iter().filter(|s| **s != me) {
+                for pattern in [format!("{other}."), format!("sql/{other}")] {
+                    let in_sql = text.lines().any(|line| {
+                        let upper = line.to_uppercase();
+                        line.contains(&pattern)
+                            && (upper.contains("SELECT") || upper.contains("FROM ") || upper.contains("INSERT")
+                                || upper.contains("UPDATE ") || upper.contains("JOIN ") || line.contains("embed_migrations"))
+                    });
+                    assert!(!in_sql, "{} uses the {other} schema", file.display());
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn in_services_only_the_kafka_module_knows_rdkafka() {
+    for dir in crate_dirs().into_iter().filter(|d| d.parent().is_some_and(|p| p.ends_with("services"))) {
+        for file in rust_files(&dir.join("src")) {
+            let in_kafka = file.components().any(|c| c.as_os_str() == "kafka");
+            if !in_kafka {
+                assert!(!read(&file).contains("rdkafka"), "{} names rdkafka outside kafka/", file.display());
+            }
+        }
+    }
+}
+
+#[test]
+fn service_cores_know_no_wire_format() {
+    for service in ["orders", "kitchen"] {
+        let domain = repo().join("services").join(service).join("src/domain");
+        for file in rust_files(&domain) {
+            let text = read(&file);
+            for wire in ["restaurant_proto", "prost", "serde", "actix_web", "tonic", "juniper"] {
+                assert!(!text.contains(wire), "{} (the domain) names {wire}", file.display());
+            }
+        }
+    }
+}
