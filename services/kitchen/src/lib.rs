@@ -36,6 +36,7 @@ pub struct Application {
     http_addr: SocketAddr,
     http: ServerHandle,
     consumer: Addr<kafka::TicketConsumer>,
+    hub: Addr<actors::TicketHub>,
 }
 
 impl Application {
@@ -82,9 +83,10 @@ impl Application {
         let listener = std::net::TcpListener::bind(config.http_addr)
             .with_context(|| format!("binding HTTP on {}", config.http_addr))?;
         let http_addr = listener.local_addr().context("reading the HTTP address")?;
+        let app_hub = hub.clone();
         let server = HttpServer::new(move || {
             App::new()
-                .app_data(web::Data::new(hub.clone()))
+                .app_data(web::Data::new(app_hub.clone()))
                 .app_data(web::Data::new(pool.clone()))
                 .configure(|cfg| ops.configure(cfg))
                 .configure(http::configure)
@@ -102,7 +104,7 @@ impl Application {
                 tracing::error!(error = %e, "HTTP server failed");
             }
         });
-        Ok(Self { http_addr, http, consumer })
+        Ok(Self { http_addr, http, consumer, hub })
     }
 
     pub fn http_addr(&self) -> SocketAddr {
@@ -116,9 +118,11 @@ impl Application {
         Ok(())
     }
 
-    /// Stops consuming, closes the sockets and lets in-flight requests finish.
+    /// Stops consuming, closes the tablets' sockets (they reconnect to another instance) and
+    /// lets in-flight requests finish.
     pub async fn stop(self) {
         let _ = self.consumer.send(kafka::StopConsuming).await;
+        let _ = self.hub.send(actors::CloseAll).await;
         self.http.stop(true).await;
         tracing::info!("kitchen stopped");
     }

@@ -22,6 +22,7 @@ async fn an_order_placed_over_graphql_appears_on_a_connected_tablet() -> anyhow:
     let sides = stack.menu_ids("SIDE", 1).await?;
     let (burger_id, burger) = &mains[0];
     let (fries_id, fries) = &sides[0];
+    let sent = std::time::Instant::now();
     let answer = stack
         .graphql(
             CREATE_ORDER,
@@ -36,6 +37,7 @@ async fn an_order_placed_over_graphql_appears_on_a_connected_tablet() -> anyhow:
     assert_eq!(order["status"], "PLACED");
 
     let message = tablet.next_of_type("ticket").await?;
+    eprintln!("order to tablet (first order, consumer may still be joining): {:?}", sent.elapsed());
     assert_eq!(message["orderId"], order["id"]);
     assert_eq!(message["seq"].as_i64(), Some(snapshot_seq + 1), "sequence numbers have no gaps");
     let ticket = &message["ticket"];
@@ -48,6 +50,16 @@ async fn an_order_placed_over_graphql_appears_on_a_connected_tablet() -> anyhow:
         ])
     );
     assert!(ticket["items"][0]["station"].as_str().is_some_and(|s| !s.is_empty()));
+
+    // Once the kitchen's consumer has joined its group, the path takes milliseconds.
+    let sent = std::time::Instant::now();
+    let answer = stack
+        .graphql(CREATE_ORDER, json!({ "input": { "items": [{ "menuItemId": fries_id, "quantity": 4 }] } }))
+        .await?;
+    let message = tablet.next_of_type("ticket").await?;
+    eprintln!("order to tablet (warm): {:?}", sent.elapsed());
+    assert_eq!(message["orderId"], answer["data"]["createOrder"]["id"]);
+    assert_eq!(message["ticket"]["items"][0]["quantity"], 4);
 
     stack.stop().await;
     Ok(())

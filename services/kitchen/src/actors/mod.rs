@@ -3,4 +3,4 @@
 
 mod ticket_hub;
 
-pub use ticket_hub::{Join, Leave, PublishChange, TabletId, TicketHub, TicketPush};
+pub use ticket_hub::{CloseAll, Join, Leave, PublishChange, TabletId, TicketHub, TicketPush};

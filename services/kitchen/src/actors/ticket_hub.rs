@@ -44,10 +44,30 @@ pub struct Leave {
 #[rtype(result = "()")]
 pub struct PublishChange(pub TicketChange);
 
-/// One change, pushed to one tablet session (shared, not copied, between tablets).
+/// What the hub tells one tablet session.
 #[derive(Message, Clone)]
 #[rtype(result = "()")]
-pub struct TicketPush(pub Arc<TicketChange>);
+pub enum TicketPush {
+    /// A ticket changed (shared, not copied, between tablets).
+    Change(Arc<TicketChange>),
+    /// The kitchen is shutting down: close the socket so the tablet reconnects elsewhere.
+    Closing,
+}
+
+/// Close every tablet's socket (shutdown).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct CloseAll;
+
+impl Handler<CloseAll> for TicketHub {
+    type Result = ();
+
+    fn handle(&mut self, _: CloseAll, _: &mut Self::Context) {
+        for tablet in self.tablets.values() {
+            tablet.do_send(TicketPush::Closing);
+        }
+    }
+}
 
 impl Handler<Join> for TicketHub {
     type Result = MessageResult<Join>;
@@ -74,7 +94,7 @@ impl Handler<PublishChange> for TicketHub {
     type Result = ();
 
     fn handle(&mut self, PublishChange(change): PublishChange, _: &mut Self::Context) {
-        let push = TicketPush(Arc::new(change));
+        let push = TicketPush::Change(Arc::new(change));
         // A session that is gone is dropped here rather than waiting for its Leave.
         self.tablets.retain(|_, tablet| tablet.try_send(push.clone()).is_ok() || tablet.connected());
         self.metrics.tablets_connected.set(self.tablets.len() as i64);

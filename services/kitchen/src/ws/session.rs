@@ -79,12 +79,19 @@ impl Actor for TabletSession {
 impl Handler<TicketPush> for TabletSession {
     type Result = ();
 
-    fn handle(&mut self, TicketPush(change): TicketPush, ctx: &mut Self::Context) {
-        if change.seq <= self.seq {
-            return;
+    fn handle(&mut self, push: TicketPush, ctx: &mut Self::Context) {
+        match push {
+            TicketPush::Change(change) if change.seq > self.seq => {
+                self.seq = change.seq;
+                ctx.text(protocol::ticket(&change));
+            }
+            // Already in the snapshot this tablet got.
+            TicketPush::Change(_) => {}
+            TicketPush::Closing => {
+                ctx.close(Some(ws::CloseCode::Restart.into()));
+                ctx.stop();
+            }
         }
-        self.seq = change.seq;
-        ctx.text(protocol::ticket(&change));
     }
 }
 

@@ -109,7 +109,8 @@ impl Handler<Place> for OrderActor {
 
 #[tracing::instrument(skip(pool, place), fields(customer = %place.customer))]
 async fn place_order(pool: Pool, id: OrderId, place: Place) -> Result<Placed, PlaceOrderError> {
-    let mut client = pool.get().await.context("connecting to PostgreSQL")?;
+    let mut pooled = pool.get().await.context("connecting to PostgreSQL")?;
+    let client: &mut tokio_postgres::Client = &mut pooled;
     let tx = client.transaction().await.context("starting the order transaction")?;
 
     if let Some(key) = &place.idempotency_key {
@@ -119,7 +120,7 @@ async fn place_order(pool: Pool, id: OrderId, place: Place) -> Result<Placed, Pl
             KeyClaim::OtherCart => return Err(PlaceOrderError::KeyReusedForOtherCart),
             KeyClaim::Replay(existing) => {
                 drop(tx);
-                let order = store::orders::load(&**client, existing)
+                let order = store::orders::load(&*client, existing)
                     .await?
                     .context("an idempotency key names an order that does not exist")?;
                 return Ok(Placed::Replayed(order));
@@ -151,7 +152,7 @@ async fn place_order(pool: Pool, id: OrderId, place: Place) -> Result<Placed, Pl
         });
     }
 
-    let (order, event) = Order::place(id, place.customer, lines, chrono::Utc::now());
+    let (order, event) = Order::place(id, place.customer, lines, crate::domain::now());
     store::orders::insert(&tx, &order, &place.customer.to_string()).await?;
     store::outbox::append(&tx, &event).await?;
     tx.commit().await.context("committing the order")?;

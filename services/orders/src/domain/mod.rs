@@ -10,5 +10,5 @@ pub use cart::{Cart, CartError, CartLine, CartLineInput, IdempotencyKey, Note, Q
 pub use ids::{CustomerId, InvalidId, MenuItemId, OrderId};
 pub use menu::{Cents, MenuCategory, MenuItem};
 pub use order::{
-    Change, Order, OrderEvent, OrderLine, OrderStatus, StatusReached, TransitionRefused,
+    Change, Order, OrderEvent, now, OrderLine, OrderStatus, StatusReached, TransitionRefused,
 };

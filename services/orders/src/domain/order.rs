@@ -1,5 +1,11 @@
 use super::{Cents, CustomerId, MenuItemId, Note, OrderId, Quantity};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound as _, Utc};
+
+/// Now, to the microsecond: the precision PostgreSQL keeps, so an order answered right after
+/// it was written equals the order read back later.
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
 
 /// Where an order is in its life:
 /// `PLACED → ACCEPTED → PREPARING → READY → COMPLETED`, `CANCELLED` from `PLACED` or
