@@ -13,6 +13,8 @@ CREATE UNIQUE INDEX users_username_lower ON users.users (lower(username));
 
 -- Revocation ids of logged-out tokens, kept until the token would have expired anyway.
 CREATE TABLE users.revoked_tokens (
+    -- Services poll for revocations after the last seq they saw.
+    seq            bigserial UNIQUE,
     revocation_id  text PRIMARY KEY,
     revoked_at     timestamptz NOT NULL DEFAULT now(),
     expires_at     timestamptz NOT NULL

@@ -30,13 +30,28 @@ const HTTP_SHUTDOWN_SECONDS: u64 = 5;
 pub struct Application {
     http_addr: SocketAddr,
     http: ServerHandle,
+    /// Keeps the revocation list current; aborted at stop.
+    follow_task: actix_rt::task::JoinHandle<()>,
 }
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let context = graphql::Context { orders: backends::OrdersBackend::new(&config.orders_url)? };
+        let service_token = tokens::Token::new(config.auth.service_token.clone());
+        let verifier = tokens::TokenVerifier::from_public_key_hex(&config.auth.token_public_key)
+            .context("TOKEN_PUBLIC_KEY")?;
+        let backends = http::Backends {
+            orders: backends::OrdersBackend::new(&config.orders_url, service_token.clone())?,
+            users: backends::UsersBackend::new(&config.auth.users_url, service_token.clone())?,
+            verifier: verifier.clone(),
+        };
+        let follower = tokens::revocation::follow_users_service(
+            verifier.revocations().clone(),
+            config.auth.users_url.clone(),
+            service_token,
+        );
+        let follow_task = actix_rt::spawn(follower);
         let schema = web::Data::new(graphql::schema());
-        let context = web::Data::new(context);
+        let context = web::Data::new(backends);
         let ops = Ops::new("gateway");
         let listener = std::net::TcpListener::bind(config.http_addr)
             .with_context(|| format!("binding HTTP on {}", config.http_addr))?;
@@ -60,7 +75,7 @@ impl Application {
                 tracing::error!(error = %e, "HTTP server failed");
             }
         });
-        Ok(Self { http_addr, http })
+        Ok(Self { http_addr, http, follow_task })
     }
 
     pub fn http_addr(&self) -> SocketAddr {
@@ -75,6 +90,7 @@ impl Application {
 
     pub async fn stop(self) {
         self.http.stop(true).await;
+        self.follow_task.abort();
         tracing::info!("gateway stopped");
     }
 }

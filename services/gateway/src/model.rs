@@ -66,3 +66,20 @@ pub struct NewOrderLine {
     pub quantity: i32,
     pub note: Option<String>,
 }
+
+pub use tokens::Role;
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: String,
+    pub username: String,
+    pub role: Role,
+    pub created_at: String,
+}
+
+/// A signed-in user and their token.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub token: tokens::Token,
+    pub user: User,
+}

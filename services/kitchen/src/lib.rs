@@ -37,6 +37,8 @@ pub struct Application {
     http: ServerHandle,
     consumer: Addr<kafka::TicketConsumer>,
     hub: Addr<actors::TicketHub>,
+    /// Keeps the revocation list current; aborted at stop.
+    follow_task: actix_rt::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -51,6 +53,13 @@ impl Application {
             )
             .await?;
         }
+        let verifier = tokens::TokenVerifier::from_public_key_hex(&config.auth.token_public_key)
+            .context("TOKEN_PUBLIC_KEY")?;
+        let follow_task = actix_rt::spawn(tokens::revocation::follow_users_service(
+            verifier.revocations().clone(),
+            config.auth.users_url.clone(),
+            tokens::Token::new(config.auth.service_token.clone()),
+        ));
         let ops = Ops::new("kitchen");
         let metrics = metrics::KitchenMetrics::register(ops.registry())?;
         let hub = actors::TicketHub::new(metrics.clone()).start();
@@ -88,6 +97,7 @@ impl Application {
             App::new()
                 .app_data(web::Data::new(app_hub.clone()))
                 .app_data(web::Data::new(pool.clone()))
+                .app_data(web::Data::new(verifier.clone()))
                 .configure(|cfg| ops.configure(cfg))
                 .configure(http::configure)
                 .configure(ws::configure)
@@ -104,7 +114,7 @@ impl Application {
                 tracing::error!(error = %e, "HTTP server failed");
             }
         });
-        Ok(Self { http_addr, http, consumer, hub })
+        Ok(Self { http_addr, http, consumer, hub, follow_task })
     }
 
     pub fn http_addr(&self) -> SocketAddr {
@@ -124,6 +134,7 @@ impl Application {
         let _ = self.consumer.send(kafka::StopConsuming).await;
         let _ = self.hub.send(actors::CloseAll).await;
         self.http.stop(true).await;
+        self.follow_task.abort();
         tracing::info!("kitchen stopped");
     }
 }

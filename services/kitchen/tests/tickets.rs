@@ -3,7 +3,8 @@
 
 use restaurant_proto::v1 as pb;
 use serde_json::Value;
-use testkit::{TestDatabase, records};
+use testkit::{TestAuth, TestDatabase, Tablet, records};
+use tokens::{Role, Token};
 
 /// An encoded `OrderEvent` for `order_id` at `version`, as the orders service would write it.
 fn event(order_id: &str, version: i64, status: pb::OrderStatus) -> Vec<u8> {
@@ -45,24 +46,40 @@ fn event(order_id: &str, version: i64, status: pb::OrderStatus) -> Vec<u8> {
     })
 }
 
-async fn start() -> anyhow::Result<(kitchen::Application, TestDatabase, String)> {
+struct Kitchen {
+    app: kitchen::Application,
+    db: TestDatabase,
+    topic: String,
+    auth: TestAuth,
+    chef: Token,
+}
+
+async fn start() -> anyhow::Result<Kitchen> {
     testkit::init_logs();
     let db = TestDatabase::create().await?;
+    let auth = TestAuth::new();
     let topic = testkit::unique_name("orders.events");
     let app = kitchen::Application::build(kitchen::Config {
         http_addr: "127.0.0.1:0".parse()?,
         database: db.settings(),
         kafka: testkit::kafka_settings(&topic),
+        // No users service here: revocations are not followed (tested with the whole stack).
+        auth: auth.settings("kitchen", "http://127.0.0.1:9"),
         consumer_group: testkit::unique_name("kitchen"),
         http_workers: 1,
         create_topics: true,
     })
     .await?;
-    Ok((app, db, topic))
+    let (_, chef) = auth.user_token(Role::KitchenStaff);
+    Ok(Kitchen { app, db, topic, auth, chef })
 }
 
-async fn get(url: &str) -> anyhow::Result<(u16, Value)> {
-    let response = reqwest::get(url).await?;
+async fn get_as(token: Option<&Token>, url: &str) -> anyhow::Result<(u16, Value)> {
+    let mut request = reqwest::Client::new().get(url);
+    if let Some(token) = token {
+        request = request.bearer_auth(token.as_str());
+    }
+    let response = request.send().await?;
     Ok((response.status().as_u16(), response.json().await?))
 }
 
@@ -76,7 +93,7 @@ async fn metric(addr: std::net::SocketAddr, name: &str) -> Option<f64> {
 
 #[actix_rt::test]
 async fn events_out_of_order_leave_the_newest_state() -> anyhow::Result<()> {
-    let (app, db, topic) = start().await?;
+    let Kitchen { app, db, topic, chef, .. } = start().await?;
     let order = uuid::Uuid::new_v4().to_string();
     let brokers = testkit::brokers();
     // Version 3 arrives first; the older versions after it must change nothing.
@@ -87,7 +104,7 @@ async fn events_out_of_order_leave_the_newest_state() -> anyhow::Result<()> {
         (metric(app.http_addr(), "kitchen_stale_events_total").await? >= 2.0).then_some(())
     })
     .await;
-    let (status, ticket) = get(&format!("http://{}/ticket/{order}", app.http_addr())).await?;
+    let (status, ticket) = get_as(Some(&chef), &format!("http://{}/ticket/{order}", app.http_addr())).await?;
     assert_eq!(status, 200);
     assert_eq!(ticket["status"], "PREPARING");
     assert_eq!(ticket["version"], 3);
@@ -99,7 +116,7 @@ async fn events_out_of_order_leave_the_newest_state() -> anyhow::Result<()> {
 
 #[actix_rt::test]
 async fn a_malformed_record_is_skipped_and_the_next_one_processed() -> anyhow::Result<()> {
-    let (app, _db, topic) = start().await?;
+    let Kitchen { app, topic, chef, .. } = start().await?;
     let brokers = testkit::brokers();
     let order = uuid::Uuid::new_v4().to_string();
     // The same key puts both in one partition: the good record comes after the bad one.
@@ -108,7 +125,7 @@ async fn a_malformed_record_is_skipped_and_the_next_one_processed() -> anyhow::R
         .await?;
     let url = format!("http://{}/ticket/{order}", app.http_addr());
     testkit::eventually("the good record's ticket", || async {
-        let (status, _) = get(&url).await.ok()?;
+        let (status, _) = get_as(Some(&chef), &url).await.ok()?;
         (status == 200).then_some(())
     })
     .await;
@@ -119,20 +136,56 @@ async fn a_malformed_record_is_skipped_and_the_next_one_processed() -> anyhow::R
 
 #[actix_rt::test]
 async fn bad_requests_get_a_clear_4xx() -> anyhow::Result<()> {
-    let (app, _db, _topic) = start().await?;
+    let Kitchen { app, chef, .. } = start().await?;
     let base = format!("http://{}", app.http_addr());
-    let (status, body) = get(&format!("{base}/ticket/not-a-uuid")).await?;
+    let get = |url: String| {
+        let chef = chef.clone();
+        async move { get_as(Some(&chef), &url).await }
+    };
+    let (status, body) = get(format!("{base}/ticket/not-a-uuid")).await?;
     assert_eq!((status, body["error"]["code"].as_str()), (400, Some("BAD_USER_INPUT")));
-    let (status, body) = get(&format!("{base}/ticket/{}", uuid::Uuid::new_v4())).await?;
+    let (status, body) = get(format!("{base}/ticket/{}", uuid::Uuid::new_v4())).await?;
     assert_eq!((status, body["error"]["code"].as_str()), (404, Some("NOT_FOUND")));
-    let (status, body) = get(&format!("{base}/tickets?status=EATEN")).await?;
+    let (status, body) = get(format!("{base}/tickets?status=EATEN")).await?;
     assert_eq!((status, body["error"]["code"].as_str()), (400, Some("BAD_USER_INPUT")));
-    let (status, body) = get(&format!("{base}/tickets?colour=red")).await?;
+    let (status, body) = get(format!("{base}/tickets?colour=red")).await?;
     assert_eq!((status, body["error"]["code"].as_str()), (400, Some("BAD_USER_INPUT")));
-    let (status, body) = get(&format!("{base}/tickets?status=PLACED")).await?;
+    let (status, body) = get(format!("{base}/tickets?status=PLACED")).await?;
     assert_eq!((status, body["tickets"].clone()), (200, serde_json::json!([])));
     let ready = reqwest::get(format!("{base}/readyz")).await?;
     assert_eq!(ready.status().as_u16(), 200, "{:?}", ready.text().await);
+    app.stop().await;
+    Ok(())
+}
+
+#[actix_rt::test]
+async fn only_kitchen_staff_reach_tickets_and_tablets() -> anyhow::Result<()> {
+    let Kitchen { app, auth, chef, .. } = start().await?;
+    let url = format!("http://{}/tickets", app.http_addr());
+    let (_, customer) = auth.user_token(Role::Customer);
+    let (_, forged) = TestAuth::new().user_token(Role::KitchenStaff);
+    assert_eq!(get_as(None, &url).await?.0, 401);
+    assert_eq!(get_as(Some(&Token::new("garbage")), &url).await?.0, 401);
+    assert_eq!(get_as(Some(&forged), &url).await?.0, 401);
+    assert_eq!(get_as(Some(&customer), &url).await?.0, 403);
+    assert_eq!(get_as(Some(&auth.service_token("orders")), &url).await?.0, 403);
+    assert_eq!(get_as(Some(&chef), &url).await?.0, 200);
+
+    // A tablet with a customer's token is refused; one that never authenticates is closed.
+    let mut tablet = Tablet::connect(app.http_addr()).await?;
+    tablet.send_json(&serde_json::json!({ "type": "auth", "token": customer.as_str() })).await?;
+    let refusal = tablet.next_of_type("error").await?;
+    assert_eq!(refusal["code"], "FORBIDDEN");
+    assert_eq!(tablet.closed().await?, Some(1008));
+    let mut tablet = Tablet::connect(app.http_addr()).await?;
+    tablet.send_json(&serde_json::json!({ "type": "bump", "orderId": "x" })).await?;
+    assert_eq!(tablet.next_of_type("error").await?["code"], "UNAUTHENTICATED");
+
+    // A read-only attenuated kitchen token still watches the board.
+    let verifier = tokens::TokenVerifier::from_public_key_hex(&auth.settings("x", "").token_public_key)?;
+    let read_only = tokens::attenuate(&chef, &verifier, r#"check if operation("read");"#)?;
+    let mut tablet = Tablet::connect_with_token(app.http_addr(), &read_only).await?;
+    assert_eq!(tablet.next_json().await?["type"], "snapshot");
     app.stop().await;
     Ok(())
 }

@@ -1,10 +1,30 @@
-//! Who is calling. Tokens arrive with the users-and-tokens issue, which replaces this module
-//! with biscuit verification; until then every order is placed for one walk-in customer, so
-//! there is no identity in any request body to trust or to forget to remove.
+//! Who is calling, in the orders service's words: the adapters turn a verified token into a
+//! [`Caller`], and the core decides with it (a customer sees only their own orders).
 
 use crate::domain::CustomerId;
+use tokens::{Role, UserClaims};
 
-/// The customer every order is placed for until callers carry tokens.
-pub fn walk_in_customer() -> CustomerId {
-    CustomerId::from_uuid(uuid::Uuid::from_u128(0x0000_0000_0000_4000_8000_0000_0000_0001))
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    Customer(CustomerId),
+    Kitchen { user_id: uuid::Uuid },
+}
+
+impl From<&UserClaims> for Caller {
+    fn from(claims: &UserClaims) -> Self {
+        match claims.role {
+            Role::Customer => Self::Customer(CustomerId::from_uuid(claims.user_id)),
+            Role::KitchenStaff => Self::Kitchen { user_id: claims.user_id },
+        }
+    }
+}
+
+impl Caller {
+    /// May this caller see (or follow) an order of `customer`?
+    pub fn may_see(&self, customer: CustomerId) -> bool {
+        match self {
+            Self::Customer(me) => *me == customer,
+            Self::Kitchen { .. } => true,
+        }
+    }
 }

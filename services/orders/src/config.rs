@@ -1,6 +1,6 @@
 //! The orders service's settings, from environment variables (see `README.md`).
 
-use service_kit::config::{DatabaseSettings, KafkaSettings, bind_addr, env_parse};
+use service_kit::config::{AuthSettings, DatabaseSettings, KafkaSettings, bind_addr, env_parse};
 use std::net::SocketAddr;
 
 #[derive(Debug, Clone)]
@@ -11,6 +11,7 @@ pub struct Config {
     pub grpc_addr: SocketAddr,
     pub database: DatabaseSettings,
     pub kafka: KafkaSettings,
+    pub auth: AuthSettings,
     /// `HTTP_WORKERS` (2): actix-web worker threads.
     pub http_workers: usize,
     /// `CREATE_TOPICS` (true): create the events topic at start if it is missing. Production
@@ -25,6 +26,7 @@ impl Config {
             grpc_addr: bind_addr("ORDERS_GRPC_PORT", 9000)?,
             database: DatabaseSettings::from_env()?,
             kafka: KafkaSettings::from_env()?,
+            auth: AuthSettings::from_env()?,
             http_workers: env_parse("HTTP_WORKERS", 2)?,
             create_topics: env_parse("CREATE_TOPICS", true)?,
         })

@@ -9,7 +9,7 @@
 //! - [`service`]: the operations adapters call, each with its own error enum.
 //! - [`actors`]: `OrderRegistry` → one `OrderActor` per live order; `OutboxRelay`.
 //! - [`store`]: PostgreSQL (`orders` schema) and its migrations (`sql/orders`).
-//! - [`caller`]: who is calling.
+//! - [`caller`]: who is calling (from a verified token), and what they may see.
 //! - [`wire`]: domain ↔ Protobuf, shared by the two Protobuf adapters.
 //! - adapters: [`grpc`] (port 9000), [`http`] (port 8080), [`kafka`] (the producer).
 //! - [`Application`]: builds all of it from a [`Config`] and runs it until shutdown.
@@ -59,6 +59,8 @@ impl Application {
             .await?;
         }
 
+        let verifier = tokens::TokenVerifier::from_public_key_hex(&config.auth.token_public_key)
+            .context("TOKEN_PUBLIC_KEY")?;
         let ops = Ops::new("orders");
         let metrics = metrics::OrdersMetrics::register(ops.registry())?;
         let shutdown = Shutdown::new();
@@ -73,6 +75,18 @@ impl Application {
         )
         .start();
         let service = service::OrdersService::new(registry.clone(), pool.clone());
+        let follower = tokens::revocation::follow_users_service(
+            verifier.revocations().clone(),
+            config.auth.users_url.clone(),
+            tokens::Token::new(config.auth.service_token.clone()),
+        );
+        let mut follow_shutdown = shutdown.listener();
+        actix_rt::spawn(async move {
+            tokio::select! {
+                () = follower => {}
+                () = follow_shutdown.recv() => {}
+            }
+        });
 
         let ops = ops
             .with_check("database", {
@@ -94,10 +108,11 @@ impl Application {
             .with_context(|| format!("binding HTTP on {}", config.http_addr))?;
         let http_addr = listener.local_addr().context("reading the HTTP address")?;
         let http_service = service.clone();
+        let http_verifier = verifier.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .configure(|cfg| ops.configure(cfg))
-                .configure(|cfg| http::configure(cfg, http_service.clone()))
+                .configure(|cfg| http::configure(cfg, http_service.clone(), http_verifier.clone()))
         })
         .workers(config.http_workers)
         .disable_signals()
@@ -118,7 +133,7 @@ impl Application {
         let grpc_addr = grpc_listener.local_addr().context("reading the gRPC address")?;
         let grpc_shutdown = shutdown.listener();
         actix_rt::spawn(async move {
-            if let Err(e) = grpc::serve(grpc_listener, service, grpc_shutdown).await {
+            if let Err(e) = grpc::serve(grpc_listener, service, verifier, grpc_shutdown).await {
                 tracing::error!(error = format!("{e:#}"), "gRPC server failed");
             }
         });

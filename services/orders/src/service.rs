@@ -2,6 +2,7 @@
 //! enum that separates the caller's mistakes from the unexpected. `grpc/` and `http/` map
 //! [`ErrorKind`] to their status codes, once each.
 
+use crate::caller::Caller;
 use crate::actors::{OrderRegistry, PlaceOrder, PlaceOrderError, Placed};
 use crate::domain::{
     Cart, CartError, CartLineInput, CustomerId, IdempotencyKey, InvalidId, MenuCategory, MenuItem,
@@ -26,6 +27,8 @@ pub enum ErrorKind {
     NotFound,
     /// The request clashes with the current state.
     Conflict,
+    /// The caller may not do this.
+    Forbidden,
     /// Our fault or a dependency's: log it, answer without details.
     Unexpected,
 }
@@ -65,6 +68,8 @@ pub enum GetOrderError {
     InvalidId(#[from] InvalidId),
     #[error("there is no order {0}")]
     NotFound(OrderId),
+    #[error("order {0} belongs to another customer")]
+    NotYours(OrderId),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -74,6 +79,7 @@ impl GetOrderError {
         match self {
             Self::InvalidId(_) => ErrorKind::InvalidInput,
             Self::NotFound(_) => ErrorKind::NotFound,
+            Self::NotYours(_) => ErrorKind::Forbidden,
             Self::Unexpected(_) => ErrorKind::Unexpected,
         }
     }
@@ -131,10 +137,15 @@ impl OrdersService {
         Ok(placed)
     }
 
-    pub async fn get_order(&self, id: &str) -> Result<Order, GetOrderError> {
+    /// One order, if the caller may see it.
+    pub async fn get_order(&self, caller: &Caller, id: &str) -> Result<Order, GetOrderError> {
         let id = OrderId::parse(id)?;
         let client = self.pool.get().await.context("connecting to PostgreSQL")?;
-        store::orders::load(&**client, id).await?.ok_or(GetOrderError::NotFound(id))
+        let order = store::orders::load(&**client, id).await?.ok_or(GetOrderError::NotFound(id))?;
+        if !caller.may_see(order.customer_id) {
+            return Err(GetOrderError::NotYours(id));
+        }
+        Ok(order)
     }
 
     pub async fn menu(

@@ -4,7 +4,8 @@
 use restaurant_proto::v1 as pb;
 use restaurant_proto::v1::order_service_client::OrderServiceClient;
 use serde_json::{Value, json};
-use testkit::{TestDatabase, records};
+use testkit::{TestAuth, TestDatabase, records};
+use tokens::{Role, Token};
 
 /// From the demo menu (sql/orders/V2__demo_menu.sql).
 const GARLIC_BREAD: &str = "638386e1-c6f9-5a21-aeb8-bd1f0a70e77d";
@@ -16,23 +17,46 @@ struct Running {
     topic: String,
     grpc: OrderServiceClient<tonic::transport::Channel>,
     http: reqwest::Client,
+    auth: TestAuth,
+    /// The gateway's service token, as every gRPC call carries one.
+    service: Token,
+    /// A signed-in customer.
+    customer: Token,
+}
+
+impl Running {
+    /// A request made by the gateway on `user`'s behalf.
+    fn as_user<T>(&self, user: &Token, message: T) -> tonic::Request<T> {
+        let mut request = tonic::Request::new(message);
+        tokens::grpc::attach(&mut request, &self.service, Some(user));
+        request
+    }
+
+    fn as_customer<T>(&self, message: T) -> tonic::Request<T> {
+        self.as_user(&self.customer, message)
+    }
 }
 
 async fn start() -> anyhow::Result<Running> {
     testkit::init_logs();
     let db = TestDatabase::create().await?;
+    let auth = TestAuth::new();
     let topic = testkit::unique_name("orders.events");
     let app = orders::Application::build(orders::Config {
         http_addr: "127.0.0.1:0".parse()?,
         grpc_addr: "127.0.0.1:0".parse()?,
         database: db.settings(),
         kafka: testkit::kafka_settings(&topic),
+        // No users service here: revocations are not followed (tested with the whole stack).
+        auth: auth.settings("orders", "http://127.0.0.1:9"),
         http_workers: 1,
         create_topics: true,
     })
     .await?;
     let grpc = OrderServiceClient::connect(format!("http://{}", app.grpc_addr())).await?;
-    Ok(Running { app, db, topic, grpc, http: reqwest::Client::new() })
+    let service = auth.service_token("gateway");
+    let (_, customer) = auth.user_token(Role::Customer);
+    Ok(Running { app, db, topic, grpc, http: reqwest::Client::new(), auth, service, customer })
 }
 
 fn item(id: &str, quantity: i32) -> pb::OrderItemInput {
@@ -50,20 +74,31 @@ async fn seasonal_special(db: &TestDatabase) -> anyhow::Result<String> {
 
 #[actix_rt::test]
 async fn a_placed_order_is_stored_priced_and_published_with_its_full_state() -> anyhow::Result<()> {
-    let mut s = start().await?;
+    let s = start().await?;
     let request = pb::CreateOrderRequest {
         items: vec![item(GARLIC_BREAD, 2), pb::OrderItemInput { note: Some("extra basil".into()), ..item(BRUSCHETTA, 1) }],
         idempotency_key: None,
     };
-    let order = s.grpc.create_order(request).await?.into_inner().order.expect("an order");
+    let order = s.grpc.clone().create_order(s.as_customer(request)).await?.into_inner().order.expect("an order");
     assert_eq!(order.status, pb::OrderStatus::Placed as i32);
     assert_eq!(order.version, 1);
     assert_eq!(order.total_cents, 2 * 550 + 650, "prices come from the menu");
     assert_eq!(order.lines[0].name, "Garlic Bread");
     assert_eq!(order.lines[1].note.as_deref(), Some("extra basil"));
 
-    let fetched = s.grpc.get_order(pb::GetOrderRequest { id: order.id.clone() }).await?.into_inner().order;
-    assert_eq!(fetched.as_ref(), Some(&order));
+    let fetched = s.grpc.clone().get_order(s.as_customer(pb::GetOrderRequest { id: order.id.clone() })).await?;
+    assert_eq!(fetched.into_inner().order.as_ref(), Some(&order));
+    let (_, chef) = s.auth.user_token(Role::KitchenStaff);
+    let by_kitchen = s.grpc.clone().get_order(s.as_user(&chef, pb::GetOrderRequest { id: order.id.clone() })).await?;
+    assert_eq!(by_kitchen.into_inner().order.as_ref(), Some(&order), "the kitchen sees every order");
+    let (_, stranger) = s.auth.user_token(Role::Customer);
+    let refused = s
+        .grpc
+        .clone()
+        .get_order(s.as_user(&stranger, pb::GetOrderRequest { id: order.id.clone() }))
+        .await
+        .expect_err("another customer's order");
+    assert_eq!(refused.code(), tonic::Code::PermissionDenied);
 
     let record = records::read(&testkit::brokers(), &s.topic, 1).await?.remove(0);
     assert_eq!(record.key.as_deref(), Some(order.id.as_bytes()));
@@ -86,15 +121,15 @@ async fn a_placed_order_is_stored_priced_and_published_with_its_full_state() -> 
 
 #[actix_rt::test]
 async fn an_idempotency_key_makes_a_retry_return_the_first_order() -> anyhow::Result<()> {
-    let mut s = start().await?;
+    let s = start().await?;
     let cart = |items| pb::CreateOrderRequest { items, idempotency_key: Some("checkout-1".into()) };
-    let first = s.grpc.create_order(cart(vec![item(GARLIC_BREAD, 1), item(BRUSCHETTA, 2)])).await?.into_inner();
+    let first = s.grpc.clone().create_order(s.as_customer(cart(vec![item(GARLIC_BREAD, 1), item(BRUSCHETTA, 2)]))).await?.into_inner();
     // The same cart with its lines in another order is the same cart.
-    let again = s.grpc.create_order(cart(vec![item(BRUSCHETTA, 2), item(GARLIC_BREAD, 1)])).await?.into_inner();
+    let again = s.grpc.clone().create_order(s.as_customer(cart(vec![item(BRUSCHETTA, 2), item(GARLIC_BREAD, 1)]))).await?.into_inner();
     assert_eq!(first.order.as_ref().map(|o| &o.id), again.order.as_ref().map(|o| &o.id));
     assert_eq!(s.db.count("orders.orders").await?, 1);
 
-    let other = s.grpc.create_order(cart(vec![item(GARLIC_BREAD, 5)])).await.expect_err("another cart");
+    let other = s.grpc.clone().create_order(s.as_customer(cart(vec![item(GARLIC_BREAD, 5)]))).await.expect_err("another cart");
     assert_eq!(other.code(), tonic::Code::AlreadyExists);
     assert_eq!(s.db.count("orders.orders").await?, 1);
     assert_eq!(s.db.count("orders.outbox").await?, 1);
@@ -104,7 +139,7 @@ async fn an_idempotency_key_makes_a_retry_return_the_first_order() -> anyhow::Re
 
 #[actix_rt::test]
 async fn refusals_name_the_problem_and_write_nothing() -> anyhow::Result<()> {
-    let mut s = start().await?;
+    let s = start().await?;
     let unavailable = seasonal_special(&s.db).await?;
     let cases: Vec<(Vec<pb::OrderItemInput>, &str)> = vec![
         (vec![], "empty"),
@@ -120,15 +155,21 @@ async fn refusals_name_the_problem_and_write_nothing() -> anyhow::Result<()> {
     for (items, expected) in cases {
         let refused = s
             .grpc
-            .create_order(pb::CreateOrderRequest { items, idempotency_key: Some("k".into()) })
+            .clone()
+            .create_order(s.as_customer(pb::CreateOrderRequest { items, idempotency_key: Some("k".into()) }))
             .await
             .expect_err(expected);
         assert_eq!(refused.code(), tonic::Code::InvalidArgument, "{expected}: {refused:?}");
         assert!(refused.message().contains(expected), "{:?} should mention {expected:?}", refused.message());
     }
-    let refused = s.grpc.get_order(pb::GetOrderRequest { id: "nope".into() }).await.expect_err("bad id");
+    let refused = s.grpc.clone().get_order(s.as_customer(pb::GetOrderRequest { id: "nope".into() })).await.expect_err("bad id");
     assert_eq!(refused.code(), tonic::Code::InvalidArgument);
-    let missing = s.grpc.get_order(pb::GetOrderRequest { id: uuid::Uuid::new_v4().to_string() }).await.expect_err("no such order");
+    let missing = s
+        .grpc
+        .clone()
+        .get_order(s.as_customer(pb::GetOrderRequest { id: uuid::Uuid::new_v4().to_string() }))
+        .await
+        .expect_err("no such order");
     assert_eq!(missing.code(), tonic::Code::NotFound);
     for table in ["orders.orders", "orders.order_items", "orders.outbox", "orders.idempotency_keys"] {
         assert_eq!(s.db.count(table).await?, 0, "{table} must stay empty");
@@ -141,7 +182,9 @@ async fn refusals_name_the_problem_and_write_nothing() -> anyhow::Result<()> {
 async fn rest_create_order_answers_like_the_seed_and_refuses_bad_json() -> anyhow::Result<()> {
     let s = start().await?;
     let url = format!("http://{}/order/create", s.app.http_addr());
-    let post = |body: String| s.http.post(&url).header("content-type", "application/json").body(body).send();
+    let post = |body: String| {
+        s.http.post(&url).bearer_auth(s.customer.as_str()).header("content-type", "application/json").body(body).send()
+    };
 
     let created = post(json!({ "items": [{ "menuItemId": GARLIC_BREAD, "quantity": 3 }] }).to_string()).await?;
     assert_eq!(created.status().as_u16(), 201);
@@ -162,6 +205,61 @@ async fn rest_create_order_answers_like_the_seed_and_refuses_bad_json() -> anyho
         assert!(answer["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{answer}");
     }
     assert_eq!(s.db.count("orders.orders").await?, 1);
+    s.app.stop().await;
+    Ok(())
+}
+
+#[actix_rt::test]
+async fn every_call_needs_the_right_tokens_and_refusals_write_nothing() -> anyhow::Result<()> {
+    let s = start().await?;
+    let create = || pb::CreateOrderRequest { items: vec![item(GARLIC_BREAD, 1)], idempotency_key: None };
+    let (_, chef) = s.auth.user_token(Role::KitchenStaff);
+    let foreign = TestAuth::new();
+    let (_, forged) = foreign.user_token(Role::Customer);
+    let read_only = tokens::attenuate(
+        &s.customer,
+        &tokens::TokenVerifier::from_public_key_hex(&s.auth.settings("x", "").token_public_key)?,
+        r#"check if operation("read");"#,
+    )?;
+
+    // (what the gateway sends, expected code)
+    let cases: Vec<(tonic::Request<pb::CreateOrderRequest>, tonic::Code, &str)> = vec![
+        (tonic::Request::new(create()), tonic::Code::Unauthenticated, "no tokens at all"),
+        (
+            {
+                let mut r = tonic::Request::new(create());
+                tokens::grpc::attach(&mut r, &s.customer, Some(&s.customer));
+                r
+            },
+            tonic::Code::PermissionDenied,
+            "a user token where a service token belongs",
+        ),
+        (
+            {
+                let mut r = tonic::Request::new(create());
+                tokens::grpc::attach(&mut r, &s.service, None);
+                r
+            },
+            tonic::Code::Unauthenticated,
+            "no user token",
+        ),
+        (s.as_user(&chef, create()), tonic::Code::PermissionDenied, "kitchen staff do not place orders"),
+        (s.as_user(&forged, create()), tonic::Code::Unauthenticated, "signed by another key"),
+        (s.as_user(&read_only, create()), tonic::Code::PermissionDenied, "a read-only token"),
+        (s.as_user(&Token::new("garbage"), create()), tonic::Code::Unauthenticated, "malformed"),
+    ];
+    for (request, code, case) in cases {
+        let refused = s.grpc.clone().create_order(request).await.expect_err(case);
+        assert_eq!(refused.code(), code, "{case}: {refused:?}");
+    }
+    let rest = s
+        .http
+        .post(format!("http://{}/order/create", s.app.http_addr()))
+        .json(&json!({ "items": [{ "menuItemId": GARLIC_BREAD, "quantity": 1 }] }))
+        .send()
+        .await?;
+    assert_eq!(rest.status().as_u16(), 401);
+    assert_eq!(s.db.count("orders.orders").await?, 0);
     s.app.stop().await;
     Ok(())
 }

@@ -1,5 +1,10 @@
 //! PostgreSQL persistence of the `users` schema.
 
+use crate::domain::{Role, User, Username};
+use anyhow::Context as _;
+use tokio_postgres::{GenericClient, Row, error::SqlState};
+use uuid::Uuid;
+
 /// The refinery migrations of `sql/users`.
 pub mod migrations {
     refinery::embed_migrations!("../../sql/users");
@@ -7,3 +12,107 @@ pub mod migrations {
 
 /// The schema this service owns.
 pub const SCHEMA: &str = "users";
+
+const COLUMNS: &str = "id, username, role, created_at";
+
+/// `Ok(None)`: the username is taken (whatever its case).
+pub async fn insert(
+    client: &impl GenericClient,
+    username: &Username,
+    password_hash: &str,
+    role: Role,
+) -> anyhow::Result<Option<User>> {
+    let result = client
+        .query_one(
+            &format!(
+                "INSERT INTO users.users (id, username, password_hash, role) VALUES ($1, $2, $3, $4)
+                 RETURNING {COLUMNS}"
+            ),
+            &[&Uuid::now_v7(), &username.as_str(), &password_hash, &role.as_str()],
+        )
+        .await;
+    match result {
+        Ok(row) => Ok(Some(user(&row)?)),
+        Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => Ok(None),
+        Err(e) => Err(e).context("inserting a user"),
+    }
+}
+
+/// The user and their password hash.
+pub async fn by_username(client: &impl GenericClient, username: &Username) -> anyhow::Result<Option<(User, String)>> {
+    let row = client
+        .query_opt(
+            &format!("SELECT {COLUMNS}, password_hash FROM users.users WHERE lower(username) = lower($1)"),
+            &[&username.as_str()],
+        )
+        .await
+        .context("looking up a username")?;
+    row.map(|r| Ok((user(&r)?, r.get("password_hash")))).transpose()
+}
+
+pub async fn by_ids(client: &impl GenericClient, ids: &[Uuid]) -> anyhow::Result<Vec<User>> {
+    client
+        .query(&format!("SELECT {COLUMNS} FROM users.users WHERE id = ANY($1)"), &[&ids])
+        .await
+        .context("looking up users")?
+        .iter()
+        .map(user)
+        .collect()
+}
+
+/// Sets a user's password and role (the staff command re-run with new credentials).
+pub async fn update_credentials(
+    client: &impl GenericClient,
+    id: Uuid,
+    password_hash: &str,
+    role: Role,
+) -> anyhow::Result<()> {
+    client
+        .execute(
+            "UPDATE users.users SET password_hash = $2, role = $3 WHERE id = $1",
+            &[&id, &password_hash, &role.as_str()],
+        )
+        .await
+        .context("updating a user's credentials")?;
+    Ok(())
+}
+
+pub async fn revoke(
+    client: &impl GenericClient,
+    revocation_ids: &[String],
+    expires_at: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<()> {
+    client
+        .execute(
+            "INSERT INTO users.revoked_tokens (revocation_id, expires_at)
+             SELECT id, $2 FROM unnest($1::text[]) AS id
+             ON CONFLICT (revocation_id) DO NOTHING",
+            &[&revocation_ids, &expires_at],
+        )
+        .await
+        .context("recording revoked tokens")?;
+    Ok(())
+}
+
+/// Revocation ids recorded after `after_seq` (at most `limit`), and the last seq returned.
+pub async fn revocations_after(client: &impl GenericClient, after_seq: i64, limit: i64) -> anyhow::Result<(Vec<String>, i64)> {
+    let rows = client
+        .query(
+            "SELECT seq, revocation_id FROM users.revoked_tokens WHERE seq > $1 ORDER BY seq LIMIT $2",
+            &[&after_seq, &limit],
+        )
+        .await
+        .context("reading revocations")?;
+    let last = rows.last().map_or(after_seq, |r| r.get("seq"));
+    Ok((rows.iter().map(|r| r.get("revocation_id")).collect(), last))
+}
+
+fn user(row: &Row) -> anyhow::Result<User> {
+    let role: String = row.get("role");
+    Ok(User {
+        id: row.get("id"),
+        username: row.get("username"),
+        role: Role::parse(&role).with_context(|| format!("unknown role {role:?} in the database"))?,
+        created_at: row.get("created_at"),
+    })
+}

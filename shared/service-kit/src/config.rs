@@ -129,3 +129,55 @@ mod tests {
         assert!(shown.contains("restaurant"));
     }
 }
+
+/// A secret from `NAME`, or from the file named by `NAME_FILE` (the form container secrets
+/// take). `None` when neither is set. The value is trimmed and never logged.
+pub fn secret(name: &str) -> anyhow::Result<Option<String>> {
+    if let Ok(value) = std::env::var(name) {
+        if !value.trim().is_empty() {
+            return Ok(Some(value.trim().to_owned()));
+        }
+    }
+    let file_var = format!("{name}_FILE");
+    match std::env::var(&file_var) {
+        Ok(path) if !path.trim().is_empty() => {
+            let value = std::fs::read_to_string(path.trim())
+                .with_context(|| format!("reading the file named by {file_var}"))?;
+            Ok(Some(value.trim().to_owned()))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Like [`secret`], but required.
+pub fn required_secret(name: &str) -> anyhow::Result<String> {
+    secret(name)?.with_context(|| format!("set {name} or {name}_FILE (ci/dev generates local ones in .state/keys)"))
+}
+
+/// What a service that verifies tokens needs: the platform's public key, its own service
+/// token (for gRPC calls, including following revocations), and where the users service is.
+#[derive(Clone)]
+pub struct AuthSettings {
+    /// `TOKEN_PUBLIC_KEY` or `TOKEN_PUBLIC_KEY_FILE` (hex).
+    pub token_public_key: String,
+    /// `SERVICE_TOKEN` or `SERVICE_TOKEN_FILE`: minted by `users mint-service-token`.
+    pub service_token: String,
+    /// `USERS_GRPC_URL` (`http://127.0.0.1:9001`).
+    pub users_url: String,
+}
+
+impl std::fmt::Debug for AuthSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthSettings").field("users_url", &self.users_url).finish_non_exhaustive()
+    }
+}
+
+impl AuthSettings {
+    pub fn from_env() -> anyhow::Result<Self> {
+        Ok(Self {
+            token_public_key: required_secret("TOKEN_PUBLIC_KEY")?,
+            service_token: required_secret("SERVICE_TOKEN")?,
+            users_url: env_or("USERS_GRPC_URL", "http://127.0.0.1:9001"),
+        })
+    }
+}

@@ -4,11 +4,13 @@
 //! - [`telemetry`]: the one `tracing` setup (pretty locally, JSON with `LOG_FORMAT=json`).
 //! - [`db`]: the PostgreSQL pool and per-schema migrations.
 //! - [`kafka`]: client settings for the broker, chosen for latency, and topic creation.
+//! - [`http_errors`]: the JSON error body and extractor settings of every REST endpoint.
 //! - [`ops`]: `/healthz`, `/readyz` and `/metrics`, mounted by every HTTP service.
 //! - [`shutdown`]: SIGTERM/Ctrl-C, and knowing when every component has drained.
 
 pub mod config;
 pub mod db;
+pub mod http_errors;
 pub mod kafka;
 pub mod ops;
 pub mod shutdown;

@@ -2,12 +2,16 @@
 
 use anyhow::Context as _;
 use std::net::SocketAddr;
-use testkit::TestDatabase;
+use testkit::{TestAuth, TestDatabase};
+use tokens::Token;
 
-/// Every service on port 0, on a fresh database, a topic and a consumer group of their own.
+/// Every service on port 0, on a fresh database, a topic, a consumer group and a root key of
+/// their own.
 pub struct Stack {
     pub db: TestDatabase,
     pub topic: String,
+    pub auth: TestAuth,
+    pub users: users::Application,
     pub orders: orders::Application,
     pub kitchen: kitchen::Application,
     pub gateway: gateway::Application,
@@ -24,11 +28,24 @@ impl Stack {
         testkit::init_logs();
         let db = TestDatabase::create().await?;
         let topic = testkit::unique_name("orders.events");
+        let auth = TestAuth::new();
+        let users = users::Application::build(users::Config {
+            http_addr: any_port(),
+            grpc_addr: any_port(),
+            database: db.settings(),
+            http_workers: 1,
+            token_private_key: auth.private_key_hex(),
+            token_ttl: std::time::Duration::from_secs(3600),
+        })
+        .await
+        .context("starting users")?;
+        let users_url = format!("http://{}", users.grpc_addr());
         let orders = orders::Application::build(orders::Config {
             http_addr: any_port(),
             grpc_addr: any_port(),
             database: db.settings(),
             kafka: testkit::kafka_settings(&topic),
+            auth: auth.settings("orders", &users_url),
             http_workers: 1,
             create_topics: true,
         })
@@ -38,6 +55,7 @@ impl Stack {
             http_addr: any_port(),
             database: db.settings(),
             kafka: testkit::kafka_settings(&topic),
+            auth: auth.settings("kitchen", &users_url),
             consumer_group: testkit::unique_name("kitchen"),
             http_workers: 1,
             create_topics: true,
@@ -47,23 +65,66 @@ impl Stack {
         let gateway = gateway::Application::build(gateway::Config {
             http_addr: any_port(),
             orders_url: format!("http://{}", orders.grpc_addr()),
+            auth: auth.settings("gateway", &users_url),
             http_workers: 1,
         })
         .await
         .context("starting gateway")?;
-        Ok(Self { db, topic, orders, kitchen, gateway, http: reqwest::Client::new() })
+        Ok(Self { db, topic, auth, users, orders, kitchen, gateway, http: reqwest::Client::new() })
     }
 
-    /// Sends a GraphQL request to the gateway and returns the whole JSON answer.
+    /// Sends an anonymous GraphQL request to the gateway and returns the whole JSON answer.
     pub async fn graphql(&self, query: &str, variables: serde_json::Value) -> anyhow::Result<serde_json::Value> {
-        let response = self
+        self.graphql_as(None, query, variables).await
+    }
+
+    /// Sends a GraphQL request with `Authorization: Bearer <token>` (when given).
+    pub async fn graphql_as(
+        &self,
+        token: Option<&Token>,
+        query: &str,
+        variables: serde_json::Value,
+    ) -> anyhow::Result<serde_json::Value> {
+        let mut request = self
             .http
             .post(format!("http://{}/graphql", self.gateway.http_addr()))
-            .json(&serde_json::json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .context("calling the gateway")?;
+            .json(&serde_json::json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token.as_str());
+        }
+        let response = request.send().await.context("calling the gateway")?;
         response.json().await.context("the gateway's answer is not JSON")
+    }
+
+    /// Registers a new customer over GraphQL; returns their id and token.
+    pub async fn register_customer(&self) -> anyhow::Result<(String, Token)> {
+        let username = format!("guest-{}", &uuid_like()[..12]);
+        let answer = self
+            .graphql(
+                "mutation($input: RegisterInput!) { register(input: $input) { token user { id role } } }",
+                serde_json::json!({ "input": { "username": username, "password": "correct horse battery" } }),
+            )
+            .await?;
+        let payload = &answer["data"]["register"];
+        anyhow::ensure!(payload["user"]["role"] == "CUSTOMER", "registration failed: {answer}");
+        let id = payload["user"]["id"].as_str().context("no user id")?.to_owned();
+        let token = payload["token"].as_str().context("no token")?;
+        Ok((id, Token::new(token)))
+    }
+
+    /// A kitchen staff account made as operators make it (`users create-staff`), signed in over
+    /// GraphQL; returns its token.
+    pub async fn kitchen_staff(&self) -> anyhow::Result<Token> {
+        let username = format!("chef-{}", &uuid_like()[..12]);
+        users::admin::create_staff(&self.db.settings(), &self.auth.private_key_hex(), &username, "kitchen").await?;
+        let answer = self
+            .graphql(
+                "mutation($input: LoginInput!) { login(input: $input) { token user { role } } }",
+                serde_json::json!({ "input": { "username": username, "password": "kitchen" } }),
+            )
+            .await?;
+        anyhow::ensure!(answer["data"]["login"]["user"]["role"] == "KITCHEN_STAFF", "staff login failed: {answer}");
+        Ok(Token::new(answer["data"]["login"]["token"].as_str().context("no token")?))
     }
 
     /// The value of a metric (summed over its label sets) on a service's `/metrics`.
@@ -98,5 +159,10 @@ impl Stack {
         self.gateway.stop().await;
         self.kitchen.stop().await;
         self.orders.stop().await;
+        self.users.stop().await;
     }
+}
+
+fn uuid_like() -> String {
+    testkit::unique_name("x").trim_start_matches("x-").to_owned()
 }

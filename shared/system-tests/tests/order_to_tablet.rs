@@ -13,7 +13,9 @@ const CREATE_ORDER: &str = "mutation($input: CreateOrderInput!) {
 #[actix_rt::test]
 async fn an_order_placed_over_graphql_appears_on_a_connected_tablet() -> anyhow::Result<()> {
     let stack = Stack::start().await?;
-    let mut tablet = Tablet::connect(stack.kitchen.http_addr()).await?;
+    let (customer_id, customer) = stack.register_customer().await?;
+    let chef = stack.kitchen_staff().await?;
+    let mut tablet = Tablet::connect_with_token(stack.kitchen.http_addr(), &chef).await?;
     let snapshot = tablet.next_of_type("snapshot").await?;
     assert_eq!(snapshot["tickets"], json!([]), "a new kitchen has no open tickets");
     let snapshot_seq = snapshot["seq"].as_i64().expect("the snapshot has a sequence number");
@@ -24,7 +26,8 @@ async fn an_order_placed_over_graphql_appears_on_a_connected_tablet() -> anyhow:
     let (fries_id, fries) = &sides[0];
     let sent = std::time::Instant::now();
     let answer = stack
-        .graphql(
+        .graphql_as(
+            Some(&customer),
             CREATE_ORDER,
             json!({ "input": { "items": [
                 { "menuItemId": burger_id, "quantity": 2, "note": "no pickles" },
@@ -42,6 +45,7 @@ async fn an_order_placed_over_graphql_appears_on_a_connected_tablet() -> anyhow:
     assert_eq!(message["seq"].as_i64(), Some(snapshot_seq + 1), "sequence numbers have no gaps");
     let ticket = &message["ticket"];
     assert_eq!(ticket["status"], "PLACED");
+    assert_eq!(ticket["customerId"], customer_id.as_str(), "the order belongs to the token's user");
     assert_eq!(
         ticket["items"],
         json!([
@@ -54,7 +58,7 @@ async fn an_order_placed_over_graphql_appears_on_a_connected_tablet() -> anyhow:
     // Once the kitchen's consumer has joined its group, the path takes milliseconds.
     let sent = std::time::Instant::now();
     let answer = stack
-        .graphql(CREATE_ORDER, json!({ "input": { "items": [{ "menuItemId": fries_id, "quantity": 4 }] } }))
+        .graphql_as(Some(&customer), CREATE_ORDER, json!({ "input": { "items": [{ "menuItemId": fries_id, "quantity": 4 }] } }))
         .await?;
     let message = tablet.next_of_type("ticket").await?;
     eprintln!("order to tablet (warm): {:?}", sent.elapsed());
@@ -68,12 +72,16 @@ async fn an_order_placed_over_graphql_appears_on_a_connected_tablet() -> anyhow:
 #[actix_rt::test]
 async fn the_same_event_delivered_twice_makes_one_ticket() -> anyhow::Result<()> {
     let stack = Stack::start().await?;
+    let (_, customer) = stack.register_customer().await?;
+    // A browser tablet cannot set headers: it authenticates with its first message.
+    let chef = stack.kitchen_staff().await?;
     let mut tablet = Tablet::connect(stack.kitchen.http_addr()).await?;
+    tablet.send_json(&json!({ "type": "auth", "token": chef.as_str() })).await?;
     tablet.next_of_type("snapshot").await?;
     let drinks = stack.menu_ids("DRINK", 2).await?;
 
     let first = stack
-        .graphql(CREATE_ORDER, json!({ "input": { "items": [{ "menuItemId": drinks[0].0, "quantity": 1 }] } }))
+        .graphql_as(Some(&customer), CREATE_ORDER, json!({ "input": { "items": [{ "menuItemId": drinks[0].0, "quantity": 1 }] } }))
         .await?;
     let first_id = first["data"]["createOrder"]["id"].as_str().expect("an order id").to_owned();
     let first_push = tablet.next_of_type("ticket").await?;
@@ -92,7 +100,7 @@ async fn the_same_event_delivered_twice_makes_one_ticket() -> anyhow::Result<()>
 
     // The next push is the next order: nothing was pushed for the duplicate.
     let second = stack
-        .graphql(CREATE_ORDER, json!({ "input": { "items": [{ "menuItemId": drinks[1].0, "quantity": 3 }] } }))
+        .graphql_as(Some(&customer), CREATE_ORDER, json!({ "input": { "items": [{ "menuItemId": drinks[1].0, "quantity": 3 }] } }))
         .await?;
     let second_push = tablet.next_of_type("ticket").await?;
     assert_eq!(second_push["orderId"], second["data"]["createOrder"]["id"]);
@@ -116,6 +124,7 @@ async fn the_same_event_delivered_twice_makes_one_ticket() -> anyhow::Result<()>
 #[actix_rt::test]
 async fn a_bad_order_is_refused_with_a_code_and_writes_nothing() -> anyhow::Result<()> {
     let stack = Stack::start().await?;
+    let (_, customer) = stack.register_customer().await?;
     let mains = stack.menu_ids("MAIN", 1).await?;
     let cases = [
         json!({ "items": [] }),
@@ -126,7 +135,7 @@ async fn a_bad_order_is_refused_with_a_code_and_writes_nothing() -> anyhow::Resu
         json!({ "items": [{ "menuItemId": mains[0].0, "quantity": 1, "note": "x".repeat(201) }] }),
     ];
     for input in cases {
-        let answer = stack.graphql(CREATE_ORDER, json!({ "input": input })).await?;
+        let answer = stack.graphql_as(Some(&customer), CREATE_ORDER, json!({ "input": input })).await?;
         assert_eq!(answer["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{input} → {answer}");
         assert!(answer["errors"][0]["message"].as_str().is_some_and(|m| !m.is_empty()));
     }

@@ -1,5 +1,6 @@
 //! Test kit: real PostgreSQL and a real broker for every test, isolated per test.
 //!
+//! - [`TestAuth`]: a root key of the test's own, service tokens and user tokens.
 //! - [`TestDatabase`]: a fresh database with a random name (services migrate it at start).
 //! - [`unique_name`]: topic and consumer-group names no other test uses.
 //! - [`PrivateBroker`]: a broker of the test's own on a random port, which the test can stop
@@ -12,11 +13,13 @@
 //! `KAFKA_BROKERS` (the shared broker); `TANSU_BIN` for [`PrivateBroker`]. `ci/test` sets all
 //! three.
 
+mod auth;
 mod broker;
 mod database;
 pub mod records;
 mod tablet;
 
+pub use auth::TestAuth;
 pub use broker::PrivateBroker;
 pub use database::TestDatabase;
 pub use tablet::Tablet;

@@ -10,12 +10,37 @@ pub struct Tablet {
 }
 
 impl Tablet {
-    /// Connects to `ws://<addr>/ws`.
+    /// Connects to `ws://<addr>/ws` without credentials (it must then send an `auth` message).
     pub async fn connect(addr: std::net::SocketAddr) -> anyhow::Result<Self> {
         let (socket, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws"))
             .await
             .context("connecting the tablet")?;
         Ok(Self { socket })
+    }
+
+    /// Connects with `Authorization: Bearer <token>` on the upgrade request.
+    pub async fn connect_with_token(addr: std::net::SocketAddr, token: &tokens::Token) -> anyhow::Result<Self> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+        let mut request = format!("ws://{addr}/ws").into_client_request()?;
+        request.headers_mut().insert("authorization", format!("Bearer {}", token.as_str()).parse()?);
+        let (socket, _) = tokio_tungstenite::connect_async(request).await.context("connecting the tablet")?;
+        Ok(Self { socket })
+    }
+
+    /// Waits for the kitchen to close the socket; returns the close code.
+    pub async fn closed(&mut self) -> anyhow::Result<Option<u16>> {
+        tokio::time::timeout(crate::DEADLINE, async {
+            while let Some(frame) = self.socket.next().await {
+                match frame {
+                    Ok(Message::Close(frame)) => return Ok(frame.map(|f| u16::from(f.code))),
+                    Ok(_) => {}
+                    Err(_) => return Ok(None),
+                }
+            }
+            Ok(None)
+        })
+        .await
+        .context("the socket stayed open past the deadline")?
     }
 
     /// The next JSON text message (pings answered, other frames skipped), within the deadline.

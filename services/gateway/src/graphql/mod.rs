@@ -8,8 +8,9 @@ mod types;
 pub use mutation::Mutation;
 pub use query::Query;
 
-use crate::backends::OrdersBackend;
-use juniper::{EmptySubscription, FieldError, RootNode, Value};
+use crate::backends::{OrdersBackend, UsersBackend};
+use juniper::{EmptySubscription, FieldError, FieldResult, RootNode, Value};
+use tokens::{Token, TokenError, UserClaims};
 
 /// Nesting deeper than this is refused before execution.
 pub const MAX_QUERY_DEPTH: usize = 12;
@@ -27,13 +28,41 @@ pub fn schema() -> Schema {
         .limit_fields(MAX_QUERY_FIELDS)
 }
 
-/// Per-request context: the backends.
+/// Per-request context: the backends and who is calling.
 #[derive(Clone)]
 pub struct Context {
     pub orders: OrdersBackend,
+    pub users: UsersBackend,
+    /// `Ok(None)`: anonymous; `Ok(Some)`: a verified user; `Err`: a token was sent and refused
+    /// (every field that needs a user then says why).
+    pub caller: Result<Option<Caller>, TokenError>,
+}
+
+/// A verified user and the token to forward on their behalf.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub claims: UserClaims,
+    pub token: Token,
 }
 
 impl juniper::Context for Context {}
+
+impl Context {
+    /// The signed-in caller, or UNAUTHENTICATED.
+    pub fn user(&self) -> FieldResult<&Caller> {
+        match &self.caller {
+            Ok(Some(caller)) => Ok(caller),
+            Ok(None) => Err(token_error(&TokenError::Missing)),
+            Err(e) => Err(token_error(e)),
+        }
+    }
+}
+
+/// The one mapping from a token refusal to a GraphQL error.
+pub fn token_error(error: &TokenError) -> FieldError {
+    let code = if error.is_unauthenticated() { ErrorCode::Unauthenticated } else { ErrorCode::Forbidden };
+    self::error(code, error)
+}
 
 /// The stable error codes of the API (`extensions.code`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

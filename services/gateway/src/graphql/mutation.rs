@@ -1,4 +1,4 @@
-use super::types::{CreateOrderInput, Order};
+use super::types::{AuthPayload, CreateOrderInput, LoginInput, Order, RegisterInput};
 use super::{Context, backend_error};
 use crate::model::NewOrderLine;
 use juniper::{FieldResult, graphql_object};
@@ -7,14 +7,36 @@ pub struct Mutation;
 
 #[graphql_object(context = Context)]
 impl Mutation {
-    /// Places an order. With an `idempotencyKey`, retrying the same cart returns the first order.
+    /// A new customer account, signed in.
+    async fn register(context: &Context, input: RegisterInput) -> FieldResult<AuthPayload> {
+        let session = context.users.register(input.username, input.password).await.map_err(backend_error)?;
+        Ok(AuthPayload(session))
+    }
+
+    /// Signs in; the same error for an unknown user and a wrong password.
+    async fn login(context: &Context, input: LoginInput) -> FieldResult<AuthPayload> {
+        let session = context.users.login(input.username, input.password).await.map_err(backend_error)?;
+        Ok(AuthPayload(session))
+    }
+
+    /// Revokes the token this request was made with, on every service.
+    async fn logout(context: &Context) -> FieldResult<bool> {
+        let caller = context.user()?;
+        context.users.logout(&caller.token).await.map_err(backend_error)?;
+        Ok(true)
+    }
+
+    /// Places an order for the signed-in customer. With an `idempotencyKey`, retrying the same
+    /// cart returns the first order.
     async fn create_order(context: &Context, input: CreateOrderInput) -> FieldResult<Order> {
+        let caller = context.user()?;
         let lines = input
             .items
             .into_iter()
             .map(|i| NewOrderLine { menu_item_id: i.menu_item_id.to_string(), quantity: i.quantity, note: i.note })
             .collect();
-        let order = context.orders.create_order(lines, input.idempotency_key).await.map_err(backend_error)?;
+        let order =
+            context.orders.create_order(&caller.token, lines, input.idempotency_key).await.map_err(backend_error)?;
         Ok(Order(order))
     }
 }

@@ -1,4 +1,4 @@
-use super::types::{MenuCategory, MenuItem, MenuItemConnection, MenuItemEdge, Order, PageInfo};
+use super::types::{MenuCategory, MenuItem, MenuItemConnection, MenuItemEdge, Order, PageInfo, User};
 use super::{Context, ErrorCode, backend_error, error};
 use juniper::{FieldResult, ID, graphql_object};
 
@@ -32,9 +32,17 @@ impl Query {
         })
     }
 
-    /// One order.
+    /// The signed-in user.
+    async fn me(context: &Context) -> FieldResult<User> {
+        let caller = context.user()?;
+        let user = context.users.get_user(&caller.token, caller.claims.user_id.to_string()).await.map_err(backend_error)?;
+        Ok(User(user))
+    }
+
+    /// One order: customers only their own; kitchen staff any.
     async fn order(context: &Context, id: ID) -> FieldResult<Order> {
-        let order = context.orders.get_order(id.to_string()).await.map_err(backend_error)?;
+        let caller = context.user()?;
+        let order = context.orders.get_order(&caller.token, id.to_string()).await.map_err(backend_error)?;
         Ok(Order(order))
     }
 }

@@ -199,3 +199,55 @@ pub struct CreateOrderInput {
     /// The same key with the same cart returns the first order instead of placing another.
     pub idempotency_key: Option<String>,
 }
+
+#[derive(GraphQLEnum, Clone, Copy)]
+pub enum Role {
+    Customer,
+    KitchenStaff,
+}
+
+pub struct User(pub model::User);
+
+#[graphql_object(context = Context)]
+impl User {
+    fn id(&self) -> ID {
+        ID::new(&self.0.id)
+    }
+    fn username(&self) -> &str {
+        &self.0.username
+    }
+    fn role(&self) -> Role {
+        match self.0.role {
+            model::Role::Customer => Role::Customer,
+            model::Role::KitchenStaff => Role::KitchenStaff,
+        }
+    }
+    fn created_at(&self) -> &str {
+        &self.0.created_at
+    }
+}
+
+pub struct AuthPayload(pub model::Session);
+
+#[graphql_object(context = Context)]
+impl AuthPayload {
+    /// A biscuit token: send it as `Authorization: Bearer <token>`.
+    fn token(&self) -> &str {
+        self.0.token.as_str()
+    }
+    fn user(&self) -> User {
+        User(self.0.user.clone())
+    }
+}
+
+#[derive(GraphQLInputObject)]
+pub struct RegisterInput {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(GraphQLInputObject)]
+pub struct LoginInput {
+    pub username: String,
+    pub password: String,
+}

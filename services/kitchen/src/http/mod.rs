@@ -3,17 +3,41 @@
 use crate::domain::TicketStatus;
 use crate::store;
 use crate::ws::protocol::TicketView;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use deadpool_postgres::Pool;
 use serde::Deserialize;
+use service_kit::http_errors::{json_error, query_config};
+use tokens::{Access, Principal, Role, TokenError, TokenVerifier};
+
+/// Every kitchen endpoint is for kitchen staff.
+pub const STAFF: &[Role] = &[Role::KitchenStaff];
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(web::QueryConfig::default().error_handler(|err, _| {
-        let response = HttpResponse::BadRequest().json(error_body("BAD_USER_INPUT", &err.to_string()));
-        actix_web::error::InternalError::from_response(err, response).into()
-    }))
-    .route("/tickets", web::get().to(list_tickets))
-    .route("/ticket/{order_id}", web::get().to(get_ticket));
+    cfg.app_data(query_config())
+        .route("/tickets", web::get().to(list_tickets))
+        .route("/ticket/{order_id}", web::get().to(get_ticket));
+}
+
+/// Checks the request's bearer token against `access` (kitchen staff only).
+pub fn authorize(request: &HttpRequest, verifier: &TokenVerifier, access: Access) -> Result<tokens::UserClaims, HttpResponse> {
+    let verdict = (|| {
+        let header = request.headers().get("authorization").ok_or(TokenError::Missing)?;
+        let token = header.to_str().ok().and_then(tokens::bearer).ok_or(TokenError::Invalid)?;
+        match verifier.authorize(&token, &access.for_roles(STAFF))? {
+            Principal::User(user) => Ok(user),
+            Principal::Service(_) => Err(TokenError::Forbidden("kitchen endpoints are for kitchen staff".into())),
+        }
+    })();
+    verdict.map_err(|e| token_error(&e))
+}
+
+/// The one mapping from a token refusal to an HTTP answer.
+pub fn token_error(error: &TokenError) -> HttpResponse {
+    if error.is_unauthenticated() {
+        json_error(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", error)
+    } else {
+        json_error(StatusCode::FORBIDDEN, "FORBIDDEN", error)
+    }
 }
 
 fn error_body(code: &str, message: &str) -> serde_json::Value {
@@ -31,7 +55,15 @@ struct TicketsQuery {
     status: Option<String>,
 }
 
-async fn list_tickets(pool: web::Data<Pool>, query: web::Query<TicketsQuery>) -> HttpResponse {
+async fn list_tickets(
+    request: HttpRequest,
+    verifier: web::Data<TokenVerifier>,
+    pool: web::Data<Pool>,
+    query: web::Query<TicketsQuery>,
+) -> HttpResponse {
+    if let Err(refusal) = authorize(&request, &verifier, Access::read("ticket")) {
+        return refusal;
+    }
     let status = match query.status.as_deref() {
         None => None,
         Some(value) => match TicketStatus::parse(value) {
@@ -57,7 +89,15 @@ async fn list_tickets(pool: web::Data<Pool>, query: web::Query<TicketsQuery>) ->
     }
 }
 
-async fn get_ticket(pool: web::Data<Pool>, order_id: web::Path<String>) -> HttpResponse {
+async fn get_ticket(
+    request: HttpRequest,
+    verifier: web::Data<TokenVerifier>,
+    pool: web::Data<Pool>,
+    order_id: web::Path<String>,
+) -> HttpResponse {
+    if let Err(refusal) = authorize(&request, &verifier, Access::read("ticket").of(order_id.as_str())) {
+        return refusal;
+    }
     let Ok(order_id) = uuid::Uuid::parse_str(&order_id) else {
         return HttpResponse::BadRequest().json(error_body("BAD_USER_INPUT", "the order id is not a UUID"));
     };

@@ -1,7 +1,7 @@
 //! The JSON text frames of the tablet protocol (documented in `PROTOCOL.md`).
 
 use crate::domain::{Ticket, TicketChange};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What the kitchen sends a tablet.
 #[derive(Serialize)]
@@ -14,6 +14,14 @@ pub enum ServerMessage<'a> {
     Ticket { seq: i64, order_id: String, ticket: TicketView<'a> },
     /// The tablet sent something the kitchen cannot act on; the socket stays open.
     Error { code: &'static str, message: String },
+}
+
+/// What a tablet sends the kitchen.
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase", deny_unknown_fields)]
+pub enum TabletMessage {
+    /// The first message of a tablet that could not send a bearer header.
+    Auth { token: String },
 }
 
 #[derive(Serialize)]

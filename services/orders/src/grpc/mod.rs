@@ -12,6 +12,7 @@ use tokio_stream::wrappers::TcpListenerStream;
 pub async fn serve(
     listener: tokio::net::TcpListener,
     service: OrdersService,
+    verifier: tokens::TokenVerifier,
     mut shutdown: ShutdownListener,
 ) -> anyhow::Result<()> {
     let (health, health_service) = tonic_health::server::health_reporter();
@@ -23,7 +24,7 @@ pub async fn serve(
     tonic::transport::Server::builder()
         .add_service(health_service)
         .add_service(reflection)
-        .add_service(OrderServiceServer::new(order_service::OrderApi::new(service)))
+        .add_service(OrderServiceServer::new(order_service::OrderApi::new(service, verifier)))
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move { shutdown.recv().await })
         .await
         .context("serving gRPC")
@@ -36,6 +37,7 @@ fn status(kind: ErrorKind, error: &dyn std::fmt::Display) -> tonic::Status {
         ErrorKind::InvalidInput => tonic::Status::invalid_argument(error.to_string()),
         ErrorKind::NotFound => tonic::Status::not_found(error.to_string()),
         ErrorKind::Conflict => tonic::Status::already_exists(error.to_string()),
+        ErrorKind::Forbidden => tonic::Status::permission_denied(error.to_string()),
         ErrorKind::Unexpected => {
             tracing::error!(error = %error, "request failed");
             tonic::Status::internal("internal error")

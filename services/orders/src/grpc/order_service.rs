@@ -1,6 +1,8 @@
 use super::status;
 use crate::actors::Placed;
-use crate::domain::CartLineInput;
+use crate::caller::Caller;
+use crate::domain::{CartLineInput, CustomerId};
+use tokens::{Access, Role, TokenVerifier, grpc as auth};
 use crate::service::OrdersService;
 use crate::wire;
 use restaurant_proto::v1 as pb;
@@ -8,13 +10,17 @@ use tonic::{Request, Response, Status};
 
 pub struct OrderApi {
     service: OrdersService,
+    verifier: TokenVerifier,
 }
 
 impl OrderApi {
-    pub fn new(service: OrdersService) -> Self {
-        Self { service }
+    pub fn new(service: OrdersService, verifier: TokenVerifier) -> Self {
+        Self { service, verifier }
     }
 }
+
+/// Only customers place orders.
+const CUSTOMERS: &[Role] = &[Role::Customer];
 
 #[tonic::async_trait]
 impl pb::order_service_server::OrderService for OrderApi {
@@ -23,7 +29,8 @@ impl pb::order_service_server::OrderService for OrderApi {
         &self,
         request: Request<pb::CreateOrderRequest>,
     ) -> Result<Response<pb::CreateOrderResponse>, Status> {
-        let customer = crate::caller::walk_in_customer();
+        let (claims, _) = auth::calling_user(request.metadata(), &self.verifier, &Access::write("order").for_roles(CUSTOMERS))?;
+        let customer = CustomerId::from_uuid(claims.user_id);
         let request = request.into_inner();
         let lines = request
             .items
@@ -41,7 +48,9 @@ impl pb::order_service_server::OrderService for OrderApi {
 
     #[tracing::instrument(skip_all)]
     async fn get_order(&self, request: Request<pb::GetOrderRequest>) -> Result<Response<pb::GetOrderResponse>, Status> {
-        let order = self.service.get_order(&request.into_inner().id).await.map_err(|e| status(e.kind(), &e))?;
+        let id = request.get_ref().id.clone();
+        let (claims, _) = auth::calling_user(request.metadata(), &self.verifier, &Access::read("order").of(&id))?;
+        let order = self.service.get_order(&Caller::from(&claims), &id).await.map_err(|e| status(e.kind(), &e))?;
         Ok(Response::new(pb::GetOrderResponse { order: Some(wire::order(&order)) }))
     }
 
@@ -50,6 +59,8 @@ impl pb::order_service_server::OrderService for OrderApi {
         &self,
         request: Request<pb::ListMenuItemsRequest>,
     ) -> Result<Response<pb::ListMenuItemsResponse>, Status> {
+        // The menu is public, but only platform services call this API.
+        auth::calling_service(request.metadata(), &self.verifier, &Access::read("menu"))?;
         let request = request.into_inner();
         let category = match request.category {
             None => None,

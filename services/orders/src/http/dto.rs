@@ -19,23 +19,6 @@ pub struct OrderItemBody {
 }
 
 #[derive(Serialize)]
-pub struct ErrorBody {
-    error: ErrorDetail,
-}
-
-#[derive(Serialize)]
-struct ErrorDetail {
-    code: &'static str,
-    message: String,
-}
-
-impl ErrorBody {
-    pub fn new(code: &'static str, message: &dyn std::fmt::Display) -> Self {
-        Self { error: ErrorDetail { code, message: message.to_string() } }
-    }
-}
-
-#[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderBody {
     id: String,

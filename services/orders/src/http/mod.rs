@@ -1,50 +1,54 @@
-//! The HTTP adapter: `POST /order/create` (the seed's REST endpoint) and the ops endpoints.
+//! The HTTP adapter: `POST /order/create` (the seed's REST endpoint, for a customer's bearer
+//! token) and the ops endpoints.
 
 mod dto;
 
 use crate::actors::Placed;
-use crate::domain::CartLineInput;
+use crate::domain::{CartLineInput, CustomerId};
 use crate::service::{ErrorKind, OrdersService};
-use actix_web::{HttpRequest, HttpResponse, error, web};
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+use service_kit::http_errors::{json_config, json_error};
+use tokens::{Access, Principal, Role, TokenError, TokenVerifier};
 
 /// Largest request body accepted: a full 100-line cart with notes fits well within it.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-pub fn configure(cfg: &mut web::ServiceConfig, service: OrdersService) {
+pub fn configure(cfg: &mut web::ServiceConfig, service: OrdersService, verifier: TokenVerifier) {
     cfg.app_data(web::Data::new(service))
-        .app_data(
-            web::JsonConfig::default()
-                .limit(MAX_BODY_BYTES)
-                .error_handler(|err, _| json_error(err)),
-        )
+        .app_data(web::Data::new(verifier))
+        .app_data(json_config(MAX_BODY_BYTES))
         .route("/order/create", web::post().to(create_order));
-}
-
-/// Malformed, oversized or mistyped JSON: a 4xx that says what is wrong.
-fn json_error(err: error::JsonPayloadError) -> actix_web::Error {
-    let (status, code) = match &err {
-        error::JsonPayloadError::Overflow { .. } | error::JsonPayloadError::OverflowKnownLength { .. } => {
-            (actix_web::http::StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE")
-        }
-        error::JsonPayloadError::ContentType => {
-            (actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE")
-        }
-        _ => (actix_web::http::StatusCode::BAD_REQUEST, "BAD_USER_INPUT"),
-    };
-    let body = dto::ErrorBody::new(code, &err.to_string());
-    error::InternalError::from_response(err, HttpResponse::build(status).json(body)).into()
 }
 
 /// The one mapping from an error to an HTTP answer.
 fn error_response(kind: ErrorKind, error: &dyn std::fmt::Display) -> HttpResponse {
     match kind {
-        ErrorKind::InvalidInput => HttpResponse::BadRequest().json(dto::ErrorBody::new("BAD_USER_INPUT", error)),
-        ErrorKind::NotFound => HttpResponse::NotFound().json(dto::ErrorBody::new("NOT_FOUND", error)),
-        ErrorKind::Conflict => HttpResponse::Conflict().json(dto::ErrorBody::new("CONFLICT", error)),
+        ErrorKind::InvalidInput => json_error(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", error),
+        ErrorKind::NotFound => json_error(StatusCode::NOT_FOUND, "NOT_FOUND", error),
+        ErrorKind::Conflict => json_error(StatusCode::CONFLICT, "CONFLICT", error),
+        ErrorKind::Forbidden => json_error(StatusCode::FORBIDDEN, "FORBIDDEN", error),
         ErrorKind::Unexpected => {
             tracing::error!(error = %error, "request failed");
-            HttpResponse::InternalServerError().json(dto::ErrorBody::new("INTERNAL", &"internal error"))
+            json_error(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error")
         }
+    }
+}
+
+fn token_error(error: &TokenError) -> HttpResponse {
+    if error.is_unauthenticated() {
+        json_error(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", error)
+    } else {
+        json_error(StatusCode::FORBIDDEN, "FORBIDDEN", error)
+    }
+}
+
+/// The customer whose bearer token came with the request.
+fn customer(request: &HttpRequest, verifier: &TokenVerifier) -> Result<CustomerId, TokenError> {
+    let header = request.headers().get("authorization").ok_or(TokenError::Missing)?;
+    let token = header.to_str().ok().and_then(tokens::bearer).ok_or(TokenError::Invalid)?;
+    match verifier.authorize(&token, &Access::write("order").for_roles(&[Role::Customer]))? {
+        Principal::User(user) => Ok(CustomerId::from_uuid(user.user_id)),
+        Principal::Service(_) => Err(TokenError::Forbidden("orders are placed by customers".into())),
     }
 }
 
@@ -52,8 +56,13 @@ fn error_response(kind: ErrorKind, error: &dyn std::fmt::Display) -> HttpRespons
 async fn create_order(
     request: HttpRequest,
     service: web::Data<OrdersService>,
+    verifier: web::Data<TokenVerifier>,
     body: web::Json<dto::CreateOrderBody>,
 ) -> HttpResponse {
+    let customer = match customer(&request, &verifier) {
+        Ok(customer) => customer,
+        Err(e) => return token_error(&e),
+    };
     let key = match request.headers().get("idempotency-key").map(|v| v.to_str()) {
         None => None,
         Some(Ok(key)) => Some(key),
@@ -67,7 +76,7 @@ async fn create_order(
         .into_iter()
         .map(|i| CartLineInput { menu_item_id: i.menu_item_id, quantity: i.quantity, note: i.note })
         .collect();
-    match service.create_order(crate::caller::walk_in_customer(), lines, key).await {
+    match service.create_order(customer, lines, key).await {
         Ok(Placed::New(order)) => HttpResponse::Created().json(dto::OrderBody::from(&order)),
         Ok(Placed::Replayed(order)) => HttpResponse::Ok().json(dto::OrderBody::from(&order)),
         Err(e) => error_response(e.kind(), &e),

@@ -1,0 +1,143 @@
+//! The gRPC adapter: `restaurant.v1.UserService` (every call needs a service token; calls on a
+//! user's behalf also the user's), standard health and reflection.
+
+use crate::domain::{Role, User};
+use crate::service::{ErrorKind, UsersService};
+use anyhow::Context as _;
+use restaurant_proto::v1 as pb;
+use restaurant_proto::v1::user_service_server::{UserService, UserServiceServer};
+use service_kit::shutdown::ShutdownListener;
+use tokens::{Access, TokenVerifier, grpc as auth};
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::{Request, Response, Status};
+
+/// Ids per `GetUsers` call, at most (a page of orders names far fewer customers).
+pub const MAX_BATCH: usize = 500;
+
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    service: UsersService,
+    verifier: TokenVerifier,
+    mut shutdown: ShutdownListener,
+) -> anyhow::Result<()> {
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health.set_serving::<UserServiceServer<UserApi>>().await;
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(restaurant_proto::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .context("building gRPC reflection")?;
+    tonic::transport::Server::builder()
+        .add_service(health_service)
+        .add_service(reflection)
+        .add_service(UserServiceServer::new(UserApi { service, verifier }))
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move { shutdown.recv().await })
+        .await
+        .context("serving gRPC")
+}
+
+pub struct UserApi {
+    service: UsersService,
+    verifier: TokenVerifier,
+}
+
+/// The one mapping from an error to a gRPC status.
+fn status(kind: ErrorKind, error: &dyn std::fmt::Display) -> Status {
+    match kind {
+        ErrorKind::InvalidInput => Status::invalid_argument(error.to_string()),
+        ErrorKind::Unauthenticated => Status::unauthenticated(error.to_string()),
+        ErrorKind::NotFound => Status::not_found(error.to_string()),
+        ErrorKind::Conflict => Status::already_exists(error.to_string()),
+        ErrorKind::Unexpected => {
+            tracing::error!(error = %error, "request failed");
+            Status::internal("internal error")
+        }
+    }
+}
+
+fn user(user: &User) -> pb::User {
+    pb::User {
+        id: user.id.to_string(),
+        username: user.username.clone(),
+        role: match user.role {
+            Role::Customer => pb::Role::Customer,
+            Role::KitchenStaff => pb::Role::KitchenStaff,
+        }
+        .into(),
+        created_at: Some(restaurant_proto::prost_types::Timestamp {
+            seconds: user.created_at.timestamp(),
+            nanos: user.created_at.timestamp_subsec_nanos() as i32,
+        }),
+    }
+}
+
+fn session(session: crate::service::Session) -> pb::AuthResponse {
+    pb::AuthResponse { token: session.token.as_str().to_owned(), user: Some(user(&session.user)) }
+}
+
+#[tonic::async_trait]
+impl UserService for UserApi {
+    async fn register(&self, request: Request<pb::RegisterRequest>) -> Result<Response<pb::AuthResponse>, Status> {
+        auth::calling_service(request.metadata(), &self.verifier, &Access::write("user"))?;
+        let body = request.into_inner();
+        let created = self.service.register(&body.username, &body.password).await.map_err(|e| status(e.kind(), &e))?;
+        Ok(Response::new(session(created)))
+    }
+
+    async fn login(&self, request: Request<pb::LoginRequest>) -> Result<Response<pb::AuthResponse>, Status> {
+        auth::calling_service(request.metadata(), &self.verifier, &Access::read("user"))?;
+        let body = request.into_inner();
+        let signed_in = self.service.login(&body.username, &body.password).await.map_err(|e| status(e.kind(), &e))?;
+        Ok(Response::new(session(signed_in)))
+    }
+
+    /// Customers may look up only themselves; kitchen staff anyone.
+    async fn get_user(&self, request: Request<pb::GetUserRequest>) -> Result<Response<pb::GetUserResponse>, Status> {
+        let id = request.get_ref().id.clone();
+        let (caller, _) = auth::calling_user(request.metadata(), &self.verifier, &Access::read("user").of(&id))?;
+        if caller.role != Role::KitchenStaff && caller.user_id.to_string() != id {
+            return Err(Status::permission_denied("customers may only look up themselves"));
+        }
+        let found = self.service.user(&id).await.map_err(|e| status(e.kind(), &e))?;
+        Ok(Response::new(pb::GetUserResponse { user: Some(user(&found)) }))
+    }
+
+    /// Same rule as `GetUser`, per id: a customer's batch answers only their own record.
+    async fn get_users(&self, request: Request<pb::GetUsersRequest>) -> Result<Response<pb::GetUsersResponse>, Status> {
+        let (caller, _) = auth::calling_user(request.metadata(), &self.verifier, &Access::read("user"))?;
+        let ids = &request.get_ref().ids;
+        if ids.len() > MAX_BATCH {
+            return Err(Status::invalid_argument(format!("at most {MAX_BATCH} ids per call")));
+        }
+        let ids = ids
+            .iter()
+            .map(|id| uuid::Uuid::parse_str(id).map_err(|_| Status::invalid_argument(format!("{id:?} is not a UUID"))))
+            .collect::<Result<Vec<_>, _>>()?;
+        let allowed: Vec<uuid::Uuid> = ids
+            .into_iter()
+            .filter(|id| caller.role == Role::KitchenStaff || *id == caller.user_id)
+            .collect();
+        let found = self.service.users(&allowed).await.map_err(|e| status(e.kind(), &e))?;
+        Ok(Response::new(pb::GetUsersResponse { users: found.iter().map(user).collect() }))
+    }
+
+    /// Revokes the forwarded user token itself.
+    async fn logout(&self, request: Request<pb::LogoutRequest>) -> Result<Response<pb::LogoutResponse>, Status> {
+        let (_, token) = auth::calling_user(request.metadata(), &self.verifier, &Access::write("session"))?;
+        let ids = self.verifier.revocation_ids(&token).map_err(|e| auth::status(&e))?;
+        self.service.logout(ids).await.map_err(|e| status(ErrorKind::Unexpected, &format!("{e:#}")))?;
+        Ok(Response::new(pb::LogoutResponse {}))
+    }
+
+    async fn list_revocations(
+        &self,
+        request: Request<pb::ListRevocationsRequest>,
+    ) -> Result<Response<pb::ListRevocationsResponse>, Status> {
+        auth::calling_service(request.metadata(), &self.verifier, &Access::read("revocations"))?;
+        let (revocation_ids, last_seq) = self
+            .service
+            .revocations_after(request.get_ref().after_seq)
+            .await
+            .map_err(|e| status(ErrorKind::Unexpected, &format!("{e:#}")))?;
+        Ok(Response::new(pb::ListRevocationsResponse { revocation_ids, last_seq }))
+    }
+}

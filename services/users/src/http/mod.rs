@@ -1,0 +1,79 @@
+//! The HTTP adapter: `POST /auth/register` and `POST /auth/login`, as the seed had them.
+
+use crate::domain::User;
+use crate::service::{ErrorKind, Session, UsersService};
+use actix_web::{HttpResponse, http::StatusCode, web};
+use serde::{Deserialize, Serialize};
+use service_kit::http_errors::{json_config, json_error};
+
+/// Largest request body accepted: credentials are small.
+pub const MAX_BODY_BYTES: usize = 4 * 1024;
+
+pub fn configure(cfg: &mut web::ServiceConfig, service: UsersService) {
+    cfg.app_data(web::Data::new(service))
+        .app_data(json_config(MAX_BODY_BYTES))
+        .route("/auth/register", web::post().to(register))
+        .route("/auth/login", web::post().to(login));
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Credentials {
+    username: String,
+    password: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserBody {
+    id: String,
+    username: String,
+    role: &'static str,
+    created_at: String,
+}
+
+impl From<&User> for UserBody {
+    fn from(user: &User) -> Self {
+        Self {
+            id: user.id.to_string(),
+            username: user.username.clone(),
+            role: user.role.as_str(),
+            created_at: user.created_at.to_rfc3339(),
+        }
+    }
+}
+
+fn session(status: StatusCode, session: &Session) -> HttpResponse {
+    HttpResponse::build(status).json(serde_json::json!({
+        "token": session.token.as_str(),
+        "user": UserBody::from(&session.user),
+    }))
+}
+
+/// The one mapping from an error to an HTTP answer.
+fn error_response(kind: ErrorKind, error: &dyn std::fmt::Display) -> HttpResponse {
+    match kind {
+        ErrorKind::InvalidInput => json_error(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", error),
+        ErrorKind::Unauthenticated => json_error(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", error),
+        ErrorKind::NotFound => json_error(StatusCode::NOT_FOUND, "NOT_FOUND", error),
+        ErrorKind::Conflict => json_error(StatusCode::CONFLICT, "CONFLICT", error),
+        ErrorKind::Unexpected => {
+            tracing::error!(error = %error, "request failed");
+            json_error(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error")
+        }
+    }
+}
+
+async fn register(service: web::Data<UsersService>, body: web::Json<Credentials>) -> HttpResponse {
+    match service.register(&body.username, &body.password).await {
+        Ok(s) => session(StatusCode::CREATED, &s),
+        Err(e) => error_response(e.kind(), &e),
+    }
+}
+
+async fn login(service: web::Data<UsersService>, body: web::Json<Credentials>) -> HttpResponse {
+    match service.login(&body.username, &body.password).await {
+        Ok(s) => session(StatusCode::OK, &s),
+        Err(e) => error_response(e.kind(), &e),
+    }
+}

@@ -1,0 +1,179 @@
+//! The users operations as the adapters see them, each with its own error enum; `http/` and
+//! `grpc/` map [`ErrorKind`] to status codes once each.
+
+use crate::domain::{Password, Role, User, Username};
+use crate::{passwords, store};
+use anyhow::Context as _;
+use deadpool_postgres::Pool;
+use std::sync::Arc;
+use std::time::Duration;
+use tokens::{IssuedToken, Token, TokenIssuer, UserClaims};
+use uuid::Uuid;
+
+/// Revocation ids returned per `ListRevocations` call, at most.
+pub const REVOCATION_PAGE: i64 = 1_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    InvalidInput,
+    Unauthenticated,
+    NotFound,
+    Conflict,
+    Unexpected,
+}
+
+/// A signed-in user and their new token.
+#[derive(Debug)]
+pub struct Session {
+    pub token: Token,
+    pub user: User,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegisterError {
+    #[error("{0}")]
+    InvalidInput(String),
+    #[error("that username is taken")]
+    Taken,
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    #[error("{0}")]
+    InvalidInput(String),
+    /// The same answer for an unknown user and a wrong password.
+    #[error("wrong username or password")]
+    WrongCredentials,
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LookupError {
+    #[error("{0:?} is not a valid user id (expected a UUID)")]
+    InvalidId(String),
+    #[error("there is no such user")]
+    NotFound,
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl RegisterError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::InvalidInput(_) => ErrorKind::InvalidInput,
+            Self::Taken => ErrorKind::Conflict,
+            Self::Unexpected(_) => ErrorKind::Unexpected,
+        }
+    }
+}
+
+impl LoginError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::InvalidInput(_) => ErrorKind::InvalidInput,
+            Self::WrongCredentials => ErrorKind::Unauthenticated,
+            Self::Unexpected(_) => ErrorKind::Unexpected,
+        }
+    }
+}
+
+impl LookupError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::InvalidId(_) => ErrorKind::InvalidInput,
+            Self::NotFound => ErrorKind::NotFound,
+            Self::Unexpected(_) => ErrorKind::Unexpected,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct UsersService {
+    pool: Pool,
+    issuer: Arc<TokenIssuer>,
+    token_ttl: Duration,
+}
+
+impl UsersService {
+    pub fn new(pool: Pool, issuer: Arc<TokenIssuer>, token_ttl: Duration) -> Self {
+        Self { pool, issuer, token_ttl }
+    }
+
+    /// A new CUSTOMER account (registration never makes staff), signed in.
+    #[tracing::instrument(skip_all)]
+    pub async fn register(&self, username: &str, password: &str) -> Result<Session, RegisterError> {
+        let username = Username::parse(username).map_err(RegisterError::InvalidInput)?;
+        let password = Password::parse(password).map_err(RegisterError::InvalidInput)?;
+        let hash = passwords::hash(password.expose().to_owned()).await?;
+        let client = self.pool.get().await.context("connecting to PostgreSQL")?;
+        let user = store::insert(&**client, &username, &hash, Role::Customer).await?.ok_or(RegisterError::Taken)?;
+        tracing::info!(user = %user.id, "registered");
+        Ok(Session { token: self.mint(&user)?.token, user })
+    }
+
+    #[tracing::instrument(skip_all)]
+    pub async fn login(&self, username: &str, password: &str) -> Result<Session, LoginError> {
+        let username = Username::parse(username).map_err(|_| LoginError::WrongCredentials)?;
+        if password.is_empty() {
+            return Err(LoginError::InvalidInput("the password is empty".into()));
+        }
+        let client = self.pool.get().await.context("connecting to PostgreSQL")?;
+        let found = store::by_username(&**client, &username).await?;
+        let (user, hash) = match found {
+            Some((user, hash)) => (Some(user), Some(hash)),
+            None => (None, None),
+        };
+        // Bounded like registration, but checked after the lookup so both failures cost alike.
+        let password = password.chars().take(crate::domain::PASSWORD_CHARS.end() + 1).collect();
+        if !passwords::verify(password, hash).await? {
+            return Err(LoginError::WrongCredentials);
+        }
+        let user = user.ok_or(LoginError::WrongCredentials)?;
+        Ok(Session { token: self.mint(&user)?.token, user })
+    }
+
+    pub async fn user(&self, id: &str) -> Result<User, LookupError> {
+        let id = Uuid::parse_str(id).map_err(|_| LookupError::InvalidId(id.chars().take(40).collect()))?;
+        self.users(&[id]).await?.pop().ok_or(LookupError::NotFound)
+    }
+
+    pub async fn users(&self, ids: &[Uuid]) -> Result<Vec<User>, LookupError> {
+        let client = self.pool.get().await.context("connecting to PostgreSQL")?;
+        Ok(store::by_ids(&**client, ids).await?)
+    }
+
+    /// Revokes a (verified) token: every service refuses it once its list refreshes.
+    pub async fn logout(&self, revocation_ids: Vec<String>) -> anyhow::Result<()> {
+        let client = self.pool.get().await.context("connecting to PostgreSQL")?;
+        let expires_at = chrono::Utc::now() + self.token_ttl;
+        store::revoke(&**client, &revocation_ids, expires_at).await
+    }
+
+    pub async fn revocations_after(&self, after_seq: i64) -> anyhow::Result<(Vec<String>, i64)> {
+        let client = self.pool.get().await.context("connecting to PostgreSQL")?;
+        store::revocations_after(&**client, after_seq, REVOCATION_PAGE).await
+    }
+
+    /// Creates a KITCHEN_STAFF account, or resets an existing one's password and role: the
+    /// `users create-staff` command, safe to run at every deploy.
+    pub async fn ensure_staff(&self, username: &str, password: &str) -> anyhow::Result<User> {
+        let username = Username::parse(username).map_err(anyhow::Error::msg)?;
+        let password = Password::parse_operator_chosen(password).map_err(anyhow::Error::msg)?;
+        let hash = passwords::hash(password.expose().to_owned()).await?;
+        let client = self.pool.get().await.context("connecting to PostgreSQL")?;
+        if let Some(user) = store::insert(&**client, &username, &hash, Role::KitchenStaff).await? {
+            return Ok(user);
+        }
+        let (user, _) = store::by_username(&**client, &username).await?.context("the user vanished")?;
+        store::update_credentials(&**client, user.id, &hash, Role::KitchenStaff).await?;
+        Ok(User { role: Role::KitchenStaff, ..user })
+    }
+
+    fn mint(&self, user: &User) -> anyhow::Result<IssuedToken> {
+        let claims = UserClaims { user_id: user.id, username: user.username.clone(), role: user.role };
+        self.issuer.user_token(&claims, self.token_ttl).context("minting a token")
+    }
+}

@@ -1,0 +1,33 @@
+//! The JSON error body every REST endpoint answers with:
+//! `{"error": {"code": "BAD_USER_INPUT", "message": "…"}}`, the same codes as GraphQL's
+//! `extensions.code`.
+
+use actix_web::{HttpResponse, error, http::StatusCode, web};
+
+pub fn json_error(status: StatusCode, code: &str, message: impl std::fmt::Display) -> HttpResponse {
+    HttpResponse::build(status).json(serde_json::json!({ "error": { "code": code, "message": message.to_string() } }))
+}
+
+/// JSON extractor settings: a body limit, and malformed, oversized or mistyped JSON answered
+/// with a 4xx that says what is wrong (actix's default is a bare text body).
+pub fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default().limit(limit).error_handler(|err, _| {
+        let (status, code) = match &err {
+            error::JsonPayloadError::Overflow { .. } | error::JsonPayloadError::OverflowKnownLength { .. } => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE")
+            }
+            error::JsonPayloadError::ContentType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE"),
+            _ => (StatusCode::BAD_REQUEST, "BAD_USER_INPUT"),
+        };
+        let response = json_error(status, code, &err);
+        error::InternalError::from_response(err, response).into()
+    })
+}
+
+/// Query-string settings: an unknown or malformed parameter is a 400 that says so.
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err, _| {
+        let response = json_error(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", &err);
+        error::InternalError::from_response(err, response).into()
+    })
+}

@@ -1,0 +1,52 @@
+use service_kit::config::AuthSettings;
+use std::sync::Arc;
+use std::time::Duration;
+use tokens::{Role, Token, TokenIssuer, UserClaims};
+
+const HOUR: Duration = Duration::from_secs(3600);
+
+/// A root key of the test's own: what a deployment's key material would be.
+#[derive(Clone)]
+pub struct TestAuth {
+    issuer: Arc<TokenIssuer>,
+}
+
+impl Default for TestAuth {
+    fn default() -> Self {
+        Self { issuer: Arc::new(TokenIssuer::generate()) }
+    }
+}
+
+impl TestAuth {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn private_key_hex(&self) -> String {
+        self.issuer.private_key_hex()
+    }
+
+    pub fn issuer(&self) -> &TokenIssuer {
+        &self.issuer
+    }
+
+    /// What `service` reads from the environment in production.
+    pub fn settings(&self, service: &str, users_url: &str) -> AuthSettings {
+        AuthSettings {
+            token_public_key: self.issuer.public_key_hex(),
+            service_token: self.service_token(service).as_str().to_owned(),
+            users_url: users_url.to_owned(),
+        }
+    }
+
+    pub fn service_token(&self, service: &str) -> Token {
+        self.issuer.service_token(service, HOUR).expect("unwrap: minting with a fresh key works").token
+    }
+
+    /// A token for a user who exists only in the token (for services that never look users up).
+    pub fn user_token(&self, role: Role) -> (UserClaims, Token) {
+        let claims = UserClaims { user_id: uuid::Uuid::new_v4(), username: format!("{role:?}").to_lowercase(), role };
+        let token = self.issuer.user_token(&claims, HOUR).expect("unwrap: minting with a fresh key works").token;
+        (claims, token)
+    }
+}

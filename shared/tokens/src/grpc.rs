@@ -1,0 +1,65 @@
+//! Tokens on gRPC: every call carries the calling service's token in `authorization`, and a
+//! call made on a user's behalf also carries the user's token in `x-user-token`, so the backend
+//! applies the user's rules itself.
+
+use crate::{Access, Principal, Token, TokenError, TokenVerifier, UserClaims, bearer};
+use tonic::metadata::{MetadataMap, MetadataValue};
+
+/// Metadata key of the forwarded user token.
+pub const USER_TOKEN: &str = "x-user-token";
+
+/// Adds the service token (and the user's, if any) to an outgoing request.
+pub fn attach<T>(request: &mut tonic::Request<T>, service: &Token, user: Option<&Token>) {
+    let metadata = request.metadata_mut();
+    if let Ok(value) = MetadataValue::try_from(format!("Bearer {}", service.as_str())) {
+        metadata.insert("authorization", value);
+    }
+    if let Some(user) = user {
+        if let Ok(value) = MetadataValue::try_from(format!("Bearer {}", user.as_str())) {
+            metadata.insert(USER_TOKEN, value);
+        }
+    }
+}
+
+/// The one mapping from a token refusal to a gRPC status.
+pub fn status(error: &TokenError) -> tonic::Status {
+    if error.is_unauthenticated() {
+        tonic::Status::unauthenticated(error.to_string())
+    } else {
+        tonic::Status::permission_denied(error.to_string())
+    }
+}
+
+/// Checks that a platform service is calling; returns its name.
+pub fn calling_service(metadata: &MetadataMap, verifier: &TokenVerifier, access: &Access) -> Result<String, tonic::Status> {
+    let token = token_at(metadata, "authorization")?.ok_or_else(|| status(&TokenError::Missing))?;
+    match verifier.authorize(&token, &access.clone().for_services()).map_err(|e| status(&e))? {
+        Principal::Service(name) => Ok(name),
+        Principal::User(_) => Err(status(&TokenError::Forbidden("a service token is required".into()))),
+    }
+}
+
+/// Checks the service token, then the forwarded user token against `access`; returns the user
+/// and their token.
+pub fn calling_user(
+    metadata: &MetadataMap,
+    verifier: &TokenVerifier,
+    access: &Access,
+) -> Result<(UserClaims, Token), tonic::Status> {
+    calling_service(metadata, verifier, access)?;
+    let token = token_at(metadata, USER_TOKEN)?.ok_or_else(|| status(&TokenError::Missing))?;
+    match verifier.authorize(&token, access).map_err(|e| status(&e))? {
+        Principal::User(user) => Ok((user, token)),
+        Principal::Service(_) => Err(status(&TokenError::Forbidden("a user token is required".into()))),
+    }
+}
+
+fn token_at(metadata: &MetadataMap, key: &str) -> Result<Option<Token>, tonic::Status> {
+    match metadata.get(key) {
+        None => Ok(None),
+        Some(value) => {
+            let text = value.to_str().map_err(|_| status(&TokenError::Invalid))?;
+            bearer(text).map(Some).ok_or_else(|| status(&TokenError::Invalid))
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! Biscuit tokens for the whole platform.
+//!
+//! - [`TokenIssuer`] (the users service only: it holds the root private key) mints user tokens
+//!   with `user(id)`, `username(name)`, `role(role)` facts and an expiry check, and service
+//!   tokens with `service(name)`.
+//! - [`TokenVerifier`] (every other service: public key only) checks the signature, the
+//!   revocation list, and authorises one [`Access`] with datalog policies, honouring any checks
+//!   a holder appended (attenuation: a read-only tablet token, a token for one order).
+//! - [`attenuate`] appends such checks, as a client would.
+//!
+//! Transport helpers: [`bearer`] reads `Bearer <token>`; tokens are never logged, and
+//! [`Token`]'s `Debug` shows only a fingerprint.
+
+mod access;
+pub mod grpc;
+mod issuer;
+pub mod revocation;
+mod verifier;
+
+pub use access::{Access, Allowed, Operation, Principal, Role, UserClaims};
+pub use issuer::{IssuedToken, TokenIssuer};
+pub use verifier::{RevocationList, TokenError, TokenVerifier};
+
+use biscuit_auth::Biscuit;
+
+/// A token as received, kept out of logs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Token(String);
+
+impl Token {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Token(<{} bytes>)", self.0.len())
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` value; `None` for anything else.
+pub fn bearer(header: &str) -> Option<Token> {
+    let (scheme, token) = header.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| Token::new(token))
+}
+
+/// Restricts a token by appending a block of datalog checks, e.g. `check if operation("read")`
+/// for a read-only tablet token. Needs no key: anyone holding a token can narrow it, nobody can
+/// widen it.
+pub fn attenuate(token: &Token, verifier: &TokenVerifier, checks: &str) -> Result<Token, TokenError> {
+    let biscuit = Biscuit::from_base64(token.as_str(), verifier.public_key()).map_err(|_| TokenError::Invalid)?;
+    let block = biscuit_auth::builder::BlockBuilder::new().code(checks).map_err(|e| TokenError::Attenuation(e.to_string()))?;
+    let narrowed = biscuit.append(block).map_err(|e| TokenError::Attenuation(e.to_string()))?;
+    Ok(Token::new(narrowed.to_base64().map_err(|e| TokenError::Attenuation(e.to_string()))?))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,107 @@
+use super::*;
+use std::time::Duration;
+
+const HOUR: Duration = Duration::from_secs(3600);
+
+fn customer() -> UserClaims {
+    UserClaims { user_id: uuid::Uuid::new_v4(), username: "ada".into(), role: Role::Customer }
+}
+
+fn staff() -> UserClaims {
+    UserClaims { user_id: uuid::Uuid::new_v4(), username: "chef".into(), role: Role::KitchenStaff }
+}
+
+const KITCHEN_ONLY: &[Role] = &[Role::KitchenStaff];
+
+#[test]
+fn a_user_token_proves_who_its_holder_is() {
+    let issuer = TokenIssuer::generate();
+    let claims = customer();
+    let token = issuer.user_token(&claims, HOUR).expect("minted").token;
+    let verifier = TokenVerifier::from_public_key_hex(&issuer.public_key_hex()).expect("a public key");
+    assert_eq!(verifier.authorize(&token, &Access::read("order")), Ok(Principal::User(claims)));
+}
+
+#[test]
+fn roles_decide_what_a_user_may_do() {
+    let issuer = TokenIssuer::generate();
+    let verifier = issuer.verifier();
+    let kitchen_write = Access::write("ticket").for_roles(KITCHEN_ONLY);
+    let customer = issuer.user_token(&customer(), HOUR).expect("minted").token;
+    let chef = issuer.user_token(&staff(), HOUR).expect("minted").token;
+    assert!(matches!(verifier.authorize(&customer, &kitchen_write), Err(TokenError::Forbidden(_))));
+    assert!(verifier.authorize(&chef, &kitchen_write).is_ok());
+    assert!(matches!(verifier.authorize(&chef, &Access::read("x").for_services()), Err(TokenError::Forbidden(_))));
+}
+
+#[test]
+fn expired_foreign_malformed_and_revoked_tokens_are_refused() {
+    let issuer = TokenIssuer::generate();
+    let verifier = issuer.verifier();
+    let read = Access::read("order");
+    let a_minute_ago = std::time::SystemTime::now() - Duration::from_secs(60);
+    let expired = issuer.user_token_until(&customer(), a_minute_ago).expect("minted").token;
+    assert_eq!(verifier.authorize(&expired, &read), Err(TokenError::Expired));
+
+    let foreign = TokenIssuer::generate().user_token(&customer(), HOUR).expect("minted").token;
+    assert_eq!(verifier.authorize(&foreign, &read), Err(TokenError::Invalid));
+    assert_eq!(verifier.authorize(&Token::new("not a token"), &read), Err(TokenError::Invalid));
+
+    let issued = issuer.user_token(&customer(), HOUR).expect("minted");
+    assert!(verifier.authorize(&issued.token, &read).is_ok());
+    verifier.revocations().insert_all(issued.revocation_ids.clone());
+    assert_eq!(verifier.authorize(&issued.token, &read), Err(TokenError::Revoked));
+    assert_eq!(verifier.revocation_ids(&issued.token), Ok(issued.revocation_ids));
+}
+
+#[test]
+fn an_attenuated_token_can_only_do_less() {
+    let issuer = TokenIssuer::generate();
+    let verifier = issuer.verifier();
+    let chef = issuer.user_token(&staff(), HOUR).expect("minted").token;
+    let read_only = attenuate(&chef, &verifier, r#"check if operation("read");"#).expect("attenuated");
+    assert!(verifier.authorize(&read_only, &Access::read("ticket").for_roles(KITCHEN_ONLY)).is_ok());
+    assert!(matches!(
+        verifier.authorize(&read_only, &Access::write("ticket").for_roles(KITCHEN_ONLY)),
+        Err(TokenError::Forbidden(_))
+    ));
+    let one_order = attenuate(&chef, &verifier, r#"check if resource_id("o-1");"#).expect("attenuated");
+    assert!(verifier.authorize(&one_order, &Access::read("order").of("o-1")).is_ok());
+    assert!(verifier.authorize(&one_order, &Access::read("order").of("o-2")).is_err());
+}
+
+#[test]
+fn a_block_appended_by_the_holder_cannot_grant_a_role() {
+    let issuer = TokenIssuer::generate();
+    let verifier = issuer.verifier();
+    let token = issuer.user_token(&customer(), HOUR).expect("minted").token;
+    let forged = attenuate(&token, &verifier, r#"role("kitchen_staff");"#).expect("appended");
+    let kitchen = Access::write("ticket").for_roles(KITCHEN_ONLY);
+    assert!(matches!(verifier.authorize(&forged, &kitchen), Err(TokenError::Forbidden(_))));
+}
+
+#[test]
+fn service_tokens_name_the_service() {
+    let issuer = TokenIssuer::generate();
+    let token = issuer.service_token("gateway", HOUR).expect("minted").token;
+    let verifier = issuer.verifier();
+    assert_eq!(
+        verifier.authorize(&token, &Access::read("order").for_services()),
+        Ok(Principal::Service("gateway".into()))
+    );
+    assert!(verifier.authorize(&token, &Access::read("order")).is_err(), "a service is not a user");
+}
+
+#[test]
+fn keys_round_trip_through_hex_and_tokens_stay_out_of_debug_output() {
+    let issuer = TokenIssuer::generate();
+    let again = TokenIssuer::from_private_key_hex(&issuer.private_key_hex()).expect("a private key");
+    assert_eq!(again.public_key_hex(), issuer.public_key_hex());
+    assert_eq!(TokenIssuer::from_private_key_hex("zz").err(), Some(TokenError::BadKey));
+    let token = issuer.user_token(&customer(), HOUR).expect("minted").token;
+    assert!(!format!("{token:?}").contains(token.as_str()));
+    assert_eq!(bearer("Bearer abc"), Some(Token::new("abc")));
+    assert_eq!(bearer("bearer  abc "), Some(Token::new("abc")));
+    assert_eq!(bearer("Basic abc"), None);
+    assert_eq!(bearer("Bearer "), None);
+}

@@ -1,0 +1,189 @@
+use crate::access::{Access, Allowed, Principal, Role, UserClaims};
+use crate::Token;
+use biscuit_auth::error::{FailedCheck, Logic, Token as BiscuitError};
+use biscuit_auth::macros::authorizer;
+use biscuit_auth::{Algorithm, AuthorizerLimits, Biscuit, PublicKey};
+use std::collections::HashSet;
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, SystemTime};
+
+/// Datalog evaluation limits: generous enough for a debug build (whose crypto crates are
+/// optimised anyway, see the workspace profile), tight enough that a hostile token cannot make
+/// a service spin.
+const LIMITS: AuthorizerLimits =
+    AuthorizerLimits { max_facts: 1_000, max_iterations: 100, max_time: Duration::from_millis(20) };
+
+/// Why a token was refused. `Missing`, `Invalid`, `Expired` and `Revoked` mean "who are you?"
+/// (UNAUTHENTICATED); `Forbidden` means "not you, not this" (FORBIDDEN).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    #[error("a token is required")]
+    Missing,
+    #[error("the token is malformed or not signed by this platform")]
+    Invalid,
+    #[error("the token has expired")]
+    Expired,
+    #[error("the token has been revoked")]
+    Revoked,
+    #[error("this token does not allow that: {0}")]
+    Forbidden(String),
+    #[error("the key is not a valid Ed25519 key")]
+    BadKey,
+    #[error("minting a token failed: {0}")]
+    Mint(String),
+    #[error("the token cannot be attenuated: {0}")]
+    Attenuation(String),
+}
+
+impl TokenError {
+    /// `true` for "who are you?" errors, `false` for "you may not".
+    pub fn is_unauthenticated(&self) -> bool {
+        !matches!(self, Self::Forbidden(_))
+    }
+}
+
+/// Revoked tokens' revocation ids, shared by every verifier of a process and refreshed from the
+/// users service.
+#[derive(Debug, Clone, Default)]
+pub struct RevocationList(Arc<RwLock<HashSet<String>>>);
+
+impl RevocationList {
+    pub fn insert_all(&self, ids: impl IntoIterator<Item = String>) {
+        let mut set = self.0.write().expect("unwrap: the lock is never poisoned (no panics while held)");
+        set.extend(ids);
+    }
+
+    pub fn contains_any(&self, ids: &[String]) -> bool {
+        let set = self.0.read().expect("unwrap: the lock is never poisoned (no panics while held)");
+        ids.iter().any(|id| set.contains(id))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.read().expect("unwrap: the lock is never poisoned (no panics while held)").len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Verifies tokens with the platform's public key and decides with datalog policies.
+#[derive(Clone)]
+pub struct TokenVerifier {
+    public: PublicKey,
+    revoked: RevocationList,
+}
+
+impl TokenVerifier {
+    pub fn new(public: PublicKey) -> Self {
+        Self { public, revoked: RevocationList::default() }
+    }
+
+    pub fn from_public_key_hex(hex: &str) -> Result<Self, TokenError> {
+        let key = PublicKey::from_bytes_hex(hex.trim(), Algorithm::Ed25519).map_err(|_| TokenError::BadKey)?;
+        Ok(Self::new(key))
+    }
+
+    pub(crate) fn public_key(&self) -> PublicKey {
+        self.public
+    }
+
+    /// The list this verifier consults; the revocation poller fills it.
+    pub fn revocations(&self) -> &RevocationList {
+        &self.revoked
+    }
+
+    /// The token's revocation ids (hex), once its signature is verified.
+    pub fn revocation_ids(&self, token: &Token) -> Result<Vec<String>, TokenError> {
+        let biscuit = Biscuit::from_base64(token.as_str(), self.public).map_err(|_| TokenError::Invalid)?;
+        Ok(biscuit.revocation_identifiers().iter().map(hex::encode).collect())
+    }
+
+    /// Checks signature, revocation, expiry and every check of every block, then `access`'s
+    /// policy; returns who the token speaks for.
+    pub fn authorize(&self, token: &Token, access: &Access) -> Result<Principal, TokenError> {
+        let biscuit = Biscuit::from_base64(token.as_str(), self.public).map_err(|_| TokenError::Invalid)?;
+        let ids: Vec<String> = biscuit.revocation_identifiers().iter().map(hex::encode).collect();
+        if self.revoked.contains_any(&ids) {
+            return Err(TokenError::Revoked);
+        }
+        let resource_id = access.resource_id.clone().unwrap_or_default();
+        let base = authorizer!(
+            r#"
+            time({now});
+            operation({operation});
+            resource({resource});
+            resource_id({resource_id});
+            "#,
+            now = SystemTime::now(),
+            operation = access.operation.as_str(),
+            resource = access.resource,
+            resource_id = resource_id,
+        );
+        let policy = match &access.allowed {
+            Allowed::AnyUser => authorizer!(r#"allow if user($u); deny if true;"#),
+            Allowed::Services => authorizer!(r#"allow if service($s); deny if true;"#),
+            Allowed::Roles(roles) => {
+                let mut builder = biscuit_auth::AuthorizerBuilder::new();
+                for role in *roles {
+                    builder = builder
+                        .code_with_params(
+                            "allow if user($u), role({role});",
+                            [("role".to_owned(), role.datalog().into())].into_iter().collect(),
+                            Default::default(),
+                        )
+                        .map_err(|e| TokenError::Forbidden(e.to_string()))?;
+                }
+                builder.code("deny if true;").map_err(|e| TokenError::Forbidden(e.to_string()))?
+            }
+        };
+        let mut authorizer = base
+            .merge(policy)
+            .set_limits(LIMITS)
+            .build(&biscuit)
+            .map_err(|e| TokenError::Forbidden(e.to_string()))?;
+        match authorizer.authorize() {
+            Ok(_) => {}
+            Err(BiscuitError::FailedLogic(
+                Logic::Unauthorized { checks, .. } | Logic::NoMatchingPolicy { checks },
+            )) if checks.iter().any(is_expiry) => return Err(TokenError::Expired),
+            Err(e) => return Err(TokenError::Forbidden(describe(&e))),
+        }
+        principal(&mut authorizer)
+    }
+}
+
+/// The authority block's only check is the expiry.
+fn is_expiry(check: &FailedCheck) -> bool {
+    matches!(check, FailedCheck::Block(block) if block.block_id == 0)
+}
+
+fn describe(error: &BiscuitError) -> String {
+    match error {
+        BiscuitError::FailedLogic(Logic::Unauthorized { checks, .. } | Logic::NoMatchingPolicy { checks })
+            if !checks.is_empty() =>
+        {
+            "a restriction on the token forbids it".to_owned()
+        }
+        BiscuitError::FailedLogic(_) => "the caller's role may not do this".to_owned(),
+        BiscuitError::RunLimit(_) => "the token is too complex to evaluate".to_owned(),
+        _ => "the token cannot be evaluated".to_owned(),
+    }
+}
+
+fn principal(authorizer: &mut biscuit_auth::Authorizer) -> Result<Principal, TokenError> {
+    let services: Vec<(String,)> =
+        authorizer.query("data($s) <- service($s)").map_err(|e| TokenError::Forbidden(e.to_string()))?;
+    if let Some((service,)) = services.into_iter().next() {
+        return Ok(Principal::Service(service));
+    }
+    let users: Vec<(String, String, String)> = authorizer
+        .query("data($id, $name, $role) <- user($id), username($name), role($role)")
+        .map_err(|e| TokenError::Forbidden(e.to_string()))?;
+    let (id, username, role) = users.into_iter().next().ok_or(TokenError::Invalid)?;
+    Ok(Principal::User(UserClaims {
+        user_id: uuid::Uuid::parse_str(&id).map_err(|_| TokenError::Invalid)?,
+        username,
+        role: Role::from_datalog(&role).ok_or(TokenError::Invalid)?,
+    }))
+}
