@@ -1,5 +1,6 @@
 //! The one `tracing` setup: pretty and coloured on a terminal, one JSON object per line with
-//! `LOG_FORMAT=json` (production). `RUST_LOG` filters as usual (default `info`).
+//! `LOG_FORMAT=json` (production). `RUST_LOG` filters as usual (default `info`). Logs go to
+//! stderr, so a command's stdout carries only its output (a minted token, say).
 
 use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 
@@ -12,10 +13,10 @@ pub fn init(service: &str) {
     let result = if json {
         tracing_subscriber::registry()
             .with(filter)
-            .with(fmt::layer().json().flatten_event(true).with_current_span(true))
+            .with(fmt::layer().json().flatten_event(true).with_current_span(true).with_writer(std::io::stderr))
             .try_init()
     } else {
-        tracing_subscriber::registry().with(filter).with(fmt::layer()).try_init()
+        tracing_subscriber::registry().with(filter).with(fmt::layer().with_writer(std::io::stderr)).try_init()
     };
     if result.is_ok() {
         tracing::info!(service, "telemetry ready");
