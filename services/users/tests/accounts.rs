@@ -1,0 +1,129 @@
+//! The users service on a real database: registration, login, staff accounts, lookups and the
+//! answers to bad input.
+
+use restaurant_proto::v1 as pb;
+use restaurant_proto::v1::user_service_client::UserServiceClient;
+use serde_json::{Value, json};
+use testkit::{TestAuth, TestDatabase};
+use tokens::Token;
+
+struct Running {
+    app: users::Application,
+    db: TestDatabase,
+    auth: TestAuth,
+    http: reqwest::Client,
+}
+
+async fn start() -> anyhow::Result<Running> {
+    testkit::init_logs();
+    let db = TestDatabase::create().await?;
+    let auth = TestAuth::new();
+    let app = users::Application::build(users::Config {
+        http_addr: "127.0.0.1:0".parse()?,
+        grpc_addr: "127.0.0.1:0".parse()?,
+        database: db.settings(),
+        http_workers: 1,
+        token_private_key: auth.private_key_hex(),
+        token_ttl: std::time::Duration::from_secs(600),
+    })
+    .await?;
+    Ok(Running { app, db, auth, http: reqwest::Client::new() })
+}
+
+impl Running {
+    async fn post(&self, path: &str, body: Value) -> anyhow::Result<(u16, Value)> {
+        let response = self.http.post(format!("http://{}{path}", self.app.http_addr())).json(&body).send().await?;
+        Ok((response.status().as_u16(), response.json().await?))
+    }
+
+    async fn grpc(&self) -> anyhow::Result<UserServiceClient<tonic::transport::Channel>> {
+        Ok(UserServiceClient::connect(format!("http://{}", self.app.grpc_addr())).await?)
+    }
+
+    fn as_user<T>(&self, user: &Token, message: T) -> tonic::Request<T> {
+        let mut request = tonic::Request::new(message);
+        tokens::grpc::attach(&mut request, &self.auth.service_token("gateway"), Some(user));
+        request
+    }
+}
+
+#[actix_rt::test]
+async fn registration_makes_customers_and_refuses_what_it_should() -> anyhow::Result<()> {
+    let s = start().await?;
+    let (status, body) = s.post("/auth/register", json!({ "username": "Ada", "password": "correct horse" })).await?;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["user"]["role"], "CUSTOMER");
+    assert!(body["token"].as_str().is_some_and(|t| t.len() > 50));
+
+    for (body, status, code) in [
+        (json!({ "username": "ada", "password": "another password" }), 409, "CONFLICT"),
+        (json!({ "username": "ad", "password": "correct horse" }), 400, "BAD_USER_INPUT"),
+        (json!({ "username": "ada lovelace", "password": "correct horse" }), 400, "BAD_USER_INPUT"),
+        (json!({ "username": "grace", "password": "short" }), 400, "BAD_USER_INPUT"),
+        (json!({ "username": "grace", "password": "correct horse", "role": "KITCHEN_STAFF" }), 400, "BAD_USER_INPUT"),
+        (json!({ "username": "grace" }), 400, "BAD_USER_INPUT"),
+        (json!({ "username": "x".repeat(5000), "password": "correct horse" }), 413, "PAYLOAD_TOO_LARGE"),
+    ] {
+        let (got, answer) = s.post("/auth/register", body.clone()).await?;
+        assert_eq!((got, answer["error"]["code"].as_str()), (status, Some(code)), "{body}: {answer}");
+    }
+    assert_eq!(s.db.count("users.users").await?, 1, "refusals write nothing");
+    s.app.stop().await;
+    Ok(())
+}
+
+#[actix_rt::test]
+async fn login_answers_alike_for_unknown_users_and_wrong_passwords() -> anyhow::Result<()> {
+    let s = start().await?;
+    s.post("/auth/register", json!({ "username": "ada", "password": "correct horse" })).await?;
+    let (status, body) = s.post("/auth/login", json!({ "username": "ADA", "password": "correct horse" })).await?;
+    assert_eq!(status, 200, "usernames are case-insensitive: {body}");
+    let wrong = s.post("/auth/login", json!({ "username": "ada", "password": "wrong horse" })).await?;
+    let unknown = s.post("/auth/login", json!({ "username": "nobody", "password": "wrong horse" })).await?;
+    assert_eq!(wrong.0, 401);
+    assert_eq!(wrong, unknown, "the same answer tells an attacker nothing");
+    s.app.stop().await;
+    Ok(())
+}
+
+#[actix_rt::test]
+async fn staff_accounts_come_only_from_the_operator_command() -> anyhow::Result<()> {
+    let s = start().await?;
+    users::admin::create_staff(&s.db.settings(), &s.auth.private_key_hex(), "chef", "kitchen").await?;
+    // Running it again resets the password and keeps one account.
+    users::admin::create_staff(&s.db.settings(), &s.auth.private_key_hex(), "chef", "new secret").await?;
+    assert_eq!(s.db.count("users.users").await?, 1);
+    let (status, body) = s.post("/auth/login", json!({ "username": "chef", "password": "new secret" })).await?;
+    assert_eq!((status, body["user"]["role"].as_str()), (200, Some("KITCHEN_STAFF")));
+    s.app.stop().await;
+    Ok(())
+}
+
+#[actix_rt::test]
+async fn customers_look_up_only_themselves() -> anyhow::Result<()> {
+    let s = start().await?;
+    let (_, ada) = s.post("/auth/register", json!({ "username": "ada", "password": "correct horse" })).await?;
+    let (_, bob) = s.post("/auth/register", json!({ "username": "bob", "password": "correct horse" })).await?;
+    let ada_token = Token::new(ada["token"].as_str().expect("a token"));
+    let ada_id = ada["user"]["id"].as_str().expect("an id").to_owned();
+    let bob_id = bob["user"]["id"].as_str().expect("an id").to_owned();
+    let mut grpc = s.grpc().await?;
+
+    let me = grpc.get_user(s.as_user(&ada_token, pb::GetUserRequest { id: ada_id.clone() })).await?;
+    assert_eq!(me.into_inner().user.map(|u| u.username), Some("ada".into()));
+    let other = grpc.get_user(s.as_user(&ada_token, pb::GetUserRequest { id: bob_id.clone() })).await;
+    assert_eq!(other.expect_err("bob is not ada").code(), tonic::Code::PermissionDenied);
+    let batch = grpc.get_users(s.as_user(&ada_token, pb::GetUsersRequest { ids: vec![ada_id.clone(), bob_id.clone()] })).await?;
+    assert_eq!(batch.into_inner().users.len(), 1, "a customer's batch answers only their own record");
+
+    let (_, chef) = s.auth.user_token(tokens::Role::KitchenStaff);
+    let batch = grpc.get_users(s.as_user(&chef, pb::GetUsersRequest { ids: vec![ada_id, bob_id] })).await?;
+    assert_eq!(batch.into_inner().users.len(), 2);
+
+    let bad = grpc.get_user(s.as_user(&chef, pb::GetUserRequest { id: "nope".into() })).await;
+    assert_eq!(bad.expect_err("not a uuid").code(), tonic::Code::InvalidArgument);
+    let no_service = grpc.get_user(tonic::Request::new(pb::GetUserRequest { id: uuid::Uuid::new_v4().to_string() })).await;
+    assert_eq!(no_service.expect_err("no tokens").code(), tonic::Code::Unauthenticated);
+    s.app.stop().await;
+    Ok(())
+}

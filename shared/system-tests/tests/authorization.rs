@@ -1,0 +1,272 @@
+//! Who may do what, across every service, against the real stack: the authorisation matrix,
+//! revocation reaching every service, and tokens never reaching the logs.
+
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+use system_tests::Stack;
+use testkit::{TestAuth, Tablet};
+use tokens::Token;
+
+/// What a caller got, in the matrix's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Outcome {
+    Data,
+    Unauthenticated,
+    Forbidden,
+}
+use Outcome::{Data, Forbidden, Unauthenticated};
+
+fn graphql_outcome(answer: &Value) -> Outcome {
+    match answer["errors"][0]["extensions"]["code"].as_str() {
+        None if !answer["data"].is_null() => Data,
+        Some("UNAUTHENTICATED") => Unauthenticated,
+        Some("FORBIDDEN") => Forbidden,
+        other => panic!("unexpected answer ({other:?}): {answer}"),
+    }
+}
+
+fn http_outcome(status: u16) -> Outcome {
+    match status {
+        200 | 201 => Data,
+        401 => Unauthenticated,
+        403 => Forbidden,
+        other => panic!("unexpected status {other}"),
+    }
+}
+
+fn grpc_outcome(result: Result<(), tonic::Status>) -> Outcome {
+    match result {
+        Ok(()) => Data,
+        Err(status) if status.code() == tonic::Code::Unauthenticated => Unauthenticated,
+        Err(status) if status.code() == tonic::Code::PermissionDenied => Forbidden,
+        Err(status) => panic!("unexpected status {status:?}"),
+    }
+}
+
+const CREATE_ORDER: &str =
+    "mutation($i: CreateOrderInput!) { createOrder(input: $i) { id } }";
+const GARLIC_BREAD: &str = "638386e1-c6f9-5a21-aeb8-bd1f0a70e77d";
+
+#[actix_rt::test]
+async fn the_authorisation_matrix_holds_on_every_service() -> anyhow::Result<()> {
+    let stack = Stack::start().await?;
+    let (_, customer_a) = stack.register_customer().await?;
+    let (_, customer_b) = stack.register_customer().await?;
+    let kitchen = stack.kitchen_staff().await?;
+    let verifier = tokens::TokenVerifier::from_public_key_hex(&stack.auth.settings("x", "").token_public_key)?;
+    let read_only_kitchen = tokens::attenuate(&kitchen, &verifier, r#"check if operation("read");"#)?;
+    let expired = {
+        let claims = verifier.authorize(&customer_a, &tokens::Access::read("x"))?;
+        let tokens::Principal::User(claims) = claims else { anyhow::bail!("a user token") };
+        stack.auth.issuer().user_token_until(&claims, std::time::SystemTime::now() - Duration::from_secs(60))?.token
+    };
+    let (_, foreign) = TestAuth::new().user_token(tokens::Role::KitchenStaff);
+    let (_, revoked) = stack.register_customer().await?;
+    stack.graphql_as(Some(&revoked), "mutation { logout }", json!({})).await?;
+    wait_until_refused_everywhere(&stack, &revoked).await?;
+
+    let a_order = stack
+        .graphql_as(Some(&customer_a), CREATE_ORDER, json!({ "i": { "items": [{ "menuItemId": GARLIC_BREAD, "quantity": 1 }] } }))
+        .await?["data"]["createOrder"]["id"]
+        .as_str()
+        .expect("customer A's order")
+        .to_owned();
+    let mut orders_written = 1;
+
+    let callers: Vec<(&str, Option<Token>)> = vec![
+        ("anonymous", None),
+        ("customer A", Some(customer_a.clone())),
+        ("customer B", Some(customer_b.clone())),
+        ("kitchen staff", Some(kitchen.clone())),
+        ("expired", Some(expired)),
+        ("other key", Some(foreign)),
+        ("revoked", Some(revoked)),
+        ("read-only kitchen", Some(read_only_kitchen)),
+        ("malformed", Some(Token::new("bm90IGEgdG9rZW4"))),
+    ];
+    let bad = Unauthenticated;
+    // operation → expected outcome per caller, in the order of `callers`.
+    let expected: Vec<(&str, [Outcome; 9])> = vec![
+        ("gql menuItems (public)", [Data, Data, Data, Data, Data, Data, Data, Data, Data]),
+        ("gql me", [bad, Data, Data, Data, bad, bad, bad, Data, bad]),
+        ("gql order(A's order)", [bad, Data, Forbidden, Data, bad, bad, bad, Data, bad]),
+        ("gql createOrder", [bad, Data, Data, Forbidden, bad, bad, bad, Forbidden, bad]),
+        ("REST POST /order/create", [bad, Data, Data, Forbidden, bad, bad, bad, Forbidden, bad]),
+        ("REST GET /tickets", [bad, Forbidden, Forbidden, Data, bad, bad, bad, Data, bad]),
+        ("REST GET /ticket/{A's order}", [bad, Forbidden, Forbidden, Data, bad, bad, bad, Data, bad]),
+        ("WS /ws first-message auth", [bad, Forbidden, Forbidden, Data, bad, bad, bad, Data, bad]),
+        // Backends called directly, with the caller's own token where a service token belongs.
+        ("gRPC orders GetOrder, no svc token", [bad, Forbidden, Forbidden, Forbidden, bad, bad, bad, Forbidden, bad]),
+        ("gRPC users GetUser, no svc token", [bad, Forbidden, Forbidden, Forbidden, bad, bad, bad, Forbidden, bad]),
+    ];
+
+    let http = reqwest::Client::new();
+    let mut matrix: BTreeMap<usize, Vec<Outcome>> = BTreeMap::new();
+    for (row, (operation, _)) in expected.iter().enumerate() {
+        for (_, token) in &callers {
+            let token = token.as_ref();
+            let outcome = match *operation {
+                "gql menuItems (public)" => graphql_outcome(
+                    &stack.graphql_as(token, "{ menuItems(first: 1) { edges { node { id } } } }", json!({})).await?,
+                ),
+                "gql me" => graphql_outcome(&stack.graphql_as(token, "{ me { id } }", json!({})).await?),
+                "gql order(A's order)" => graphql_outcome(
+                    &stack.graphql_as(token, "query($id: ID!) { order(id: $id) { id } }", json!({ "id": a_order })).await?,
+                ),
+                "gql createOrder" => {
+                    let answer = stack
+                        .graphql_as(token, CREATE_ORDER, json!({ "i": { "items": [{ "menuItemId": GARLIC_BREAD, "quantity": 2 }] } }))
+                        .await?;
+                    graphql_outcome(&answer)
+                }
+                "REST POST /order/create" => {
+                    let mut request = http
+                        .post(format!("http://{}/order/create", stack.orders.http_addr()))
+                        .json(&json!({ "items": [{ "menuItemId": GARLIC_BREAD, "quantity": 3 }] }));
+                    if let Some(token) = token {
+                        request = request.bearer_auth(token.as_str());
+                    }
+                    http_outcome(request.send().await?.status().as_u16())
+                }
+                "REST GET /tickets" | "REST GET /ticket/{A's order}" => {
+                    let path = if operation.contains("{A") { format!("ticket/{a_order}") } else { "tickets".into() };
+                    let mut request = http.get(format!("http://{}/{path}", stack.kitchen.http_addr()));
+                    if let Some(token) = token {
+                        request = request.bearer_auth(token.as_str());
+                    }
+                    let status = request.send().await?.status().as_u16();
+                    // The ticket may not have arrived yet; 404 still means "let in".
+                    http_outcome(if status == 404 { 200 } else { status })
+                }
+                "WS /ws first-message auth" => {
+                    let mut tablet = Tablet::connect(stack.kitchen.http_addr()).await?;
+                    let message = match token {
+                        Some(token) => json!({ "type": "auth", "token": token.as_str() }),
+                        None => json!({ "type": "bump", "orderId": a_order }),
+                    };
+                    tablet.send_json(&message).await?;
+                    let answer = tablet.next_json().await?;
+                    match (answer["type"].as_str(), answer["code"].as_str()) {
+                        (Some("snapshot"), _) => Data,
+                        (Some("error"), Some("UNAUTHENTICATED")) => Unauthenticated,
+                        (Some("error"), Some("FORBIDDEN")) => Forbidden,
+                        _ => panic!("unexpected tablet answer {answer}"),
+                    }
+                }
+                "gRPC orders GetOrder, no svc token" => {
+                    let mut client = restaurant_proto::v1::order_service_client::OrderServiceClient::connect(format!(
+                        "http://{}",
+                        stack.orders.grpc_addr()
+                    ))
+                    .await?;
+                    let mut request = tonic::Request::new(restaurant_proto::v1::GetOrderRequest { id: a_order.clone() });
+                    if let Some(token) = token {
+                        tokens::grpc::attach(&mut request, token, Some(token));
+                    }
+                    grpc_outcome(client.get_order(request).await.map(|_| ()))
+                }
+                "gRPC users GetUser, no svc token" => {
+                    let mut client = restaurant_proto::v1::user_service_client::UserServiceClient::connect(format!(
+                        "http://{}",
+                        stack.users.grpc_addr()
+                    ))
+                    .await?;
+                    let mut request = tonic::Request::new(restaurant_proto::v1::GetUserRequest { id: a_order.clone() });
+                    if let Some(token) = token {
+                        tokens::grpc::attach(&mut request, token, Some(token));
+                    }
+                    grpc_outcome(client.get_user(request).await.map(|_| ()))
+                }
+                other => unreachable!("no such operation {other}"),
+            };
+            if outcome == Data && matches!(*operation, "gql createOrder" | "REST POST /order/create") {
+                orders_written += 1;
+            }
+            matrix.entry(row).or_default().push(outcome);
+        }
+    }
+
+    print_matrix(&callers, &expected, &matrix);
+    for (row, (operation, want)) in expected.iter().enumerate() {
+        assert_eq!(matrix[&row], want.to_vec(), "{operation}");
+    }
+    assert_eq!(stack.db.count("orders.orders").await?, orders_written, "refusals wrote no order");
+    stack.stop().await;
+    Ok(())
+}
+
+fn print_matrix(callers: &[(&str, Option<Token>)], expected: &[(&str, [Outcome; 9])], got: &BTreeMap<usize, Vec<Outcome>>) {
+    let short = |o: &Outcome| match o {
+        Data => "data",
+        Unauthenticated => "UNAUTH",
+        Forbidden => "FORBID",
+    };
+    let mut out = format!("{:<36}", "operation \\ caller");
+    for (name, _) in callers {
+        out.push_str(&format!("{name:>19}"));
+    }
+    out.push('\n');
+    for (row, (operation, want)) in expected.iter().enumerate() {
+        out.push_str(&format!("{operation:<36}"));
+        for (i, outcome) in got[&row].iter().enumerate() {
+            let mark = if *outcome == want[i] { "" } else { " (!)" };
+            out.push_str(&format!("{:>19}", format!("{}{mark}", short(outcome))));
+        }
+        out.push('\n');
+    }
+    eprintln!("{out}");
+}
+
+/// Polls every service with a revoked token until each refuses it; fails past 2 seconds.
+async fn wait_until_refused_everywhere(stack: &Stack, token: &Token) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    let http = reqwest::Client::new();
+    loop {
+        let gateway = stack.graphql_as(Some(token), "{ me { id } }", json!({})).await?;
+        let orders = http
+            .post(format!("http://{}/order/create", stack.orders.http_addr()))
+            .bearer_auth(token.as_str())
+            .json(&json!({ "items": [] }))
+            .send()
+            .await?
+            .status()
+            .as_u16();
+        let kitchen = http
+            .get(format!("http://{}/tickets", stack.kitchen.http_addr()))
+            .bearer_auth(token.as_str())
+            .send()
+            .await?
+            .json::<Value>()
+            .await?;
+        let refused = gateway["errors"][0]["message"] == "the token has been revoked"
+            && orders == 401
+            && kitchen["error"]["message"] == "the token has been revoked";
+        if refused {
+            return Ok(started.elapsed());
+        }
+        anyhow::ensure!(started.elapsed() < Duration::from_secs(2), "a revoked token still works after 2 s");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[actix_rt::test]
+async fn a_revoked_token_is_refused_by_every_service_within_two_seconds() -> anyhow::Result<()> {
+    let stack = Stack::start().await?;
+    let (_, token) = stack.register_customer().await?;
+    assert_eq!(graphql_outcome(&stack.graphql_as(Some(&token), "{ me { id } }", json!({})).await?), Data);
+    let answer = stack.graphql_as(Some(&token), "mutation { logout }", json!({})).await?;
+    assert_eq!(answer["data"]["logout"], true);
+    let took = wait_until_refused_everywhere(&stack, &token).await?;
+    eprintln!("revocation reached every service in {took:?}");
+
+    // A kitchen tablet whose token is revoked loses its socket.
+    let chef = stack.kitchen_staff().await?;
+    let mut tablet = Tablet::connect_with_token(stack.kitchen.http_addr(), &chef).await?;
+    tablet.next_of_type("snapshot").await?;
+    stack.graphql_as(Some(&chef), "mutation { logout }", json!({})).await?;
+    assert_eq!(tablet.next_of_type("error").await?["code"], "UNAUTHENTICATED");
+    assert_eq!(tablet.closed().await?, Some(1008));
+    stack.stop().await;
+    Ok(())
+}
