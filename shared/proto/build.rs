@@ -20,6 +20,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build_server(true)
         .compile_fds(descriptors)?;
 
+    // Each file by name: a directory alone is not always rescanned for edits.
+    for file in files {
+        println!("cargo:rerun-if-changed={}", root.join(file).display());
+    }
     println!("cargo:rerun-if-changed={}", root.display());
     Ok(())
 }

@@ -56,6 +56,8 @@ pub enum LookupError {
     InvalidId(String),
     #[error("there is no such user")]
     NotFound,
+    #[error("a search needs 1 to 64 characters and a page of 1 to 50")]
+    InvalidQuery,
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -83,7 +85,7 @@ impl LoginError {
 impl LookupError {
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Self::InvalidId(_) => ErrorKind::InvalidInput,
+            Self::InvalidId(_) | Self::InvalidQuery => ErrorKind::InvalidInput,
             Self::NotFound => ErrorKind::NotFound,
             Self::Unexpected(_) => ErrorKind::Unexpected,
         }
@@ -143,6 +145,20 @@ impl UsersService {
     pub async fn users(&self, ids: &[Uuid]) -> Result<Vec<User>, LookupError> {
         let client = self.pool.get().await.context("connecting to PostgreSQL")?;
         Ok(store::by_ids(&**client, ids).await?)
+    }
+
+    /// Kitchen staff find any user; a customer finds only themselves.
+    pub async fn search(&self, caller: &tokens::UserClaims, query: &str, first: i64) -> Result<Vec<User>, LookupError> {
+        let query = query.trim();
+        if query.is_empty() || query.chars().count() > 64 {
+            return Err(LookupError::InvalidQuery);
+        }
+        if !(1..=50).contains(&first) {
+            return Err(LookupError::InvalidQuery);
+        }
+        let client = self.pool.get().await.context("connecting to PostgreSQL")?;
+        let found = store::search(&**client, query, first).await?;
+        Ok(found.into_iter().filter(|u| caller.role == Role::KitchenStaff || u.id == caller.user_id).collect())
     }
 
     /// Revokes a (verified) token: every service refuses it once its list refreshes.

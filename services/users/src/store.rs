@@ -60,6 +60,27 @@ pub async fn by_ids(client: &impl GenericClient, ids: &[Uuid]) -> anyhow::Result
         .collect()
 }
 
+/// Usernames containing `query` (case-insensitive): exact matches first, then prefixes, then
+/// the rest, alphabetically.
+pub async fn search(client: &impl GenericClient, query: &str, limit: i64) -> anyhow::Result<Vec<User>> {
+    let pattern = format!("%{}%", query.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+    client
+        .query(
+            &format!(
+                "SELECT {COLUMNS} FROM users.users WHERE lower(username) LIKE $1
+                 ORDER BY lower(username) = lower($2) DESC, lower(username) LIKE lower($2) || '%' DESC,
+                          lower(username)
+                 LIMIT $3"
+            ),
+            &[&pattern, &query, &limit],
+        )
+        .await
+        .context("searching users")?
+        .iter()
+        .map(user)
+        .collect()
+}
+
 /// Sets a user's password and role (the staff command re-run with new credentials).
 pub async fn update_credentials(
     client: &impl GenericClient,

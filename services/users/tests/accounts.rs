@@ -120,6 +120,18 @@ async fn customers_look_up_only_themselves() -> anyhow::Result<()> {
     let batch = grpc.get_users(s.as_user(&chef, pb::GetUsersRequest { ids: vec![ada_id, bob_id] })).await?;
     assert_eq!(batch.into_inner().users.len(), 2);
 
+    let search = |token: &Token, query: &str| s.as_user(token, pb::SearchUsersRequest { query: query.into(), first: 0 });
+    let found = grpc.search_users(search(&chef, "B")).await?.into_inner().users;
+    assert_eq!(found.iter().map(|u| u.username.as_str()).collect::<Vec<_>>(), ["bob"]);
+    let found = grpc.search_users(search(&ada_token, "b")).await?.into_inner().users;
+    assert!(found.is_empty(), "a customer finds only themselves");
+    let found = grpc.search_users(search(&ada_token, "a")).await?.into_inner().users;
+    assert_eq!(found.len(), 1);
+    let refused = grpc.search_users(search(&chef, "")).await.expect_err("an empty query");
+    assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+    let wildcard = grpc.search_users(search(&chef, "%")).await?.into_inner().users;
+    assert!(wildcard.is_empty(), "LIKE wildcards are matched literally");
+
     let bad = grpc.get_user(s.as_user(&chef, pb::GetUserRequest { id: "nope".into() })).await;
     assert_eq!(bad.expect_err("not a uuid").code(), tonic::Code::InvalidArgument);
     let no_service = grpc.get_user(tonic::Request::new(pb::GetUserRequest { id: uuid::Uuid::new_v4().to_string() })).await;

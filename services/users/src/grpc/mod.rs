@@ -120,6 +120,17 @@ impl UserService for UserApi {
         Ok(Response::new(pb::GetUsersResponse { users: found.iter().map(user).collect() }))
     }
 
+    async fn search_users(
+        &self,
+        request: Request<pb::SearchUsersRequest>,
+    ) -> Result<Response<pb::SearchUsersResponse>, Status> {
+        let (caller, _) = auth::calling_user(request.metadata(), &self.verifier, &Access::read("user"))?;
+        let body = request.into_inner();
+        let first = if body.first == 0 { 20 } else { i64::from(body.first) };
+        let found = self.service.search(&caller, &body.query, first).await.map_err(|e| status(e.kind(), &e))?;
+        Ok(Response::new(pb::SearchUsersResponse { users: found.iter().map(user).collect() }))
+    }
+
     /// Revokes the forwarded user token itself.
     async fn logout(&self, request: Request<pb::LogoutRequest>) -> Result<Response<pb::LogoutResponse>, Status> {
         let (_, token) = auth::calling_user(request.metadata(), &self.verifier, &Access::write("session"))?;
