@@ -75,6 +75,7 @@ impl Application {
         )
         .start();
         let service = service::OrdersService::new(registry.clone(), pool.clone());
+        let feed = kafka::OrderFeed::start(&config.kafka.brokers, &config.kafka.orders_topic, shutdown.listener())?;
         let follower = tokens::revocation::follow_users_service(
             verifier.revocations().clone(),
             config.auth.users_url.clone(),
@@ -133,7 +134,7 @@ impl Application {
         let grpc_addr = grpc_listener.local_addr().context("reading the gRPC address")?;
         let grpc_shutdown = shutdown.listener();
         actix_rt::spawn(async move {
-            if let Err(e) = grpc::serve(grpc_listener, service, verifier, grpc_shutdown).await {
+            if let Err(e) = grpc::serve(grpc_listener, service, verifier, feed, grpc_shutdown).await {
                 tracing::error!(error = format!("{e:#}"), "gRPC server failed");
             }
         });

@@ -5,6 +5,7 @@ use prometheus::{Gauge, Histogram, HistogramOpts, IntCounter, IntGauge, Registry
 #[derive(Clone)]
 pub struct OrdersMetrics {
     pub orders_placed: IntCounter,
+    pub status_changes: IntCounter,
     pub live_order_actors: IntGauge,
     pub outbox_published: IntCounter,
     pub outbox_unpublished: IntGauge,
@@ -17,6 +18,7 @@ impl OrdersMetrics {
     pub fn register(registry: &Registry) -> anyhow::Result<Self> {
         let metrics = Self {
             orders_placed: IntCounter::new("orders_placed_total", "Orders placed")?,
+            status_changes: IntCounter::new("orders_status_changes_total", "Order status changes written")?,
             live_order_actors: IntGauge::new("orders_live_order_actors", "Order actors in memory")?,
             outbox_published: IntCounter::new("orders_outbox_published_total", "Outbox events published")?,
             outbox_unpublished: IntGauge::new("orders_outbox_unpublished", "Outbox events waiting to be published")?,
@@ -31,6 +33,7 @@ impl OrdersMetrics {
             relay_leader: IntGauge::new("orders_outbox_relay_leader", "1 while this instance's relay holds the lock")?,
         };
         registry.register(Box::new(metrics.orders_placed.clone()))?;
+        registry.register(Box::new(metrics.status_changes.clone()))?;
         registry.register(Box::new(metrics.live_order_actors.clone()))?;
         registry.register(Box::new(metrics.outbox_published.clone()))?;
         registry.register(Box::new(metrics.outbox_unpublished.clone()))?;

@@ -3,11 +3,12 @@
 //! [`ErrorKind`] to their status codes, once each.
 
 use crate::caller::Caller;
-use crate::actors::{OrderRegistry, PlaceOrder, PlaceOrderError, Placed};
+use crate::actors::{ChangeOrderStatus, ChangeStatus, ChangeStatusError, OrderRegistry, PlaceOrder, PlaceOrderError, Placed};
 use crate::domain::{
     Cart, CartError, CartLineInput, CustomerId, IdempotencyKey, InvalidId, MenuCategory, MenuItem,
-    Order, OrderId,
+    MenuItemId, Order, OrderId, OrderStatus,
 };
+use crate::store::orders::OrderCursor;
 use crate::store;
 use crate::store::menu::MenuCursor;
 use actix::Addr;
@@ -92,16 +93,90 @@ pub enum ListMenuError {
     #[error("the cursor {0:?} is not one this service gave out")]
     BadCursor(String),
     #[error(transparent)]
+    InvalidId(#[from] InvalidId),
+    #[error("a search needs 1 to 64 characters")]
+    BadQuery,
+    #[error("at most {MAX_BATCH} ids per lookup")]
+    TooManyIds,
+    #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
 
 impl ListMenuError {
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Self::BadPageSize(_) | Self::BadCursor(_) => ErrorKind::InvalidInput,
+            Self::BadPageSize(_) | Self::BadCursor(_) | Self::InvalidId(_) | Self::BadQuery | Self::TooManyIds => {
+                ErrorKind::InvalidInput
+            }
             Self::Unexpected(_) => ErrorKind::Unexpected,
         }
     }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChangeOrderError {
+    #[error(transparent)]
+    InvalidId(#[from] InvalidId),
+    #[error("a reason has at most {MAX_REASON_CHARS} characters")]
+    ReasonTooLong,
+    #[error(transparent)]
+    Change(#[from] ChangeStatusError),
+}
+
+/// Characters in a cancellation reason, at most.
+pub const MAX_REASON_CHARS: usize = 200;
+/// Ids per batch lookup, at most.
+pub const MAX_BATCH: usize = 200;
+
+impl ChangeOrderError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::InvalidId(_) | Self::ReasonTooLong => ErrorKind::InvalidInput,
+            Self::Change(ChangeStatusError::NotFound(_)) => ErrorKind::NotFound,
+            Self::Change(ChangeStatusError::NotYours(_) | ChangeStatusError::CustomersOnlyCancel) => {
+                ErrorKind::Forbidden
+            }
+            Self::Change(ChangeStatusError::Refused(_) | ChangeStatusError::Busy(_)) => ErrorKind::Conflict,
+            Self::Change(ChangeStatusError::Unexpected(_)) => ErrorKind::Unexpected,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ListOrdersError {
+    #[error("first must be between 1 and {MAX_PAGE_SIZE}, not {0}")]
+    BadPageSize(i64),
+    #[error("the cursor {0:?} is not one this service gave out")]
+    BadCursor(String),
+    #[error(transparent)]
+    InvalidId(#[from] InvalidId),
+    #[error("customers see only their own orders")]
+    OthersOrders,
+    #[error("a search needs 1 to 64 characters")]
+    BadQuery,
+    #[error("at most {MAX_BATCH} ids per lookup")]
+    TooManyIds,
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl ListOrdersError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::BadPageSize(_) | Self::BadCursor(_) | Self::InvalidId(_) | Self::BadQuery | Self::TooManyIds => {
+                ErrorKind::InvalidInput
+            }
+            Self::OthersOrders => ErrorKind::Forbidden,
+            Self::Unexpected(_) => ErrorKind::Unexpected,
+        }
+    }
+}
+
+/// A page of orders, each with its cursor.
+#[derive(Debug)]
+pub struct OrderPage {
+    pub orders: Vec<(Order, String)>,
+    pub has_next_page: bool,
 }
 
 /// One page of the menu: each item with the cursor to pass as `after` to continue after it.
@@ -146,6 +221,110 @@ impl OrdersService {
             return Err(GetOrderError::NotYours(id));
         }
         Ok(order)
+    }
+
+    /// Moves an order along its lifecycle (kitchen), or cancels it (its customer, or the
+    /// kitchen rejecting it).
+    pub async fn change_status(
+        &self,
+        caller: &Caller,
+        id: &str,
+        to: OrderStatus,
+        reason: Option<&str>,
+    ) -> Result<Order, ChangeOrderError> {
+        let id = OrderId::parse(id)?;
+        let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+        if reason.is_some_and(|r| r.chars().count() > MAX_REASON_CHARS) {
+            return Err(ChangeOrderError::ReasonTooLong);
+        }
+        let change = ChangeStatus { caller: caller.clone(), to, reason: reason.map(str::to_owned) };
+        let order = self
+            .registry
+            .send(ChangeOrderStatus { id, change, attempt: 0 })
+            .await
+            .map_err(|e| ChangeStatusError::Unexpected(anyhow::anyhow!("order registry unreachable: {e}")))??;
+        Ok(order)
+    }
+
+    /// The orders with these ids that the caller may see, in the order asked.
+    pub async fn get_orders(&self, caller: &Caller, ids: &[String]) -> Result<Vec<Order>, ListOrdersError> {
+        if ids.len() > MAX_BATCH {
+            return Err(ListOrdersError::TooManyIds);
+        }
+        let ids = ids.iter().map(|id| OrderId::parse(id)).collect::<Result<Vec<_>, _>>()?;
+        let client = self.pool.get().await.context("connecting to PostgreSQL")?;
+        let orders = store::orders::load_many(&**client, &ids).await?;
+        Ok(orders.into_iter().filter(|o| caller.may_see(o.customer_id)).collect())
+    }
+
+    /// Newest first. Customers see their own; kitchen staff everyone's, or one customer's.
+    pub async fn list_orders(
+        &self,
+        caller: &Caller,
+        first: Option<i64>,
+        after: Option<&str>,
+        status: Option<OrderStatus>,
+        customer: Option<&str>,
+    ) -> Result<OrderPage, ListOrdersError> {
+        let first = first.unwrap_or(20);
+        if !(1..=MAX_PAGE_SIZE).contains(&first) {
+            return Err(ListOrdersError::BadPageSize(first));
+        }
+        let after = after
+            .map(|a| OrderCursor::decode(a).ok_or_else(|| ListOrdersError::BadCursor(a.chars().take(64).collect())))
+            .transpose()?;
+        let customer = customer.map(CustomerId::parse).transpose()?;
+        let customer = match (caller, customer) {
+            (Caller::Customer(me), Some(asked)) if asked != *me => return Err(ListOrdersError::OthersOrders),
+            (Caller::Customer(me), _) => Some(*me),
+            (Caller::Kitchen { .. }, asked) => asked,
+        };
+        let client = self.pool.get().await.context("connecting to PostgreSQL")?;
+        let (orders, has_next_page) = store::orders::list(&**client, customer, status, after, first).await?;
+        Ok(OrderPage { orders: orders.into_iter().map(|(o, c)| (o, c.encode())).collect(), has_next_page })
+    }
+
+    /// Orders by id prefix or item name, scoped like [`Self::list_orders`].
+    pub async fn search_orders(&self, caller: &Caller, query: &str, first: Option<i64>) -> Result<Vec<Order>, ListOrdersError> {
+        let query = query.trim();
+        if query.is_empty() || query.chars().count() > 64 {
+            return Err(ListOrdersError::BadQuery);
+        }
+        let first = first.unwrap_or(20);
+        if !(1..=MAX_PAGE_SIZE).contains(&first) {
+            return Err(ListOrdersError::BadPageSize(first));
+        }
+        let customer = match caller {
+            Caller::Customer(me) => Some(*me),
+            Caller::Kitchen { .. } => None,
+        };
+        let client = self.pool.get().await.context("connecting to PostgreSQL")?;
+        Ok(store::orders::search(&**client, customer, query, first).await?)
+    }
+
+    /// The menu items with these ids (dataloaders); unknown ids are left out.
+    pub async fn menu_items(&self, ids: &[String]) -> Result<Vec<MenuItem>, ListMenuError> {
+        if ids.len() > MAX_BATCH {
+            return Err(ListMenuError::TooManyIds);
+        }
+        let ids = ids.iter().map(|id| MenuItemId::parse(id)).collect::<Result<Vec<_>, _>>()?;
+        let client = self.pool.get().await.context("connecting to PostgreSQL")?;
+        let mut items = store::menu::by_ids(&**client, &ids).await?;
+        items.sort_by_key(|item| ids.iter().position(|id| *id == item.id));
+        Ok(items)
+    }
+
+    pub async fn search_menu(&self, query: &str, first: Option<i64>) -> Result<Vec<MenuItem>, ListMenuError> {
+        let query = query.trim();
+        if query.is_empty() || query.chars().count() > 64 {
+            return Err(ListMenuError::BadQuery);
+        }
+        let first = first.unwrap_or(20);
+        if !(1..=MAX_PAGE_SIZE).contains(&first) {
+            return Err(ListMenuError::BadPageSize(first));
+        }
+        let client = self.pool.get().await.context("connecting to PostgreSQL")?;
+        Ok(store::menu::search(&**client, query, first).await?)
     }
 
     pub async fn menu(

@@ -35,6 +35,19 @@ pub fn category(category: MenuCategory) -> pb::MenuCategory {
 }
 
 /// `None` for `UNSPECIFIED` and unknown numbers.
+pub fn status_from(value: i32) -> Option<OrderStatus> {
+    match pb::OrderStatus::try_from(value).ok()? {
+        pb::OrderStatus::Unspecified => None,
+        pb::OrderStatus::Placed => Some(OrderStatus::Placed),
+        pb::OrderStatus::Accepted => Some(OrderStatus::Accepted),
+        pb::OrderStatus::Preparing => Some(OrderStatus::Preparing),
+        pb::OrderStatus::Ready => Some(OrderStatus::Ready),
+        pb::OrderStatus::Completed => Some(OrderStatus::Completed),
+        pb::OrderStatus::Cancelled => Some(OrderStatus::Cancelled),
+    }
+}
+
+/// `None` for `UNSPECIFIED` and unknown numbers.
 pub fn category_from(value: i32) -> Option<MenuCategory> {
     match pb::MenuCategory::try_from(value).ok()? {
         pb::MenuCategory::Unspecified => None,

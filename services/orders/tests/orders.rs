@@ -1,67 +1,13 @@
 //! The orders service alone, on a real database and broker: placing orders over gRPC and REST,
 //! idempotency, the outbox reaching the topic, and refusals that write nothing.
 
+mod common;
+
+use common::{BRUSCHETTA, GARLIC_BREAD, item, start};
 use restaurant_proto::v1 as pb;
-use restaurant_proto::v1::order_service_client::OrderServiceClient;
 use serde_json::{Value, json};
 use testkit::{TestAuth, TestDatabase, records};
 use tokens::{Role, Token};
-
-/// From the demo menu (sql/orders/V2__demo_menu.sql).
-const GARLIC_BREAD: &str = "638386e1-c6f9-5a21-aeb8-bd1f0a70e77d";
-const BRUSCHETTA: &str = "22dbe406-f0e4-5f0b-ba15-e2f11a0a2489";
-
-struct Running {
-    app: orders::Application,
-    db: TestDatabase,
-    topic: String,
-    grpc: OrderServiceClient<tonic::transport::Channel>,
-    http: reqwest::Client,
-    auth: TestAuth,
-    /// The gateway's service token, as every gRPC call carries one.
-    service: Token,
-    /// A signed-in customer.
-    customer: Token,
-}
-
-impl Running {
-    /// A request made by the gateway on `user`'s behalf.
-    fn as_user<T>(&self, user: &Token, message: T) -> tonic::Request<T> {
-        let mut request = tonic::Request::new(message);
-        tokens::grpc::attach(&mut request, &self.service, Some(user));
-        request
-    }
-
-    fn as_customer<T>(&self, message: T) -> tonic::Request<T> {
-        self.as_user(&self.customer, message)
-    }
-}
-
-async fn start() -> anyhow::Result<Running> {
-    testkit::init_logs();
-    let db = TestDatabase::create().await?;
-    let auth = TestAuth::new();
-    let topic = testkit::unique_name("orders.events");
-    let app = orders::Application::build(orders::Config {
-        http_addr: "127.0.0.1:0".parse()?,
-        grpc_addr: "127.0.0.1:0".parse()?,
-        database: db.settings(),
-        kafka: testkit::kafka_settings(&topic),
-        // No users service here: revocations are not followed (tested with the whole stack).
-        auth: auth.settings("orders", "http://127.0.0.1:9"),
-        http_workers: 1,
-        create_topics: true,
-    })
-    .await?;
-    let grpc = OrderServiceClient::connect(format!("http://{}", app.grpc_addr())).await?;
-    let service = auth.service_token("gateway");
-    let (_, customer) = auth.user_token(Role::Customer);
-    Ok(Running { app, db, topic, grpc, http: reqwest::Client::new(), auth, service, customer })
-}
-
-fn item(id: &str, quantity: i32) -> pb::OrderItemInput {
-    pb::OrderItemInput { menu_item_id: id.to_owned(), quantity, note: None }
-}
 
 async fn seasonal_special(db: &TestDatabase) -> anyhow::Result<String> {
     let row = db

@@ -63,7 +63,7 @@ pub async fn by_ids(client: &impl GenericClient, ids: &[Uuid]) -> anyhow::Result
 /// Usernames containing `query` (case-insensitive): exact matches first, then prefixes, then
 /// the rest, alphabetically.
 pub async fn search(client: &impl GenericClient, query: &str, limit: i64) -> anyhow::Result<Vec<User>> {
-    let pattern = format!("%{}%", query.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+    let pattern = format!("%{}%", service_kit::db::like_literal(query));
     client
         .query(
             &format!(

@@ -75,3 +75,17 @@ pub async fn ping(pool: &Pool) -> anyhow::Result<()> {
     client.simple_query("SELECT 1").await.context("SELECT 1")?;
     Ok(())
 }
+
+/// `text` lower-cased with `\`, `%` and `_` escaped, to be matched literally inside a `LIKE`
+/// pattern (PostgreSQL's default escape character is `\`).
+pub fn like_literal(text: &str) -> String {
+    text.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn like_wildcards_become_literals() {
+        assert_eq!(super::like_literal("50%_Off\\"), "50\\%\\_off\\\\");
+    }
+}

@@ -4,6 +4,7 @@ use tokio_postgres::NoTls;
 
 /// A database of the test's own, created empty on the server of `DATABASE_URL`.
 /// `ci/test` drops leftovers of earlier runs (`test_*`) before it starts.
+#[derive(Clone)]
 pub struct TestDatabase {
     settings: DatabaseSettings,
     name: String,

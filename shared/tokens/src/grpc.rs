@@ -63,3 +63,17 @@ fn token_at(metadata: &MetadataMap, key: &str) -> Result<Option<Token>, tonic::S
         }
     }
 }
+
+/// Checks the service token, then the forwarded user token if there is one: for calls a
+/// service may make on its own account or on a user's behalf.
+pub fn calling_service_or_user(
+    metadata: &MetadataMap,
+    verifier: &TokenVerifier,
+    access: &Access,
+) -> Result<Option<UserClaims>, tonic::Status> {
+    if metadata.get(USER_TOKEN).is_some() {
+        calling_user(metadata, verifier, access).map(|(user, _)| Some(user))
+    } else {
+        calling_service(metadata, verifier, access).map(|_| None)
+    }
+}

@@ -8,6 +8,6 @@ mod order;
 mod outbox_relay;
 mod registry;
 
-pub use order::{OrderActor, Place, PlaceOrderError, Placed};
+pub use order::{ChangeStatus, ChangeStatusError, OrderActor, Place, PlaceOrderError, Placed};
 pub use outbox_relay::{OutboxRelay, Wake};
-pub use registry::{OrderRegistry, PlaceOrder};
+pub use registry::{ChangeOrderStatus, OrderRegistry, PlaceOrder};

@@ -1,5 +1,6 @@
+use crate::caller::Caller;
 use crate::domain::{
-    Cart, CustomerId, IdempotencyKey, MenuItemId, Order, OrderId, OrderLine,
+    Cart, CustomerId, IdempotencyKey, MenuItemId, Order, OrderId, OrderLine, OrderStatus, TransitionRefused,
 };
 use crate::metrics::OrdersMetrics;
 use crate::store::{self, orders::KeyClaim};
@@ -11,6 +12,8 @@ use std::time::{Duration, Instant};
 
 /// An order actor with no command for this long stops; the next command starts a new one.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+/// A finished (or unknown) order's actor stops once no command came for this long.
+pub const TERMINAL_LINGER: Duration = Duration::from_millis(500);
 /// How often an order actor checks whether it has been idle too long.
 pub const IDLE_CHECK_INTERVAL: Duration = Duration::from_secs(30);
 
@@ -47,8 +50,8 @@ impl Actor for OrderActor {
         });
     }
 
-    fn stopped(&mut self, _: &mut Self::Context) {
-        self.registry.do_send(super::registry::OrderActorStopped { id: self.id });
+    fn stopped(&mut self, ctx: &mut Self::Context) {
+        self.registry.do_send(super::registry::OrderActorStopped { id: self.id, actor: ctx.address() });
     }
 }
 
@@ -158,4 +161,106 @@ async fn place_order(pool: Pool, id: OrderId, place: Place) -> Result<Placed, Pl
     tx.commit().await.context("committing the order")?;
     tracing::info!(order = %order.id, total_cents = order.total.0, "order placed");
     Ok(Placed::New(order))
+}
+
+/// Attempts at a status change before giving up on a busy order: each lost race reloads the
+/// order written by the winner and checks the change again.
+pub const MAX_WRITE_ATTEMPTS: usize = 5;
+
+/// Move this order to `to`: checked against who is asking and the lifecycle, then written with
+/// its outbox event in one transaction that succeeds only if the order is still at the version
+/// this actor checked (so two instances can never both win).
+#[derive(Message, Clone)]
+#[rtype(result = "Result<Order, ChangeStatusError>")]
+pub struct ChangeStatus {
+    pub caller: Caller,
+    pub to: OrderStatus,
+    pub reason: Option<String>,
+}
+
+/// Why a status change was refused. Everything but `Unexpected` and `Busy` is final.
+#[derive(Debug, thiserror::Error)]
+pub enum ChangeStatusError {
+    #[error("there is no order {0}")]
+    NotFound(OrderId),
+    #[error("order {0} belongs to another customer")]
+    NotYours(OrderId),
+    #[error("customers may only cancel their orders")]
+    CustomersOnlyCancel,
+    #[error(transparent)]
+    Refused(#[from] TransitionRefused),
+    #[error("order {0} kept changing under this request; try again")]
+    Busy(OrderId),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl Handler<ChangeStatus> for OrderActor {
+    type Result = AtomicResponse<Self, Result<Order, ChangeStatusError>>;
+
+    fn handle(&mut self, change: ChangeStatus, _: &mut Self::Context) -> Self::Result {
+        self.last_command = Instant::now();
+        let work = change_status(self.pool.clone(), self.id, self.order.clone(), change);
+        AtomicResponse::new(Box::pin(work.into_actor(self).map(|(latest, result), actor, ctx| {
+            if result.is_ok() {
+                actor.metrics.status_changes.inc();
+            }
+            actor.order = latest;
+            // Finished or unknown orders are not kept in memory, but commands already queued
+            // for them are answered first (stopping now would drop them unanswered).
+            if actor.order.as_ref().is_none_or(|o| o.status.is_terminal()) {
+                ctx.run_later(TERMINAL_LINGER, |actor, ctx| {
+                    if actor.last_command.elapsed() >= TERMINAL_LINGER {
+                        ctx.stop();
+                    }
+                });
+            }
+            result
+        })))
+    }
+}
+
+/// Returns the order as last seen (for the actor to keep) and the outcome.
+#[tracing::instrument(skip(pool, known, change), fields(order = %id, to = change.to.as_str()))]
+async fn change_status(
+    pool: Pool,
+    id: OrderId,
+    known: Option<Order>,
+    change: ChangeStatus,
+) -> (Option<Order>, Result<Order, ChangeStatusError>) {
+    let mut current = known;
+    let outcome = async {
+        let mut pooled = pool.get().await.context("connecting to PostgreSQL")?;
+        let client: &mut tokio_postgres::Client = &mut pooled;
+        for _ in 0..MAX_WRITE_ATTEMPTS {
+            let order = match current.take() {
+                Some(order) => order,
+                None => store::orders::load(&*client, id).await?.ok_or(ChangeStatusError::NotFound(id))?,
+            };
+            current = Some(order.clone());
+            let by = match &change.caller {
+                Caller::Customer(me) if *me != order.customer_id => return Err(ChangeStatusError::NotYours(id)),
+                Caller::Customer(_) if change.to != OrderStatus::Cancelled => {
+                    return Err(ChangeStatusError::CustomersOnlyCancel);
+                }
+                Caller::Customer(me) => me.to_string(),
+                Caller::Kitchen { user_id } => user_id.to_string(),
+            };
+            let (next, event) = order.change_status(change.to, &by, change.reason.as_deref(), crate::domain::now())?;
+            let tx = client.transaction().await.context("starting the status transaction")?;
+            if !store::orders::update_status(&tx, &next, order.version, &by).await? {
+                // Another instance changed it first: look again.
+                drop(tx);
+                current = None;
+                continue;
+            }
+            store::outbox::append(&tx, &event).await?;
+            tx.commit().await.context("committing the status change")?;
+            current = Some(next.clone());
+            return Ok(next);
+        }
+        Err(ChangeStatusError::Busy(id))
+    }
+    .await;
+    (current, outcome)
 }

@@ -18,6 +18,10 @@ pub const RETRY_BACKOFF: Duration = Duration::from_millis(500);
 pub const LEADERSHIP_RETRY: Duration = Duration::from_secs(1);
 /// Rows read and published per round trip.
 pub const BATCH_SIZE: i64 = 256;
+/// Published rows are kept this long (for operators and replays), then pruned.
+pub const OUTBOX_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
+/// How often the active relay prunes.
+pub const PRUNE_INTERVAL: Duration = Duration::from_secs(600);
 /// The advisory lock that makes one relay active across all instances.
 const RELAY_LOCK_KEY: i64 = 0x6f75_7462_6f78; // "outbox"
 /// The channel the outbox trigger notifies on commit.
@@ -64,6 +68,24 @@ impl Actor for OutboxRelay {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.run_interval(FALLBACK_POLL, |_, ctx| ctx.notify(Wake));
+        ctx.run_interval(PRUNE_INTERVAL, |relay, ctx| {
+            if !relay.leader {
+                return;
+            }
+            let pool = relay.pool.clone();
+            ctx.spawn(
+                async move {
+                    let client = pool.get().await.context("connecting to PostgreSQL")?;
+                    outbox::prune(&**client, OUTBOX_RETENTION).await
+                }
+                .into_actor(relay)
+                .map(|result, _, _| match result {
+                    Ok(0) => {}
+                    Ok(pruned) => tracing::info!(pruned, "pruned published outbox rows"),
+                    Err(e) => tracing::warn!(error = format!("{e:#}"), "pruning the outbox failed"),
+                }),
+            );
+        });
         // Stop at shutdown; dropping the actor drops its shutdown listener, saying "finished".
         let mut shutdown = self.shutdown.clone();
         ctx.spawn(async move { shutdown.recv().await }.into_actor(self).map(|(), relay, ctx| {

@@ -1,5 +1,5 @@
-use super::order::{OrderActor, Place, PlaceOrderError, Placed};
-use crate::domain::{Cart, CustomerId, IdempotencyKey, OrderId};
+use super::order::{ChangeStatus, ChangeStatusError, OrderActor, Place, PlaceOrderError, Placed};
+use crate::domain::{Cart, CustomerId, IdempotencyKey, Order, OrderId};
 use crate::metrics::OrdersMetrics;
 use actix::prelude::*;
 use deadpool_postgres::Pool;
@@ -50,18 +50,69 @@ impl Handler<PlaceOrder> for OrderRegistry {
     }
 }
 
+/// A command that finds its order's actor stopping is routed again, at most this many times.
+pub const MAX_ROUTING_ATTEMPTS: u8 = 3;
+
+/// A command for one existing order, routed to its actor (started on demand).
+#[derive(Message)]
+#[rtype(result = "Result<Order, ChangeStatusError>")]
+pub struct ChangeOrderStatus {
+    pub id: OrderId,
+    pub change: ChangeStatus,
+    /// How many times this command has been routed already (0 when it comes in).
+    pub attempt: u8,
+}
+
+impl OrderRegistry {
+    /// The live actor of `id`, started (with nothing loaded yet) if there is none.
+    fn actor_for(&mut self, id: OrderId, ctx: &mut Context<Self>) -> Addr<OrderActor> {
+        if let Some(actor) = self.live.get(&id).filter(|a| a.connected()) {
+            return actor.clone();
+        }
+        let actor = OrderActor::new(id, self.pool.clone(), ctx.address().recipient(), self.metrics.clone()).start();
+        self.live.insert(id, actor.clone());
+        self.metrics.live_order_actors.set(self.live.len() as i64);
+        actor
+    }
+}
+
+impl Handler<ChangeOrderStatus> for OrderRegistry {
+    type Result = ResponseFuture<Result<Order, ChangeStatusError>>;
+
+    fn handle(&mut self, msg: ChangeOrderStatus, ctx: &mut Self::Context) -> Self::Result {
+        let actor = self.actor_for(msg.id, ctx);
+        let registry = ctx.address();
+        Box::pin(async move {
+            match actor.send(msg.change.clone()).await {
+                Ok(answer) => answer,
+                // The actor stopped with this command still queued (its order just finished, or it
+                // went idle): ask again, and a fresh actor answers from the stored order.
+                Err(_) if msg.attempt < MAX_ROUTING_ATTEMPTS => registry
+                    .send(ChangeOrderStatus { attempt: msg.attempt + 1, ..msg })
+                    .await
+                    .map_err(|e| ChangeStatusError::Unexpected(anyhow::anyhow!("order registry unreachable: {e}")))?,
+                Err(e) => Err(ChangeStatusError::Unexpected(anyhow::anyhow!("order actor unreachable: {e}"))),
+            }
+        })
+    }
+}
+
 /// An order actor has stopped (idle, finished, or nothing to own).
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct OrderActorStopped {
     pub id: OrderId,
+    pub actor: Addr<OrderActor>,
 }
 
 impl Handler<OrderActorStopped> for OrderRegistry {
     type Result = ();
 
     fn handle(&mut self, msg: OrderActorStopped, _: &mut Self::Context) {
-        self.live.remove(&msg.id);
+        // A newer actor may already own the id: remove only the one that stopped.
+        if self.live.get(&msg.id) == Some(&msg.actor) {
+            self.live.remove(&msg.id);
+        }
         self.metrics.live_order_actors.set(self.live.len() as i64);
     }
 }

@@ -200,6 +200,64 @@ mod tests {
         }
     }
 
+    /// An independent model of the lifecycle: statuses as steps along the line, plus the two
+    /// exceptions (cancel early, recall from READY).
+    fn model_allows(from: OrderStatus, to: OrderStatus) -> bool {
+        let step = |s| match s {
+            Placed => Some(0),
+            Accepted => Some(1),
+            Preparing => Some(2),
+            Ready => Some(3),
+            Completed => Some(4),
+            Cancelled => None,
+        };
+        match (step(from), step(to)) {
+            (Some(a), Some(b)) => b == a + 1 || (from == Ready && to == Preparing),
+            (Some(a), None) => a <= 1,
+            (None, _) => false,
+        }
+    }
+
+    fn any_status() -> impl proptest::strategy::Strategy<Value = OrderStatus> {
+        proptest::sample::select(OrderStatus::ALL.to_vec())
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn random_command_sequences_follow_the_model(commands in proptest::collection::vec(any_status(), 0..40)) {
+            let now = Utc::now();
+            let line = OrderLine {
+                menu_item_id: MenuItemId::from_uuid(uuid::Uuid::nil()),
+                name: "Tea".into(),
+                station: "bar".into(),
+                quantity: Quantity::parse(1).expect("valid"),
+                unit_price: Cents(300),
+                note: None,
+            };
+            let (mut order, _) = Order::place(OrderId::generate(), CustomerId::from_uuid(uuid::Uuid::nil()), vec![line], now);
+            let mut model_status = Placed;
+            let mut model_version = 1;
+            for to in commands {
+                let result = order.change_status(to, "someone", None, now);
+                proptest::prop_assert_eq!(result.is_ok(), model_allows(model_status, to), "{:?} -> {:?}", model_status, to);
+                match result {
+                    Ok((next, event)) => {
+                        model_status = to;
+                        model_version += 1;
+                        proptest::prop_assert_eq!(&event.order, &next);
+                        order = next;
+                    }
+                    Err(refused) => {
+                        proptest::prop_assert_eq!(refused, TransitionRefused { from: model_status, to });
+                    }
+                }
+                proptest::prop_assert_eq!(order.status, model_status);
+                proptest::prop_assert_eq!(order.version, model_version);
+                proptest::prop_assert_eq!(order.timeline.len() as i64, model_version);
+            }
+        }
+    }
+
     #[test]
     fn a_refusal_names_both_states() {
         let refused = Completed.check_transition(Placed).expect_err("not allowed");

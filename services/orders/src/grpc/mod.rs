@@ -13,6 +13,7 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     service: OrdersService,
     verifier: tokens::TokenVerifier,
+    feed: crate::kafka::OrderFeed,
     mut shutdown: ShutdownListener,
 ) -> anyhow::Result<()> {
     let (health, health_service) = tonic_health::server::health_reporter();
@@ -24,7 +25,7 @@ pub async fn serve(
     tonic::transport::Server::builder()
         .add_service(health_service)
         .add_service(reflection)
-        .add_service(OrderServiceServer::new(order_service::OrderApi::new(service, verifier)))
+        .add_service(OrderServiceServer::new(order_service::OrderApi::new(service, verifier, feed)))
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move { shutdown.recv().await })
         .await
         .context("serving gRPC")

@@ -1,7 +1,8 @@
 use super::status;
 use crate::actors::Placed;
 use crate::caller::Caller;
-use crate::domain::{CartLineInput, CustomerId};
+use crate::domain::{CartLineInput, CustomerId, OrderStatus};
+use crate::kafka::OrderFeed;
 use tokens::{Access, Role, TokenVerifier, grpc as auth};
 use crate::service::OrdersService;
 use crate::wire;
@@ -11,19 +12,171 @@ use tonic::{Request, Response, Status};
 pub struct OrderApi {
     service: OrdersService,
     verifier: TokenVerifier,
+    feed: OrderFeed,
 }
 
 impl OrderApi {
-    pub fn new(service: OrdersService, verifier: TokenVerifier) -> Self {
-        Self { service, verifier }
+    pub fn new(service: OrdersService, verifier: TokenVerifier, feed: OrderFeed) -> Self {
+        Self { service, verifier, feed }
+    }
+
+    /// The user on whose behalf the call is made, as the core's [`Caller`].
+    fn caller(&self, metadata: &tonic::metadata::MetadataMap, access: Access) -> Result<Caller, Status> {
+        let (claims, _) = auth::calling_user(metadata, &self.verifier, &access)?;
+        Ok(Caller::from(&claims))
+    }
+
+    async fn change(&self, caller: Caller, id: &str, to: OrderStatus, reason: Option<&str>) -> Result<Response<pb::OrderResponse>, Status> {
+        let order = self.service.change_status(&caller, id, to, reason).await.map_err(|e| status(e.kind(), &e))?;
+        Ok(Response::new(pb::OrderResponse { order: Some(wire::order(&order)) }))
     }
 }
+
+/// Kitchen staff only.
+const KITCHEN: &[Role] = &[Role::KitchenStaff];
+
+fn page_size(first: i32) -> Option<i64> {
+    (first != 0).then_some(i64::from(first))
+}
+
+fn order_status(value: i32) -> Result<OrderStatus, Status> {
+    wire::status_from(value).ok_or_else(|| Status::invalid_argument(format!("unknown order status {value}")))
+}
+
+type EventStream = std::pin::Pin<Box<dyn futures::Stream<Item = Result<pb::OrderEvent, Status>> + Send>>;
 
 /// Only customers place orders.
 const CUSTOMERS: &[Role] = &[Role::Customer];
 
 #[tonic::async_trait]
 impl pb::order_service_server::OrderService for OrderApi {
+    type WatchOrdersStream = EventStream;
+
+    #[tracing::instrument(skip_all)]
+    async fn get_orders(&self, request: Request<pb::GetOrdersRequest>) -> Result<Response<pb::GetOrdersResponse>, Status> {
+        let caller = self.caller(request.metadata(), Access::read("order"))?;
+        let orders = self.service.get_orders(&caller, &request.get_ref().ids).await.map_err(|e| status(e.kind(), &e))?;
+        Ok(Response::new(pb::GetOrdersResponse { orders: orders.iter().map(wire::order).collect() }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn list_orders(&self, request: Request<pb::ListOrdersRequest>) -> Result<Response<pb::ListOrdersResponse>, Status> {
+        let caller = self.caller(request.metadata(), Access::read("order"))?;
+        let body = request.into_inner();
+        let status_filter = body.status.map(order_status).transpose()?;
+        let page = self
+            .service
+            .list_orders(&caller, page_size(body.first), body.after.as_deref(), status_filter, body.customer_id.as_deref())
+            .await
+            .map_err(|e| status(e.kind(), &e))?;
+        Ok(Response::new(pb::ListOrdersResponse {
+            edges: page
+                .orders
+                .iter()
+                .map(|(order, cursor)| pb::OrderEdge { order: Some(wire::order(order)), cursor: cursor.clone() })
+                .collect(),
+            has_next_page: page.has_next_page,
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn search_orders(&self, request: Request<pb::SearchOrdersRequest>) -> Result<Response<pb::ListOrdersResponse>, Status> {
+        let caller = self.caller(request.metadata(), Access::read("order"))?;
+        let body = request.into_inner();
+        let orders = self.service.search_orders(&caller, &body.query, page_size(body.first)).await.map_err(|e| status(e.kind(), &e))?;
+        Ok(Response::new(pb::ListOrdersResponse {
+            edges: orders
+                .iter()
+                .map(|order| pb::OrderEdge { order: Some(wire::order(order)), cursor: String::new() })
+                .collect(),
+            has_next_page: false,
+        }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn update_order_status(&self, request: Request<pb::UpdateOrderStatusRequest>) -> Result<Response<pb::OrderResponse>, Status> {
+        let id = request.get_ref().id.clone();
+        let caller = self.caller(request.metadata(), Access::write("order").of(&id).for_roles(KITCHEN))?;
+        let to = order_status(request.get_ref().status)?;
+        self.change(caller, &id, to, None).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn cancel_order(&self, request: Request<pb::CancelOrderRequest>) -> Result<Response<pb::OrderResponse>, Status> {
+        let id = request.get_ref().id.clone();
+        let caller = self.caller(request.metadata(), Access::write("order").of(&id))?;
+        let reason = request.get_ref().reason.clone();
+        self.change(caller, &id, OrderStatus::Cancelled, reason.as_deref()).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn complete_order(&self, request: Request<pb::CompleteOrderRequest>) -> Result<Response<pb::OrderResponse>, Status> {
+        let id = request.get_ref().id.clone();
+        let caller = self.caller(request.metadata(), Access::write("order").of(&id).for_roles(KITCHEN))?;
+        self.change(caller, &id, OrderStatus::Completed, None).await
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_menu_items(&self, request: Request<pb::GetMenuItemsRequest>) -> Result<Response<pb::GetMenuItemsResponse>, Status> {
+        auth::calling_service(request.metadata(), &self.verifier, &Access::read("menu"))?;
+        let items = self.service.menu_items(&request.get_ref().ids).await.map_err(|e| status(e.kind(), &e))?;
+        Ok(Response::new(pb::GetMenuItemsResponse { items: items.iter().map(wire::menu_item).collect() }))
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn search_menu(&self, request: Request<pb::SearchMenuRequest>) -> Result<Response<pb::GetMenuItemsResponse>, Status> {
+        auth::calling_service(request.metadata(), &self.verifier, &Access::read("menu"))?;
+        let body = request.into_inner();
+        let items = self.service.search_menu(&body.query, page_size(body.first)).await.map_err(|e| status(e.kind(), &e))?;
+        Ok(Response::new(pb::GetMenuItemsResponse { items: items.iter().map(wire::menu_item).collect() }))
+    }
+
+    /// A service token watches anything; with a customer's token forwarded, only their orders.
+    #[tracing::instrument(skip_all)]
+    async fn watch_orders(&self, request: Request<pb::WatchOrdersRequest>) -> Result<Response<Self::WatchOrdersStream>, Status> {
+        use pb::watch_orders_request::Filter;
+        let user = auth::calling_service_or_user(request.metadata(), &self.verifier, &Access::read("order"))?;
+        let caller = user.as_ref().map(Caller::from);
+        let filter = request.into_inner().filter.unwrap_or(Filter::All(true));
+        let own = match &caller {
+            Some(Caller::Customer(me)) => Some(me.to_string()),
+            _ => None,
+        };
+        let filter = match (filter, own) {
+            (Filter::All(_), Some(me)) => Filter::CustomerId(me),
+            (Filter::CustomerId(asked), Some(me)) if asked != me => {
+                return Err(Status::permission_denied("customers may only watch their own orders"));
+            }
+            (Filter::OrderId(id), Some(_)) => {
+                let caller = caller.as_ref().expect("unwrap: `own` is set only for a caller");
+                self.service.get_order(caller, &id).await.map_err(|e| status(e.kind(), &e))?;
+                Filter::OrderId(id)
+            }
+            (filter, _) => filter,
+        };
+        let events = tokio_stream::wrappers::BroadcastStream::new(self.feed.subscribe());
+        let stream = futures::StreamExt::filter_map(events, move |event| {
+            let answer = match event {
+                Ok(event) => {
+                    let wanted = match &filter {
+                        Filter::All(_) => true,
+                        Filter::CustomerId(customer) => {
+                            event.order.as_ref().is_some_and(|o| &o.customer_id == customer)
+                        }
+                        Filter::OrderId(id) => &event.order_id == id,
+                    };
+                    wanted.then(|| Ok(event.as_ref().clone()))
+                }
+                Err(_) => Some(Err(Status::resource_exhausted(format!(
+                    "this watcher fell more than {} events behind; watch again",
+                    crate::kafka::WATCH_BUFFER
+                )))),
+            };
+            std::future::ready(answer)
+        });
+        Ok(Response::new(Box::pin(stream)))
+    }
+
     #[tracing::instrument(skip_all)]
     async fn create_order(
         &self,

@@ -62,6 +62,29 @@ pub async fn by_ids(client: &impl GenericClient, ids: &[MenuItemId]) -> anyhow::
     rows.iter().map(menu_item).collect()
 }
 
+/// Items whose name or description match `query` (full text, English stemming), or whose name
+/// contains it; best match first.
+pub async fn search(client: &impl GenericClient, query: &str, first: i64) -> anyhow::Result<Vec<MenuItem>> {
+    let escaped = service_kit::db::like_literal(query);
+    let rows = client
+        .query(
+            &format!(
+                "SELECT {COLUMNS},
+                        ts_rank(to_tsvector('english', name || ' ' || description),
+                                plainto_tsquery('english', $1)) AS rank,
+                        lower(name) LIKE '%' || $2 || '%' AS in_name
+                 FROM orders.menu_items
+                 WHERE to_tsvector('english', name || ' ' || description) @@ plainto_tsquery('english', $1)
+                    OR lower(name) LIKE '%' || $2 || '%'
+                 ORDER BY in_name DESC, rank DESC, position LIMIT $3"
+            ),
+            &[&query, &escaped, &first],
+        )
+        .await
+        .context("searching the menu")?;
+    rows.iter().map(menu_item).collect()
+}
+
 fn menu_item(row: &Row) -> anyhow::Result<MenuItem> {
     let category: String = row.get("category");
     Ok(MenuItem {

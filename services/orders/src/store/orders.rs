@@ -5,6 +5,7 @@ use crate::domain::{
     Quantity, StatusReached,
 };
 use anyhow::Context as _;
+use std::collections::HashMap;
 use tokio_postgres::{GenericClient, Transaction};
 
 /// Writes a new order (version 1) with its lines and first timeline entry.
@@ -121,63 +122,181 @@ pub async fn claim_idempotency_key(
 
 /// The order as stored, or `None`.
 pub async fn load(client: &impl GenericClient, id: OrderId) -> anyhow::Result<Option<Order>> {
-    let Some(row) = client
-        .query_opt(
+    Ok(load_many(client, &[id]).await?.pop())
+}
+
+/// The orders with these ids, in the order asked; unknown ids are left out. Three queries
+/// whatever the number of orders.
+pub async fn load_many(client: &impl GenericClient, ids: &[OrderId]) -> anyhow::Result<Vec<Order>> {
+    let uuids: Vec<uuid::Uuid> = ids.iter().map(OrderId::as_uuid).collect();
+    let rows = client
+        .query(
             "SELECT id, customer_id, status, version, total_cents, created_at, updated_at
-             FROM orders.orders WHERE id = $1",
-            &[&id.as_uuid()],
+             FROM orders.orders WHERE id = ANY($1)",
+            &[&uuids],
         )
         .await
-        .context("loading the order")?
-    else {
-        return Ok(None);
-    };
-    let lines = client
+        .context("loading orders")?;
+    let mut lines: HashMap<uuid::Uuid, Vec<OrderLine>> = HashMap::new();
+    for r in client
         .query(
-            "SELECT menu_item_id, name, station, quantity, unit_price_cents, note
-             FROM orders.order_items WHERE order_id = $1 ORDER BY line_no",
-            &[&id.as_uuid()],
+            "SELECT order_id, menu_item_id, name, station, quantity, unit_price_cents, note
+             FROM orders.order_items WHERE order_id = ANY($1) ORDER BY order_id, line_no",
+            &[&uuids],
         )
         .await
-        .context("loading the order's lines")?
-        .iter()
-        .map(|r| {
-            let quantity: i32 = r.get("quantity");
-            let note: Option<String> = r.get("note");
-            Ok(OrderLine {
-                menu_item_id: MenuItemId::from_uuid(r.get("menu_item_id")),
-                name: r.get("name"),
-                station: r.get("station"),
-                quantity: Quantity::parse(i64::from(quantity))
-                    .with_context(|| format!("stored quantity {quantity} out of range"))?,
-                unit_price: Cents(r.get("unit_price_cents")),
-                note: Note::parse(note.as_deref())
-                    .map_err(|_| anyhow::anyhow!("stored note is invalid"))?,
-            })
+        .context("loading order lines")?
+    {
+        let quantity: i32 = r.get("quantity");
+        let note: Option<String> = r.get("note");
+        lines.entry(r.get("order_id")).or_default().push(OrderLine {
+            menu_item_id: MenuItemId::from_uuid(r.get("menu_item_id")),
+            name: r.get("name"),
+            station: r.get("station"),
+            quantity: Quantity::parse(i64::from(quantity))
+                .with_context(|| format!("stored quantity {quantity} out of range"))?,
+            unit_price: Cents(r.get("unit_price_cents")),
+            note: Note::parse(note.as_deref()).map_err(|_| anyhow::anyhow!("stored note is invalid"))?,
+        });
+    }
+    let mut timelines: HashMap<uuid::Uuid, Vec<StatusReached>> = HashMap::new();
+    for r in client
+        .query(
+            "SELECT order_id, status, reached_at FROM orders.order_status_history
+             WHERE order_id = ANY($1) ORDER BY order_id, version",
+            &[&uuids],
+        )
+        .await
+        .context("loading order timelines")?
+    {
+        timelines
+            .entry(r.get("order_id"))
+            .or_default()
+            .push(StatusReached { status: status(r.get("status"))?, at: r.get("reached_at") });
+    }
+    let mut found: HashMap<uuid::Uuid, Order> = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let id: uuid::Uuid = row.get("id");
+        found.insert(
+            id,
+            Order {
+                id: OrderId::from_uuid(id),
+                customer_id: CustomerId::from_uuid(row.get("customer_id")),
+                status: status(row.get("status"))?,
+                version: row.get("version"),
+                lines: lines.remove(&id).unwrap_or_default(),
+                total: Cents(row.get("total_cents")),
+                created_at: row.get("created_at"),
+                updated_at: row.get("updated_at"),
+                timeline: timelines.remove(&id).unwrap_or_default(),
+            },
+        );
+    }
+    Ok(uuids.iter().filter_map(|id| found.remove(id)).collect())
+}
+
+/// Writes a status change made from `expected_version`: the order row (only if nobody changed
+/// it meanwhile) and its timeline entry. `Ok(false)`: another writer got there first; nothing
+/// was written.
+pub async fn update_status(
+    tx: &Transaction<'_>,
+    order: &Order,
+    expected_version: i64,
+    changed_by: &str,
+) -> anyhow::Result<bool> {
+    let updated = tx
+        .execute(
+            "UPDATE orders.orders SET status = $2, version = $3, updated_at = $4
+             WHERE id = $1 AND version = $5",
+            &[&order.id.as_uuid(), &order.status.as_str(), &order.version, &order.updated_at, &expected_version],
+        )
+        .await
+        .context("updating the order")?;
+    if updated == 0 {
+        return Ok(false);
+    }
+    record_status(tx, order, changed_by).await?;
+    Ok(true)
+}
+
+/// Where a page of orders ends (newest first): opaque to clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrderCursor {
+    created_at: chrono::DateTime<chrono::Utc>,
+    id: uuid::Uuid,
+}
+
+impl OrderCursor {
+    pub fn encode(&self) -> String {
+        format!("{}:{}", self.created_at.timestamp_micros(), self.id)
+    }
+
+    pub fn decode(value: &str) -> Option<Self> {
+        let (micros, id) = value.split_once(':')?;
+        Some(Self {
+            created_at: chrono::DateTime::from_timestamp_micros(micros.parse().ok()?)?,
+            id: uuid::Uuid::parse_str(id).ok()?,
         })
-        .collect::<anyhow::Result<_>>()?;
-    let timeline = client
+    }
+
+    fn of(order: &Order) -> Self {
+        Self { created_at: order.created_at, id: order.id.as_uuid() }
+    }
+}
+
+/// A page of orders, newest first, optionally of one customer and/or in one status.
+pub async fn list(
+    client: &impl GenericClient,
+    customer: Option<CustomerId>,
+    status: Option<OrderStatus>,
+    after: Option<OrderCursor>,
+    first: i64,
+) -> anyhow::Result<(Vec<(Order, OrderCursor)>, bool)> {
+    let rows = client
         .query(
-            "SELECT status, reached_at FROM orders.order_status_history
-             WHERE order_id = $1 ORDER BY version",
-            &[&id.as_uuid()],
+            "SELECT id FROM orders.orders
+             WHERE ($1::uuid IS NULL OR customer_id = $1)
+               AND ($2::text IS NULL OR status = $2)
+               AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4))
+             ORDER BY created_at DESC, id DESC LIMIT $5",
+            &[
+                &customer.map(|c| c.as_uuid()),
+                &status.map(OrderStatus::as_str),
+                &after.map(|a| a.created_at),
+                &after.map_or(uuid::Uuid::nil(), |a| a.id),
+                &(first + 1),
+            ],
         )
         .await
-        .context("loading the order's timeline")?
-        .iter()
-        .map(|r| Ok(StatusReached { status: status(r.get("status"))?, at: r.get("reached_at") }))
-        .collect::<anyhow::Result<_>>()?;
-    Ok(Some(Order {
-        id,
-        customer_id: CustomerId::from_uuid(row.get("customer_id")),
-        status: status(row.get("status"))?,
-        version: row.get("version"),
-        lines,
-        total: Cents(row.get("total_cents")),
-        created_at: row.get("created_at"),
-        updated_at: row.get("updated_at"),
-        timeline,
-    }))
+        .context("listing orders")?;
+    let more = rows.len() as i64 > first;
+    let ids: Vec<OrderId> = rows.iter().take(first as usize).map(|r| OrderId::from_uuid(r.get("id"))).collect();
+    let orders = load_many(client, &ids).await?;
+    Ok((orders.into_iter().map(|o| { let c = OrderCursor::of(&o); (o, c) }).collect(), more))
+}
+
+/// Orders whose id starts with `query` or with a line whose name contains it, newest first.
+pub async fn search(
+    client: &impl GenericClient,
+    customer: Option<CustomerId>,
+    query: &str,
+    first: i64,
+) -> anyhow::Result<Vec<Order>> {
+    let escaped = service_kit::db::like_literal(query);
+    let rows = client
+        .query(
+            "SELECT o.id FROM orders.orders o
+             WHERE ($1::uuid IS NULL OR o.customer_id = $1)
+               AND (o.id::text LIKE $2 || '%'
+                    OR EXISTS (SELECT 1 FROM orders.order_items i
+                               WHERE i.order_id = o.id AND lower(i.name) LIKE '%' || $2 || '%'))
+             ORDER BY o.created_at DESC, o.id DESC LIMIT $3",
+            &[&customer.map(|c| c.as_uuid()), &escaped, &first],
+        )
+        .await
+        .context("searching orders")?;
+    let ids: Vec<OrderId> = rows.iter().map(|r| OrderId::from_uuid(r.get("id"))).collect();
+    load_many(client, &ids).await
 }
 
 fn status(value: &str) -> anyhow::Result<OrderStatus> {

@@ -72,3 +72,15 @@ pub async fn backlog(client: &impl GenericClient) -> anyhow::Result<(i64, f64)> 
         .context("measuring the outbox backlog")?;
     Ok((row.get(0), row.get(1)))
 }
+
+/// Deletes rows published longer ago than `retention`; returns how many.
+pub async fn prune(client: &impl GenericClient, retention: std::time::Duration) -> anyhow::Result<u64> {
+    let seconds = retention.as_secs_f64();
+    client
+        .execute(
+            "DELETE FROM orders.outbox WHERE published_at < now() - make_interval(secs => $1)",
+            &[&seconds],
+        )
+        .await
+        .context("pruning the outbox")
+}

@@ -1,0 +1,58 @@
+use anyhow::Context as _;
+use rdkafka::Message as _;
+use rdkafka::consumer::{Consumer as _, StreamConsumer};
+use restaurant_proto::v1 as pb;
+use service_kit::shutdown::ShutdownListener;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::broadcast;
+
+/// Events a watcher may fall behind by before its stream is ended (it then resubscribes).
+pub const WATCH_BUFFER: usize = 1024;
+/// After a failed receive, wait this long before the next.
+const RETRY_BACKOFF: Duration = Duration::from_millis(500);
+
+/// Every order event that reaches the event log from now on, whichever instance wrote it, for
+/// every `WatchOrders` stream of this process. Reads with a consumer group of its own that
+/// commits nothing: watching is live, not durable.
+#[derive(Clone)]
+pub struct OrderFeed {
+    sender: broadcast::Sender<Arc<pb::OrderEvent>>,
+}
+
+impl OrderFeed {
+    pub fn start(brokers: &str, topic: &str, mut shutdown: ShutdownListener) -> anyhow::Result<Self> {
+        let group = format!("orders-watch-{}", uuid::Uuid::new_v4().simple());
+        let consumer: StreamConsumer = service_kit::kafka::consumer_config(brokers, &group)
+            .set("auto.offset.reset", "latest")
+            .create()
+            .context("creating the order feed's consumer")?;
+        consumer.subscribe(&[topic]).with_context(|| format!("subscribing to {topic}"))?;
+        let (sender, _) = broadcast::channel(WATCH_BUFFER);
+        let feed = sender.clone();
+        actix_rt::spawn(async move {
+            loop {
+                let message = tokio::select! {
+                    message = consumer.recv() => message,
+                    () = shutdown.recv() => return,
+                };
+                match message {
+                    Ok(message) => match order_events::decode(message.key(), message.payload()) {
+                        // No watcher is fine: the event is simply not wanted.
+                        Ok(event) => drop(feed.send(Arc::new(event))),
+                        Err(e) => tracing::warn!(reason = %e, "the order feed skipped a malformed event"),
+                    },
+                    Err(e) => {
+                        tracing::warn!(error = %e, "the order feed cannot read the broker");
+                        tokio::time::sleep(RETRY_BACKOFF).await;
+                    }
+                }
+            }
+        });
+        Ok(Self { sender })
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<pb::OrderEvent>> {
+        self.sender.subscribe()
+    }
+}
