@@ -11,6 +11,7 @@ pub struct OrdersMetrics {
     pub outbox_unpublished: IntGauge,
     pub outbox_oldest_seconds: Gauge,
     pub publish_seconds: Histogram,
+    pub commit_to_publish_seconds: Histogram,
     pub relay_leader: IntGauge,
 }
 
@@ -30,6 +31,13 @@ impl OrdersMetrics {
                 HistogramOpts::new("orders_outbox_publish_seconds", "Time to publish one outbox batch")
                     .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0]),
             )?,
+            commit_to_publish_seconds: Histogram::with_opts(
+                HistogramOpts::new(
+                    "orders_outbox_commit_to_publish_seconds",
+                    "From an event's transaction to the broker's acknowledgement",
+                )
+                .buckets(vec![0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 30.0]),
+            )?,
             relay_leader: IntGauge::new("orders_outbox_relay_leader", "1 while this instance's relay holds the lock")?,
         };
         registry.register(Box::new(metrics.orders_placed.clone()))?;
@@ -39,6 +47,7 @@ impl OrdersMetrics {
         registry.register(Box::new(metrics.outbox_unpublished.clone()))?;
         registry.register(Box::new(metrics.outbox_oldest_seconds.clone()))?;
         registry.register(Box::new(metrics.publish_seconds.clone()))?;
+        registry.register(Box::new(metrics.commit_to_publish_seconds.clone()))?;
         registry.register(Box::new(metrics.relay_leader.clone()))?;
         Ok(metrics)
     }

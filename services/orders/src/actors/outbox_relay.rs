@@ -160,6 +160,11 @@ async fn publish_pass(pool: Pool, publisher: Arc<EventPublisher>, metrics: Order
         }
         let started = Instant::now();
         let acknowledged = publisher.publish(&batch).await;
+        let acked_at = chrono::Utc::now();
+        for record in &batch[..acknowledged] {
+            let delay = (acked_at - record.created_at).to_std().unwrap_or_default();
+            metrics.commit_to_publish_seconds.observe(delay.as_secs_f64());
+        }
         let ids: Vec<i64> = batch[..acknowledged].iter().map(|r| r.id).collect();
         if !ids.is_empty() {
             outbox::mark_published(&**client, &ids).await?;

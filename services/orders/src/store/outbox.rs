@@ -15,6 +15,8 @@ pub struct OutboxRecord {
     /// The encoded Protobuf `OrderEvent`.
     pub payload: Vec<u8>,
     pub traceparent: Option<String>,
+    /// When the change was written (its transaction's start).
+    pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// Adds the event to the outbox, inside the caller's transaction.
@@ -33,7 +35,7 @@ pub async fn append(tx: &Transaction<'_>, event: &OrderEvent) -> anyhow::Result<
 pub async fn unpublished(client: &impl GenericClient, limit: i64) -> anyhow::Result<Vec<OutboxRecord>> {
     let rows = client
         .query(
-            "SELECT id, order_id, event_type, payload, traceparent FROM orders.outbox
+            "SELECT id, order_id, event_type, payload, traceparent, created_at FROM orders.outbox
              WHERE published_at IS NULL ORDER BY id LIMIT $1",
             &[&limit],
         )
@@ -47,6 +49,7 @@ pub async fn unpublished(client: &impl GenericClient, limit: i64) -> anyhow::Res
             event_type: r.get("event_type"),
             payload: r.get("payload"),
             traceparent: r.get("traceparent"),
+            created_at: r.get("created_at"),
         })
         .collect())
 }

@@ -31,6 +31,13 @@ impl Running {
         request
     }
 
+    /// A request the gateway makes on its own account.
+    pub fn as_service<T>(&self, message: T) -> tonic::Request<T> {
+        let mut request = tonic::Request::new(message);
+        tokens::grpc::attach(&mut request, &self.service, None);
+        request
+    }
+
     pub fn as_customer<T>(&self, message: T) -> tonic::Request<T> {
         self.as_user(&self.customer, message)
     }
