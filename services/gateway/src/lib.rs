@@ -58,6 +58,7 @@ impl Application {
         let http_addr = listener.local_addr().context("reading the HTTP address")?;
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(service_kit::ops::access_log())
                 .app_data(schema.clone())
                 .app_data(context.clone())
                 .configure(|cfg| ops.configure(cfg))

@@ -8,13 +8,15 @@
 //! - [`store`]: PostgreSQL (`kitchen` schema: tickets and the tablet change log) and its
 //!   migrations (`sql/kitchen`).
 //! - [`actors`]: `TicketHub`, which fans changes out to tablet sessions.
-//! - adapters: [`kafka`] (`TicketConsumer`, the consumer actor), [`ws`] (`GET /ws`, one
-//!   `TabletSession` actor per tablet), [`http`] (REST).
+//! - adapters: [`kafka`] (`TicketConsumer`, the consumer actor, and the dead-letter topic),
+//!   [`ws`] (`GET /ws`, one `TabletSession` actor per tablet), [`http`] (REST and SSE),
+//!   [`grpc`] (the orders client that tablet commands go through).
 //! - [`Application`]: builds all of it from a [`Config`] and runs it until shutdown.
 
 pub mod actors;
 pub mod config;
 pub mod domain;
+pub mod grpc;
 pub mod http;
 pub mod kafka;
 pub mod metrics;
@@ -47,9 +49,10 @@ impl Application {
         let pool = db::pool(&config.database)?;
         db::migrate(&pool, store::SCHEMA, store::migrations::migrations::runner()).await?;
         if config.create_topics {
+            let dead_letters = format!("{}{}", config.kafka.orders_topic, service_kit::kafka::ORDERS_DLQ_SUFFIX);
             service_kit::kafka::ensure_topics(
                 &config.kafka.brokers,
-                &[(&config.kafka.orders_topic, config.kafka.orders_topic_partitions)],
+                &[(&config.kafka.orders_topic, config.kafka.orders_topic_partitions), (&dead_letters, 1)],
             )
             .await?;
         }
@@ -70,8 +73,17 @@ impl Application {
             pool.clone(),
             hub.clone(),
             metrics,
+            config.failpoint.clone(),
         )?
         .start();
+        let service_token = tokens::Token::new(config.auth.service_token.clone());
+        let deps = ws::Deps {
+            hub: hub.clone(),
+            pool: pool.clone(),
+            verifier: verifier.clone(),
+            orders: grpc::OrdersClient::new(&config.orders_url, service_token)?,
+        };
+        let origins = ws::AllowedOrigins(config.allowed_origins.clone());
 
         let ops = ops
             .with_check("database", {
@@ -92,12 +104,16 @@ impl Application {
         let listener = std::net::TcpListener::bind(config.http_addr)
             .with_context(|| format!("binding HTTP on {}", config.http_addr))?;
         let http_addr = listener.local_addr().context("reading the HTTP address")?;
-        let app_hub = hub.clone();
         let server = HttpServer::new(move || {
+            let cors = origins.0.iter().fold(actix_cors::Cors::default(), |cors, origin| cors.allowed_origin(origin))
+                .allowed_methods(["GET", "POST"])
+                .allowed_headers(["authorization", "content-type"])
+                .max_age(3600);
             App::new()
-                .app_data(web::Data::new(app_hub.clone()))
-                .app_data(web::Data::new(pool.clone()))
-                .app_data(web::Data::new(verifier.clone()))
+                .wrap(cors)
+                .wrap(service_kit::ops::access_log())
+                .app_data(web::Data::new(deps.clone()))
+                .app_data(web::Data::new(origins.clone()))
                 .configure(|cfg| ops.configure(cfg))
                 .configure(http::configure)
                 .configure(ws::configure)

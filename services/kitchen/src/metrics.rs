@@ -8,6 +8,8 @@ pub struct KitchenMetrics {
     pub stale_events: IntCounter,
     pub malformed_events: IntCounter,
     pub tablets_connected: IntGauge,
+    pub tablet_resyncs: IntCounter,
+    pub dead_letters: IntCounter,
 }
 
 impl KitchenMetrics {
@@ -20,11 +22,15 @@ impl KitchenMetrics {
             )?,
             malformed_events: IntCounter::new("kitchen_malformed_events_total", "Order events that could not be decoded")?,
             tablets_connected: IntGauge::new("kitchen_tablets_connected", "Open tablet WebSockets")?,
+            tablet_resyncs: IntCounter::new("kitchen_tablet_resyncs_total", "Tablets told to resync after falling behind")?,
+            dead_letters: IntCounter::new("kitchen_dead_letters_total", "Malformed events copied to the dead-letter topic")?,
         };
         registry.register(Box::new(metrics.ticket_changes.clone()))?;
         registry.register(Box::new(metrics.stale_events.clone()))?;
         registry.register(Box::new(metrics.malformed_events.clone()))?;
         registry.register(Box::new(metrics.tablets_connected.clone()))?;
+        registry.register(Box::new(metrics.tablet_resyncs.clone()))?;
+        registry.register(Box::new(metrics.dead_letters.clone()))?;
         Ok(metrics)
     }
 }

@@ -55,19 +55,33 @@ struct Kitchen {
 }
 
 async fn start() -> anyhow::Result<Kitchen> {
-    testkit::init_logs();
     let db = TestDatabase::create().await?;
-    let auth = TestAuth::new();
     let topic = testkit::unique_name("orders.events");
+    start_with(db, topic, TestAuth::new(), testkit::unique_name("kitchen"), None).await
+}
+
+/// A kitchen on an existing database, topic and consumer group (a restart, or a second one).
+async fn start_with(
+    db: TestDatabase,
+    topic: String,
+    auth: TestAuth,
+    group: String,
+    failpoint: Option<String>,
+) -> anyhow::Result<Kitchen> {
+    testkit::init_logs();
     let app = kitchen::Application::build(kitchen::Config {
         http_addr: "127.0.0.1:0".parse()?,
         database: db.settings(),
         kafka: testkit::kafka_settings(&topic),
         // No users service here: revocations are not followed (tested with the whole stack).
         auth: auth.settings("kitchen", "http://127.0.0.1:9"),
-        consumer_group: testkit::unique_name("kitchen"),
+        consumer_group: group,
         http_workers: 1,
         create_topics: true,
+        // No orders service here: tablet commands are tested with the whole stack.
+        orders_url: "http://127.0.0.1:9".into(),
+        allowed_origins: vec!["http://localhost:3000".into()],
+        failpoint,
     })
     .await?;
     let (_, chef) = auth.user_token(Role::KitchenStaff);
@@ -130,6 +144,9 @@ async fn a_malformed_record_is_skipped_and_the_next_one_processed() -> anyhow::R
     })
     .await;
     assert_eq!(metric(app.http_addr(), "kitchen_malformed_events_total").await, Some(1.0));
+    let kept = records::read(&brokers, &format!("{topic}.dlq"), 1).await?.remove(0);
+    assert_eq!(kept.payload.as_deref(), Some(&b"\x08\xff\xff not protobuf"[..]), "the bad record is kept as it was");
+    assert!(kept.headers.iter().any(|(name, _)| name == "dlq-reason"));
     app.stop().await;
     Ok(())
 }
@@ -186,6 +203,153 @@ async fn only_kitchen_staff_reach_tickets_and_tablets() -> anyhow::Result<()> {
     let read_only = tokens::attenuate(&chef, &verifier, r#"check if operation("read");"#)?;
     let mut tablet = Tablet::connect_with_token(app.http_addr(), &read_only).await?;
     assert_eq!(tablet.next_json().await?["type"], "snapshot");
+    app.stop().await;
+    Ok(())
+}
+
+async fn new_order(topic: &str) -> anyhow::Result<String> {
+    let order = uuid::Uuid::new_v4().to_string();
+    records::write(&testkit::brokers(), topic, Some(order.as_bytes()), &event(&order, 1, pb::OrderStatus::Placed), &[]).await?;
+    Ok(order)
+}
+
+#[actix_rt::test]
+async fn a_kitchen_that_dies_between_its_two_commits_makes_no_duplicate_after_restart() -> anyhow::Result<()> {
+    let db = TestDatabase::create().await?;
+    let topic = testkit::unique_name("orders.events");
+    let group = testkit::unique_name("kitchen");
+    let auth = TestAuth::new();
+    let failing = start_with(
+        db.clone(),
+        topic.clone(),
+        auth.clone(),
+        group.clone(),
+        Some(kitchen::kafka::FAILPOINT_EXIT_AFTER_TICKET_COMMIT.into()),
+    )
+    .await?;
+    new_order(&topic).await?;
+    testkit::eventually("the ticket to be committed", || async {
+        (db.count("kitchen.tickets").await.ok()? == 1).then_some(())
+    })
+    .await;
+    failing.app.stop().await;
+
+    // The same group again: the offset was never committed, so the event comes again.
+    let restarted = start_with(db.clone(), topic, auth, group, None).await?;
+    testkit::eventually("the redelivered event to be recognised", || async {
+        (metric(restarted.app.http_addr(), "kitchen_stale_events_total").await? >= 1.0).then_some(())
+    })
+    .await;
+    assert_eq!(db.count("kitchen.tickets").await?, 1);
+    assert_eq!(db.count("kitchen.tablet_changes").await?, 1, "no second change for the tablets");
+    restarted.app.stop().await;
+    Ok(())
+}
+
+#[actix_rt::test]
+async fn a_tablet_that_reconnects_with_its_sequence_gets_exactly_what_it_missed() -> anyhow::Result<()> {
+    let Kitchen { app, topic, chef, .. } = start().await?;
+    let first = new_order(&topic).await?;
+    let mut tablet = Tablet::connect_with_token(app.http_addr(), &chef).await?;
+    let snapshot = tablet.next_of_type("snapshot").await?;
+    let mut last_seq = snapshot["seq"].as_i64().expect("a sequence number");
+    if snapshot["tickets"].as_array().is_some_and(Vec::is_empty) {
+        // The first order had not arrived when the snapshot was taken: it comes live.
+        let live = tablet.next_of_type("ticket").await?;
+        assert_eq!(live["orderId"], first.as_str());
+        last_seq = live["seq"].as_i64().expect("a sequence number");
+    }
+    drop(tablet);
+
+    let mut missed = vec![];
+    for _ in 0..3 {
+        missed.push(new_order(&topic).await?);
+    }
+    let db_wait = format!("http://{}/tickets", app.http_addr());
+    testkit::eventually("the three orders to reach the kitchen", || async {
+        let (_, body) = get_as(Some(&chef), &db_wait).await.ok()?;
+        (body["tickets"].as_array()?.len() == 4).then_some(())
+    })
+    .await;
+
+    // A browser tablet resumes through its auth message.
+    let mut tablet = Tablet::connect(app.http_addr()).await?;
+    tablet.send_json(&serde_json::json!({ "type": "auth", "token": chef.as_str(), "lastSeq": last_seq })).await?;
+    for (i, order) in missed.iter().enumerate() {
+        let message = tablet.next_json().await?;
+        assert_eq!(message["type"], "ticket", "a replay, not a snapshot: {message}");
+        assert_eq!(message["orderId"], order.as_str());
+        assert_eq!(message["seq"].as_i64(), Some(last_seq + 1 + i as i64));
+    }
+    let fourth = new_order(&topic).await?;
+    let next = tablet.next_json().await?;
+    assert_eq!((next["orderId"].as_str(), next["seq"].as_i64()), (Some(fourth.as_str()), Some(last_seq + 4)));
+
+    // Too far behind (or from the future): a snapshot instead.
+    let mut tablet = Tablet::connect(app.http_addr()).await?;
+    tablet.send_json(&serde_json::json!({ "type": "auth", "token": chef.as_str(), "lastSeq": 999_999 })).await?;
+    assert_eq!(tablet.next_json().await?["type"], "snapshot");
+    app.stop().await;
+    Ok(())
+}
+
+#[actix_rt::test]
+async fn two_hundred_tablets_each_receive_a_new_ticket() -> anyhow::Result<()> {
+    let Kitchen { app, topic, chef, .. } = start().await?;
+    let mut tablets = Vec::with_capacity(200);
+    for _ in 0..200 {
+        let mut tablet = Tablet::connect_with_token(app.http_addr(), &chef).await?;
+        tablet.next_of_type("snapshot").await?;
+        tablets.push(tablet);
+    }
+    let order = new_order(&topic).await?;
+    let received = futures::future::join_all(tablets.iter_mut().map(|t| t.next_of_type("ticket"))).await;
+    for message in received {
+        assert_eq!(message?["orderId"], order.as_str());
+    }
+    assert_eq!(metric(app.http_addr(), "kitchen_tablets_connected").await, Some(200.0));
+    app.stop().await;
+    Ok(())
+}
+
+#[actix_rt::test]
+async fn browsers_from_other_origins_are_turned_away_and_sse_streams_new_orders() -> anyhow::Result<()> {
+    let Kitchen { app, topic, chef, .. } = start().await?;
+    let http = reqwest::Client::new();
+    let upgrade = |origin: &'static str| {
+        http.get(format!("http://{}/ws", app.http_addr()))
+            .header("origin", origin)
+            .header("connection", "upgrade")
+            .header("upgrade", "websocket")
+            .header("sec-websocket-version", "13")
+            .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+            .send()
+    };
+    assert_eq!(upgrade("https://evil.example").await?.status().as_u16(), 403);
+    assert_eq!(upgrade("http://localhost:3000").await?.status().as_u16(), 101);
+    let preflight = http
+        .request(reqwest::Method::OPTIONS, format!("http://{}/tickets", app.http_addr()))
+        .header("origin", "http://localhost:3000")
+        .header("access-control-request-method", "GET")
+        .header("access-control-request-headers", "authorization")
+        .send()
+        .await?;
+    assert_eq!(
+        preflight.headers().get("access-control-allow-origin").and_then(|v| v.to_str().ok()),
+        Some("http://localhost:3000")
+    );
+
+    assert_eq!(http.get(format!("http://{}/stream", app.http_addr())).send().await?.status().as_u16(), 401);
+    let mut sse = http.get(format!("http://{}/stream?access_token={}", app.http_addr(), chef.as_str())).send().await?;
+    assert_eq!(sse.status().as_u16(), 200);
+    let order = new_order(&topic).await?;
+    let mut text = String::new();
+    while !text.contains("\n\n") {
+        let chunk = tokio::time::timeout(testkit::DEADLINE, sse.chunk()).await??.expect("the stream is open");
+        text.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(text.starts_with("event: ticket\ndata: "), "{text}");
+    assert!(text.contains(&order) && text.contains("Garlic Bread"), "{text}");
     app.stop().await;
     Ok(())
 }

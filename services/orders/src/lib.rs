@@ -112,6 +112,7 @@ impl Application {
         let http_verifier = verifier.clone();
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(service_kit::ops::access_log())
                 .configure(|cfg| ops.configure(cfg))
                 .configure(|cfg| http::configure(cfg, http_service.clone(), http_verifier.clone()))
         })

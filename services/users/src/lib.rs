@@ -76,6 +76,7 @@ impl Application {
         let http_service = service.clone();
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(service_kit::ops::access_log())
                 .configure(|cfg| ops.configure(cfg))
                 .configure(|cfg| http::configure(cfg, http_service.clone()))
         })

@@ -94,3 +94,12 @@ async fn metrics(ops: web::Data<Ops>) -> HttpResponse {
         }
     }
 }
+
+/// The access log every HTTP service uses: client, method, path **without the query string**
+/// (the seed's SSE endpoint carries a token there), status, size, seconds.
+pub fn access_log() -> actix_web::middleware::Logger {
+    actix_web::middleware::Logger::new(r#"%a "%{method}xi %U" %s %b %T"#)
+        .custom_request_replace("method", |request| request.method().to_string())
+        .exclude("/healthz")
+        .exclude("/metrics")
+}

@@ -18,6 +18,9 @@ pub struct Stack {
     http: reqwest::Client,
 }
 
+/// The web UI's origin in tests.
+pub const WEB_ORIGIN: &str = "http://localhost:3000";
+
 fn any_port() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 0))
 }
@@ -59,6 +62,9 @@ impl Stack {
             consumer_group: testkit::unique_name("kitchen"),
             http_workers: 1,
             create_topics: true,
+            orders_url: format!("http://{}", orders.grpc_addr()),
+            allowed_origins: vec![WEB_ORIGIN.to_owned()],
+            failpoint: None,
         })
         .await
         .context("starting kitchen")?;

@@ -3,4 +3,6 @@
 
 mod ticket_hub;
 
-pub use ticket_hub::{CloseAll, Join, Leave, PublishChange, TabletId, TicketHub, TicketPush};
+pub use ticket_hub::{
+    CaughtUp, CloseAll, Join, Leave, PublishChange, STREAM_BUFFER, SubscribeStream, TabletId, TicketHub, TicketPush,
+};

@@ -1,19 +1,35 @@
 use crate::domain::TicketChange;
 use crate::metrics::KitchenMetrics;
+use actix::dev::SendError;
 use actix::prelude::*;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use tokio::sync::broadcast;
 
-/// Knows every connected tablet session and pushes each ticket change to all of them.
+/// Changes the SSE stream may fall behind by before a listener skips ahead.
+pub const STREAM_BUFFER: usize = 256;
+
+/// Knows every connected tablet session and pushes each ticket change to all of them. A slow
+/// tablet never slows the others: pushes go into its bounded mailbox, and a tablet whose
+/// mailbox is full is told to resync (and skipped) until it has caught up.
 pub struct TicketHub {
     tablets: HashMap<TabletId, Recipient<TicketPush>>,
+    /// Tablets told to resync, skipped until they say they have caught up.
+    behind: HashSet<TabletId>,
     next_id: u64,
     metrics: KitchenMetrics,
+    /// Every change, for the SSE stream.
+    stream: broadcast::Sender<Arc<TicketChange>>,
 }
 
 impl TicketHub {
     pub fn new(metrics: KitchenMetrics) -> Self {
-        Self { tablets: HashMap::new(), next_id: 0, metrics }
+        let (stream, _) = broadcast::channel(STREAM_BUFFER);
+        Self { tablets: HashMap::new(), behind: HashSet::new(), next_id: 0, metrics, stream }
+    }
+
+    fn count(&self) {
+        self.metrics.tablets_connected.set(self.tablets.len() as i64);
     }
 }
 
@@ -39,10 +55,27 @@ pub struct Leave {
     pub id: TabletId,
 }
 
+/// A tablet told to resync has a fresh snapshot: push it changes again.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct CaughtUp {
+    pub id: TabletId,
+}
+
 /// A ticket changed and the change is committed: tell the tablets.
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct PublishChange(pub TicketChange);
+
+/// Every change from now on, as a stream (the SSE endpoint).
+#[derive(Message)]
+#[rtype(result = "broadcast::Receiver<Arc<TicketChange>>")]
+pub struct SubscribeStream;
+
+/// Close every tablet's socket (shutdown).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct CloseAll;
 
 /// What the hub tells one tablet session.
 #[derive(Message, Clone)]
@@ -50,23 +83,10 @@ pub struct PublishChange(pub TicketChange);
 pub enum TicketPush {
     /// A ticket changed (shared, not copied, between tablets).
     Change(Arc<TicketChange>),
+    /// The tablet fell too far behind: it missed changes and must take a fresh snapshot.
+    Resync,
     /// The kitchen is shutting down: close the socket so the tablet reconnects elsewhere.
     Closing,
-}
-
-/// Close every tablet's socket (shutdown).
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct CloseAll;
-
-impl Handler<CloseAll> for TicketHub {
-    type Result = ();
-
-    fn handle(&mut self, _: CloseAll, _: &mut Self::Context) {
-        for tablet in self.tablets.values() {
-            tablet.do_send(TicketPush::Closing);
-        }
-    }
 }
 
 impl Handler<Join> for TicketHub {
@@ -76,7 +96,7 @@ impl Handler<Join> for TicketHub {
         self.next_id += 1;
         let id = TabletId(self.next_id);
         self.tablets.insert(id, join.tablet);
-        self.metrics.tablets_connected.set(self.tablets.len() as i64);
+        self.count();
         MessageResult(id)
     }
 }
@@ -86,7 +106,16 @@ impl Handler<Leave> for TicketHub {
 
     fn handle(&mut self, leave: Leave, _: &mut Self::Context) {
         self.tablets.remove(&leave.id);
-        self.metrics.tablets_connected.set(self.tablets.len() as i64);
+        self.behind.remove(&leave.id);
+        self.count();
+    }
+}
+
+impl Handler<CaughtUp> for TicketHub {
+    type Result = ();
+
+    fn handle(&mut self, caught_up: CaughtUp, _: &mut Self::Context) {
+        self.behind.remove(&caught_up.id);
     }
 }
 
@@ -94,9 +123,48 @@ impl Handler<PublishChange> for TicketHub {
     type Result = ();
 
     fn handle(&mut self, PublishChange(change): PublishChange, _: &mut Self::Context) {
-        let push = TicketPush::Change(Arc::new(change));
-        // A session that is gone is dropped here rather than waiting for its Leave.
-        self.tablets.retain(|_, tablet| tablet.try_send(push.clone()).is_ok() || tablet.connected());
-        self.metrics.tablets_connected.set(self.tablets.len() as i64);
+        let change = Arc::new(change);
+        let push = TicketPush::Change(change.clone());
+        let mut gone = Vec::new();
+        for (id, tablet) in &self.tablets {
+            if self.behind.contains(id) {
+                continue;
+            }
+            match tablet.try_send(push.clone()) {
+                Ok(()) => {}
+                Err(SendError::Full(_)) => {
+                    // `do_send` ignores the bound: the one message that tells it what happened.
+                    tablet.do_send(TicketPush::Resync);
+                    self.behind.insert(*id);
+                    self.metrics.tablet_resyncs.inc();
+                }
+                Err(SendError::Closed(_)) => gone.push(*id),
+            }
+        }
+        for id in gone {
+            self.tablets.remove(&id);
+            self.behind.remove(&id);
+        }
+        self.count();
+        // No SSE listener is fine.
+        let _ = self.stream.send(change);
+    }
+}
+
+impl Handler<SubscribeStream> for TicketHub {
+    type Result = MessageResult<SubscribeStream>;
+
+    fn handle(&mut self, _: SubscribeStream, _: &mut Self::Context) -> Self::Result {
+        MessageResult(self.stream.subscribe())
+    }
+}
+
+impl Handler<CloseAll> for TicketHub {
+    type Result = ();
+
+    fn handle(&mut self, _: CloseAll, _: &mut Self::Context) {
+        for tablet in self.tablets.values() {
+            tablet.do_send(TicketPush::Closing);
+        }
     }
 }

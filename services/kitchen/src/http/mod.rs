@@ -1,10 +1,10 @@
-//! The kitchen's REST endpoints: `GET /tickets?status=` and `GET /ticket/{orderId}`.
+//! The kitchen's REST endpoints: `GET /tickets?status=`, `GET /ticket/{orderId}`,
+//! `POST /order/{orderId}/done` and the SSE feed `GET /stream`.
 
 use crate::domain::TicketStatus;
 use crate::store;
 use crate::ws::protocol::TicketView;
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
-use deadpool_postgres::Pool;
 use serde::Deserialize;
 use service_kit::http_errors::{json_error, query_config};
 use tokens::{Access, Principal, Role, TokenError, TokenVerifier};
@@ -15,7 +15,56 @@ pub const STAFF: &[Role] = &[Role::KitchenStaff];
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(query_config())
         .route("/tickets", web::get().to(list_tickets))
-        .route("/ticket/{order_id}", web::get().to(get_ticket));
+        .route("/ticket/{order_id}", web::get().to(get_ticket))
+        .route("/order/{order_id}/done", web::post().to(complete_order))
+        .route("/stream", web::get().to(stream::new_tickets));
+}
+
+mod stream;
+
+/// `POST /order/{orderId}/done`: completes the order through the orders service (the ticket
+/// follows through the event log).
+async fn complete_order(
+    request: HttpRequest,
+    deps: web::Data<crate::ws::Deps>,
+    order_id: web::Path<String>,
+) -> HttpResponse {
+    let order_id = order_id.into_inner();
+    let token = match request.headers().get("authorization").and_then(|h| h.to_str().ok()).and_then(tokens::bearer) {
+        Some(token) => token,
+        None => return token_error(&TokenError::Missing),
+    };
+    if let Err(refusal) = authorize(&request, &deps.verifier, Access::write("ticket").of(&order_id)) {
+        return refusal;
+    }
+    let Ok(id) = uuid::Uuid::parse_str(&order_id) else {
+        return json_error(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", "the order id is not a UUID");
+    };
+    let ticket = async {
+        let client = deps.pool.get().await?;
+        store::tickets::by_order(&**client, id).await
+    }
+    .await;
+    let ticket = match ticket {
+        Ok(Some(ticket)) => ticket,
+        Ok(None) => return json_error(StatusCode::NOT_FOUND, "NOT_FOUND", format!("there is no ticket for order {id}")),
+        Err(e) => return unexpected(&e),
+    };
+    match deps.orders.apply(&token, &order_id, ticket.status, crate::grpc::OrderCommand::Complete).await {
+        Ok(status) => HttpResponse::Ok().json(serde_json::json!({ "orderId": order_id, "status": status })),
+        Err(refused) => {
+            let status = match refused.code {
+                "BAD_USER_INPUT" => StatusCode::BAD_REQUEST,
+                "NOT_FOUND" => StatusCode::NOT_FOUND,
+                "CONFLICT" => StatusCode::CONFLICT,
+                "FORBIDDEN" => StatusCode::FORBIDDEN,
+                "UNAUTHENTICATED" => StatusCode::UNAUTHORIZED,
+                "UNAVAILABLE" => StatusCode::SERVICE_UNAVAILABLE,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            json_error(status, refused.code, refused.message)
+        }
+    }
 }
 
 /// Checks the request's bearer token against `access` (kitchen staff only).
@@ -57,11 +106,10 @@ struct TicketsQuery {
 
 async fn list_tickets(
     request: HttpRequest,
-    verifier: web::Data<TokenVerifier>,
-    pool: web::Data<Pool>,
-    query: web::Query<TicketsQuery>,
+    deps: web::Data<crate::ws::Deps>,
+        query: web::Query<TicketsQuery>,
 ) -> HttpResponse {
-    if let Err(refusal) = authorize(&request, &verifier, Access::read("ticket")) {
+    if let Err(refusal) = authorize(&request, &deps.verifier, Access::read("ticket")) {
         return refusal;
     }
     let status = match query.status.as_deref() {
@@ -77,7 +125,7 @@ async fn list_tickets(
         },
     };
     let result = async {
-        let client = pool.get().await?;
+        let client = deps.pool.get().await?;
         store::tickets::by_status(&**client, status).await
     }
     .await;
@@ -91,18 +139,17 @@ async fn list_tickets(
 
 async fn get_ticket(
     request: HttpRequest,
-    verifier: web::Data<TokenVerifier>,
-    pool: web::Data<Pool>,
-    order_id: web::Path<String>,
+    deps: web::Data<crate::ws::Deps>,
+        order_id: web::Path<String>,
 ) -> HttpResponse {
-    if let Err(refusal) = authorize(&request, &verifier, Access::read("ticket").of(order_id.as_str())) {
+    if let Err(refusal) = authorize(&request, &deps.verifier, Access::read("ticket").of(order_id.as_str())) {
         return refusal;
     }
     let Ok(order_id) = uuid::Uuid::parse_str(&order_id) else {
         return HttpResponse::BadRequest().json(error_body("BAD_USER_INPUT", "the order id is not a UUID"));
     };
     let result = async {
-        let client = pool.get().await?;
+        let client = deps.pool.get().await?;
         store::tickets::by_order(&**client, order_id).await
     }
     .await;

@@ -6,7 +6,8 @@ use anyhow::Context as _;
 use deadpool_postgres::Pool;
 use rdkafka::Message as _;
 use rdkafka::consumer::{CommitMode, Consumer as _, StreamConsumer};
-use rdkafka::message::BorrowedMessage;
+use rdkafka::message::{BorrowedMessage, Header, Headers as _, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,9 +20,22 @@ pub const RETRY_BACKOFF: Duration = Duration::from_millis(500);
 /// no longer newer), so no ticket is lost or doubled.
 pub struct TicketConsumer {
     consumer: Arc<StreamConsumer>,
+    dead_letters: Arc<DeadLetters>,
     pool: Pool,
     hub: Addr<TicketHub>,
     metrics: KitchenMetrics,
+    failpoint: Option<String>,
+}
+
+/// The failpoint that stops consuming after a ticket's commit and before its offset's, as a
+/// crash there would (fault tests set it with `KITCHEN_FAILPOINT`).
+pub const FAILPOINT_EXIT_AFTER_TICKET_COMMIT: &str = "exit_after_ticket_commit";
+
+/// Where records that cannot be decoded are copied (`<topic>.dlq`), with the reason in a
+/// header, so that operators can inspect them while the consumer moves on.
+struct DeadLetters {
+    producer: FutureProducer,
+    topic: String,
 }
 
 impl TicketConsumer {
@@ -32,12 +46,17 @@ impl TicketConsumer {
         pool: Pool,
         hub: Addr<TicketHub>,
         metrics: KitchenMetrics,
+        failpoint: Option<String>,
     ) -> anyhow::Result<Self> {
         let consumer: StreamConsumer = service_kit::kafka::consumer_config(brokers, group)
             .create()
             .context("creating the Kafka consumer")?;
         consumer.subscribe(&[topic]).with_context(|| format!("subscribing to {topic}"))?;
-        Ok(Self { consumer: Arc::new(consumer), pool, hub, metrics })
+        let producer = service_kit::kafka::producer_config(brokers)
+            .create()
+            .context("creating the dead-letter producer")?;
+        let dead_letters = DeadLetters { producer, topic: format!("{topic}{}", service_kit::kafka::ORDERS_DLQ_SUFFIX) };
+        Ok(Self { consumer: Arc::new(consumer), dead_letters: Arc::new(dead_letters), pool, hub, metrics, failpoint })
     }
 }
 
@@ -45,7 +64,14 @@ impl Actor for TicketConsumer {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        let work = consume(self.consumer.clone(), self.pool.clone(), self.hub.clone(), self.metrics.clone());
+        let work = consume(
+            self.consumer.clone(),
+            self.dead_letters.clone(),
+            self.pool.clone(),
+            self.hub.clone(),
+            self.metrics.clone(),
+            self.failpoint.clone(),
+        );
         ctx.spawn(work.into_actor(self));
     }
 }
@@ -63,7 +89,14 @@ impl Handler<StopConsuming> for TicketConsumer {
     }
 }
 
-async fn consume(consumer: Arc<StreamConsumer>, pool: Pool, hub: Addr<TicketHub>, metrics: KitchenMetrics) {
+async fn consume(
+    consumer: Arc<StreamConsumer>,
+    dead_letters: Arc<DeadLetters>,
+    pool: Pool,
+    hub: Addr<TicketHub>,
+    metrics: KitchenMetrics,
+    failpoint: Option<String>,
+) {
     loop {
         let message = match consumer.recv().await {
             Ok(message) => message,
@@ -73,7 +106,11 @@ async fn consume(consumer: Arc<StreamConsumer>, pool: Pool, hub: Addr<TicketHub>
                 continue;
             }
         };
-        handle(&message, &pool, &hub, &metrics).await;
+        handle(&message, &dead_letters, &pool, &hub, &metrics).await;
+        if failpoint.as_deref() == Some(FAILPOINT_EXIT_AFTER_TICKET_COMMIT) {
+            tracing::warn!("failpoint: stopping after the ticket commit, before the offset commit");
+            return;
+        }
         if let Err(e) = consumer.commit_message(&message, CommitMode::Async) {
             tracing::warn!(error = %e, "committing the offset; the event will be delivered again");
         }
@@ -81,7 +118,13 @@ async fn consume(consumer: Arc<StreamConsumer>, pool: Pool, hub: Addr<TicketHub>
 }
 
 /// Applies one record; returns only once it is durably applied or known to be unusable.
-async fn handle(message: &BorrowedMessage<'_>, pool: &Pool, hub: &Addr<TicketHub>, metrics: &KitchenMetrics) {
+async fn handle(
+    message: &BorrowedMessage<'_>,
+    dead_letters: &DeadLetters,
+    pool: &Pool,
+    hub: &Addr<TicketHub>,
+    metrics: &KitchenMetrics,
+) {
     let decoded = order_events::decode(message.key(), message.payload())
         .map_err(|e| e.to_string())
         .and_then(|event| super::convert::ticket(&event).map_err(|e| e.to_string()));
@@ -93,8 +136,10 @@ async fn handle(message: &BorrowedMessage<'_>, pool: &Pool, hub: &Addr<TicketHub
                 partition = message.partition(),
                 offset = message.offset(),
                 reason,
-                "skipping a malformed order event"
+                "skipping a malformed order event (copied to the dead-letter topic)"
             );
+            dead_letters.keep(message, &reason).await;
+            metrics.dead_letters.inc();
             return;
         }
     };
@@ -117,6 +162,38 @@ async fn handle(message: &BorrowedMessage<'_>, pool: &Pool, hub: &Addr<TicketHub
             Err(e) => {
                 tracing::warn!(error = format!("{e:#}"), order = %ticket.order_id, "storing a ticket failed; retrying");
                 tokio::time::sleep(RETRY_BACKOFF).await;
+            }
+        }
+    }
+}
+
+impl DeadLetters {
+    /// Copies the record, retrying until the broker takes it: the offset is committed after.
+    async fn keep(&self, message: &BorrowedMessage<'_>, reason: &str) {
+        let mut headers = OwnedHeaders::new();
+        if let Some(original) = message.headers() {
+            for header in original.iter() {
+                headers = headers.insert(Header { key: header.key, value: header.value });
+            }
+        }
+        let source = format!("{}/{}@{}", message.topic(), message.partition(), message.offset());
+        headers = headers
+            .insert(Header { key: "dlq-reason", value: Some(reason.as_bytes()) })
+            .insert(Header { key: "dlq-source", value: Some(source.as_bytes()) });
+        loop {
+            let mut record = FutureRecord::to(&self.topic).headers(headers.clone());
+            if let Some(key) = message.key() {
+                record = record.key(key);
+            }
+            if let Some(payload) = message.payload() {
+                record = record.payload(payload);
+            }
+            match self.producer.send(record, Duration::from_secs(10)).await {
+                Ok(_) => return,
+                Err((e, _)) => {
+                    tracing::warn!(error = %e, "writing to the dead-letter topic failed; retrying");
+                    tokio::time::sleep(RETRY_BACKOFF).await;
+                }
             }
         }
     }

@@ -3,4 +3,4 @@
 mod consumer;
 mod convert;
 
-pub use consumer::{StopConsuming, TicketConsumer};
+pub use consumer::{FAILPOINT_EXIT_AFTER_TICKET_COMMIT, StopConsuming, TicketConsumer};

@@ -82,6 +82,43 @@ pub async fn open_tickets(client: &mut tokio_postgres::Client) -> anyhow::Result
     Ok((seq, tickets))
 }
 
+/// What a tablet that last saw `after_seq` missed: every change since, in order, and the
+/// sequence number they bring it to. `None` when that is more than `limit` changes (the tablet
+/// is better served by a fresh snapshot).
+pub async fn changes_after(
+    client: &impl GenericClient,
+    after_seq: i64,
+    limit: i64,
+) -> anyhow::Result<Option<(i64, Vec<TicketChange>)>> {
+    let last: i64 = client
+        .query_one("SELECT last_seq FROM kitchen.tablet_sequence", &[])
+        .await
+        .context("reading the tablet sequence")?
+        .get(0);
+    if after_seq > last || last - after_seq > limit || after_seq < 0 {
+        return Ok(None);
+    }
+    let rows = client
+        .query(
+            "SELECT seq, ticket FROM kitchen.tablet_changes WHERE seq > $1 AND seq <= $2 ORDER BY seq",
+            &[&after_seq, &last],
+        )
+        .await
+        .context("reading tablet changes")?;
+    if rows.len() as i64 != last - after_seq {
+        // Pruned or missing changes: a snapshot is the safe answer.
+        return Ok(None);
+    }
+    let changes = rows
+        .iter()
+        .map(|r| {
+            let stored: StoredTicket = serde_json::from_value(r.get("ticket")).context("decoding a stored change")?;
+            Ok(TicketChange { seq: r.get("seq"), ticket: stored.try_into()? })
+        })
+        .collect::<anyhow::Result<_>>()?;
+    Ok(Some((last, changes)))
+}
+
 /// Tickets with the given status (any, when `None`), oldest first.
 pub async fn by_status(client: &impl GenericClient, status: Option<TicketStatus>) -> anyhow::Result<Vec<Ticket>> {
     match status {

@@ -4,16 +4,26 @@
 pub mod protocol;
 pub mod session;
 
-pub use session::TabletSession;
+pub use session::{Deps, TabletSession};
 
-use crate::actors::TicketHub;
-use actix::Addr;
-use actix_web::{HttpRequest, HttpResponse, web};
-use deadpool_postgres::Pool;
-use tokens::TokenVerifier;
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+use serde::Deserialize;
+use service_kit::http_errors::json_error;
+
+/// The origins allowed to open the socket from a browser.
+#[derive(Clone)]
+pub struct AllowedOrigins(pub Vec<String>);
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/ws", web::get().to(connect));
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ConnectQuery {
+    /// A reconnecting tablet's last sequence number (tablets that authenticate by message put
+    /// it in the `auth` message instead).
+    last_seq: Option<i64>,
 }
 
 /// A tablet may authenticate in the upgrade request (`Authorization: Bearer`), or, when it
@@ -21,10 +31,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 async fn connect(
     request: HttpRequest,
     stream: web::Payload,
-    hub: web::Data<Addr<TicketHub>>,
-    pool: web::Data<Pool>,
-    verifier: web::Data<TokenVerifier>,
+    deps: web::Data<Deps>,
+    origins: web::Data<AllowedOrigins>,
+    query: web::Query<ConnectQuery>,
 ) -> Result<HttpResponse, actix_web::Error> {
+    // Browsers always send Origin on a WebSocket upgrade; other clients may not.
+    if let Some(origin) = request.headers().get("origin") {
+        let allowed = origin.to_str().is_ok_and(|o| origins.0.iter().any(|a| a == o.trim_end_matches('/')));
+        if !allowed {
+            return Ok(json_error(StatusCode::FORBIDDEN, "FORBIDDEN", "this origin may not open the kitchen socket"));
+        }
+    }
     let token = match request.headers().get("authorization") {
         None => None,
         Some(header) => {
@@ -32,13 +49,13 @@ async fn connect(
             let verdict = token
                 .clone()
                 .ok_or(tokens::TokenError::Invalid)
-                .and_then(|t| session::check(&verifier, &t));
+                .and_then(|t| session::check(&deps.verifier, &t));
             if let Err(e) = verdict {
                 return Ok(crate::http::token_error(&e));
             }
             token
         }
     };
-    let session = TabletSession::new(hub.get_ref().clone(), pool.get_ref().clone(), verifier.get_ref().clone(), token);
+    let session = TabletSession::new(deps.get_ref().clone(), token, query.last_seq);
     actix_web_actors::ws::start(session, &request, stream)
 }

@@ -13,15 +13,34 @@ pub enum ServerMessage<'a> {
     #[serde(rename_all = "camelCase")]
     Ticket { seq: i64, order_id: String, ticket: TicketView<'a> },
     /// The tablet sent something the kitchen cannot act on; the socket stays open.
-    Error { code: &'static str, message: String },
+    #[serde(rename_all = "camelCase")]
+    Error {
+        code: &'static str,
+        message: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        order_id: Option<String>,
+    },
+    /// A tablet command was taken; the ticket's change follows as a `ticket` message.
+    #[serde(rename_all = "camelCase")]
+    Ack { order_id: String, status: &'static str },
+    /// The tablet fell behind and missed changes; a fresh `snapshot` follows.
+    Resync { reason: &'static str },
 }
 
 /// What a tablet sends the kitchen.
 #[derive(Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase", deny_unknown_fields)]
 pub enum TabletMessage {
-    /// The first message of a tablet that could not send a bearer header.
-    Auth { token: String },
+    /// The first message of a tablet that could not send a bearer header; with `lastSeq`, a
+    /// reconnecting tablet gets what it missed instead of a snapshot.
+    #[serde(rename_all = "camelCase")]
+    Auth { token: String, last_seq: Option<i64> },
+    /// Move the order one step forward.
+    #[serde(rename_all = "camelCase")]
+    Bump { order_id: String },
+    /// Take a READY order back to PREPARING.
+    #[serde(rename_all = "camelCase")]
+    Recall { order_id: String },
 }
 
 #[derive(Serialize)]
@@ -93,7 +112,19 @@ pub fn ticket(change: &TicketChange) -> String {
 }
 
 pub fn error(code: &'static str, message: impl Into<String>) -> String {
-    to_text(&ServerMessage::Error { code, message: message.into() })
+    to_text(&ServerMessage::Error { code, message: message.into(), order_id: None })
+}
+
+pub fn command_error(code: &'static str, message: impl Into<String>, order_id: &str) -> String {
+    to_text(&ServerMessage::Error { code, message: message.into(), order_id: Some(order_id.to_owned()) })
+}
+
+pub fn ack(order_id: &str, status: &'static str) -> String {
+    to_text(&ServerMessage::Ack { order_id: order_id.to_owned(), status })
+}
+
+pub fn resync() -> String {
+    to_text(&ServerMessage::Resync { reason: "this tablet fell behind; a fresh snapshot follows" })
 }
 
 fn to_text(message: &ServerMessage<'_>) -> String {

@@ -1,5 +1,6 @@
 use super::protocol::{self, TabletMessage};
-use crate::actors::{Join, Leave, TabletId, TicketHub, TicketPush};
+use crate::actors::{CaughtUp, Join, Leave, TabletId, TicketHub, TicketPush};
+use crate::grpc::{OrderCommand, OrdersClient};
 use crate::store;
 use actix::prelude::*;
 use actix_web_actors::ws;
@@ -17,54 +18,84 @@ pub const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often a connected tablet's token is checked again (revocation, expiry): a revoked token
 /// loses its socket within this.
 pub const TOKEN_RECHECK_INTERVAL: Duration = Duration::from_secs(1);
+/// Changes that may wait for one tablet before it is told to resync.
+pub const TABLET_BUFFER: usize = 256;
+/// A reconnecting tablet is sent at most this many missed changes; further behind, a snapshot.
+pub const MAX_REPLAY: i64 = 1_000;
 
 /// May this token watch the board? Kitchen staff, reading.
 pub fn check(verifier: &TokenVerifier, token: &Token) -> Result<(), TokenError> {
     verifier.authorize(token, &Access::read("ticket").for_roles(crate::http::STAFF)).map(|_| ())
 }
 
-/// One connected tablet: once authenticated, a snapshot of the open tickets, then every change
-/// after it.
+/// What a session needs besides its own state.
+#[derive(Clone)]
+pub struct Deps {
+    pub hub: Addr<TicketHub>,
+    pub pool: Pool,
+    pub verifier: TokenVerifier,
+    pub orders: OrdersClient,
+}
+
+/// One connected tablet: once authenticated, a snapshot of the open tickets (or, when it
+/// reconnects with its last sequence number, exactly what it missed), then every change.
 pub struct TabletSession {
-    hub: Addr<TicketHub>,
-    pool: Pool,
-    verifier: TokenVerifier,
+    deps: Deps,
     /// The verified token; `None` until the tablet authenticates.
     token: Option<Token>,
+    /// The sequence number a reconnecting tablet last saw.
+    resume_from: Option<i64>,
     id: Option<TabletId>,
-    /// Sequence number of the last message sent; changes at or below it are already shown.
+    /// Sequence number of the last change shown; changes at or below it are already shown.
     seq: i64,
     last_heard: Instant,
 }
 
 impl TabletSession {
     /// `token`: already verified from the upgrade request's header, if it had one.
-    pub fn new(hub: Addr<TicketHub>, pool: Pool, verifier: TokenVerifier, token: Option<Token>) -> Self {
-        Self { hub, pool, verifier, token, id: None, seq: 0, last_heard: Instant::now() }
+    pub fn new(deps: Deps, token: Option<Token>, resume_from: Option<i64>) -> Self {
+        Self { deps, token, resume_from, id: None, seq: 0, last_heard: Instant::now() }
     }
 
-    /// Joins the hub and sends the snapshot. Both happen before anything else is handled
-    /// (`wait`): pushes that arrive meanwhile queue up, and those the snapshot already covers
-    /// are skipped by sequence number. Nothing falls between the two.
+    /// Joins the hub, then shows the board. Both happen before anything else is handled
+    /// (`wait`): pushes that arrive meanwhile queue up, and those already shown are skipped by
+    /// sequence number. Nothing falls between the two.
     fn open_board(&mut self, ctx: &mut ws::WebsocketContext<Self>) {
-        let join = self.hub.send(Join { tablet: ctx.address().recipient() });
-        let pool = self.pool.clone();
+        let join = self.deps.hub.send(Join { tablet: ctx.address().recipient() });
+        ctx.wait(join.into_actor(self).map(|joined, session, ctx| match joined {
+            Ok(id) => {
+                session.id = Some(id);
+                let resume_from = session.resume_from.take();
+                session.show_board(ctx, resume_from);
+            }
+            Err(_) => ctx.stop(),
+        }));
+    }
+
+    /// Sends what the tablet missed since `resume_from`, or a snapshot.
+    fn show_board(&mut self, ctx: &mut ws::WebsocketContext<Self>, resume_from: Option<i64>) {
+        let pool = self.deps.pool.clone();
         ctx.wait(
             async move {
-                let id = join.await.context("the ticket hub is gone")?;
                 let mut client = pool.get().await.context("connecting to PostgreSQL")?;
+                if let Some(after) = resume_from {
+                    if let Some((last, missed)) = store::tickets::changes_after(&**client, after, MAX_REPLAY).await? {
+                        return anyhow::Ok((last, missed.iter().map(protocol::ticket).collect::<Vec<_>>()));
+                    }
+                }
                 let (seq, tickets) = store::tickets::open_tickets(&mut client).await?;
-                anyhow::Ok((id, seq, protocol::snapshot(seq, &tickets)))
+                Ok((seq, vec![protocol::snapshot(seq, &tickets)]))
             }
             .into_actor(self)
             .map(|result, session, ctx| match result {
-                Ok((id, seq, snapshot)) => {
-                    session.id = Some(id);
+                Ok((seq, messages)) => {
                     session.seq = seq;
-                    ctx.text(snapshot);
+                    for message in messages {
+                        ctx.text(message);
+                    }
                 }
                 Err(e) => {
-                    tracing::error!(error = format!("{e:#}"), "tablet snapshot failed");
+                    tracing::error!(error = format!("{e:#}"), "loading a tablet's board failed");
                     ctx.text(protocol::error("UNAVAILABLE", "the kitchen cannot load tickets right now"));
                     ctx.close(Some(ws::CloseCode::Again.into()));
                     ctx.stop();
@@ -87,33 +118,74 @@ impl TabletSession {
                 ctx.text(protocol::error("BAD_USER_INPUT", format!("not a tablet message: {e}")));
                 return;
             }
-            Err(_) => {
-                self.refuse(&TokenError::Missing, ctx);
-                return;
-            }
+            Err(_) => return self.refuse(&TokenError::Missing, ctx),
+        };
+        let Some(token) = self.token.clone() else {
+            return match message {
+                TabletMessage::Auth { token, last_seq } => {
+                    let token = Token::new(token);
+                    match check(&self.deps.verifier, &token) {
+                        Ok(()) => {
+                            self.token = Some(token);
+                            self.resume_from = last_seq;
+                            self.open_board(ctx);
+                        }
+                        Err(e) => self.refuse(&e, ctx),
+                    }
+                }
+                _ => self.refuse(&TokenError::Missing, ctx),
+            };
         };
         match message {
-            TabletMessage::Auth { .. } if self.token.is_some() => {
+            TabletMessage::Auth { .. } => {
                 ctx.text(protocol::error("BAD_USER_INPUT", "this tablet is already authenticated"));
             }
-            TabletMessage::Auth { token } => {
-                let token = Token::new(token);
-                match check(&self.verifier, &token) {
-                    Ok(()) => {
-                        self.token = Some(token);
-                        self.open_board(ctx);
-                    }
-                    Err(e) => self.refuse(&e, ctx),
-                }
-            }
+            TabletMessage::Bump { order_id } => self.command(ctx, token, order_id, OrderCommand::Bump),
+            TabletMessage::Recall { order_id } => self.command(ctx, token, order_id, OrderCommand::Recall),
         }
     }
+
+    /// Sends a tablet command to the orders service, on the cook's behalf. The ticket's change
+    /// comes back through the event log like any other; the answer here is an ack or an error,
+    /// and the socket stays open either way.
+    fn command(&mut self, ctx: &mut ws::WebsocketContext<Self>, token: Token, order_id: String, command: OrderCommand) {
+        let write = Access::write("ticket").of(&order_id).for_roles(crate::http::STAFF);
+        if let Err(e) = self.deps.verifier.authorize(&token, &write) {
+            let code = if e.is_unauthenticated() { "UNAUTHENTICATED" } else { "FORBIDDEN" };
+            ctx.text(protocol::command_error(code, e.to_string(), &order_id));
+            return;
+        }
+        let Ok(id) = uuid::Uuid::parse_str(&order_id) else {
+            ctx.text(protocol::command_error("BAD_USER_INPUT", "the order id is not a UUID", &order_id));
+            return;
+        };
+        let deps = self.deps.clone();
+        ctx.spawn(
+            async move {
+                let client = deps.pool.get().await.map_err(|_| unavailable())?;
+                let ticket = store::tickets::by_order(&**client, id).await.map_err(|_| unavailable())?.ok_or_else(|| {
+                    crate::grpc::CommandRefused { code: "NOT_FOUND", message: format!("there is no ticket for order {id}") }
+                })?;
+                deps.orders.apply(&token, &id.to_string(), ticket.status, command).await
+            }
+            .into_actor(self)
+            .map(move |result, _, ctx| match result {
+                Ok(status) => ctx.text(protocol::ack(&order_id, status)),
+                Err(refused) => ctx.text(protocol::command_error(refused.code, refused.message, &order_id)),
+            }),
+        );
+    }
+}
+
+fn unavailable() -> crate::grpc::CommandRefused {
+    crate::grpc::CommandRefused { code: "UNAVAILABLE", message: "the kitchen cannot reach its tickets right now".into() }
 }
 
 impl Actor for TabletSession {
     type Context = ws::WebsocketContext<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.set_mailbox_capacity(TABLET_BUFFER);
         ctx.run_interval(HEARTBEAT_INTERVAL, |session, ctx| {
             if session.last_heard.elapsed() > TABLET_TIMEOUT {
                 tracing::info!("tablet timed out");
@@ -124,7 +196,7 @@ impl Actor for TabletSession {
         });
         ctx.run_interval(TOKEN_RECHECK_INTERVAL, |session, ctx| {
             if let Some(token) = &session.token {
-                if let Err(e) = check(&session.verifier, token) {
+                if let Err(e) = check(&session.deps.verifier, token) {
                     session.refuse(&e, ctx);
                 }
             }
@@ -142,7 +214,7 @@ impl Actor for TabletSession {
 
     fn stopped(&mut self, _: &mut Self::Context) {
         if let Some(id) = self.id {
-            self.hub.do_send(Leave { id });
+            self.deps.hub.do_send(Leave { id });
         }
     }
 }
@@ -156,8 +228,15 @@ impl Handler<TicketPush> for TabletSession {
                 self.seq = change.seq;
                 ctx.text(protocol::ticket(&change));
             }
-            // Already in the snapshot this tablet got.
+            // Already shown.
             TicketPush::Change(_) => {}
+            TicketPush::Resync => {
+                ctx.text(protocol::resync());
+                self.show_board(ctx, None);
+                if let Some(id) = self.id {
+                    self.deps.hub.do_send(CaughtUp { id });
+                }
+            }
             TicketPush::Closing => {
                 ctx.close(Some(ws::CloseCode::Restart.into()));
                 ctx.stop();

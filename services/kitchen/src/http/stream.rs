@@ -1,0 +1,42 @@
+//! `GET /stream?access_token=…`: the seed's Server-Sent Events feed of new orders, with their
+//! item names. The token rides in the URL because `EventSource` cannot send headers; the
+//! access log prints paths without query strings, so it never reaches a log.
+
+use super::{STAFF, token_error};
+use crate::actors::SubscribeStream;
+use crate::ws::Deps;
+use crate::ws::protocol::TicketView;
+use actix_web::{HttpResponse, web};
+use futures::StreamExt as _;
+use serde::Deserialize;
+use tokens::{Access, Token, TokenError};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct StreamQuery {
+    access_token: Option<String>,
+}
+
+pub(super) async fn new_tickets(deps: web::Data<Deps>, query: web::Query<StreamQuery>) -> HttpResponse {
+    let Some(token) = query.into_inner().access_token.filter(|t| !t.is_empty()) else {
+        return token_error(&TokenError::Missing);
+    };
+    if let Err(e) = deps.verifier.authorize(&Token::new(token), &Access::read("ticket").for_roles(STAFF)) {
+        return token_error(&e);
+    }
+    let Ok(changes) = deps.hub.send(SubscribeStream).await else {
+        return HttpResponse::ServiceUnavailable().finish();
+    };
+    let events = tokio_stream::wrappers::BroadcastStream::new(changes).filter_map(|change| async move {
+        // A listener that fell behind just misses those; new orders are what this feed shows.
+        let change = change.ok()?;
+        (change.ticket.order_version == 1).then(|| {
+            let data = serde_json::json!({ "seq": change.seq, "ticket": TicketView::from(&change.ticket) });
+            Ok::<_, actix_web::Error>(web::Bytes::from(format!("event: ticket\ndata: {data}\n\n")))
+        })
+    });
+    HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header(("cache-control", "no-cache"))
+        .streaming(events)
+}
