@@ -1,0 +1,96 @@
+//! A cook's commands from a tablet travel kitchen → orders → event log → kitchen → tablet.
+
+use serde_json::json;
+use system_tests::Stack;
+use testkit::Tablet;
+
+/// Reads until both the command's ack and the ticket change it caused have arrived (in either
+/// order: the change may travel the event log faster than the ack comes back).
+async fn ack_and_change(tablet: &mut Tablet, order: &str, status: &str) -> anyhow::Result<()> {
+    let (mut acked, mut changed) = (false, false);
+    while !(acked && changed) {
+        let message = tablet.next_json().await?;
+        match message["type"].as_str() {
+            Some("ack") => {
+                assert_eq!((message["orderId"].as_str(), message["status"].as_str()), (Some(order), Some(status)));
+                acked = true;
+            }
+            Some("ticket") => {
+                assert_eq!(message["ticket"]["status"], status, "{message}");
+                changed = true;
+            }
+            _ => panic!("unexpected message {message}"),
+        }
+    }
+    Ok(())
+}
+
+#[actix_rt::test]
+async fn a_cook_bumps_recalls_and_completes_from_the_tablet() -> anyhow::Result<()> {
+    let stack = Stack::start().await?;
+    let (_, customer) = stack.register_customer().await?;
+    let chef = stack.kitchen_staff().await?;
+    let mut tablet = Tablet::connect_with_token(stack.kitchen.http_addr(), &chef).await?;
+    tablet.next_of_type("snapshot").await?;
+    let mains = stack.menu_ids("MAIN", 1).await?;
+    let answer = stack
+        .graphql_as(
+            Some(&customer),
+            "mutation($i: CreateOrderInput!) { createOrder(input: $i) { id } }",
+            json!({ "i": { "items": [{ "menuItemId": mains[0].0, "quantity": 1 }] } }),
+        )
+        .await?;
+    let order = answer["data"]["createOrder"]["id"].as_str().expect("an order id").to_owned();
+    assert_eq!(tablet.next_of_type("ticket").await?["ticket"]["status"], "PLACED");
+
+    // Each command is acknowledged, and its effect arrives as a ticket change.
+    for (command, expected) in
+        [("bump", "ACCEPTED"), ("bump", "PREPARING"), ("bump", "READY"), ("recall", "PREPARING"), ("bump", "READY")]
+    {
+        tablet.send_json(&json!({ "type": command, "orderId": order })).await?;
+        ack_and_change(&mut tablet, &order, expected).await?;
+    }
+
+    // A refused command comes back as an error message, and the socket stays open.
+    tablet.send_json(&json!({ "type": "recall", "orderId": order })).await?;
+    ack_and_change(&mut tablet, &order, "PREPARING").await?;
+    tablet.send_json(&json!({ "type": "recall", "orderId": order })).await?;
+    let refused = tablet.next_json().await?;
+    assert_eq!(refused["type"], "error", "{refused}");
+    assert_eq!((refused["code"].as_str(), refused["orderId"].as_str()), (Some("CONFLICT"), Some(order.as_str())));
+    assert_eq!(refused["message"], "an order cannot go from PREPARING to PREPARING");
+    tablet.send_json(&json!({ "type": "bump", "orderId": "not-an-id" })).await?;
+    assert_eq!(tablet.next_of_type("error").await?["code"], "BAD_USER_INPUT");
+    tablet.send_json(&json!({ "type": "bump" })).await?;
+    assert_eq!(tablet.next_of_type("error").await?["code"], "BAD_USER_INPUT");
+    tablet.send_json(&json!({ "type": "bump", "orderId": uuid::Uuid::new_v4() })).await?;
+    assert_eq!(tablet.next_of_type("error").await?["code"], "NOT_FOUND");
+
+    // A read-only tablet watches but cannot command.
+    let verifier = tokens::TokenVerifier::from_public_key_hex(&stack.auth.settings("x", "").token_public_key)?;
+    let read_only = tokens::attenuate(&chef, &verifier, r#"check if operation("read");"#)?;
+    let mut wall = Tablet::connect_with_token(stack.kitchen.http_addr(), &read_only).await?;
+    wall.next_of_type("snapshot").await?;
+    wall.send_json(&json!({ "type": "bump", "orderId": order })).await?;
+    assert_eq!(wall.next_of_type("error").await?["code"], "FORBIDDEN");
+
+    // The seed's REST way to finish an order, once it is READY again.
+    tablet.send_json(&json!({ "type": "bump", "orderId": order })).await?;
+    ack_and_change(&mut tablet, &order, "READY").await?;
+    let http = reqwest::Client::new();
+    let done = format!("http://{}/order/{order}/done", stack.kitchen.http_addr());
+    let response = http.post(&done).bearer_auth(customer.as_str()).send().await?;
+    assert_eq!(response.status().as_u16(), 403, "customers cannot complete orders");
+    let response = http.post(&done).bearer_auth(chef.as_str()).send().await?;
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(tablet.next_of_type("ticket").await?["ticket"]["status"], "COMPLETED");
+    let again = http.post(&done).bearer_auth(chef.as_str()).send().await?;
+    assert_eq!(again.status().as_u16(), 409);
+
+    let order_now = stack
+        .graphql_as(Some(&customer), "query($id: ID!) { order(id: $id) { status version } }", json!({ "id": order }))
+        .await?;
+    assert_eq!(order_now["data"]["order"], json!({ "status": "COMPLETED", "version": 9 }));
+    stack.stop().await;
+    Ok(())
+}
