@@ -166,3 +166,46 @@ stop_started() {
     STARTED_PG_CLUSTER=""
   fi
 }
+
+# `start_stack BIN_DIR`: key material (generated once into .state/keys), the local kitchen
+# account, and the four services from BIN_DIR, waiting until each listens. `stop_stack` ends
+# them. Used by ci/dev (debug builds) and ci/bench (release builds).
+SERVICE_PIDS=()
+start_stack() {
+  local bin=$1 keys="$STATE/keys" service
+  "$bin/users" generate-keys "$keys"
+  for service in gateway orders kitchen; do
+    if [ ! -s "$keys/$service.token" ]; then
+      (umask 077 && TOKEN_PRIVATE_KEY_FILE="$keys/token-private.hex" \
+        "$bin/users" mint-service-token "$service" >"$keys/$service.token")
+    fi
+  done
+  export TOKEN_PUBLIC_KEY_FILE="$keys/token-public.hex"
+  # The local kitchen account (local runs only; production sets its own credentials).
+  KITCHEN_USERNAME="${KITCHEN_USERNAME:-kitchen}"
+  STAFF_PASSWORD="${KITCHEN_PASSWORD:-kitchen}" TOKEN_PRIVATE_KEY_FILE="$keys/token-private.hex" \
+    "$bin/users" create-staff "$KITCHEN_USERNAME"
+  start_service "$bin" users TOKEN_PRIVATE_KEY_FILE="$keys/token-private.hex"
+  for service in orders kitchen gateway; do
+    start_service "$bin" "$service" SERVICE_TOKEN_FILE="$keys/$service.token"
+  done
+  wait_for_port 127.0.0.1 8083 60 users
+  wait_for_port 127.0.0.1 8080 60 orders
+  wait_for_port 127.0.0.1 8081 60 kitchen
+  wait_for_port 127.0.0.1 8082 60 gateway
+}
+
+start_service() {
+  local bin=$1 service=$2
+  shift 2
+  env "$@" "$bin/$service" >"$STATE/logs/$service.log" 2>&1 &
+  SERVICE_PIDS+=($!)
+  echo $! >"$STATE/$service.pid"
+}
+
+stop_stack() {
+  local pid
+  for pid in "${SERVICE_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${SERVICE_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  SERVICE_PIDS=()
+}

@@ -1,7 +1,10 @@
 //! gRPC clients of the backends, with deadlines and one reused connection each. The only
 //! module that names Protobuf types; it converts them to [`crate::model`].
 
-use crate::model::{MenuCategory, MenuItem, MenuPage, NewOrderLine, Order, OrderLine, OrderStatus, Role, Session, User};
+use crate::model::{
+    MenuCategory, MenuItem, MenuPage, NewOrderLine, Order, OrderChange, OrderEvent, OrderLine, OrderPage, OrderStatus,
+    Role, Session, User,
+};
 use anyhow::Context as _;
 use restaurant_proto::v1 as pb;
 use restaurant_proto::v1::order_service_client::OrderServiceClient;
@@ -37,15 +40,31 @@ fn request<T>(message: T, service: &Token, user: Option<&Token>) -> tonic::Reque
     request
 }
 
+/// Backend calls made, by backend: what the dataloader test counts.
+pub fn calls_metric(registry: &prometheus::Registry) -> anyhow::Result<prometheus::IntCounterVec> {
+    let calls = prometheus::IntCounterVec::new(
+        prometheus::Opts::new("gateway_backend_calls_total", "gRPC calls made to the backends"),
+        &["backend"],
+    )?;
+    registry.register(Box::new(calls.clone()))?;
+    Ok(calls)
+}
+
 #[derive(Clone)]
 pub struct OrdersBackend {
     client: OrderServiceClient<Channel>,
     service_token: Token,
+    calls: prometheus::IntCounter,
 }
 
 impl OrdersBackend {
-    pub fn new(url: &str, service_token: Token) -> anyhow::Result<Self> {
-        Ok(Self { client: OrderServiceClient::new(channel(url)?), service_token })
+    pub fn new(url: &str, service_token: Token, calls: &prometheus::IntCounterVec) -> anyhow::Result<Self> {
+        Ok(Self { client: OrderServiceClient::new(channel(url)?), service_token, calls: calls.with_label_values(&["orders"]) })
+    }
+
+    fn request<T>(&self, message: T, user: Option<&Token>) -> tonic::Request<T> {
+        self.calls.inc();
+        request(message, &self.service_token, user)
     }
 
     pub async fn create_order(
@@ -61,14 +80,81 @@ impl OrdersBackend {
                 .collect(),
             idempotency_key,
         };
-        let response = self.client.clone().create_order(request(message, &self.service_token, Some(user))).await?;
+        let response = self.client.clone().create_order(self.request(message, Some(user))).await?;
         order(response.into_inner().order)
     }
 
     pub async fn get_order(&self, user: &Token, id: String) -> BackendResult<Order> {
         let message = pb::GetOrderRequest { id };
-        let response = self.client.clone().get_order(request(message, &self.service_token, Some(user))).await?;
+        let response = self.client.clone().get_order(self.request(message, Some(user))).await?;
         order(response.into_inner().order)
+    }
+
+    pub async fn get_orders(&self, user: &Token, ids: Vec<String>) -> BackendResult<Vec<Order>> {
+        let response = self.client.clone().get_orders(self.request(pb::GetOrdersRequest { ids }, Some(user))).await?;
+        response.into_inner().orders.into_iter().map(|o| order(Some(o))).collect()
+    }
+
+    pub async fn list_orders(
+        &self,
+        user: &Token,
+        first: i32,
+        after: Option<String>,
+        status: Option<OrderStatus>,
+    ) -> BackendResult<OrderPage> {
+        let message = pb::ListOrdersRequest { first, after, status: status.map(|s| pb_status(s).into()), customer_id: None };
+        let response = self.client.clone().list_orders(self.request(message, Some(user))).await?.into_inner();
+        Ok(OrderPage {
+            orders: response
+                .edges
+                .into_iter()
+                .map(|e| Ok((order(e.order)?, e.cursor)))
+                .collect::<BackendResult<_>>()?,
+            has_next_page: response.has_next_page,
+        })
+    }
+
+    pub async fn search_orders(&self, user: &Token, query: String) -> BackendResult<Vec<Order>> {
+        let message = pb::SearchOrdersRequest { query, first: 0 };
+        let response = self.client.clone().search_orders(self.request(message, Some(user))).await?;
+        response.into_inner().edges.into_iter().map(|e| order(e.order)).collect()
+    }
+
+    pub async fn update_status(&self, user: &Token, id: String, status: OrderStatus) -> BackendResult<Order> {
+        let message = pb::UpdateOrderStatusRequest { id, status: pb_status(status).into() };
+        let response = self.client.clone().update_order_status(self.request(message, Some(user))).await?;
+        order(response.into_inner().order)
+    }
+
+    pub async fn cancel(&self, user: &Token, id: String) -> BackendResult<Order> {
+        let message = pb::CancelOrderRequest { id, reason: None };
+        let response = self.client.clone().cancel_order(self.request(message, Some(user))).await?;
+        order(response.into_inner().order)
+    }
+
+    pub async fn complete(&self, user: &Token, id: String) -> BackendResult<Order> {
+        let message = pb::CompleteOrderRequest { id };
+        let response = self.client.clone().complete_order(self.request(message, Some(user))).await?;
+        order(response.into_inner().order)
+    }
+
+    pub async fn menu_items(&self, ids: Vec<String>) -> BackendResult<Vec<MenuItem>> {
+        let message = pb::GetMenuItemsRequest { ids };
+        let response = self.client.clone().get_menu_items(self.request(message, None)).await?;
+        response.into_inner().items.into_iter().map(menu_item).collect()
+    }
+
+    pub async fn search_menu(&self, query: String) -> BackendResult<Vec<MenuItem>> {
+        let message = pb::SearchMenuRequest { query, first: 0 };
+        let response = self.client.clone().search_menu(self.request(message, None)).await?;
+        response.into_inner().items.into_iter().map(menu_item).collect()
+    }
+
+    /// Every order event from now on (the gateway's one upstream stream, on its own account).
+    pub async fn watch_all(&self) -> BackendResult<impl futures::Stream<Item = BackendResult<OrderEvent>> + use<>> {
+        let message = pb::WatchOrdersRequest { filter: Some(pb::watch_orders_request::Filter::All(true)) };
+        let stream = self.client.clone().watch_orders(self.request(message, None)).await?.into_inner();
+        Ok(futures::StreamExt::map(stream, |event| event.and_then(order_event)))
     }
 
     pub async fn menu(&self, first: i32, after: Option<String>, category: Option<MenuCategory>) -> BackendResult<MenuPage> {
@@ -78,7 +164,7 @@ impl OrdersBackend {
             category: category.map(|c| pb_category(c).into()),
         };
         let response =
-            self.client.clone().list_menu_items(request(message, &self.service_token, None)).await?.into_inner();
+            self.client.clone().list_menu_items(self.request(message, None)).await?.into_inner();
         Ok(MenuPage {
             items: response
                 .edges
@@ -94,31 +180,48 @@ impl OrdersBackend {
 pub struct UsersBackend {
     client: UserServiceClient<Channel>,
     service_token: Token,
+    calls: prometheus::IntCounter,
 }
 
 impl UsersBackend {
-    pub fn new(url: &str, service_token: Token) -> anyhow::Result<Self> {
-        Ok(Self { client: UserServiceClient::new(channel(url)?), service_token })
+    pub fn new(url: &str, service_token: Token, calls: &prometheus::IntCounterVec) -> anyhow::Result<Self> {
+        Ok(Self { client: UserServiceClient::new(channel(url)?), service_token, calls: calls.with_label_values(&["users"]) })
+    }
+
+    fn request<T>(&self, message: T, user: Option<&Token>) -> tonic::Request<T> {
+        self.calls.inc();
+        request(message, &self.service_token, user)
     }
 
     pub async fn register(&self, username: String, password: String) -> BackendResult<Session> {
         let message = pb::RegisterRequest { username, password };
-        session(self.client.clone().register(request(message, &self.service_token, None)).await?.into_inner())
+        session(self.client.clone().register(self.request(message, None)).await?.into_inner())
     }
 
     pub async fn login(&self, username: String, password: String) -> BackendResult<Session> {
         let message = pb::LoginRequest { username, password };
-        session(self.client.clone().login(request(message, &self.service_token, None)).await?.into_inner())
+        session(self.client.clone().login(self.request(message, None)).await?.into_inner())
     }
 
     pub async fn logout(&self, user: &Token) -> BackendResult<()> {
-        self.client.clone().logout(request(pb::LogoutRequest {}, &self.service_token, Some(user))).await?;
+        self.client.clone().logout(self.request(pb::LogoutRequest {}, Some(user))).await?;
         Ok(())
+    }
+
+    pub async fn get_users(&self, user: &Token, ids: Vec<String>) -> BackendResult<Vec<User>> {
+        let response = self.client.clone().get_users(self.request(pb::GetUsersRequest { ids }, Some(user))).await?;
+        response.into_inner().users.into_iter().map(|u| self::user(Some(u))).collect()
+    }
+
+    pub async fn search_users(&self, user: &Token, query: String) -> BackendResult<Vec<User>> {
+        let message = pb::SearchUsersRequest { query, first: 0 };
+        let response = self.client.clone().search_users(self.request(message, Some(user))).await?;
+        response.into_inner().users.into_iter().map(|u| self::user(Some(u))).collect()
     }
 
     pub async fn get_user(&self, user: &Token, id: String) -> BackendResult<User> {
         let message = pb::GetUserRequest { id };
-        let response = self.client.clone().get_user(request(message, &self.service_token, Some(user))).await?;
+        let response = self.client.clone().get_user(self.request(message, Some(user))).await?;
         self::user(response.into_inner().user)
     }
 }
@@ -163,11 +266,38 @@ fn order(order: Option<pb::Order>) -> BackendResult<Order> {
             .collect(),
         created_at: timestamp(order.created_at.as_ref()),
         updated_at: timestamp(order.updated_at.as_ref()),
+        timeline: order
+            .timeline
+            .iter()
+            .map(|t| Ok((status(t.status)?, timestamp(t.at.as_ref()))))
+            .collect::<BackendResult<_>>()?,
         id: order.id,
         customer_id: order.customer_id,
         version: order.version,
         total_cents: order.total_cents,
     })
+}
+
+fn order_event(event: pb::OrderEvent) -> BackendResult<OrderEvent> {
+    use pb::order_event::Change;
+    let change = match event.change {
+        Some(Change::Created(_)) => OrderChange::Created,
+        Some(Change::StatusChanged(c)) => OrderChange::StatusChanged { from: status(c.from)? },
+        Some(Change::Cancelled(c)) => OrderChange::Cancelled { from: status(c.from)? },
+        None => return Err(malformed("event without a change")),
+    };
+    Ok(OrderEvent { change, order: order(event.order)? })
+}
+
+fn pb_status(status: OrderStatus) -> pb::OrderStatus {
+    match status {
+        OrderStatus::Placed => pb::OrderStatus::Placed,
+        OrderStatus::Accepted => pb::OrderStatus::Accepted,
+        OrderStatus::Preparing => pb::OrderStatus::Preparing,
+        OrderStatus::Ready => pb::OrderStatus::Ready,
+        OrderStatus::Completed => pb::OrderStatus::Completed,
+        OrderStatus::Cancelled => pb::OrderStatus::Cancelled,
+    }
 }
 
 fn menu_item(item: pb::MenuItem) -> BackendResult<MenuItem> {

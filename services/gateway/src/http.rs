@@ -2,6 +2,9 @@
 
 use crate::backends::{OrdersBackend, UsersBackend};
 use crate::graphql::{Caller, Context, Schema};
+use crate::live::LiveOrders;
+use crate::loaders::Loaders;
+use juniper_graphql_ws::ConnectionConfig;
 use actix_web::{HttpRequest, HttpResponse, web};
 use tokens::{Access, Principal, TokenError, TokenVerifier};
 
@@ -11,17 +14,71 @@ pub struct Backends {
     pub orders: OrdersBackend,
     pub users: UsersBackend,
     pub verifier: TokenVerifier,
+    pub live: LiveOrders,
 }
 
-/// Who sent the request, from its `Authorization: Bearer` header.
-fn caller(request: &HttpRequest, verifier: &TokenVerifier) -> Result<Option<Caller>, TokenError> {
-    let Some(header) = request.headers().get("authorization") else { return Ok(None) };
-    let token = header.to_str().ok().and_then(tokens::bearer).ok_or(TokenError::Invalid)?;
+impl Backends {
+    fn context(&self, caller: Result<Option<Caller>, TokenError>) -> Context {
+        let token = caller.as_ref().ok().and_then(Option::as_ref).map(|c| &c.token);
+        Context {
+            loaders: Loaders::new(&self.orders, &self.users, token),
+            orders: self.orders.clone(),
+            users: self.users.clone(),
+            live: self.live.clone(),
+            caller,
+        }
+    }
+}
+
+/// Who a bearer token is, for the public API.
+fn verify(header: &str, verifier: &TokenVerifier) -> Result<Option<Caller>, TokenError> {
+    let token = tokens::bearer(header).ok_or(TokenError::Invalid)?;
     match verifier.authorize(&token, &Access::read("api"))? {
         Principal::User(claims) => Ok(Some(Caller { claims, token })),
         Principal::Service(_) => Err(TokenError::Forbidden("service tokens are not for the public API".into())),
     }
 }
+
+/// Who sent the request, from its `Authorization: Bearer` header.
+fn caller(request: &HttpRequest, verifier: &TokenVerifier) -> Result<Option<Caller>, TokenError> {
+    let Some(header) = request.headers().get("authorization") else { return Ok(None) };
+    verify(header.to_str().map_err(|_| TokenError::Invalid)?, verifier)
+}
+
+/// Keep-alive pings on subscription sockets.
+pub const KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// `graphql-transport-ws` on `/graphql`: the token comes in `connection_init`'s payload as
+/// `{"authorization": "Bearer <token>"}`; a refused token closes the socket (4403).
+async fn subscriptions(
+    request: HttpRequest,
+    payload: web::Payload,
+    schema: web::Data<Schema>,
+    backends: web::Data<Backends>,
+) -> Result<HttpResponse, actix_web::Error> {
+    let backends = backends.get_ref().clone();
+    let init = move |params: juniper::Variables| async move {
+        let header = params.get("authorization").and_then(|v| v.convert::<String>().ok());
+        let caller = match header {
+            None => Ok(None),
+            Some(header) => Some(verify(&header, &backends.verifier)).transpose().map(Option::flatten),
+        };
+        let caller = caller.map_err(|e| SubscriptionRefused(e.to_string()))?;
+        Ok::<_, SubscriptionRefused>(ConnectionConfig::new(backends.context(Ok(caller))).with_keep_alive_interval(KEEP_ALIVE))
+    };
+    juniper_actix::subscriptions::graphql_transport_ws_handler(request, payload, schema.into_inner(), init).await
+}
+
+#[derive(Debug)]
+struct SubscriptionRefused(String);
+
+impl std::fmt::Display for SubscriptionRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for SubscriptionRefused {}
 
 /// Largest GraphQL request body accepted.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -30,6 +87,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
         .app_data(web::JsonConfig::default().limit(MAX_BODY_BYTES))
         .route("/graphql", web::post().to(graphql))
+        .route("/graphql", web::get().guard(actix_web::guard::Header("upgrade", "websocket")).to(subscriptions))
         .route("/graphql", web::get().to(graphiql));
 }
 
@@ -39,14 +97,10 @@ async fn graphql(
     schema: web::Data<Schema>,
     backends: web::Data<Backends>,
 ) -> Result<HttpResponse, actix_web::Error> {
-    let context = Context {
-        orders: backends.orders.clone(),
-        users: backends.users.clone(),
-        caller: caller(&request, &backends.verifier),
-    };
+    let context = backends.context(caller(&request, &backends.verifier));
     juniper_actix::graphql_handler(&schema, &context, request, payload).await
 }
 
 async fn graphiql() -> Result<HttpResponse, actix_web::Error> {
-    juniper_actix::graphiql_handler("/graphql", None).await
+    juniper_actix::graphiql_handler("/graphql", Some("/graphql")).await
 }

@@ -6,6 +6,8 @@
 //! - [`graphql`]: the schema — queries, mutations, types, and the error-code mapping.
 //! - [`model`]: the backends' data as the gateway sees it (no Protobuf).
 //! - [`backends`]: gRPC clients with deadlines; the only module that knows Protobuf.
+//! - [`loaders`]: per-request dataloaders that batch nested lookups.
+//! - [`live`]: the one upstream order-events stream, fanned out to subscriptions.
 //! - [`http`]: `/graphql` and GraphiQL.
 //! - [`Application`]: builds it from a [`Config`] and runs it until shutdown.
 //!
@@ -15,6 +17,8 @@ pub mod backends;
 pub mod config;
 pub mod graphql;
 pub mod http;
+pub mod live;
+pub mod loaders;
 pub mod model;
 
 pub use config::Config;
@@ -32,6 +36,8 @@ pub struct Application {
     http: ServerHandle,
     /// Keeps the revocation list current; aborted at stop.
     follow_task: actix_rt::task::JoinHandle<()>,
+    /// The one upstream order-events stream; aborted at stop.
+    live_task: actix_rt::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -39,10 +45,15 @@ impl Application {
         let service_token = tokens::Token::new(config.auth.service_token.clone());
         let verifier = tokens::TokenVerifier::from_public_key_hex(&config.auth.token_public_key)
             .context("TOKEN_PUBLIC_KEY")?;
+        let ops = Ops::new("gateway");
+        let calls = backends::calls_metric(ops.registry())?;
+        let orders = backends::OrdersBackend::new(&config.orders_url, service_token.clone(), &calls)?;
+        let (live, live_task) = live::LiveOrders::start(orders.clone());
         let backends = http::Backends {
-            orders: backends::OrdersBackend::new(&config.orders_url, service_token.clone())?,
-            users: backends::UsersBackend::new(&config.auth.users_url, service_token.clone())?,
+            orders,
+            users: backends::UsersBackend::new(&config.auth.users_url, service_token.clone(), &calls)?,
             verifier: verifier.clone(),
+            live,
         };
         let follower = tokens::revocation::follow_users_service(
             verifier.revocations().clone(),
@@ -52,7 +63,6 @@ impl Application {
         let follow_task = actix_rt::spawn(follower);
         let schema = web::Data::new(graphql::schema());
         let context = web::Data::new(backends);
-        let ops = Ops::new("gateway");
         let listener = std::net::TcpListener::bind(config.http_addr)
             .with_context(|| format!("binding HTTP on {}", config.http_addr))?;
         let http_addr = listener.local_addr().context("reading the HTTP address")?;
@@ -76,7 +86,7 @@ impl Application {
                 tracing::error!(error = %e, "HTTP server failed");
             }
         });
-        Ok(Self { http_addr, http, follow_task })
+        Ok(Self { http_addr, http, follow_task, live_task })
     }
 
     pub fn http_addr(&self) -> SocketAddr {
@@ -92,6 +102,7 @@ impl Application {
     pub async fn stop(self) {
         self.http.stop(true).await;
         self.follow_task.abort();
+        self.live_task.abort();
         tracing::info!("gateway stopped");
     }
 }

@@ -57,6 +57,29 @@ pub struct Order {
     pub total_cents: i64,
     pub created_at: String,
     pub updated_at: String,
+    /// When each status was reached.
+    pub timeline: Vec<(OrderStatus, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct OrderPage {
+    pub orders: Vec<(Order, String)>,
+    pub has_next_page: bool,
+}
+
+/// What happened to an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderChange {
+    Created,
+    StatusChanged { from: OrderStatus },
+    Cancelled { from: OrderStatus },
+}
+
+/// A change with the order as it is after it.
+#[derive(Debug, Clone)]
+pub struct OrderEvent {
+    pub change: OrderChange,
+    pub order: Order,
 }
 
 /// One line of a new order, as the client sent it.

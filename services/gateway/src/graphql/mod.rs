@@ -3,13 +3,17 @@
 
 mod mutation;
 mod query;
+mod subscription;
 mod types;
 
 pub use mutation::Mutation;
 pub use query::Query;
+pub use subscription::Subscription;
 
 use crate::backends::{OrdersBackend, UsersBackend};
-use juniper::{EmptySubscription, FieldError, FieldResult, RootNode, Value};
+use crate::live::LiveOrders;
+use crate::loaders::Loaders;
+use juniper::{FieldError, FieldResult, RootNode, Value};
 use tokens::{Token, TokenError, UserClaims};
 
 /// Nesting deeper than this is refused before execution.
@@ -19,10 +23,10 @@ pub const MAX_QUERY_TOKENS: usize = 5_000;
 /// Fields in one document, at most.
 pub const MAX_QUERY_FIELDS: usize = 500;
 
-pub type Schema = RootNode<Query, Mutation, EmptySubscription<Context>>;
+pub type Schema = RootNode<Query, Mutation, Subscription>;
 
 pub fn schema() -> Schema {
-    Schema::new(Query, Mutation, EmptySubscription::new())
+    Schema::new(Query, Mutation, Subscription)
         .limit_depth(MAX_QUERY_DEPTH)
         .limit_tokens(MAX_QUERY_TOKENS)
         .limit_fields(MAX_QUERY_FIELDS)
@@ -36,6 +40,8 @@ pub struct Context {
     /// `Ok(None)`: anonymous; `Ok(Some)`: a verified user; `Err`: a token was sent and refused
     /// (every field that needs a user then says why).
     pub caller: Result<Option<Caller>, TokenError>,
+    pub loaders: Loaders,
+    pub live: LiveOrders,
 }
 
 /// A verified user and the token to forward on their behalf.

@@ -1,4 +1,5 @@
-use super::types::{AuthPayload, CreateOrderInput, LoginInput, Order, RegisterInput};
+use super::types::{AuthPayload, CreateOrderInput, LoginInput, Order, OrderStatus, RegisterInput};
+use juniper::ID;
 use super::{Context, backend_error};
 use crate::model::NewOrderLine;
 use juniper::{FieldResult, graphql_object};
@@ -37,6 +38,28 @@ impl Mutation {
             .collect();
         let order =
             context.orders.create_order(&caller.token, lines, input.idempotency_key).await.map_err(backend_error)?;
+        Ok(Order(order))
+    }
+
+    /// Moves an order along its lifecycle (kitchen staff; READY → PREPARING is the recall).
+    async fn update_order_status(context: &Context, id: ID, status: OrderStatus) -> FieldResult<Order> {
+        let caller = context.user()?;
+        let order = context.orders.update_status(&caller.token, id.to_string(), status.into()).await.map_err(backend_error)?;
+        Ok(Order(order))
+    }
+
+    /// Completes a READY order (kitchen staff).
+    async fn complete_order(context: &Context, order_id: ID) -> FieldResult<Order> {
+        let caller = context.user()?;
+        let order = context.orders.complete(&caller.token, order_id.to_string()).await.map_err(backend_error)?;
+        Ok(Order(order))
+    }
+
+    /// Cancels the caller's own order while it is PLACED or ACCEPTED (kitchen staff may reject
+    /// any such order).
+    async fn cancel_order(context: &Context, order_id: ID) -> FieldResult<Order> {
+        let caller = context.user()?;
+        let order = context.orders.cancel(&caller.token, order_id.to_string()).await.map_err(backend_error)?;
         Ok(Order(order))
     }
 }

@@ -1,4 +1,7 @@
-use super::types::{MenuCategory, MenuItem, MenuItemConnection, MenuItemEdge, Order, PageInfo, User};
+use super::types::{
+    MenuCategory, MenuItem, MenuItemConnection, MenuItemEdge, Order, OrderConnection, OrderEdge, OrderStatus, PageInfo,
+    SearchResult, User,
+};
 use super::{Context, ErrorCode, backend_error, error};
 use juniper::{FieldResult, ID, graphql_object};
 
@@ -37,6 +40,62 @@ impl Query {
         let caller = context.user()?;
         let user = context.users.get_user(&caller.token, caller.claims.user_id.to_string()).await.map_err(backend_error)?;
         Ok(User(user))
+    }
+
+    /// Orders, newest first: customers see their own, kitchen staff everyone's.
+    async fn orders(
+        context: &Context,
+        first: Option<i32>,
+        after: Option<String>,
+        status: Option<OrderStatus>,
+    ) -> FieldResult<OrderConnection> {
+        let caller = context.user()?;
+        let first = first.unwrap_or(20);
+        if first < 1 {
+            return Err(error(ErrorCode::BadUserInput, format!("first must be at least 1, not {first}")));
+        }
+        let page = context
+            .orders
+            .list_orders(&caller.token, first, after, status.map(Into::into))
+            .await
+            .map_err(backend_error)?;
+        let end_cursor = page.orders.last().map(|(_, cursor)| cursor.clone());
+        Ok(OrderConnection {
+            edges: page.orders.into_iter().map(|(order, cursor)| OrderEdge { cursor, node: Order(order) }).collect(),
+            page_info: PageInfo { has_next_page: page.has_next_page, end_cursor },
+        })
+    }
+
+    /// A user: customers may look up only themselves.
+    async fn user(context: &Context, id: ID) -> FieldResult<User> {
+        let caller = context.user()?;
+        let user = context.users.get_user(&caller.token, id.to_string()).await.map_err(backend_error)?;
+        Ok(User(user))
+    }
+
+    /// Menu items for everyone; signed-in callers also find users and orders they may see.
+    async fn search(context: &Context, query: String) -> FieldResult<Vec<SearchResult>> {
+        let trimmed = query.trim();
+        if trimmed.is_empty() || trimmed.chars().count() > 64 {
+            return Err(error(ErrorCode::BadUserInput, "a search needs 1 to 64 characters"));
+        }
+        let mut results: Vec<SearchResult> = context
+            .orders
+            .search_menu(trimmed.to_owned())
+            .await
+            .map_err(backend_error)?
+            .into_iter()
+            .map(|item| SearchResult::MenuItem(MenuItem(item)))
+            .collect();
+        if let Ok(Some(caller)) = &context.caller {
+            let (users, orders) = futures::join!(
+                context.users.search_users(&caller.token, trimmed.to_owned()),
+                context.orders.search_orders(&caller.token, trimmed.to_owned()),
+            );
+            results.extend(users.map_err(backend_error)?.into_iter().map(|u| SearchResult::User(User(u))));
+            results.extend(orders.map_err(backend_error)?.into_iter().map(|o| SearchResult::Order(Order(o))));
+        }
+        Ok(results)
     }
 
     /// One order: customers only their own; kitchen staff any.

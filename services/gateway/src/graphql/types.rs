@@ -48,6 +48,19 @@ impl From<model::MenuCategory> for MenuCategory {
     }
 }
 
+impl From<OrderStatus> for model::OrderStatus {
+    fn from(status: OrderStatus) -> Self {
+        match status {
+            OrderStatus::Placed => Self::Placed,
+            OrderStatus::Accepted => Self::Accepted,
+            OrderStatus::Preparing => Self::Preparing,
+            OrderStatus::Ready => Self::Ready,
+            OrderStatus::Completed => Self::Completed,
+            OrderStatus::Cancelled => Self::Cancelled,
+        }
+    }
+}
+
 impl From<MenuCategory> for model::MenuCategory {
     fn from(category: MenuCategory) -> Self {
         match category {
@@ -129,10 +142,22 @@ impl MenuItemConnection {
     }
 }
 
+/// A loaded item that the backend did not return.
+fn vanished(what: &str, id: &str) -> juniper::FieldError {
+    super::error(super::ErrorCode::NotFound, format!("{what} {id} no longer exists"))
+}
+
 pub struct OrderItem(pub model::OrderLine);
 
 #[graphql_object(context = Context)]
 impl OrderItem {
+    /// The menu item as it is now (name and price at order time are on this line).
+    async fn menu_item(&self, context: &Context) -> juniper::FieldResult<MenuItem> {
+        let loaded = context.loaders.menu_items.load(self.0.menu_item_id.clone()).await;
+        let item = loaded.map_err(|e| super::backend_error(e.into()))?;
+        item.map(MenuItem).ok_or_else(|| vanished("menu item", &self.0.menu_item_id))
+    }
+
     fn menu_item_id(&self) -> ID {
         ID::new(&self.0.menu_item_id)
     }
@@ -165,6 +190,18 @@ impl Order {
     fn customer_id(&self) -> ID {
         ID::new(&self.0.customer_id)
     }
+    /// Who placed it (batched per request).
+    async fn customer(&self, context: &Context) -> juniper::FieldResult<User> {
+        context.user()?;
+        let loader = context.loaders.users.as_ref().ok_or_else(|| super::token_error(&tokens::TokenError::Missing))?;
+        let loaded = loader.load(self.0.customer_id.clone()).await;
+        let user = loaded.map_err(|e| super::backend_error(e.into()))?;
+        user.map(User).ok_or_else(|| vanished("user", &self.0.customer_id))
+    }
+    /// When the order reached each status, in order.
+    fn timeline(&self) -> Vec<StatusReached> {
+        self.0.timeline.iter().map(|(status, at)| StatusReached { status: (*status).into(), at: at.clone() }).collect()
+    }
     fn status(&self) -> OrderStatus {
         self.0.status.into()
     }
@@ -184,6 +221,51 @@ impl Order {
     fn updated_at(&self) -> &str {
         &self.0.updated_at
     }
+}
+
+#[derive(GraphQLObject)]
+pub struct StatusReached {
+    pub status: OrderStatus,
+    pub at: String,
+}
+
+pub struct OrderEdge {
+    pub cursor: String,
+    pub node: Order,
+}
+
+#[graphql_object(context = Context)]
+impl OrderEdge {
+    fn cursor(&self) -> &str {
+        &self.cursor
+    }
+    fn node(&self) -> &Order {
+        &self.node
+    }
+}
+
+pub struct OrderConnection {
+    pub edges: Vec<OrderEdge>,
+    pub page_info: PageInfo,
+}
+
+#[graphql_object(context = Context)]
+impl OrderConnection {
+    fn edges(&self) -> &[OrderEdge] {
+        &self.edges
+    }
+    fn page_info(&self) -> &PageInfo {
+        &self.page_info
+    }
+}
+
+/// What `search` finds.
+#[derive(juniper::GraphQLUnion)]
+#[graphql(context = Context)]
+pub enum SearchResult {
+    MenuItem(MenuItem),
+    User(User),
+    Order(Order),
 }
 
 #[derive(GraphQLInputObject)]

@@ -1,0 +1,86 @@
+use super::types::{Order, OrderStatus};
+use super::{Context, ErrorCode, backend_error, error};
+use crate::model::{self, OrderChange};
+use futures::{Stream, StreamExt as _};
+use juniper::{FieldResult, GraphQLObject, ID, graphql_subscription};
+use std::pin::Pin;
+use tokens::Role;
+
+type Live<T> = Pin<Box<dyn Stream<Item = FieldResult<T>> + Send>>;
+
+/// An order moved to another status (or was cancelled).
+#[derive(GraphQLObject)]
+#[graphql(context = Context)]
+pub struct OrderStatusEvent {
+    pub order_id: ID,
+    pub status: OrderStatus,
+    pub previous_status: Option<OrderStatus>,
+    pub version: i32,
+    pub order: Order,
+}
+
+pub struct Subscription;
+
+/// The live events `keep` lets through, mapped by `map`. A subscriber that falls too far behind
+/// gets an UNAVAILABLE error and its stream ends.
+fn live<T: Send + 'static>(
+    context: &Context,
+    keep: impl Fn(&model::OrderEvent) -> bool + Send + 'static,
+    map: impl Fn(&model::OrderEvent) -> T + Send + 'static,
+) -> Live<T> {
+    let events = tokio_stream::wrappers::BroadcastStream::new(context.live.subscribe());
+    let stream = events
+        .map(move |event| match event {
+            Ok(event) if keep(&event) => Some(Ok(map(&event))),
+            Ok(_) => None,
+            Err(_) => Some(Err(error(ErrorCode::Unavailable, "this subscription fell behind; subscribe again"))),
+        })
+        .take_while(|item| std::future::ready(!matches!(item, Some(Err(_)))) )
+        .filter_map(std::future::ready);
+    Box::pin(stream)
+}
+
+#[graphql_subscription(context = Context)]
+impl Subscription {
+    /// Every new order, as it is placed (kitchen staff).
+    async fn order_created(context: &Context) -> FieldResult<Live<Order>> {
+        let caller = context.user()?;
+        if caller.claims.role != Role::KitchenStaff {
+            return Err(error(ErrorCode::Forbidden, "only kitchen staff follow new orders"));
+        }
+        Ok(live(context, |e| e.change == OrderChange::Created, |e| Order(e.order.clone())))
+    }
+
+    /// Status changes of one order (customers: their own), or of every order (kitchen staff,
+    /// without `orderId`).
+    async fn order_status_changed(context: &Context, order_id: Option<ID>) -> FieldResult<Live<OrderStatusEvent>> {
+        let caller = context.user()?;
+        let order_id = order_id.map(|id| id.to_string());
+        match (&order_id, caller.claims.role) {
+            (None, Role::Customer) => {
+                return Err(error(ErrorCode::BadUserInput, "customers subscribe to one order: give its orderId"));
+            }
+            // The orders service decides whether this caller may see it (NOT_FOUND, FORBIDDEN).
+            (Some(id), _) => {
+                context.orders.get_order(&caller.token, id.clone()).await.map_err(backend_error)?;
+            }
+            (None, Role::KitchenStaff) => {}
+        }
+        let keep = move |e: &model::OrderEvent| {
+            e.change != OrderChange::Created && order_id.as_ref().is_none_or(|id| *id == e.order.id)
+        };
+        Ok(live(context, keep, |e| {
+            let previous = match e.change {
+                OrderChange::StatusChanged { from } | OrderChange::Cancelled { from } => Some(from.into()),
+                OrderChange::Created => None,
+            };
+            OrderStatusEvent {
+                order_id: ID::new(&e.order.id),
+                status: e.order.status.into(),
+                previous_status: previous,
+                version: i32::try_from(e.order.version).unwrap_or(i32::MAX),
+                order: Order(e.order.clone()),
+            }
+        }))
+    }
+}

@@ -1,0 +1,62 @@
+//! Live order events: the gateway keeps **one** upstream `WatchOrders` stream (on its own
+//! service token) and fans it out in-process to every subscription, each filtering by what its
+//! subscriber may see. The upstream reconnects by itself after the orders service restarts.
+
+use crate::backends::OrdersBackend;
+use crate::model::OrderEvent;
+use futures::StreamExt as _;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::broadcast;
+
+/// Events a subscriber may fall behind by; a slower one is dropped rather than allowed to
+/// stall the others (its stream ends with an error; the client resubscribes).
+pub const SUBSCRIBER_BUFFER: usize = 256;
+/// The first wait before reconnecting upstream; doubled up to [`MAX_RECONNECT_DELAY`].
+pub const RECONNECT_DELAY: Duration = Duration::from_millis(200);
+pub const MAX_RECONNECT_DELAY: Duration = Duration::from_secs(5);
+
+#[derive(Clone)]
+pub struct LiveOrders {
+    sender: broadcast::Sender<Arc<OrderEvent>>,
+}
+
+impl LiveOrders {
+    /// Starts following the orders service; runs until the returned task is aborted.
+    pub fn start(orders: OrdersBackend) -> (Self, actix_rt::task::JoinHandle<()>) {
+        let (sender, _) = broadcast::channel(SUBSCRIBER_BUFFER);
+        let feed = sender.clone();
+        let task = actix_rt::spawn(async move {
+            let mut delay = RECONNECT_DELAY;
+            loop {
+                match orders.watch_all().await {
+                    Ok(stream) => {
+                        tracing::info!("following order events");
+                        delay = RECONNECT_DELAY;
+                        futures::pin_mut!(stream);
+                        while let Some(event) = stream.next().await {
+                            match event {
+                                // No subscriber is fine.
+                                Ok(event) => drop(feed.send(Arc::new(event))),
+                                Err(status) => {
+                                    tracing::warn!(code = ?status.code(), message = status.message(), "order events stream ended");
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                    Err(status) => {
+                        tracing::warn!(code = ?status.code(), message = status.message(), "cannot follow order events");
+                    }
+                }
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(MAX_RECONNECT_DELAY);
+            }
+        });
+        (Self { sender }, task)
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<OrderEvent>> {
+        self.sender.subscribe()
+    }
+}

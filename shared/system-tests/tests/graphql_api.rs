@@ -1,0 +1,245 @@
+//! The gateway's API against the real services: batching, the whole of the order lifecycle over
+//! GraphQL, and live subscriptions that each see exactly their own events.
+
+use futures::{SinkExt as _, StreamExt as _};
+use serde_json::{Value, json};
+use system_tests::Stack;
+use tokens::Token;
+use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest as _};
+
+const CREATE_ORDER: &str = "mutation($i: CreateOrderInput!) { createOrder(input: $i) { id } }";
+
+async fn place(stack: &Stack, customer: &Token, item: &str, quantity: i32) -> anyhow::Result<String> {
+    let answer = stack
+        .graphql_as(Some(customer), CREATE_ORDER, json!({ "i": { "items": [{ "menuItemId": item, "quantity": quantity }] } }))
+        .await?;
+    Ok(answer["data"]["createOrder"]["id"].as_str().ok_or_else(|| anyhow::anyhow!("{answer}"))?.to_owned())
+}
+
+async fn set_status(stack: &Stack, chef: &Token, id: &str, status: &str) -> anyhow::Result<Value> {
+    stack
+        .graphql_as(
+            Some(chef),
+            "mutation($id: ID!, $s: OrderStatus!) { updateOrderStatus(id: $id, status: $s) { status version } }",
+            json!({ "id": id, "s": status }),
+        )
+        .await
+}
+
+#[actix_rt::test]
+async fn a_page_of_orders_costs_a_constant_number_of_backend_calls() -> anyhow::Result<()> {
+    let stack = Stack::start().await?;
+    let chef = stack.kitchen_staff().await?;
+    let mains = stack.menu_ids("MAIN", 5).await?;
+    let mut customers = vec![];
+    for _ in 0..3 {
+        customers.push(stack.register_customer().await?.1);
+    }
+    let query = "{ orders(first: 50) { edges { node { id customer { username } items { quantity menuItem { name } } } } } }";
+    let mut costs = vec![];
+    for round in 0..2 {
+        let orders = if round == 0 { 3 } else { 24 };
+        for i in 0..orders {
+            place(&stack, &customers[i % 3], &mains[i % 5].0, 1).await?;
+        }
+        let before = stack.metric(stack.gateway.http_addr(), "gateway_backend_calls_total").await?;
+        let answer = stack.graphql_as(Some(&chef), query, json!({})).await?;
+        let after = stack.metric(stack.gateway.http_addr(), "gateway_backend_calls_total").await?;
+        let edges = answer["data"]["orders"]["edges"].as_array().cloned().unwrap_or_default();
+        assert!(edges.iter().all(|e| e["node"]["customer"]["username"].is_string()), "{answer}");
+        assert!(edges.iter().all(|e| e["node"]["items"][0]["menuItem"]["name"].is_string()), "{answer}");
+        costs.push((edges.len(), after - before));
+    }
+    assert_eq!(costs[0].0, 3);
+    assert_eq!(costs[1].0, 27);
+    // ListOrders + one GetUsers batch + one GetMenuItems batch, whatever the page size.
+    assert_eq!((costs[0].1, costs[1].1), (3.0, 3.0), "{costs:?}");
+    stack.stop().await;
+    Ok(())
+}
+
+#[actix_rt::test]
+async fn the_lifecycle_over_graphql_with_codes_for_every_refusal() -> anyhow::Result<()> {
+    let stack = Stack::start().await?;
+    let (me, customer) = stack.register_customer().await?;
+    let (_, other) = stack.register_customer().await?;
+    let chef = stack.kitchen_staff().await?;
+    let drinks = stack.menu_ids("DRINK", 1).await?;
+    let order = place(&stack, &customer, &drinks[0].0, 2).await?;
+    let code = |answer: &Value| answer["errors"][0]["extensions"]["code"].as_str().map(str::to_owned);
+
+    assert_eq!(code(&set_status(&stack, &customer, &order, "ACCEPTED").await?).as_deref(), Some("FORBIDDEN"));
+    assert_eq!(code(&set_status(&stack, &chef, &order, "READY").await?).as_deref(), Some("CONFLICT"));
+    assert_eq!(set_status(&stack, &chef, &order, "ACCEPTED").await?["data"]["updateOrderStatus"], json!({ "status": "ACCEPTED", "version": 2 }));
+    let cancel = "mutation($id: ID!) { cancelOrder(orderId: $id) { status } }";
+    assert_eq!(code(&stack.graphql_as(Some(&other), cancel, json!({ "id": order })).await?).as_deref(), Some("FORBIDDEN"));
+    let cancelled = stack.graphql_as(Some(&customer), cancel, json!({ "id": order })).await?;
+    assert_eq!(cancelled["data"]["cancelOrder"]["status"], "CANCELLED");
+
+    let mine = stack
+        .graphql_as(Some(&customer), "{ orders { edges { node { id status customer { id } timeline { status } } } } me { id } }", json!({}))
+        .await?;
+    let node = &mine["data"]["orders"]["edges"][0]["node"];
+    assert_eq!(node["customer"]["id"], me.as_str());
+    assert_eq!(node["timeline"], json!([{ "status": "PLACED" }, { "status": "ACCEPTED" }, { "status": "CANCELLED" }]));
+    let theirs = stack.graphql_as(Some(&other), "{ orders { edges { node { id } } } }", json!({})).await?;
+    assert_eq!(theirs["data"]["orders"]["edges"], json!([]));
+    let user = "query($id: ID!) { user(id: $id) { username } }";
+    assert_eq!(code(&stack.graphql_as(Some(&other), user, json!({ "id": me })).await?).as_deref(), Some("FORBIDDEN"));
+    assert!(stack.graphql_as(Some(&chef), user, json!({ "id": me })).await?["data"]["user"]["username"].is_string());
+
+    // Search: menu items for anyone; orders only for those who may see them.
+    let search = "query($q: String!) { search(query: $q) { __typename ... on MenuItem { name } ... on Order { id } } }";
+    let anonymous = stack.graphql(search, json!({ "q": drinks[0].1 })).await?;
+    assert_eq!(anonymous["data"]["search"][0]["__typename"], "MenuItem");
+    let kitchen = stack.graphql_as(Some(&chef), search, json!({ "q": &order[..8] })).await?;
+    assert!(kitchen["data"]["search"].as_array().is_some_and(|r| r.iter().any(|x| x["id"] == order.as_str())), "{kitchen}");
+    let stranger = stack.graphql_as(Some(&other), search, json!({ "q": &order[..8] })).await?;
+    assert!(stranger["data"]["search"].as_array().is_some_and(|r| r.iter().all(|x| x["__typename"] != "Order")));
+
+    // Bad input and abuse get codes, not crashes.
+    assert_eq!(code(&stack.graphql_as(Some(&customer), "{ orders(first: 0) { edges { cursor } } }", json!({})).await?).as_deref(), Some("BAD_USER_INPUT"));
+    assert_eq!(code(&stack.graphql(search, json!({ "q": "" })).await?).as_deref(), Some("BAD_USER_INPUT"));
+    let deep = format!("{{ orders {{ edges {{ node {{ {} }} }} }} }}", "customer { id } ".repeat(1));
+    assert!(stack.graphql_as(Some(&chef), &deep, json!({})).await?["errors"].is_null());
+    let too_deep = format!("{{ me {}{} }}", "{ id ".repeat(20), "}".repeat(20));
+    assert!(!stack.graphql(&too_deep, json!({})).await?["errors"].is_null());
+    let malformed = reqwest::Client::new()
+        .post(format!("http://{}/graphql", stack.gateway.http_addr()))
+        .header("content-type", "application/json")
+        .body("{ not json")
+        .send()
+        .await?;
+    assert_eq!(malformed.status().as_u16(), 400);
+    stack.stop().await;
+    Ok(())
+}
+
+/// A `graphql-transport-ws` client.
+struct Subscriber {
+    socket: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+}
+
+impl Subscriber {
+    async fn connect(stack: &Stack, token: &Token) -> anyhow::Result<Self> {
+        let mut request = format!("ws://{}/graphql", stack.gateway.http_addr()).into_client_request()?;
+        request.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse()?);
+        let (mut socket, _) = tokio_tungstenite::connect_async(request).await?;
+        let init = json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {}", token.as_str()) } });
+        socket.send(Message::text(init.to_string())).await?;
+        let mut subscriber = Self { socket };
+        assert_eq!(subscriber.next().await?["type"], "connection_ack");
+        Ok(subscriber)
+    }
+
+    async fn subscribe(&mut self, id: &str, query: &str, variables: Value) -> anyhow::Result<()> {
+        let message = json!({ "id": id, "type": "subscribe", "payload": { "query": query, "variables": variables } });
+        self.socket.send(Message::text(message.to_string())).await?;
+        Ok(())
+    }
+
+    /// The error code that refused subscription `id` (juniper sends field errors as a `next`
+    /// with `errors`; protocol errors come as `error`). Skips messages of other ids.
+    async fn refusal(&mut self, id: &str) -> anyhow::Result<String> {
+        loop {
+            let message = self.next().await?;
+            if message["id"] != id {
+                continue;
+            }
+            let code = match message["type"].as_str() {
+                Some("error") => &message["payload"][0]["extensions"]["code"],
+                Some("next") => &message["payload"]["errors"][0]["extensions"]["code"],
+                _ => continue,
+            };
+            return Ok(code.as_str().unwrap_or_default().to_owned());
+        }
+    }
+
+    /// The next protocol message other than keep-alives.
+    async fn next(&mut self) -> anyhow::Result<Value> {
+        tokio::time::timeout(testkit::DEADLINE, async {
+            loop {
+                match self.socket.next().await.ok_or_else(|| anyhow::anyhow!("closed"))?? {
+                    Message::Text(text) => {
+                        let message: Value = serde_json::from_str(text.as_str())?;
+                        match message["type"].as_str() {
+                            Some("ping") => self.socket.send(Message::text(json!({ "type": "pong" }).to_string())).await?,
+                            Some("pong") => {}
+                            _ => return Ok(message),
+                        }
+                    }
+                    Message::Close(frame) => anyhow::bail!("closed: {frame:?}"),
+                    _ => {}
+                }
+            }
+        })
+        .await?
+    }
+}
+
+#[actix_rt::test]
+async fn each_subscriber_receives_exactly_its_own_events_in_order() -> anyhow::Result<()> {
+    let stack = Stack::start().await?;
+    let (_, alice) = stack.register_customer().await?;
+    let (_, bob) = stack.register_customer().await?;
+    let chef = stack.kitchen_staff().await?;
+    let sides = stack.menu_ids("SIDE", 1).await?;
+    let item = &sides[0].0;
+
+    let mut kitchen = Subscriber::connect(&stack, &chef).await?;
+    kitchen.subscribe("new", "subscription { orderCreated { id items { quantity } } }", json!({})).await?;
+    // Until the gateway's upstream stream delivers, events could pass unseen: probe first.
+    let probe = place(&stack, &alice, item, 9).await?;
+    loop {
+        let message = kitchen.next().await?;
+        if message["payload"]["data"]["orderCreated"]["id"] == probe.as_str() {
+            break;
+        }
+    }
+
+    let a1 = place(&stack, &alice, item, 1).await?;
+    let b1 = place(&stack, &bob, item, 2).await?;
+    for expected in [&a1, &b1] {
+        let message = kitchen.next().await?;
+        assert_eq!(message["payload"]["data"]["orderCreated"]["id"], expected.as_str(), "{message}");
+    }
+
+    let watch = "subscription($id: ID) { orderStatusChanged(orderId: $id) { orderId status previousStatus version } }";
+    let mut a = Subscriber::connect(&stack, &alice).await?;
+    a.subscribe("a", watch, json!({ "id": a1 })).await?;
+    let mut b = Subscriber::connect(&stack, &bob).await?;
+    b.subscribe("b", watch, json!({ "id": b1 })).await?;
+    let mut snoop = Subscriber::connect(&stack, &bob).await?;
+    snoop.subscribe("snoop", watch, json!({ "id": a1 })).await?;
+    assert_eq!(snoop.refusal("snoop").await?, "FORBIDDEN");
+    snoop.subscribe("everything", watch, json!({})).await?;
+    assert_eq!(snoop.refusal("everything").await?, "BAD_USER_INPUT");
+    snoop.subscribe("new", "subscription { orderCreated { id } }", json!({})).await?;
+    assert_eq!(snoop.refusal("new").await?, "FORBIDDEN");
+
+    // Interleaved changes to both orders.
+    for (id, status) in [(&a1, "ACCEPTED"), (&b1, "ACCEPTED"), (&a1, "PREPARING"), (&b1, "PREPARING"), (&a1, "READY")] {
+        assert!(set_status(&stack, &chef, id, status).await?["errors"].is_null());
+    }
+    let expect = |who: &str, version: i64, status: &str, previous: &str| (who.to_owned(), version, status.to_owned(), previous.to_owned());
+    let mut got = vec![];
+    for _ in 0..3 {
+        let m = a.next().await?;
+        let e = &m["payload"]["data"]["orderStatusChanged"];
+        got.push((e["orderId"].as_str().unwrap_or_default().to_owned(), e["version"].as_i64().unwrap_or_default(), e["status"].as_str().unwrap_or_default().to_owned(), e["previousStatus"].as_str().unwrap_or_default().to_owned()));
+    }
+    assert_eq!(got, [expect(&a1, 2, "ACCEPTED", "PLACED"), expect(&a1, 3, "PREPARING", "ACCEPTED"), expect(&a1, 4, "READY", "PREPARING")]);
+    let mut got = vec![];
+    for _ in 0..2 {
+        let m = b.next().await?;
+        let e = &m["payload"]["data"]["orderStatusChanged"];
+        got.push((e["orderId"].as_str().unwrap_or_default().to_owned(), e["version"].as_i64().unwrap_or_default()));
+    }
+    assert_eq!(got, [(b1.clone(), 2), (b1.clone(), 3)]);
+    // Nothing else was queued for Bob: his next event is the next change to his own order.
+    assert!(set_status(&stack, &chef, &b1, "READY").await?["errors"].is_null());
+    let next = b.next().await?;
+    assert_eq!(next["payload"]["data"]["orderStatusChanged"]["version"], 4, "{next}");
+    stack.stop().await;
+    Ok(())
+}
