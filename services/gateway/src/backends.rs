@@ -15,6 +15,9 @@ use tonic::transport::{Channel, Endpoint};
 
 /// How long any backend call may take.
 pub const BACKEND_DEADLINE: Duration = Duration::from_secs(5);
+/// HTTP/2 pings on idle backend connections, and how long an unanswered one may wait.
+pub const KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(10);
+pub const KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long connecting to a backend may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -29,6 +32,10 @@ fn channel(url: &str) -> anyhow::Result<Channel> {
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(BACKEND_DEADLINE)
         .tcp_nodelay(true)
+        // Notice a dead backend (a crashed host) on long-lived streams too.
+        .http2_keep_alive_interval(KEEP_ALIVE_INTERVAL)
+        .keep_alive_timeout(KEEP_ALIVE_TIMEOUT)
+        .keep_alive_while_idle(true)
         .connect_lazy())
 }
 

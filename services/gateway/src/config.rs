@@ -13,7 +13,13 @@ pub struct Config {
     pub auth: AuthSettings,
     /// `HTTP_WORKERS` (2).
     pub http_workers: usize,
+    /// `ALLOWED_ORIGINS` (comma-separated): browser origins allowed to call the API (CORS).
+    pub allowed_origins: Vec<String>,
 }
+
+/// The web UI's origins in local runs: served by the gateway, or by a dev server on 3000.
+pub const LOCAL_ORIGINS: &str =
+    "http://127.0.0.1:8082,http://localhost:8082,http://127.0.0.1:3000,http://localhost:3000";
 
 impl Config {
     pub fn from_env() -> anyhow::Result<Self> {
@@ -22,6 +28,11 @@ impl Config {
             orders_url: env_or("ORDERS_GRPC_URL", "http://127.0.0.1:9000"),
             auth: AuthSettings::from_env()?,
             http_workers: env_parse("HTTP_WORKERS", 2)?,
+            allowed_origins: env_or("ALLOWED_ORIGINS", LOCAL_ORIGINS)
+                .split(',')
+                .map(|o| o.trim().trim_end_matches('/').to_owned())
+                .filter(|o| !o.is_empty())
+                .collect(),
         })
     }
 }

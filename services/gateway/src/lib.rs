@@ -28,6 +28,8 @@ use anyhow::Context as _;
 use service_kit::ops::Ops;
 use std::net::SocketAddr;
 
+/// How long a client may take to send a request's head.
+const CLIENT_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 /// Seconds the HTTP server waits for in-flight requests at shutdown.
 const HTTP_SHUTDOWN_SECONDS: u64 = 5;
 
@@ -66,8 +68,16 @@ impl Application {
         let listener = std::net::TcpListener::bind(config.http_addr)
             .with_context(|| format!("binding HTTP on {}", config.http_addr))?;
         let http_addr = listener.local_addr().context("reading the HTTP address")?;
+        let origins = config.allowed_origins.clone();
         let server = HttpServer::new(move || {
+            let cors = origins
+                .iter()
+                .fold(actix_cors::Cors::default(), |cors, origin| cors.allowed_origin(origin))
+                .allowed_methods(["GET", "POST"])
+                .allowed_headers(["authorization", "content-type"])
+                .max_age(3600);
             App::new()
+                .wrap(cors)
                 .wrap(service_kit::ops::access_log())
                 .app_data(schema.clone())
                 .app_data(context.clone())
@@ -77,6 +87,7 @@ impl Application {
         .workers(config.http_workers)
         .disable_signals()
         .shutdown_timeout(HTTP_SHUTDOWN_SECONDS)
+        .client_request_timeout(CLIENT_REQUEST_TIMEOUT)
         .listen(listener)
         .context("starting the HTTP server")?
         .run();

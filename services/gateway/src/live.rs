@@ -35,6 +35,7 @@ impl LiveOrders {
                         delay = RECONNECT_DELAY;
                         futures::pin_mut!(stream);
                         while let Some(event) = stream.next().await {
+                            // (The stream also ends cleanly when its orders instance shuts down.)
                             match event {
                                 // No subscriber is fine.
                                 Ok(event) => drop(feed.send(Arc::new(event))),
@@ -49,6 +50,7 @@ impl LiveOrders {
                         tracing::warn!(code = ?status.code(), message = status.message(), "cannot follow order events");
                     }
                 }
+                tracing::info!(?delay, "reconnecting to order events");
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(MAX_RECONNECT_DELAY);
             }

@@ -73,6 +73,7 @@ impl Stack {
             orders_url: format!("http://{}", orders.grpc_addr()),
             auth: auth.settings("gateway", &users_url),
             http_workers: 1,
+            allowed_origins: vec![WEB_ORIGIN.to_owned()],
         })
         .await
         .context("starting gateway")?;
@@ -159,6 +160,27 @@ impl Stack {
             .take(n)
             .map(|node| (node["id"].as_str().unwrap_or_default().to_owned(), node["name"].as_str().unwrap_or_default().to_owned()))
             .collect())
+    }
+
+    /// Stops the orders service and starts it again on the same ports (its feed and every
+    /// client must recover by themselves).
+    pub async fn restart_orders(self) -> anyhow::Result<Self> {
+        let Self { db, topic, auth, users, orders, kitchen, gateway, http } = self;
+        let (http_addr, grpc_addr) = (orders.http_addr(), orders.grpc_addr());
+        orders.stop().await;
+        let users_url = format!("http://{}", users.grpc_addr());
+        let orders = orders::Application::build(orders::Config {
+            http_addr,
+            grpc_addr,
+            database: db.settings(),
+            kafka: testkit::kafka_settings(&topic),
+            auth: auth.settings("orders", &users_url),
+            http_workers: 1,
+            create_topics: true,
+        })
+        .await
+        .context("restarting orders")?;
+        Ok(Self { db, topic, auth, users, orders, kitchen, gateway, http })
     }
 
     pub async fn stop(self) {

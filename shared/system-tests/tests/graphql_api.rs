@@ -243,3 +243,40 @@ async fn each_subscriber_receives_exactly_its_own_events_in_order() -> anyhow::R
     stack.stop().await;
     Ok(())
 }
+
+#[actix_rt::test]
+async fn subscriptions_keep_flowing_after_the_orders_service_restarts() -> anyhow::Result<()> {
+    let stack = Stack::start().await?;
+    let (_, customer) = stack.register_customer().await?;
+    let chef = stack.kitchen_staff().await?;
+    let item = stack.menu_ids("DRINK", 1).await?.remove(0).0;
+    let mut kitchen = Subscriber::connect(&stack, &chef).await?;
+    kitchen.subscribe("new", "subscription { orderCreated { id } }", json!({})).await?;
+
+    // Place orders until one comes through: first before, then after the restart.
+    async fn until_one_arrives(stack: &Stack, customer: &Token, item: &str, kitchen: &mut Subscriber) -> anyhow::Result<()> {
+        let started = std::time::Instant::now();
+        let mut placed = vec![];
+        loop {
+            // Right after a restart a call may find a dead connection (UNAVAILABLE): a client
+            // tries again, as the error says.
+            match place(stack, customer, item, 1).await {
+                Ok(id) => placed.push(id),
+                Err(e) if e.to_string().contains("UNAVAILABLE") => {}
+                Err(e) => return Err(e),
+            }
+            let next = tokio::time::timeout(std::time::Duration::from_millis(500), kitchen.next()).await;
+            if let Ok(message) = next {
+                let id = message?["payload"]["data"]["orderCreated"]["id"].as_str().unwrap_or_default().to_owned();
+                anyhow::ensure!(placed.contains(&id), "an event for an order not placed here: {id}");
+                return Ok(());
+            }
+            anyhow::ensure!(started.elapsed() < testkit::DEADLINE, "no order event reached the subscriber");
+        }
+    }
+    until_one_arrives(&stack, &customer, &item, &mut kitchen).await?;
+    let stack = stack.restart_orders().await?;
+    until_one_arrives(&stack, &customer, &item, &mut kitchen).await?;
+    stack.stop().await;
+    Ok(())
+}

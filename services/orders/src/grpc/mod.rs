@@ -25,7 +25,7 @@ pub async fn serve(
     tonic::transport::Server::builder()
         .add_service(health_service)
         .add_service(reflection)
-        .add_service(OrderServiceServer::new(order_service::OrderApi::new(service, verifier, feed)))
+        .add_service(OrderServiceServer::new(order_service::OrderApi::new(service, verifier, feed, shutdown.clone())))
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move { shutdown.recv().await })
         .await
         .context("serving gRPC")

@@ -3,6 +3,7 @@ use crate::actors::Placed;
 use crate::caller::Caller;
 use crate::domain::{CartLineInput, CustomerId, OrderStatus};
 use crate::kafka::OrderFeed;
+use service_kit::shutdown::ShutdownListener;
 use tokens::{Access, Role, TokenVerifier, grpc as auth};
 use crate::service::OrdersService;
 use crate::wire;
@@ -13,11 +14,13 @@ pub struct OrderApi {
     service: OrdersService,
     verifier: TokenVerifier,
     feed: OrderFeed,
+    /// Ends every watch stream at shutdown, so watchers reconnect to another instance.
+    shutdown: ShutdownListener,
 }
 
 impl OrderApi {
-    pub fn new(service: OrdersService, verifier: TokenVerifier, feed: OrderFeed) -> Self {
-        Self { service, verifier, feed }
+    pub fn new(service: OrdersService, verifier: TokenVerifier, feed: OrderFeed, shutdown: ShutdownListener) -> Self {
+        Self { service, verifier, feed, shutdown }
     }
 
     /// The user on whose behalf the call is made, as the core's [`Caller`].
@@ -174,6 +177,8 @@ impl pb::order_service_server::OrderService for OrderApi {
             };
             std::future::ready(answer)
         });
+        let mut shutdown = self.shutdown.clone();
+        let stream = futures::StreamExt::take_until(stream, async move { shutdown.recv().await });
         Ok(Response::new(Box::pin(stream)))
     }
 
