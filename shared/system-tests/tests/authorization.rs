@@ -51,11 +51,12 @@ const GARLIC_BREAD: &str = "638386e1-c6f9-5a21-aeb8-bd1f0a70e77d";
 #[actix_rt::test]
 async fn the_authorisation_matrix_holds_on_every_service() -> anyhow::Result<()> {
     let stack = Stack::start().await?;
-    let (_, customer_a) = stack.register_customer().await?;
+    let (a_id, customer_a) = stack.register_customer().await?;
     let (_, customer_b) = stack.register_customer().await?;
     let kitchen = stack.kitchen_staff().await?;
     let verifier = tokens::TokenVerifier::from_public_key_hex(&stack.auth.settings("x", "").token_public_key)?;
     let read_only_kitchen = tokens::attenuate(&kitchen, &verifier, r#"check if operation("read");"#)?;
+    let read_only = read_only_kitchen.clone();
     let expired = {
         let claims = verifier.authorize(&customer_a, &tokens::Access::read("x"))?;
         let tokens::Principal::User(claims) = claims else { anyhow::bail!("a user token") };
@@ -82,7 +83,7 @@ async fn the_authorisation_matrix_holds_on_every_service() -> anyhow::Result<()>
         ("expired", Some(expired)),
         ("other key", Some(foreign)),
         ("revoked", Some(revoked)),
-        ("read-only kitchen", Some(read_only_kitchen)),
+        ("read-only kitchen", Some(read_only_kitchen.clone())),
         ("malformed", Some(Token::new("bm90IGEgdG9rZW4"))),
     ];
     let bad = Unauthenticated;
@@ -96,6 +97,12 @@ async fn the_authorisation_matrix_holds_on_every_service() -> anyhow::Result<()>
         ("REST GET /tickets", [bad, Forbidden, Forbidden, Data, bad, bad, bad, Data, bad]),
         ("REST GET /ticket/{A's order}", [bad, Forbidden, Forbidden, Data, bad, bad, bad, Data, bad]),
         ("WS /ws first-message auth", [bad, Forbidden, Forbidden, Data, bad, bad, bad, Data, bad]),
+        ("gql orders", [bad, Data, Data, Data, bad, bad, bad, Data, bad]),
+        ("gql user(A)", [bad, Data, Forbidden, Data, bad, bad, bad, Data, bad]),
+        ("gql search (public, scoped)", [Data, Data, Data, Data, Data, Data, Data, Data, Data]),
+        ("gql updateOrderStatus(A's, ACCEPTED)", [bad, Forbidden, Forbidden, Data, bad, bad, bad, Forbidden, bad]),
+        ("gql cancelOrder(A's)", [bad, Data, Forbidden, Data, bad, bad, bad, Forbidden, bad]),
+        ("gql completeOrder(A's, READY)", [bad, Forbidden, Forbidden, Data, bad, bad, bad, Forbidden, bad]),
         // Backends called directly, with the caller's own token where a service token belongs.
         ("gRPC orders GetOrder, no svc token", [bad, Forbidden, Forbidden, Forbidden, bad, bad, bad, Forbidden, bad]),
         ("gRPC users GetUser, no svc token", [bad, Forbidden, Forbidden, Forbidden, bad, bad, bad, Forbidden, bad]),
@@ -153,6 +160,49 @@ async fn the_authorisation_matrix_holds_on_every_service() -> anyhow::Result<()>
                         (Some("error"), Some("FORBIDDEN")) => Forbidden,
                         _ => panic!("unexpected tablet answer {answer}"),
                     }
+                }
+                "gql orders" => graphql_outcome(&stack.graphql_as(token, "{ orders { edges { node { id } } } }", json!({})).await?),
+                "gql user(A)" => graphql_outcome(
+                    &stack.graphql_as(token, "query($id: ID!) { user(id: $id) { id } }", json!({ "id": a_id })).await?,
+                ),
+                "gql search (public, scoped)" => {
+                    let answer = stack
+                        .graphql_as(token, "query($q: String!) { search(query: $q) { __typename ... on Order { customer { id } } } }", json!({ "q": &a_order[..8] }))
+                        .await?;
+                    // Whatever a caller may search, no one but A and the kitchen sees A's order.
+                    let sees_a = answer["data"]["search"]
+                        .as_array()
+                        .is_some_and(|r| r.iter().any(|x| x["__typename"] == "Order" && x["customer"]["id"] == a_id.as_str()));
+                    let allowed = token.is_some_and(|t| *t == customer_a || *t == kitchen || *t == read_only);
+                    assert!(!sees_a || allowed, "a search showed A's order to someone else: {answer}");
+                    graphql_outcome(&answer)
+                }
+                "gql updateOrderStatus(A's, ACCEPTED)" | "gql cancelOrder(A's)" | "gql completeOrder(A's, READY)" => {
+                    // A fresh order of A's for every caller, in the state the command needs.
+                    let fresh = stack
+                        .graphql_as(Some(&customer_a), CREATE_ORDER, json!({ "i": { "items": [{ "menuItemId": GARLIC_BREAD, "quantity": 1 }] } }))
+                        .await?["data"]["createOrder"]["id"]
+                        .as_str()
+                        .expect("an order")
+                        .to_owned();
+                    orders_written += 1;
+                    let (query, variables) = match *operation {
+                        "gql updateOrderStatus(A's, ACCEPTED)" => (
+                            "mutation($id: ID!) { updateOrderStatus(id: $id, status: ACCEPTED) { id } }",
+                            json!({ "id": fresh }),
+                        ),
+                        "gql cancelOrder(A's)" => ("mutation($id: ID!) { cancelOrder(orderId: $id) { id } }", json!({ "id": fresh })),
+                        _ => {
+                            for status in ["ACCEPTED", "PREPARING", "READY"] {
+                                let moved = stack
+                                    .graphql_as(Some(&kitchen), "mutation($id: ID!, $s: OrderStatus!) { updateOrderStatus(id: $id, status: $s) { id } }", json!({ "id": fresh, "s": status }))
+                                    .await?;
+                                assert!(moved["errors"].is_null(), "{moved}");
+                            }
+                            ("mutation($id: ID!) { completeOrder(orderId: $id) { id } }", json!({ "id": fresh }))
+                        }
+                    };
+                    graphql_outcome(&stack.graphql_as(token, query, variables).await?)
                 }
                 "gRPC orders GetOrder, no svc token" => {
                     let mut client = restaurant_proto::v1::order_service_client::OrderServiceClient::connect(format!(
