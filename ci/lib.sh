@@ -186,9 +186,9 @@ start_stack() {
   STAFF_PASSWORD="${KITCHEN_PASSWORD:-kitchen}" TOKEN_PRIVATE_KEY_FILE="$keys/token-private.hex" \
     "$bin/users" create-staff "$KITCHEN_USERNAME"
   start_service "$bin" users TOKEN_PRIVATE_KEY_FILE="$keys/token-private.hex"
-  for service in orders kitchen gateway; do
-    start_service "$bin" "$service" SERVICE_TOKEN_FILE="$keys/$service.token"
-  done
+  start_service "$bin" orders SERVICE_TOKEN_FILE="$keys/orders.token"
+  start_service "$bin" kitchen SERVICE_TOKEN_FILE="$keys/kitchen.token"
+  start_service "$bin" gateway SERVICE_TOKEN_FILE="$keys/gateway.token" WEB_ASSETS_DIR="$ROOT/services/web/dist"
   wait_for_port 127.0.0.1 8083 60 users
   wait_for_port 127.0.0.1 8080 60 orders
   wait_for_port 127.0.0.1 8081 60 kitchen
@@ -208,4 +208,16 @@ stop_stack() {
   for pid in "${SERVICE_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${SERVICE_PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
   SERVICE_PIDS=()
+}
+
+# The web UI: node packages from the lock file, then a production build into services/web/dist
+# (which the gateway serves). Node 20 comes with the machine; Debian's is the fallback.
+build_web() {
+  command -v npm >/dev/null || ensure_packages nodejs npm
+  (cd "$ROOT/services/web" && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build)
+}
+
+# Debian's Chromium for the browser tests (never a browser download).
+ensure_chromium() {
+  ensure_packages chromium fonts-dejavu-core
 }

@@ -15,6 +15,11 @@ pub struct Config {
     pub http_workers: usize,
     /// `ALLOWED_ORIGINS` (comma-separated): browser origins allowed to call the API (CORS).
     pub allowed_origins: Vec<String>,
+    /// `WEB_ASSETS_DIR`: the built web UI (`services/web/dist`), served at `/`; none, no UI.
+    pub web_assets_dir: Option<std::path::PathBuf>,
+    /// `KITCHEN_PUBLIC_URL` (`http://127.0.0.1:8081`): where browsers reach the kitchen service
+    /// (the tablet board talks to it directly); told to the UI at `/config.json`.
+    pub kitchen_public_url: String,
 }
 
 /// The web UI's origins in local runs: served by the gateway, or by a dev server on 3000.
@@ -33,6 +38,8 @@ impl Config {
                 .map(|o| o.trim().trim_end_matches('/').to_owned())
                 .filter(|o| !o.is_empty())
                 .collect(),
+            web_assets_dir: std::env::var_os("WEB_ASSETS_DIR").filter(|d| !d.is_empty()).map(Into::into),
+            kitchen_public_url: env_or("KITCHEN_PUBLIC_URL", "http://127.0.0.1:8081"),
         })
     }
 }

@@ -104,3 +104,30 @@ async fn graphql(
 async fn graphiql() -> Result<HttpResponse, actix_web::Error> {
     juniper_actix::graphiql_handler("/graphql", Some("/graphql")).await
 }
+
+/// What the web UI needs to know at run time.
+#[derive(Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebConfig {
+    pub kitchen_url: String,
+}
+
+/// `/config.json` and, when a build of the web UI is there, the UI itself at `/` (every path
+/// that is not a file gets `index.html`, so the UI's own routes work on reload).
+pub fn configure_web(cfg: &mut web::ServiceConfig, config: WebConfig, assets: Option<std::path::PathBuf>) {
+    cfg.route("/config.json", web::get().to(move || {
+        let config = config.clone();
+        async move { HttpResponse::Ok().json(config) }
+    }));
+    if let Some(dir) = assets {
+        let index = dir.join("index.html");
+        cfg.service(
+            actix_files::Files::new("/", dir)
+                .index_file("index.html")
+                .default_handler(web::to(move |request: HttpRequest| {
+                    let index = index.clone();
+                    async move { actix_files::NamedFile::open_async(index).await.map(|file| file.into_response(&request)) }
+                })),
+        );
+    }
+}

@@ -69,6 +69,8 @@ impl Application {
             .with_context(|| format!("binding HTTP on {}", config.http_addr))?;
         let http_addr = listener.local_addr().context("reading the HTTP address")?;
         let origins = config.allowed_origins.clone();
+        let web_config = http::WebConfig { kitchen_url: config.kitchen_public_url.clone() };
+        let assets = config.web_assets_dir.clone();
         let server = HttpServer::new(move || {
             let cors = origins
                 .iter()
@@ -83,6 +85,7 @@ impl Application {
                 .app_data(context.clone())
                 .configure(|cfg| ops.configure(cfg))
                 .configure(http::configure)
+                .configure(|cfg| http::configure_web(cfg, web_config.clone(), assets.clone()))
         })
         .workers(config.http_workers)
         .disable_signals()

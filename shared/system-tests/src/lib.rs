@@ -74,6 +74,8 @@ impl Stack {
             auth: auth.settings("gateway", &users_url),
             http_workers: 1,
             allowed_origins: vec![WEB_ORIGIN.to_owned()],
+            web_assets_dir: None,
+            kitchen_public_url: format!("http://{}", kitchen.http_addr()),
         })
         .await
         .context("starting gateway")?;

@@ -1,0 +1,86 @@
+// Talking to the gateway: GraphQL over HTTP, subscriptions over graphql-transport-ws, and the
+// signed-in user's token, which the page keeps itself (no cookies, so no CSRF surface).
+import { createClient, type Client } from 'graphql-ws';
+
+export type Role = 'CUSTOMER' | 'KITCHEN_STAFF';
+export interface Session { token: string; user: { id: string; username: string; role: Role } }
+
+const SESSION_KEY = 'restaurant.session';
+
+export function session(): Session | null {
+  const raw = localStorage.getItem(SESSION_KEY);
+  return raw ? (JSON.parse(raw) as Session) : null;
+}
+
+export function saveSession(s: Session | null) {
+  if (s) localStorage.setItem(SESSION_KEY, JSON.stringify(s));
+  else localStorage.removeItem(SESSION_KEY);
+  window.dispatchEvent(new Event('session'));
+}
+
+/** An error the API gave, with its stable code, in words a person understands. */
+export class ApiError extends Error {
+  constructor(public code: string, message: string) {
+    super(message);
+  }
+}
+
+const FRIENDLY: Record<string, string> = {
+  UNAUTHENTICATED: 'Please sign in again.',
+  FORBIDDEN: 'That is not something you can do.',
+  NOT_FOUND: 'We could not find that.',
+  UNAVAILABLE: 'The kitchen is busy connecting; please try again in a moment.',
+  INTERNAL: 'Something went wrong on our side; please try again.',
+};
+
+export function friendly(e: unknown): string {
+  if (e instanceof ApiError) return FRIENDLY[e.code] && e.code !== 'BAD_USER_INPUT' && e.code !== 'CONFLICT' ? FRIENDLY[e.code] : e.message;
+  return 'We could not reach the restaurant. Check your connection and try again.';
+}
+
+export async function gql<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  const s = session();
+  const response = await fetch('/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(s ? { authorization: `Bearer ${s.token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = await response.json();
+  if (body.errors?.length) {
+    const first = body.errors[0];
+    const code = first.extensions?.code ?? 'INTERNAL';
+    if (code === 'UNAUTHENTICATED' && s) saveSession(null);
+    throw new ApiError(code, first.message);
+  }
+  return body.data as T;
+}
+
+let subscriptions: Client | null = null;
+let subscriptionsToken: string | undefined;
+
+/** One socket per signed-in user, authenticated in `connection_init`. */
+export function live(): Client {
+  const token = session()?.token;
+  if (!subscriptions || token !== subscriptionsToken) {
+    subscriptions?.dispose();
+    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+    subscriptions = createClient({
+      url: `${scheme}://${location.host}/graphql`,
+      connectionParams: () => (token ? { authorization: `Bearer ${token}` } : {}),
+      retryAttempts: Infinity,
+      shouldRetry: () => true,
+    });
+    subscriptionsToken = token;
+  }
+  return subscriptions;
+}
+
+export interface Config { kitchenUrl: string }
+let config: Promise<Config> | null = null;
+/** Where the kitchen service is (its WebSocket and REST), as the gateway says. */
+export function appConfig(): Promise<Config> {
+  config ??= fetch('/config.json').then((r) => r.json());
+  return config;
+}
+
+export const money = (cents: number) => `$${(cents / 100).toFixed(2)}`;

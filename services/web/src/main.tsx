@@ -1,0 +1,91 @@
+import { StrictMode, useEffect, useState } from 'react';
+import { createRoot } from 'react-dom/client';
+import { BrowserRouter, Link, NavLink, Route, Routes, useNavigate } from 'react-router-dom';
+import { gql, saveSession, session, type Session } from './api';
+import { cart } from './cart';
+import { Menu } from './pages/Menu';
+import { SignIn } from './pages/SignIn';
+import { Checkout } from './pages/Checkout';
+import { Orders } from './pages/Orders';
+import { OrderDetail } from './pages/OrderDetail';
+import { Kitchen } from './pages/Kitchen';
+import { Ticket } from './pages/Ticket';
+import './style.css';
+
+/** The signed-in user, kept in step with sign-in and sign-out. */
+export function useSession(): Session | null {
+  const [current, setCurrent] = useState(session());
+  useEffect(() => {
+    const update = () => setCurrent(session());
+    window.addEventListener('session', update);
+    return () => window.removeEventListener('session', update);
+  }, []);
+  return current;
+}
+
+function useCartCount(): number {
+  const [count, setCount] = useState(cart().reduce((n, l) => n + l.quantity, 0));
+  useEffect(() => {
+    const update = () => setCount(cart().reduce((n, l) => n + l.quantity, 0));
+    window.addEventListener('cart', update);
+    return () => window.removeEventListener('cart', update);
+  }, []);
+  return count;
+}
+
+function Nav() {
+  const user = useSession()?.user;
+  const count = useCartCount();
+  const navigate = useNavigate();
+  const signOut = async () => {
+    await gql('mutation { logout }').catch(() => undefined);
+    saveSession(null);
+    navigate('/');
+  };
+  return (
+    <header className="top">
+      <Link to="/" className="brand">Restaurant</Link>
+      <nav aria-label="Main">
+        {user?.role !== 'KITCHEN_STAFF' && <NavLink to="/">Menu</NavLink>}
+        {user?.role !== 'KITCHEN_STAFF' && <NavLink to="/order/create">Cart ({count})</NavLink>}
+        {user?.role === 'CUSTOMER' && <NavLink to="/orders">My orders</NavLink>}
+        {user?.role === 'KITCHEN_STAFF' && <NavLink to="/kitchen">Kitchen</NavLink>}
+        {user ? (
+          <button type="button" className="link" onClick={signOut}>Sign out {user.username}</button>
+        ) : (
+          <>
+            <NavLink to="/login">Sign in</NavLink>
+            <NavLink to="/signup">Sign up</NavLink>
+          </>
+        )}
+      </nav>
+    </header>
+  );
+}
+
+function App() {
+  return (
+    <BrowserRouter>
+      <Nav />
+      <main>
+        <Routes>
+          <Route path="/" element={<Menu />} />
+          <Route path="/login" element={<SignIn mode="login" />} />
+          <Route path="/signup" element={<SignIn mode="signup" />} />
+          <Route path="/order/create" element={<Checkout />} />
+          <Route path="/orders" element={<Orders />} />
+          <Route path="/orders/:id" element={<OrderDetail />} />
+          <Route path="/kitchen" element={<Kitchen />} />
+          <Route path="/ticket/:orderId" element={<Ticket />} />
+          <Route path="*" element={<p>There is nothing here. <Link to="/">Back to the menu</Link></p>} />
+        </Routes>
+      </main>
+    </BrowserRouter>
+  );
+}
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <App />
+  </StrictMode>,
+);
