@@ -40,7 +40,7 @@ fn variables_read_by(service: &str) -> BTreeSet<String> {
     let config = read(&format!("services/{service}/src/config.rs"));
     let kit = read("shared/service-kit/src/config.rs");
     let mut names = BTreeSet::new();
-    for call in ["env_or(\"", "env_parse(\"", "bind_addr(\"", "required_secret(\"", "secret(\""] {
+    for call in ["env_or(\"", "env_parse(\"", "bind_addr(\"", "required_secret(\"", "secret(\"", "var_os(\"", "var(\""] {
         for piece in config.split(call).skip(1) {
             names.insert(piece.split('"').next().expect("unwrap: a literal").to_owned());
         }
