@@ -39,11 +39,20 @@ fn channel(url: &str) -> anyhow::Result<Channel> {
         .connect_lazy())
 }
 
-/// Every call carries the gateway's service token, and the user's token when made on a user's
-/// behalf.
+tokio::task_local! {
+    /// The trace of the GraphQL request being served; every backend call made for it carries
+    /// a child of it in its `traceparent` metadata.
+    pub static TRACE: service_kit::trace::TraceParent;
+}
+
+/// Every call carries the gateway's service token, the user's token when made on a user's
+/// behalf, and the request's trace context.
 fn request<T>(message: T, service: &Token, user: Option<&Token>) -> tonic::Request<T> {
     let mut request = tonic::Request::new(message);
     tokens::grpc::attach(&mut request, service, user);
+    if let Ok(Ok(value)) = TRACE.try_with(|trace| trace.child().header().parse()) {
+        request.metadata_mut().insert(service_kit::trace::HEADER, value);
+    }
     request
 }
 

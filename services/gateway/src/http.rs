@@ -5,6 +5,7 @@ use crate::graphql::{Caller, Context, Schema};
 use crate::live::LiveOrders;
 use crate::loaders::Loaders;
 use juniper_graphql_ws::ConnectionConfig;
+use service_kit::trace::{HEADER as TRACE_HEADER, TraceParent};
 use actix_web::{HttpRequest, HttpResponse, web};
 use tokens::{Access, Principal, TokenError, TokenVerifier};
 
@@ -97,8 +98,27 @@ async fn graphql(
     schema: web::Data<Schema>,
     backends: web::Data<Backends>,
 ) -> Result<HttpResponse, actix_web::Error> {
+    use tracing::Instrument as _;
     let context = backends.context(caller(&request, &backends.verifier));
-    juniper_actix::graphql_handler(&schema, &context, request, payload).await
+    // Continue the caller's trace, or start one: it follows the order to the tablet.
+    let trace = request
+        .headers()
+        .get(TRACE_HEADER)
+        .and_then(|h| h.to_str().ok())
+        .and_then(TraceParent::parse)
+        .unwrap_or_else(TraceParent::generate);
+    let span = tracing::info_span!("graphql", trace_id = %trace.trace_id());
+    let started = std::time::Instant::now();
+    let answered = crate::backends::TRACE
+        .scope(trace, juniper_actix::graphql_handler(&schema, &context, request, payload))
+        .instrument(span.clone())
+        .await;
+    // One line per request, with the trace id that the services after this one log too.
+    span.in_scope(|| match &answered {
+        Ok(response) => tracing::info!(status = response.status().as_u16(), ms = started.elapsed().as_millis() as u64, "graphql"),
+        Err(e) => tracing::info!(error = %e, "graphql refused"),
+    });
+    answered
 }
 
 async fn graphiql() -> Result<HttpResponse, actix_web::Error> {

@@ -9,6 +9,7 @@ use crate::domain::{
     MenuItemId, Order, OrderId, OrderStatus,
 };
 use crate::store::orders::OrderCursor;
+use service_kit::trace::TraceParent;
 use crate::store;
 use crate::store::menu::MenuCursor;
 use actix::Addr;
@@ -198,6 +199,7 @@ impl OrdersService {
         customer: CustomerId,
         lines: Vec<CartLineInput>,
         idempotency_key: Option<&str>,
+        trace: Option<TraceParent>,
     ) -> Result<Placed, CreateOrderError> {
         let cart = Cart::parse(lines)?;
         let idempotency_key = idempotency_key
@@ -206,7 +208,7 @@ impl OrdersService {
             .map_err(CreateOrderError::IdempotencyKey)?;
         let placed = self
             .registry
-            .send(PlaceOrder { customer, cart, idempotency_key })
+            .send(PlaceOrder { customer, cart, idempotency_key, trace })
             .await
             .map_err(|e| PlaceOrderError::Unexpected(anyhow::anyhow!("order registry unreachable: {e}")))??;
         Ok(placed)
@@ -231,13 +233,14 @@ impl OrdersService {
         id: &str,
         to: OrderStatus,
         reason: Option<&str>,
+        trace: Option<TraceParent>,
     ) -> Result<Order, ChangeOrderError> {
         let id = OrderId::parse(id)?;
         let reason = reason.map(str::trim).filter(|r| !r.is_empty());
         if reason.is_some_and(|r| r.chars().count() > MAX_REASON_CHARS) {
             return Err(ChangeOrderError::ReasonTooLong);
         }
-        let change = ChangeStatus { caller: caller.clone(), to, reason: reason.map(str::to_owned) };
+        let change = ChangeStatus { caller: caller.clone(), to, reason: reason.map(str::to_owned), trace };
         let order = self
             .registry
             .send(ChangeOrderStatus { id, change, attempt: 0 })

@@ -6,6 +6,7 @@
 //! - [`kafka`]: client settings for the broker, chosen for latency, and topic creation.
 //! - [`http_errors`]: the JSON error body and extractor settings of every REST endpoint.
 //! - [`ops`]: `/healthz`, `/readyz` and `/metrics`, mounted by every HTTP service.
+//! - [`trace`]: the W3C trace context carried from the gateway to the tablet.
 //! - [`shutdown`]: SIGTERM/Ctrl-C, and knowing when every component has drained.
 
 pub mod config;
@@ -15,3 +16,4 @@ pub mod kafka;
 pub mod ops;
 pub mod shutdown;
 pub mod telemetry;
+pub mod trace;

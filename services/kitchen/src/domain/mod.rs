@@ -69,4 +69,6 @@ pub struct Ticket {
 pub struct TicketChange {
     pub seq: i64,
     pub ticket: Ticket,
+    /// The trace of the request that caused it, when pushed live (replays have none).
+    pub trace_id: Option<String>,
 }

@@ -143,6 +143,12 @@ async fn handle(
             return;
         }
     };
+    let trace_id = message
+        .headers()
+        .and_then(|headers| headers.iter().find(|h| h.key == service_kit::trace::HEADER))
+        .and_then(|h| std::str::from_utf8(h.value?).ok())
+        .and_then(service_kit::trace::TraceParent::parse)
+        .map(|t| t.trace_id().to_owned());
     loop {
         let applied = async {
             let mut client = pool.get().await.context("connecting to PostgreSQL")?;
@@ -150,8 +156,16 @@ async fn handle(
         }
         .await;
         match applied {
-            Ok(Some(change)) => {
+            Ok(Some(mut change)) => {
                 metrics.ticket_changes.inc();
+                tracing::info!(
+                    order = %ticket.order_id,
+                    status = ticket.status.as_str(),
+                    seq = change.seq,
+                    trace_id = trace_id.as_deref(),
+                    "ticket stored"
+                );
+                change.trace_id = trace_id;
                 hub.do_send(PublishChange(change));
                 return;
             }

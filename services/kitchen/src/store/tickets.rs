@@ -58,7 +58,7 @@ pub async fn apply(client: &mut tokio_postgres::Client, ticket: &Ticket) -> anyh
     .await
     .context("recording the tablet change")?;
     tx.commit().await.context("committing the ticket")?;
-    Ok(Some(TicketChange { seq, ticket: ticket.clone() }))
+    Ok(Some(TicketChange { seq, ticket: ticket.clone(), trace_id: None }))
 }
 
 /// The open tickets (oldest first) and the sequence number they are current as of, read in
@@ -113,7 +113,7 @@ pub async fn changes_after(
         .iter()
         .map(|r| {
             let stored: StoredTicket = serde_json::from_value(r.get("ticket")).context("decoding a stored change")?;
-            Ok(TicketChange { seq: r.get("seq"), ticket: stored.try_into()? })
+            Ok(TicketChange { seq: r.get("seq"), ticket: stored.try_into()?, trace_id: None })
         })
         .collect::<anyhow::Result<_>>()?;
     Ok(Some((last, changes)))

@@ -11,7 +11,14 @@ pub enum ServerMessage<'a> {
     Snapshot { seq: i64, tickets: Vec<TicketView<'a>> },
     /// A ticket changed; `seq` is one more than the previous message's.
     #[serde(rename_all = "camelCase")]
-    Ticket { seq: i64, order_id: String, ticket: TicketView<'a> },
+    Ticket {
+        seq: i64,
+        order_id: String,
+        ticket: TicketView<'a>,
+        /// The trace of the request that caused the change (live changes only).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        trace_id: Option<&'a str>,
+    },
     /// The tablet sent something the kitchen cannot act on; the socket stays open.
     #[serde(rename_all = "camelCase")]
     Error {
@@ -108,6 +115,7 @@ pub fn ticket(change: &TicketChange) -> String {
         seq: change.seq,
         order_id: change.ticket.order_id.to_string(),
         ticket: TicketView::from(&change.ticket),
+        trace_id: change.trace_id.as_deref(),
     })
 }
 

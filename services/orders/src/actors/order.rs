@@ -1,4 +1,5 @@
 use crate::caller::Caller;
+use service_kit::trace::TraceParent;
 use crate::domain::{
     Cart, CustomerId, IdempotencyKey, MenuItemId, Order, OrderId, OrderLine, OrderStatus, TransitionRefused,
 };
@@ -63,6 +64,7 @@ pub struct Place {
     pub customer: CustomerId,
     pub cart: Cart,
     pub idempotency_key: Option<IdempotencyKey>,
+    pub trace: Option<TraceParent>,
 }
 
 /// The order a `Place` answered with.
@@ -157,9 +159,10 @@ async fn place_order(pool: Pool, id: OrderId, place: Place) -> Result<Placed, Pl
 
     let (order, event) = Order::place(id, place.customer, lines, crate::domain::now());
     store::orders::insert(&tx, &order, &place.customer.to_string()).await?;
-    store::outbox::append(&tx, &event).await?;
+    store::outbox::append(&tx, &event, place.trace.as_ref()).await?;
     tx.commit().await.context("committing the order")?;
-    tracing::info!(order = %order.id, total_cents = order.total.0, "order placed");
+    let trace_id = place.trace.as_ref().map(TraceParent::trace_id);
+    tracing::info!(order = %order.id, total_cents = order.total.0, trace_id, "order placed");
     Ok(Placed::New(order))
 }
 
@@ -176,6 +179,7 @@ pub struct ChangeStatus {
     pub caller: Caller,
     pub to: OrderStatus,
     pub reason: Option<String>,
+    pub trace: Option<TraceParent>,
 }
 
 /// Why a status change was refused. Everything but `Unexpected` and `Busy` is final.
@@ -254,8 +258,10 @@ async fn change_status(
                 current = None;
                 continue;
             }
-            store::outbox::append(&tx, &event).await?;
+            store::outbox::append(&tx, &event, change.trace.as_ref()).await?;
             tx.commit().await.context("committing the status change")?;
+            let trace_id = change.trace.as_ref().map(TraceParent::trace_id);
+            tracing::info!(order = %id, status = next.status.as_str(), version = next.version, trace_id, "order changed");
             current = Some(next.clone());
             return Ok(next);
         }

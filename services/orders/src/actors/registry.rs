@@ -29,6 +29,8 @@ pub struct PlaceOrder {
     pub customer: CustomerId,
     pub cart: Cart,
     pub idempotency_key: Option<IdempotencyKey>,
+    /// The trace the request came with, written with the event.
+    pub trace: Option<service_kit::trace::TraceParent>,
 }
 
 impl Handler<PlaceOrder> for OrderRegistry {
@@ -40,7 +42,7 @@ impl Handler<PlaceOrder> for OrderRegistry {
             .start();
         self.live.insert(id, actor.clone());
         self.metrics.live_order_actors.set(self.live.len() as i64);
-        let place = Place { customer: msg.customer, cart: msg.cart, idempotency_key: msg.idempotency_key };
+        let place = Place { customer: msg.customer, cart: msg.cart, idempotency_key: msg.idempotency_key, trace: msg.trace };
         Box::pin(async move {
             actor
                 .send(place)

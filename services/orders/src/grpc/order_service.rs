@@ -3,6 +3,7 @@ use crate::actors::Placed;
 use crate::caller::Caller;
 use crate::domain::{CartLineInput, CustomerId, OrderStatus};
 use crate::kafka::OrderFeed;
+use service_kit::trace::{HEADER as TRACE_HEADER, TraceParent};
 use service_kit::shutdown::ShutdownListener;
 use tokens::{Access, Role, TokenVerifier, grpc as auth};
 use crate::service::OrdersService;
@@ -29,10 +30,22 @@ impl OrderApi {
         Ok(Caller::from(&claims))
     }
 
-    async fn change(&self, caller: Caller, id: &str, to: OrderStatus, reason: Option<&str>) -> Result<Response<pb::OrderResponse>, Status> {
-        let order = self.service.change_status(&caller, id, to, reason).await.map_err(|e| status(e.kind(), &e))?;
+    async fn change(
+        &self,
+        caller: Caller,
+        id: &str,
+        to: OrderStatus,
+        reason: Option<&str>,
+        trace: Option<TraceParent>,
+    ) -> Result<Response<pb::OrderResponse>, Status> {
+        let order = self.service.change_status(&caller, id, to, reason, trace).await.map_err(|e| status(e.kind(), &e))?;
         Ok(Response::new(pb::OrderResponse { order: Some(wire::order(&order)) }))
     }
+}
+
+/// The caller's trace context, continued one hop (None when the call brings none).
+fn trace(metadata: &tonic::metadata::MetadataMap) -> Option<TraceParent> {
+    metadata.get(TRACE_HEADER).and_then(|v| v.to_str().ok()).and_then(TraceParent::parse).map(|t| t.child())
 }
 
 /// Kitchen staff only.
@@ -101,7 +114,7 @@ impl pb::order_service_server::OrderService for OrderApi {
         let id = request.get_ref().id.clone();
         let caller = self.caller(request.metadata(), Access::write("order").of(&id).for_roles(KITCHEN))?;
         let to = order_status(request.get_ref().status)?;
-        self.change(caller, &id, to, None).await
+        self.change(caller, &id, to, None, trace(request.metadata())).await
     }
 
     #[tracing::instrument(skip_all)]
@@ -109,14 +122,14 @@ impl pb::order_service_server::OrderService for OrderApi {
         let id = request.get_ref().id.clone();
         let caller = self.caller(request.metadata(), Access::write("order").of(&id))?;
         let reason = request.get_ref().reason.clone();
-        self.change(caller, &id, OrderStatus::Cancelled, reason.as_deref()).await
+        self.change(caller, &id, OrderStatus::Cancelled, reason.as_deref(), trace(request.metadata())).await
     }
 
     #[tracing::instrument(skip_all)]
     async fn complete_order(&self, request: Request<pb::CompleteOrderRequest>) -> Result<Response<pb::OrderResponse>, Status> {
         let id = request.get_ref().id.clone();
         let caller = self.caller(request.metadata(), Access::write("order").of(&id).for_roles(KITCHEN))?;
-        self.change(caller, &id, OrderStatus::Completed, None).await
+        self.change(caller, &id, OrderStatus::Completed, None, trace(request.metadata())).await
     }
 
     #[tracing::instrument(skip_all)]
@@ -189,6 +202,7 @@ impl pb::order_service_server::OrderService for OrderApi {
     ) -> Result<Response<pb::CreateOrderResponse>, Status> {
         let (claims, _) = auth::calling_user(request.metadata(), &self.verifier, &Access::write("order").for_roles(CUSTOMERS))?;
         let customer = CustomerId::from_uuid(claims.user_id);
+        let trace = trace(request.metadata());
         let request = request.into_inner();
         let lines = request
             .items
@@ -197,7 +211,7 @@ impl pb::order_service_server::OrderService for OrderApi {
             .collect();
         let placed = self
             .service
-            .create_order(customer, lines, request.idempotency_key.as_deref())
+            .create_order(customer, lines, request.idempotency_key.as_deref(), trace)
             .await
             .map_err(|e| status(e.kind(), &e))?;
         let (Placed::New(order) | Placed::Replayed(order)) = placed;

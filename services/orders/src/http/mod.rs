@@ -76,7 +76,13 @@ async fn create_order(
         .into_iter()
         .map(|i| CartLineInput { menu_item_id: i.menu_item_id, quantity: i.quantity, note: i.note })
         .collect();
-    match service.create_order(customer, lines, key).await {
+    let trace = request
+        .headers()
+        .get(service_kit::trace::HEADER)
+        .and_then(|h| h.to_str().ok())
+        .and_then(service_kit::trace::TraceParent::parse)
+        .map(|t| t.child());
+    match service.create_order(customer, lines, key, trace).await {
         Ok(Placed::New(order)) => HttpResponse::Created().json(dto::OrderBody::from(&order)),
         Ok(Placed::Replayed(order)) => HttpResponse::Ok().json(dto::OrderBody::from(&order)),
         Err(e) => error_response(e.kind(), &e),

@@ -19,12 +19,18 @@ pub struct OutboxRecord {
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// Adds the event to the outbox, inside the caller's transaction.
-pub async fn append(tx: &Transaction<'_>, event: &OrderEvent) -> anyhow::Result<()> {
+/// Adds the event to the outbox, inside the caller's transaction, with the trace context of
+/// the request that caused it (published as the record's `traceparent` header).
+pub async fn append(
+    tx: &Transaction<'_>,
+    event: &OrderEvent,
+    trace: Option<&service_kit::trace::TraceParent>,
+) -> anyhow::Result<()> {
     let (event_type, payload) = crate::wire::encode_event(event);
+    let traceparent = trace.map(service_kit::trace::TraceParent::header);
     tx.execute(
-        "INSERT INTO orders.outbox (event_id, order_id, event_type, payload) VALUES ($1, $2, $3, $4)",
-        &[&event.event_id, &event.order.id.as_uuid(), &event_type, &payload],
+        "INSERT INTO orders.outbox (event_id, order_id, event_type, payload, traceparent) VALUES ($1, $2, $3, $4, $5)",
+        &[&event.event_id, &event.order.id.as_uuid(), &event_type, &payload, &traceparent],
     )
     .await
     .context("appending to the outbox")?;
