@@ -50,7 +50,9 @@ impl Application {
         let ops = Ops::new("gateway");
         let calls = backends::calls_metric(ops.registry())?;
         let orders = backends::OrdersBackend::new(&config.orders_url, service_token.clone(), &calls)?;
-        let (live, live_task) = live::LiveOrders::start(orders.clone());
+        let open = prometheus::IntGauge::new("gateway_subscriptions_open", "Open GraphQL subscriptions")?;
+        ops.registry().register(Box::new(open.clone()))?;
+        let (live, live_task) = live::LiveOrders::start(orders.clone(), open);
         let backends = http::Backends {
             orders,
             users: backends::UsersBackend::new(&config.auth.users_url, service_token.clone(), &calls)?,
@@ -80,6 +82,7 @@ impl Application {
                 .max_age(3600);
             App::new()
                 .wrap(cors)
+                .wrap(actix_web::middleware::from_fn(service_kit::ops::observe_http))
                 .wrap(service_kit::ops::access_log())
                 .app_data(schema.clone())
                 .app_data(context.clone())

@@ -19,11 +19,22 @@ pub const MAX_RECONNECT_DELAY: Duration = Duration::from_secs(5);
 #[derive(Clone)]
 pub struct LiveOrders {
     sender: broadcast::Sender<Arc<OrderEvent>>,
+    /// Open subscriptions (`gateway_subscriptions_open`).
+    open: prometheus::IntGauge,
+}
+
+/// Held by one subscription's stream: counts it as open until dropped.
+pub struct Watching(prometheus::IntGauge);
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
 }
 
 impl LiveOrders {
     /// Starts following the orders service; runs until the returned task is aborted.
-    pub fn start(orders: OrdersBackend) -> (Self, actix_rt::task::JoinHandle<()>) {
+    pub fn start(orders: OrdersBackend, open: prometheus::IntGauge) -> (Self, actix_rt::task::JoinHandle<()>) {
         let (sender, _) = broadcast::channel(SUBSCRIBER_BUFFER);
         let feed = sender.clone();
         let task = actix_rt::spawn(async move {
@@ -55,10 +66,12 @@ impl LiveOrders {
                 delay = (delay * 2).min(MAX_RECONNECT_DELAY);
             }
         });
-        (Self { sender }, task)
+        (Self { sender, open }, task)
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<OrderEvent>> {
-        self.sender.subscribe()
+    /// Every event from now on, and the guard that counts this subscription as open.
+    pub fn subscribe(&self) -> (broadcast::Receiver<Arc<OrderEvent>>, Watching) {
+        self.open.inc();
+        (self.sender.subscribe(), Watching(self.open.clone()))
     }
 }

@@ -111,6 +111,7 @@ impl Application {
                 .max_age(3600);
             App::new()
                 .wrap(cors)
+                .wrap(actix_web::middleware::from_fn(service_kit::ops::observe_http))
                 .wrap(service_kit::ops::access_log())
                 .app_data(web::Data::new(deps.clone()))
                 .app_data(web::Data::new(origins.clone()))

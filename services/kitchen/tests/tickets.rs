@@ -171,6 +171,10 @@ async fn bad_requests_get_a_clear_4xx() -> anyhow::Result<()> {
     assert_eq!((status, body["tickets"].clone()), (200, serde_json::json!([])));
     let ready = reqwest::get(format!("{base}/readyz")).await?;
     assert_eq!(ready.status().as_u16(), 200, "{:?}", ready.text().await);
+    // Requests are timed by route pattern, never by raw path (ids would explode the labels).
+    let metrics = reqwest::get(format!("{base}/metrics")).await?.text().await?;
+    assert!(metrics.contains(r#"route="/ticket/{order_id}",status="404""#), "{metrics}");
+    assert!(!metrics.lines().any(|l| l.starts_with("http_request") && l.contains("not-a-uuid")));
     app.stop().await;
     Ok(())
 }

@@ -112,6 +112,7 @@ impl Application {
         let http_verifier = verifier.clone();
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(actix_web::middleware::from_fn(service_kit::ops::observe_http))
                 .wrap(service_kit::ops::access_log())
                 .configure(|cfg| ops.configure(cfg))
                 .configure(|cfg| http::configure(cfg, http_service.clone(), http_verifier.clone()))

@@ -18,6 +18,7 @@ type Check = Arc<dyn Fn() -> BoxFuture<'static, anyhow::Result<()>> + Send + Syn
 pub struct Ops {
     registry: Registry,
     checks: Vec<(&'static str, Check)>,
+    http_seconds: prometheus::HistogramVec,
 }
 
 impl Ops {
@@ -26,7 +27,14 @@ impl Ops {
         let labels = std::iter::once(("service".to_owned(), service.to_owned())).collect();
         let registry =
             Registry::new_custom(None, Some(labels)).expect("unwrap: a constant label is valid");
-        Self { registry, checks: Vec::new() }
+        let http_seconds = prometheus::HistogramVec::new(
+            prometheus::HistogramOpts::new("http_request_duration_seconds", "HTTP requests by route and status")
+                .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0]),
+            &["method", "route", "status"],
+        )
+        .expect("unwrap: constant metric options are valid");
+        registry.register(Box::new(http_seconds.clone())).expect("unwrap: registered once per Ops");
+        Self { registry, checks: Vec::new(), http_seconds }
     }
 
     /// Where the service registers its own metrics.
@@ -102,4 +110,24 @@ pub fn access_log() -> actix_web::middleware::Logger {
         .custom_request_replace("method", |request| request.method().to_string())
         .exclude("/healthz")
         .exclude("/metrics")
+}
+
+/// Middleware (`App::wrap(from_fn(observe_http))`) that times every request into
+/// `http_request_duration_seconds{method, route, status}`; the route is the matched pattern
+/// (`/ticket/{order_id}`), never the raw path, so ids do not explode the label set.
+pub async fn observe_http(
+    request: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let started = std::time::Instant::now();
+    let histogram = request.app_data::<web::Data<Ops>>().map(|ops| ops.http_seconds.clone());
+    let method = request.method().to_string();
+    let response = next.call(request).await?;
+    if let Some(histogram) = histogram {
+        let route = response.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+        histogram
+            .with_label_values(&[method.as_str(), route.as_str(), response.status().as_str()])
+            .observe(started.elapsed().as_secs_f64());
+    }
+    Ok(response)
 }

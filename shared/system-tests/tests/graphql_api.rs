@@ -209,6 +209,11 @@ async fn each_subscriber_receives_exactly_its_own_events_in_order() -> anyhow::R
     a.subscribe("a", watch, json!({ "id": a1 })).await?;
     let mut b = Subscriber::connect(&stack, &bob).await?;
     b.subscribe("b", watch, json!({ "id": b1 })).await?;
+    let gateway = stack.gateway.http_addr();
+    testkit::eventually("the three subscriptions to be counted", || async {
+        (stack.metric(gateway, "gateway_subscriptions_open").await.ok()? >= 3.0).then_some(())
+    })
+    .await;
     let mut snoop = Subscriber::connect(&stack, &bob).await?;
     snoop.subscribe("snoop", watch, json!({ "id": a1 })).await?;
     assert_eq!(snoop.refusal("snoop").await?, "FORBIDDEN");

@@ -28,12 +28,16 @@ fn live<T: Send + 'static>(
     keep: impl Fn(&model::OrderEvent) -> bool + Send + 'static,
     map: impl Fn(&model::OrderEvent) -> T + Send + 'static,
 ) -> Live<T> {
-    let events = tokio_stream::wrappers::BroadcastStream::new(context.live.subscribe());
+    let (events, watching) = context.live.subscribe();
+    let events = tokio_stream::wrappers::BroadcastStream::new(events);
     let stream = events
-        .map(move |event| match event {
+        .map(move |event| {
+            let _counted = &watching;
+            match event {
             Ok(event) if keep(&event) => Some(Ok(map(&event))),
             Ok(_) => None,
             Err(_) => Some(Err(error(ErrorCode::Unavailable, "this subscription fell behind; subscribe again"))),
+            }
         })
         .take_while(|item| std::future::ready(!matches!(item, Some(Err(_)))) )
         .filter_map(std::future::ready);
