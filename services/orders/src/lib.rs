@@ -62,6 +62,7 @@ impl Application {
         let verifier = tokens::TokenVerifier::from_public_key_hex(&config.auth.token_public_key)
             .context("TOKEN_PUBLIC_KEY")?;
         let ops = Ops::new("orders");
+        let grpc_metrics = service_kit::grpc_metrics::GrpcMetricsLayer::register(ops.registry())?;
         let metrics = metrics::OrdersMetrics::register(ops.registry())?;
         let shutdown = Shutdown::new();
         let publisher = kafka::EventPublisher::new(&config.kafka.brokers, &config.kafka.orders_topic)?;
@@ -136,7 +137,7 @@ impl Application {
         let grpc_addr = grpc_listener.local_addr().context("reading the gRPC address")?;
         let grpc_shutdown = shutdown.listener();
         actix_rt::spawn(async move {
-            if let Err(e) = grpc::serve(grpc_listener, service, verifier, feed, grpc_shutdown).await {
+            if let Err(e) = grpc::serve(grpc_listener, service, verifier, feed, grpc_metrics, grpc_shutdown).await {
                 tracing::error!(error = format!("{e:#}"), "gRPC server failed");
             }
         });

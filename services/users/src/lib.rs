@@ -63,7 +63,9 @@ impl Application {
             }
         });
 
-        let ops = Ops::new("users").with_check("database", {
+        let ops = Ops::new("users");
+        let grpc_metrics = service_kit::grpc_metrics::GrpcMetricsLayer::register(ops.registry())?;
+        let ops = ops.with_check("database", {
             let pool = pool.clone();
             move || {
                 let pool = pool.clone();
@@ -100,7 +102,7 @@ impl Application {
         let grpc_addr = grpc_listener.local_addr().context("reading the gRPC address")?;
         let grpc_shutdown = shutdown.listener();
         actix_rt::spawn(async move {
-            if let Err(e) = grpc::serve(grpc_listener, service, verifier, grpc_shutdown).await {
+            if let Err(e) = grpc::serve(grpc_listener, service, verifier, grpc_metrics, grpc_shutdown).await {
                 tracing::error!(error = format!("{e:#}"), "gRPC server failed");
             }
         });

@@ -5,12 +5,14 @@
 //! - [`db`]: the PostgreSQL pool and per-schema migrations.
 //! - [`kafka`]: client settings for the broker, chosen for latency, and topic creation.
 //! - [`http_errors`]: the JSON error body and extractor settings of every REST endpoint.
+//! - [`grpc_metrics`]: a tower layer timing every gRPC call, for the gRPC servers.
 //! - [`ops`]: `/healthz`, `/readyz` and `/metrics`, mounted by every HTTP service.
 //! - [`trace`]: the W3C trace context carried from the gateway to the tablet.
 //! - [`shutdown`]: SIGTERM/Ctrl-C, and knowing when every component has drained.
 
 pub mod config;
 pub mod db;
+pub mod grpc_metrics;
 pub mod http_errors;
 pub mod kafka;
 pub mod ops;

@@ -14,6 +14,7 @@ pub async fn serve(
     service: OrdersService,
     verifier: tokens::TokenVerifier,
     feed: crate::kafka::OrderFeed,
+    metrics: service_kit::grpc_metrics::GrpcMetricsLayer,
     mut shutdown: ShutdownListener,
 ) -> anyhow::Result<()> {
     let (health, health_service) = tonic_health::server::health_reporter();
@@ -23,6 +24,7 @@ pub async fn serve(
         .build_v1()
         .context("building gRPC reflection")?;
     tonic::transport::Server::builder()
+        .layer(metrics)
         .add_service(health_service)
         .add_service(reflection)
         .add_service(OrderServiceServer::new(order_service::OrderApi::new(service, verifier, feed, shutdown.clone())))

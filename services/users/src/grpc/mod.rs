@@ -18,6 +18,7 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     service: UsersService,
     verifier: TokenVerifier,
+    metrics: service_kit::grpc_metrics::GrpcMetricsLayer,
     mut shutdown: ShutdownListener,
 ) -> anyhow::Result<()> {
     let (health, health_service) = tonic_health::server::health_reporter();
@@ -27,6 +28,7 @@ pub async fn serve(
         .build_v1()
         .context("building gRPC reflection")?;
     tonic::transport::Server::builder()
+        .layer(metrics)
         .add_service(health_service)
         .add_service(reflection)
         .add_service(UserServiceServer::new(UserApi { service, verifier }))
