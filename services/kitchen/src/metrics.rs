@@ -10,6 +10,7 @@ pub struct KitchenMetrics {
     pub tablets_connected: IntGauge,
     pub tablet_resyncs: IntCounter,
     pub dead_letters: IntCounter,
+    pub consumer_lag: IntGauge,
 }
 
 impl KitchenMetrics {
@@ -23,6 +24,7 @@ impl KitchenMetrics {
             malformed_events: IntCounter::new("kitchen_malformed_events_total", "Order events that could not be decoded")?,
             tablets_connected: IntGauge::new("kitchen_tablets_connected", "Open tablet WebSockets")?,
             tablet_resyncs: IntCounter::new("kitchen_tablet_resyncs_total", "Tablets told to resync after falling behind")?,
+            consumer_lag: IntGauge::new("kitchen_consumer_lag", "Order events on the broker not yet applied")?,
             dead_letters: IntCounter::new("kitchen_dead_letters_total", "Malformed events copied to the dead-letter topic")?,
         };
         registry.register(Box::new(metrics.ticket_changes.clone()))?;
@@ -31,6 +33,7 @@ impl KitchenMetrics {
         registry.register(Box::new(metrics.tablets_connected.clone()))?;
         registry.register(Box::new(metrics.tablet_resyncs.clone()))?;
         registry.register(Box::new(metrics.dead_letters.clone()))?;
+        registry.register(Box::new(metrics.consumer_lag.clone()))?;
         Ok(metrics)
     }
 }

@@ -11,6 +11,24 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// How often the consumer's lag is measured.
+pub const LAG_INTERVAL: Duration = Duration::from_secs(5);
+
+/// Messages behind the end of every assigned partition (a blocking broker round trip).
+fn lag(consumer: &StreamConsumer) -> Option<i64> {
+    let positions = consumer.position().ok()?;
+    let mut total = 0;
+    for element in positions.elements() {
+        let (_, high) = consumer
+            .fetch_watermarks(element.topic(), element.partition(), service_kit::kafka::BROKER_REQUEST_TIMEOUT)
+            .ok()?;
+        if let rdkafka::Offset::Offset(position) = element.offset() {
+            total += (high - position).max(0);
+        }
+    }
+    Some(total)
+}
+
 /// After a failed database write, wait this long before trying the same event again.
 pub const RETRY_BACKOFF: Duration = Duration::from_millis(500);
 
@@ -64,6 +82,15 @@ impl Actor for TicketConsumer {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
+        // The consumer's lag (messages on the broker not yet applied), for operators.
+        ctx.run_interval(LAG_INTERVAL, |consumer, _| {
+            let (client, gauge) = (consumer.consumer.clone(), consumer.metrics.consumer_lag.clone());
+            actix_rt::spawn(async move {
+                if let Ok(Some(lag)) = tokio::task::spawn_blocking(move || lag(&client)).await {
+                    gauge.set(lag);
+                }
+            });
+        });
         let work = consume(
             self.consumer.clone(),
             self.dead_letters.clone(),
