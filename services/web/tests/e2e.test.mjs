@@ -78,7 +78,7 @@ test('a customer orders and follows it live while the kitchen moves it along', a
 
   // Only orders placed once: the double click did not make two.
   await customer.goto(`${BASE}/orders`);
-  await customer.getByRole('link').filter({ hasText: /\d/ }).first().waitFor();
+  await customer.locator('ul.orders > li').first().waitFor();
   assert.equal(await customer.locator('ul.orders > li').count(), 1);
   await shot(customer, 'phone-orders');
 
