@@ -2,35 +2,13 @@
 //! capture them, and look for the tokens.
 
 use serde_json::json;
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use system_tests::Stack;
 use testkit::Tablet;
 
-/// Where the captured log lines go.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("unwrap: no panics while the lock is held").extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[actix_rt::test]
 async fn no_token_ever_reaches_a_log_line() -> anyhow::Result<()> {
-    let capture = Capture::default();
-    let writer = capture.clone();
     // Installed before the stack's own (which then keeps this one): every service logs here.
-    tracing_subscriber::fmt()
-        .with_env_filter("debug")
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .init();
+    let capture = testkit::LogCapture::install("debug");
 
     let stack = Stack::start().await?;
     let (_, customer) = stack.register_customer().await?;
@@ -52,7 +30,7 @@ async fn no_token_ever_reaches_a_log_line() -> anyhow::Result<()> {
     stack.graphql_as(Some(&customer), "mutation { logout }", json!({})).await?;
     stack.stop().await;
 
-    let logs = String::from_utf8_lossy(&capture.0.lock().expect("unwrap: no panics while held")).into_owned();
+    let logs = capture.text();
     assert!(logs.lines().count() > 20, "the capture saw the services' logs:\n{logs}");
     let service_token = stack_service_tokens_absent(&logs);
     for (name, token) in [("customer", &customer), ("kitchen", &chef)] {

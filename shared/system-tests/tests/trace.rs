@@ -2,29 +2,12 @@
 //! the kitchen's log line and the tablet's message.
 
 use serde_json::json;
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use system_tests::Stack;
 use testkit::Tablet;
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("unwrap: no panics while the lock is held").extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[actix_rt::test]
 async fn an_orders_trace_id_reaches_the_kitchens_log_and_the_tablet() -> anyhow::Result<()> {
-    let capture = Capture::default();
-    let writer = capture.clone();
-    tracing_subscriber::fmt().with_env_filter("info").with_ansi(false).with_writer(move || writer.clone()).init();
+    let capture = testkit::LogCapture::install("info");
 
     let stack = Stack::start().await?;
     let (_, customer) = stack.register_customer().await?;
@@ -52,7 +35,7 @@ async fn an_orders_trace_id_reaches_the_kitchens_log_and_the_tablet() -> anyhow:
     assert_eq!(pushed["traceId"], trace_id.as_str(), "the tablet message carries the trace");
     stack.stop().await;
 
-    let logs = String::from_utf8_lossy(&capture.0.lock().expect("unwrap: no panics while held")).into_owned();
+    let logs = capture.text();
     let with_trace: Vec<&str> = logs.lines().filter(|l| l.contains(&trace_id)).collect();
     let seen_in = |target: &str| with_trace.iter().any(|l| l.contains(target));
     assert!(seen_in("gateway"), "the gateway logged the request with its trace id:\n{logs}");

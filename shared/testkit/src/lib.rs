@@ -7,6 +7,7 @@
 //!   and start again (for fault tests).
 //! - [`Tablet`]: a WebSocket client that reads JSON messages with a deadline.
 //! - [`records`]: read and write raw records, to replay or forge events.
+//! - [`LogCapture`]: every log line of the test process, to look for (or not find) things.
 //! - [`eventually`]: poll a condition until it holds or a deadline passes (no sleeps as guesses).
 //!
 //! Environment: `DATABASE_URL` (a server where the user may create databases) and
@@ -16,12 +17,14 @@
 mod auth;
 mod broker;
 mod database;
+mod logs;
 pub mod records;
 mod tablet;
 
 pub use auth::TestAuth;
 pub use broker::PrivateBroker;
 pub use database::TestDatabase;
+pub use logs::LogCapture;
 pub use tablet::Tablet;
 
 use std::future::Future;
