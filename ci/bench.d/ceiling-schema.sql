@@ -1,0 +1,10 @@
+DROP SCHEMA IF EXISTS bench CASCADE;
+CREATE SCHEMA bench;
+CREATE TABLE bench.orders (id uuid PRIMARY KEY, customer_id uuid, status text, version bigint, total_cents bigint, created_at timestamptz, updated_at timestamptz);
+CREATE TABLE bench.order_items (order_id uuid, line_no int, menu_item_id uuid, name text, station text, quantity int, unit_price_cents bigint, PRIMARY KEY (order_id, line_no));
+CREATE TABLE bench.outbox (id bigserial PRIMARY KEY, event_id uuid UNIQUE, order_id uuid, event_type text, payload bytea, created_at timestamptz DEFAULT now(), published_at timestamptz);
+CREATE INDEX ON bench.outbox (order_id);
+CREATE TABLE bench.tickets (order_id uuid PRIMARY KEY, status text, order_version bigint, items jsonb);
+CREATE TABLE bench.tablet_sequence (only_row boolean PRIMARY KEY, last_seq bigint);
+INSERT INTO bench.tablet_sequence VALUES (true, 0);
+CREATE TABLE bench.tablet_changes (seq bigint PRIMARY KEY, order_id uuid, ticket jsonb);
