@@ -87,32 +87,6 @@ impl GetOrderError {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ListMenuError {
-    #[error("first must be between 1 and {MAX_PAGE_SIZE}, not {0}")]
-    BadPageSize(i64),
-    #[error("the cursor {0:?} is not one this service gave out")]
-    BadCursor(String),
-    #[error(transparent)]
-    InvalidId(#[from] InvalidId),
-    #[error("a search needs 1 to 64 characters")]
-    BadQuery,
-    #[error("at most {MAX_BATCH} ids per lookup")]
-    TooManyIds,
-    #[error(transparent)]
-    Unexpected(#[from] anyhow::Error),
-}
-
-impl ListMenuError {
-    pub fn kind(&self) -> ErrorKind {
-        match self {
-            Self::BadPageSize(_) | Self::BadCursor(_) | Self::InvalidId(_) | Self::BadQuery | Self::TooManyIds => {
-                ErrorKind::InvalidInput
-            }
-            Self::Unexpected(_) => ErrorKind::Unexpected,
-        }
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChangeOrderError {
@@ -144,7 +118,8 @@ impl ChangeOrderError {
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum ListOrdersError {
+/// Why a list, batch or search was refused (orders and the menu alike).
+pub enum ListError {
     #[error("first must be between 1 and {MAX_PAGE_SIZE}, not {0}")]
     BadPageSize(i64),
     #[error("the cursor {0:?} is not one this service gave out")]
@@ -161,7 +136,7 @@ pub enum ListOrdersError {
     Unexpected(#[from] anyhow::Error),
 }
 
-impl ListOrdersError {
+impl ListError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Self::BadPageSize(_) | Self::BadCursor(_) | Self::InvalidId(_) | Self::BadQuery | Self::TooManyIds => {
@@ -171,6 +146,23 @@ impl ListOrdersError {
             Self::Unexpected(_) => ErrorKind::Unexpected,
         }
     }
+}
+
+/// Items per page when the caller does not say, for orders and searches.
+pub const DEFAULT_LIST_SIZE: i64 = 20;
+/// Characters in a search, at most.
+pub const MAX_QUERY_CHARS: usize = 64;
+
+/// `first`, or `default`, checked against the page bounds.
+fn page_size(first: Option<i64>, default: i64) -> Result<i64, ListError> {
+    let first = first.unwrap_or(default);
+    if (1..=MAX_PAGE_SIZE).contains(&first) { Ok(first) } else { Err(ListError::BadPageSize(first)) }
+}
+
+/// A search's words, trimmed: 1 to 64 characters.
+fn search_query(query: &str) -> Result<&str, ListError> {
+    let query = query.trim();
+    if query.is_empty() || query.chars().count() > MAX_QUERY_CHARS { Err(ListError::BadQuery) } else { Ok(query) }
 }
 
 /// A page of orders, each with its cursor.
@@ -250,9 +242,9 @@ impl OrdersService {
     }
 
     /// The orders with these ids that the caller may see, in the order asked.
-    pub async fn get_orders(&self, caller: &Caller, ids: &[String]) -> Result<Vec<Order>, ListOrdersError> {
+    pub async fn get_orders(&self, caller: &Caller, ids: &[String]) -> Result<Vec<Order>, ListError> {
         if ids.len() > MAX_BATCH {
-            return Err(ListOrdersError::TooManyIds);
+            return Err(ListError::TooManyIds);
         }
         let ids = ids.iter().map(|id| OrderId::parse(id)).collect::<Result<Vec<_>, _>>()?;
         let client = self.pool.get().await.context("connecting to PostgreSQL")?;
@@ -268,17 +260,14 @@ impl OrdersService {
         after: Option<&str>,
         status: Option<OrderStatus>,
         customer: Option<&str>,
-    ) -> Result<OrderPage, ListOrdersError> {
-        let first = first.unwrap_or(20);
-        if !(1..=MAX_PAGE_SIZE).contains(&first) {
-            return Err(ListOrdersError::BadPageSize(first));
-        }
+    ) -> Result<OrderPage, ListError> {
+        let first = page_size(first, DEFAULT_LIST_SIZE)?;
         let after = after
-            .map(|a| OrderCursor::decode(a).ok_or_else(|| ListOrdersError::BadCursor(a.chars().take(64).collect())))
+            .map(|a| OrderCursor::decode(a).ok_or_else(|| ListError::BadCursor(a.chars().take(64).collect())))
             .transpose()?;
         let customer = customer.map(CustomerId::parse).transpose()?;
         let customer = match (caller, customer) {
-            (Caller::Customer(me), Some(asked)) if asked != *me => return Err(ListOrdersError::OthersOrders),
+            (Caller::Customer(me), Some(asked)) if asked != *me => return Err(ListError::OthersOrders),
             (Caller::Customer(me), _) => Some(*me),
             (Caller::Kitchen { .. }, asked) => asked,
         };
@@ -288,15 +277,9 @@ impl OrdersService {
     }
 
     /// Orders by id prefix or item name, scoped like [`Self::list_orders`].
-    pub async fn search_orders(&self, caller: &Caller, query: &str, first: Option<i64>) -> Result<Vec<Order>, ListOrdersError> {
-        let query = query.trim();
-        if query.is_empty() || query.chars().count() > 64 {
-            return Err(ListOrdersError::BadQuery);
-        }
-        let first = first.unwrap_or(20);
-        if !(1..=MAX_PAGE_SIZE).contains(&first) {
-            return Err(ListOrdersError::BadPageSize(first));
-        }
+    pub async fn search_orders(&self, caller: &Caller, query: &str, first: Option<i64>) -> Result<Vec<Order>, ListError> {
+        let query = search_query(query)?;
+        let first = page_size(first, DEFAULT_LIST_SIZE)?;
         let customer = match caller {
             Caller::Customer(me) => Some(*me),
             Caller::Kitchen { .. } => None,
@@ -306,9 +289,9 @@ impl OrdersService {
     }
 
     /// The menu items with these ids (dataloaders); unknown ids are left out.
-    pub async fn menu_items(&self, ids: &[String]) -> Result<Vec<MenuItem>, ListMenuError> {
+    pub async fn menu_items(&self, ids: &[String]) -> Result<Vec<MenuItem>, ListError> {
         if ids.len() > MAX_BATCH {
-            return Err(ListMenuError::TooManyIds);
+            return Err(ListError::TooManyIds);
         }
         let ids = ids.iter().map(|id| MenuItemId::parse(id)).collect::<Result<Vec<_>, _>>()?;
         let client = self.pool.get().await.context("connecting to PostgreSQL")?;
@@ -317,15 +300,9 @@ impl OrdersService {
         Ok(items)
     }
 
-    pub async fn search_menu(&self, query: &str, first: Option<i64>) -> Result<Vec<MenuItem>, ListMenuError> {
-        let query = query.trim();
-        if query.is_empty() || query.chars().count() > 64 {
-            return Err(ListMenuError::BadQuery);
-        }
-        let first = first.unwrap_or(20);
-        if !(1..=MAX_PAGE_SIZE).contains(&first) {
-            return Err(ListMenuError::BadPageSize(first));
-        }
+    pub async fn search_menu(&self, query: &str, first: Option<i64>) -> Result<Vec<MenuItem>, ListError> {
+        let query = search_query(query)?;
+        let first = page_size(first, DEFAULT_LIST_SIZE)?;
         let client = self.pool.get().await.context("connecting to PostgreSQL")?;
         Ok(store::menu::search(&**client, query, first).await?)
     }
@@ -335,13 +312,10 @@ impl OrdersService {
         first: Option<i64>,
         after: Option<&str>,
         category: Option<MenuCategory>,
-    ) -> Result<MenuPage, ListMenuError> {
-        let first = first.unwrap_or(DEFAULT_PAGE_SIZE);
-        if !(1..=MAX_PAGE_SIZE).contains(&first) {
-            return Err(ListMenuError::BadPageSize(first));
-        }
+    ) -> Result<MenuPage, ListError> {
+        let first = page_size(first, DEFAULT_PAGE_SIZE)?;
         let after = after
-            .map(|a| MenuCursor::decode(a).ok_or_else(|| ListMenuError::BadCursor(a.chars().take(64).collect())))
+            .map(|a| MenuCursor::decode(a).ok_or_else(|| ListError::BadCursor(a.chars().take(64).collect())))
             .transpose()?;
         let client = self.pool.get().await.context("connecting to PostgreSQL")?;
         let (items, has_next_page) = store::menu::list(&**client, first, after, category).await?;

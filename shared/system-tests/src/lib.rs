@@ -21,6 +21,26 @@ pub struct Stack {
 /// The web UI's origin in tests.
 pub const WEB_ORIGIN: &str = "http://localhost:3000";
 
+/// The orders service of a stack, on the given addresses.
+fn orders_config(
+    db: &TestDatabase,
+    topic: &str,
+    auth: &TestAuth,
+    users_url: &str,
+    http_addr: SocketAddr,
+    grpc_addr: SocketAddr,
+) -> orders::Config {
+    orders::Config {
+        http_addr,
+        grpc_addr,
+        database: db.settings(),
+        kafka: testkit::kafka_settings(topic),
+        auth: auth.settings("orders", users_url),
+        http_workers: 1,
+        create_topics: true,
+    }
+}
+
 fn any_port() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 0))
 }
@@ -43,17 +63,9 @@ impl Stack {
         .await
         .context("starting users")?;
         let users_url = format!("http://{}", users.grpc_addr());
-        let orders = orders::Application::build(orders::Config {
-            http_addr: any_port(),
-            grpc_addr: any_port(),
-            database: db.settings(),
-            kafka: testkit::kafka_settings(&topic),
-            auth: auth.settings("orders", &users_url),
-            http_workers: 1,
-            create_topics: true,
-        })
-        .await
-        .context("starting orders")?;
+        let orders = orders::Application::build(orders_config(&db, &topic, &auth, &users_url, any_port(), any_port()))
+            .await
+            .context("starting orders")?;
         let kitchen = kitchen::Application::build(kitchen::Config {
             http_addr: any_port(),
             database: db.settings(),
@@ -171,17 +183,9 @@ impl Stack {
         let (http_addr, grpc_addr) = (orders.http_addr(), orders.grpc_addr());
         orders.stop().await;
         let users_url = format!("http://{}", users.grpc_addr());
-        let orders = orders::Application::build(orders::Config {
-            http_addr,
-            grpc_addr,
-            database: db.settings(),
-            kafka: testkit::kafka_settings(&topic),
-            auth: auth.settings("orders", &users_url),
-            http_workers: 1,
-            create_topics: true,
-        })
-        .await
-        .context("restarting orders")?;
+        let orders = orders::Application::build(orders_config(&db, &topic, &auth, &users_url, http_addr, grpc_addr))
+            .await
+            .context("restarting orders")?;
         Ok(Self { db, topic, auth, users, orders, kitchen, gateway, http })
     }
 
