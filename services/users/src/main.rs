@@ -12,6 +12,12 @@ use anyhow::Context as _;
 use std::io::Write as _;
 use std::time::Duration;
 
+/// Every password hash takes a 19 MiB buffer; glibc keeps freed ones in per-thread arenas (180
+/// MiB after a burst of sign-ins), mimalloc hands them back. Only here: with many sockets open,
+/// mimalloc costs the other services more memory than glibc (see ci/BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
     service_kit::telemetry::init("users");

@@ -3,15 +3,23 @@ use crate::Token;
 use biscuit_auth::error::{FailedCheck, Logic, Token as BiscuitError};
 use biscuit_auth::macros::authorizer;
 use biscuit_auth::{Algorithm, AuthorizerLimits, Biscuit, PublicKey};
-use std::collections::HashSet;
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, SystemTime};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant, SystemTime};
 
 /// Datalog evaluation limits: generous enough for a debug build (whose crypto crates are
 /// optimised anyway, see the workspace profile), tight enough that a hostile token cannot make
 /// a service spin.
 const LIMITS: AuthorizerLimits =
     AuthorizerLimits { max_facts: 1_000, max_iterations: 100, max_time: Duration::from_millis(20) };
+
+/// How long a granted decision is reused for the same token and access. A full check costs
+/// ~0.2 ms of CPU and every order needs three (gateway, then the service and user tokens in
+/// orders); the same tokens come back many times a second under load. Revocation is still
+/// checked on every use; expiry and time-bound attenuations are honoured at most this late.
+pub const DECISION_TTL: Duration = Duration::from_secs(2);
+/// Most decisions kept: when full, expired ones are dropped, and if none had, all of them.
+const DECISIONS_KEPT: usize = 10_000;
 
 /// Why a token was refused. `Missing`, `Invalid`, `Expired` and `Revoked` mean "who are you?"
 /// (UNAUTHENTICATED); `Forbidden` means "not you, not this" (FORBIDDEN).
@@ -67,16 +75,57 @@ impl RevocationList {
     }
 }
 
+/// Recently granted decisions, keyed by token and access.
+#[derive(Debug, Clone, Default)]
+struct Decisions(Arc<Mutex<HashMap<(String, String), Granted>>>);
+
+#[derive(Debug)]
+struct Granted {
+    principal: Principal,
+    revocation_ids: Vec<String>,
+    until: Instant,
+}
+
+impl Decisions {
+    fn key(token: &Token, access: &Access) -> (String, String) {
+        let resource_id = access.resource_id.as_deref().unwrap_or_default();
+        let access = format!("{}|{}|{resource_id}|{:?}", access.operation.as_str(), access.resource, access.allowed);
+        (token.as_str().to_owned(), access)
+    }
+
+    fn get(&self, key: &(String, String), revoked: &RevocationList) -> Option<Result<Principal, TokenError>> {
+        let decisions = self.0.lock().expect("unwrap: the lock is never poisoned (no panics while held)");
+        let granted = decisions.get(key).filter(|g| g.until > Instant::now())?;
+        if revoked.contains_any(&granted.revocation_ids) {
+            return Some(Err(TokenError::Revoked));
+        }
+        Some(Ok(granted.principal.clone()))
+    }
+
+    fn insert(&self, key: (String, String), principal: Principal, revocation_ids: Vec<String>) {
+        let mut decisions = self.0.lock().expect("unwrap: the lock is never poisoned (no panics while held)");
+        let now = Instant::now();
+        if decisions.len() >= DECISIONS_KEPT {
+            decisions.retain(|_, g| g.until > now);
+            if decisions.len() >= DECISIONS_KEPT {
+                decisions.clear();
+            }
+        }
+        decisions.insert(key, Granted { principal, revocation_ids, until: now + DECISION_TTL });
+    }
+}
+
 /// Verifies tokens with the platform's public key and decides with datalog policies.
 #[derive(Clone)]
 pub struct TokenVerifier {
     public: PublicKey,
     revoked: RevocationList,
+    decisions: Decisions,
 }
 
 impl TokenVerifier {
     pub fn new(public: PublicKey) -> Self {
-        Self { public, revoked: RevocationList::default() }
+        Self { public, revoked: RevocationList::default(), decisions: Decisions::default() }
     }
 
     pub fn from_public_key_hex(hex: &str) -> Result<Self, TokenError> {
@@ -100,8 +149,23 @@ impl TokenVerifier {
     }
 
     /// Checks signature, revocation, expiry and every check of every block, then `access`'s
-    /// policy; returns who the token speaks for.
+    /// policy; returns who the token speaks for. A grant is reused for [`DECISION_TTL`].
     pub fn authorize(&self, token: &Token, access: &Access) -> Result<Principal, TokenError> {
+        let key = Decisions::key(token, access);
+        if let Some(decision) = self.decisions.get(&key, &self.revoked) {
+            return decision;
+        }
+        let (principal, revocation_ids) = self.verify(token, access)?;
+        self.decisions.insert(key, principal.clone(), revocation_ids);
+        Ok(principal)
+    }
+
+    /// [`Self::authorize`] without reusing earlier decisions: the full check every time.
+    pub fn authorize_afresh(&self, token: &Token, access: &Access) -> Result<Principal, TokenError> {
+        self.verify(token, access).map(|(principal, _)| principal)
+    }
+
+    fn verify(&self, token: &Token, access: &Access) -> Result<(Principal, Vec<String>), TokenError> {
         let biscuit = Biscuit::from_base64(token.as_str(), self.public).map_err(|_| TokenError::Invalid)?;
         let ids: Vec<String> = biscuit.revocation_identifiers().iter().map(hex::encode).collect();
         if self.revoked.contains_any(&ids) {
@@ -149,7 +213,7 @@ impl TokenVerifier {
             )) if checks.iter().any(is_expiry) => return Err(TokenError::Expired),
             Err(e) => return Err(TokenError::Forbidden(describe(&e))),
         }
-        principal(&mut authorizer)
+        Ok((principal(&mut authorizer)?, ids))
     }
 }
 

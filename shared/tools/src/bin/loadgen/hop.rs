@@ -1,0 +1,98 @@
+//! The broker hop: what the broker alone costs between a producer and a consumer with the
+//! services' own settings (`service_kit::kafka`), on a throwaway topic. The order-to-tablet
+//! delay can get no lower than this.
+
+use crate::stats::summary;
+use anyhow::Context as _;
+use futures::StreamExt as _;
+use rdkafka::Message as _;
+use rdkafka::consumer::{Consumer as _, StreamConsumer};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// About the size of an order event with a few items.
+const RECORD_BYTES: usize = 400;
+/// How long to keep probing until the consumer has joined its group.
+const JOIN_DEADLINE: Duration = Duration::from_secs(30);
+
+pub async fn run(brokers: &str, partitions: i32, count: usize, rate: f64) -> anyhow::Result<String> {
+    let run = uuid::Uuid::new_v4().simple().to_string();
+    let topic = format!("bench.hop.{run}");
+    service_kit::kafka::ensure_topics(brokers, &[(&topic, partitions)]).await?;
+    let producer: FutureProducer = service_kit::kafka::producer_config(brokers).create().context("creating the producer")?;
+    let consumer: StreamConsumer =
+        service_kit::kafka::consumer_config(brokers, &format!("bench-hop-{run}")).create().context("creating the consumer")?;
+    consumer.subscribe(&[&topic]).context("subscribing")?;
+
+    // Key → when it arrived.
+    let received: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
+    let seen = received.clone();
+    let reader = tokio::spawn(async move {
+        let mut stream = consumer.stream();
+        while let Some(Ok(message)) = stream.next().await {
+            let at = Instant::now();
+            let key = String::from_utf8_lossy(message.key().unwrap_or_default()).into_owned();
+            seen.lock().expect("unwrap: no panics while held").insert(key, at);
+        }
+    });
+    let arrived = |key: &str| received.lock().expect("unwrap: no panics while held").get(key).copied();
+
+    // Probes until the group has joined and one arrives; what comes after is steady state.
+    let started = Instant::now();
+    for probe in 0.. {
+        anyhow::ensure!(started.elapsed() < JOIN_DEADLINE, "the hop consumer never received a probe");
+        let key = format!("probe-{probe}");
+        send(&producer, &topic, &key).await?;
+        let waited = Instant::now();
+        while arrived(&key).is_none() && waited.elapsed() < Duration::from_millis(500) {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        if arrived(&key).is_some() {
+            break;
+        }
+    }
+
+    let interval = Duration::from_secs_f64(1.0 / rate);
+    let started = Instant::now();
+    let mut sends = Vec::with_capacity(count);
+    for i in 0..count {
+        tokio::time::sleep_until((started + interval.mul_f64(i as f64)).into()).await;
+        let (producer, topic) = (producer.clone(), topic.clone());
+        sends.push(tokio::spawn(async move {
+            let key = format!("m{i}");
+            let sent = Instant::now();
+            send(&producer, &topic, &key).await?;
+            anyhow::Ok((key, sent, sent.elapsed()))
+        }));
+    }
+    let mut acks = Vec::with_capacity(count);
+    let mut sent = Vec::with_capacity(count);
+    for send in sends {
+        let (key, at, ack) = send.await??;
+        acks.push(ack);
+        sent.push((key, at));
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while sent.iter().any(|(k, _)| arrived(k).is_none()) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    reader.abort();
+    let mut hops: Vec<Duration> = sent.iter().filter_map(|(k, at)| arrived(k).map(|got| got.saturating_duration_since(*at))).collect();
+    let missing = count - hops.len();
+    anyhow::ensure!(missing == 0, "{missing} of {count} records never reached the consumer");
+    Ok(format!(
+        "broker hop produce → consume   {}  ({count} records at {rate:.0}/s)\nbroker produce → ack           {}",
+        summary(&mut hops),
+        summary(&mut acks)
+    ))
+}
+
+async fn send(producer: &FutureProducer, topic: &str, key: &str) -> anyhow::Result<()> {
+    producer
+        .send(FutureRecord::to(topic).key(key).payload(&[0u8; RECORD_BYTES][..]), Duration::from_secs(10))
+        .await
+        .map_err(|(e, _)| anyhow::anyhow!("producing: {e}"))?;
+    Ok(())
+}

@@ -1,0 +1,94 @@
+//! Quantiles of measured delays, and resident memory read from `/proc`.
+
+use anyhow::Context as _;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// p50, p95, p99 and max of `values`, in milliseconds.
+pub fn summary(values: &mut [Duration]) -> String {
+    if values.is_empty() {
+        return "no data".into();
+    }
+    values.sort();
+    let at = |q: f64| quantile(values, q).as_secs_f64() * 1000.0;
+    format!("p50 {:.1} ms  p95 {:.1} ms  p99 {:.1} ms  max {:.1} ms", at(0.5), at(0.95), at(0.99), at(1.0))
+}
+
+/// The `q` quantile of sorted `values` (nearest rank).
+pub fn quantile(sorted: &[Duration], q: f64) -> Duration {
+    sorted.get(((sorted.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or_default()
+}
+
+/// The services whose memory is watched: name and process id (`--pids users=1,orders=2`).
+#[derive(Clone, Default)]
+pub struct Services(pub Vec<(String, u32)>);
+
+impl Services {
+    pub fn parse(list: &str) -> anyhow::Result<Self> {
+        let mut services = vec![];
+        for pair in list.split(',').filter(|p| !p.is_empty()) {
+            let (name, pid) = pair.split_once('=').context("--pids takes name=pid,…")?;
+            services.push((name.to_owned(), pid.parse().context("a process id is a number")?));
+        }
+        Ok(Self(services))
+    }
+
+    /// Resident memory of `name` now, in KiB.
+    pub fn rss_kib(&self, name: &str) -> Option<u64> {
+        let pid = self.0.iter().find(|(n, _)| n == name)?.1;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()
+    }
+
+    /// `users 12.3 MiB, orders …` now.
+    pub fn describe_now(&self) -> String {
+        self.describe(|name| self.rss_kib(name))
+    }
+
+    fn describe(&self, kib: impl Fn(&str) -> Option<u64>) -> String {
+        let parts: Vec<String> = self
+            .0
+            .iter()
+            .map(|(name, _)| match kib(name) {
+                Some(kib) => format!("{name} {:.1} MiB", kib as f64 / 1024.0),
+                None => format!("{name} gone"),
+            })
+            .collect();
+        parts.join(", ")
+    }
+
+    /// Samples every service every `every` until the returned guard is finished; the peaks.
+    pub fn watch_peaks(&self, every: Duration) -> PeakWatch {
+        let peaks: Arc<Mutex<BTreeMap<String, u64>>> = Arc::default();
+        let (services, seen) = (self.clone(), peaks.clone());
+        let task = tokio::spawn(async move {
+            loop {
+                for (name, _) in &services.0 {
+                    if let Some(kib) = services.rss_kib(name) {
+                        let mut seen = seen.lock().expect("unwrap: no panics while held");
+                        let peak = seen.entry(name.clone()).or_default();
+                        *peak = (*peak).max(kib);
+                    }
+                }
+                tokio::time::sleep(every).await;
+            }
+        });
+        PeakWatch { services: self.clone(), peaks, task }
+    }
+}
+
+/// Peak resident memory seen while it ran.
+pub struct PeakWatch {
+    services: Services,
+    peaks: Arc<Mutex<BTreeMap<String, u64>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl PeakWatch {
+    pub fn finish(self) -> String {
+        self.task.abort();
+        let peaks = self.peaks.lock().expect("unwrap: no panics while held").clone();
+        self.services.describe(|name| peaks.get(name).copied())
+    }
+}
