@@ -119,6 +119,9 @@ impl Application {
                 .configure(|cfg| http::configure(cfg, http_service.clone(), http_verifier.clone()))
         })
         .workers(config.http_workers)
+        // Small writes (a ticket, an answer) leave at once instead of waiting for the ACK of
+        // the previous one (Nagle with delayed ACKs adds up to 40 ms).
+        .tcp_nodelay(true)
         .disable_signals()
         .shutdown_timeout(HTTP_SHUTDOWN_SECONDS)
         .listen(listener)

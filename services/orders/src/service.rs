@@ -210,7 +210,7 @@ impl OrdersService {
     pub async fn get_order(&self, caller: &Caller, id: &str) -> Result<Order, GetOrderError> {
         let id = OrderId::parse(id)?;
         let client = self.pool.get().await.context("connecting to PostgreSQL")?;
-        let order = store::orders::load(&**client, id).await?.ok_or(GetOrderError::NotFound(id))?;
+        let order = store::orders::load(&client, id).await?.ok_or(GetOrderError::NotFound(id))?;
         if !caller.may_see(order.customer_id) {
             return Err(GetOrderError::NotYours(id));
         }
@@ -248,7 +248,7 @@ impl OrdersService {
         }
         let ids = ids.iter().map(|id| OrderId::parse(id)).collect::<Result<Vec<_>, _>>()?;
         let client = self.pool.get().await.context("connecting to PostgreSQL")?;
-        let orders = store::orders::load_many(&**client, &ids).await?;
+        let orders = store::orders::load_many(&client, &ids).await?;
         Ok(orders.into_iter().filter(|o| caller.may_see(o.customer_id)).collect())
     }
 
@@ -272,7 +272,7 @@ impl OrdersService {
             (Caller::Kitchen { .. }, asked) => asked,
         };
         let client = self.pool.get().await.context("connecting to PostgreSQL")?;
-        let (orders, has_next_page) = store::orders::list(&**client, customer, status, after, first).await?;
+        let (orders, has_next_page) = store::orders::list(&client, customer, status, after, first).await?;
         Ok(OrderPage { orders: orders.into_iter().map(|(o, c)| (o, c.encode())).collect(), has_next_page })
     }
 
@@ -285,7 +285,7 @@ impl OrdersService {
             Caller::Kitchen { .. } => None,
         };
         let client = self.pool.get().await.context("connecting to PostgreSQL")?;
-        Ok(store::orders::search(&**client, customer, query, first).await?)
+        Ok(store::orders::search(&client, customer, query, first).await?)
     }
 
     /// The menu items with these ids (dataloaders); unknown ids are left out.
@@ -295,7 +295,7 @@ impl OrdersService {
         }
         let ids = ids.iter().map(|id| MenuItemId::parse(id)).collect::<Result<Vec<_>, _>>()?;
         let client = self.pool.get().await.context("connecting to PostgreSQL")?;
-        let mut items = store::menu::by_ids(&**client, &ids).await?;
+        let mut items = store::menu::by_ids(&client, &ids).await?;
         items.sort_by_key(|item| ids.iter().position(|id| *id == item.id));
         Ok(items)
     }
@@ -304,7 +304,7 @@ impl OrdersService {
         let query = search_query(query)?;
         let first = page_size(first, DEFAULT_LIST_SIZE)?;
         let client = self.pool.get().await.context("connecting to PostgreSQL")?;
-        Ok(store::menu::search(&**client, query, first).await?)
+        Ok(store::menu::search(&client, query, first).await?)
     }
 
     pub async fn menu(
@@ -318,7 +318,7 @@ impl OrdersService {
             .map(|a| MenuCursor::decode(a).ok_or_else(|| ListError::BadCursor(a.chars().take(64).collect())))
             .transpose()?;
         let client = self.pool.get().await.context("connecting to PostgreSQL")?;
-        let (items, has_next_page) = store::menu::list(&**client, first, after, category).await?;
+        let (items, has_next_page) = store::menu::list(&client, first, after, category).await?;
         Ok(MenuPage { items: items.into_iter().map(|(item, cursor)| (item, cursor.encode())).collect(), has_next_page })
     }
 }

@@ -42,7 +42,7 @@ async fn complete_order(
     };
     let ticket = async {
         let client = deps.pool.get().await?;
-        store::tickets::by_order(&**client, id).await
+        store::tickets::by_order(&client, id).await
     }
     .await;
     let ticket = match ticket {
@@ -126,7 +126,7 @@ async fn list_tickets(
     };
     let result = async {
         let client = deps.pool.get().await?;
-        store::tickets::by_status(&**client, status).await
+        store::tickets::by_status(&client, status).await
     }
     .await;
     match result {
@@ -150,7 +150,7 @@ async fn get_ticket(
     };
     let result = async {
         let client = deps.pool.get().await?;
-        store::tickets::by_order(&**client, order_id).await
+        store::tickets::by_order(&client, order_id).await
     }
     .await;
     match result {

@@ -5,7 +5,7 @@ use actix::prelude::*;
 use anyhow::Context as _;
 use deadpool_postgres::Pool;
 use rdkafka::Message as _;
-use rdkafka::consumer::{CommitMode, Consumer as _, StreamConsumer};
+use rdkafka::consumer::{Consumer as _, StreamConsumer};
 use rdkafka::message::{BorrowedMessage, Header, Headers as _, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use std::sync::Arc;
@@ -29,13 +29,18 @@ fn lag(consumer: &StreamConsumer) -> Option<i64> {
     Some(total)
 }
 
+/// Offsets are stored once an event's ticket is committed and sent to the broker this often:
+/// one request a second instead of one per event (each is a durable write on the broker). A
+/// crash replays at most this much, and replayed events change nothing (version check).
+pub const OFFSET_COMMIT_INTERVAL: Duration = Duration::from_secs(1);
+
 /// After a failed database write, wait this long before trying the same event again.
 pub const RETRY_BACKOFF: Duration = Duration::from_millis(500);
 
 /// Consumes `orders.events` and turns each event into a ticket change: the change is committed
-/// in PostgreSQL first, then pushed to the tablets, then the offset is committed. A crash
-/// between the two commits redelivers the event, which then changes nothing (its version is
-/// no longer newer), so no ticket is lost or doubled.
+/// in PostgreSQL first, then pushed to the tablets, then the offset is stored (and committed
+/// within [`OFFSET_COMMIT_INTERVAL`]). A crash before the offset commit redelivers the event,
+/// which then changes nothing (its version is no longer newer), so no ticket is lost or doubled.
 pub struct TicketConsumer {
     consumer: Arc<StreamConsumer>,
     dead_letters: Arc<DeadLetters>,
@@ -67,6 +72,9 @@ impl TicketConsumer {
         failpoint: Option<String>,
     ) -> anyhow::Result<Self> {
         let consumer: StreamConsumer = service_kit::kafka::consumer_config(brokers, group)
+            // Commits only what `store_offset_from_message` stored (auto.offset.store stays off).
+            .set("enable.auto.commit", "true")
+            .set("auto.commit.interval.ms", OFFSET_COMMIT_INTERVAL.as_millis().to_string())
             .create()
             .context("creating the Kafka consumer")?;
         consumer.subscribe(&[topic]).with_context(|| format!("subscribing to {topic}"))?;
@@ -138,8 +146,8 @@ async fn consume(
             tracing::warn!("failpoint: stopping after the ticket commit, before the offset commit");
             return;
         }
-        if let Err(e) = consumer.commit_message(&message, CommitMode::Async) {
-            tracing::warn!(error = %e, "committing the offset; the event will be delivered again");
+        if let Err(e) = consumer.store_offset_from_message(&message) {
+            tracing::warn!(error = %e, "storing the offset; the event will be delivered again");
         }
     }
 }

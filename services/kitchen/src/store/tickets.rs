@@ -4,20 +4,21 @@ use crate::domain::{Ticket, TicketChange, TicketItem, TicketStatus};
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use tokio_postgres::{GenericClient, IsolationLevel, Row};
+use deadpool_postgres::GenericClient;
+use tokio_postgres::{IsolationLevel, Row};
 use uuid::Uuid;
 
 /// Stores `ticket` unless the stored one is at the same or a higher order version; when it is
 /// stored, it also takes the next tablet sequence number and records the change, in the same
 /// transaction. `None`: nothing changed (a duplicate or an older event).
-pub async fn apply(client: &mut tokio_postgres::Client, ticket: &Ticket) -> anyhow::Result<Option<TicketChange>> {
+pub async fn apply(client: &mut deadpool_postgres::Object, ticket: &Ticket) -> anyhow::Result<Option<TicketChange>> {
     let tx = client.transaction().await.context("starting the ticket transaction")?;
     let stored = StoredTicket::from(ticket);
     let items = serde_json::to_value(&stored.items).context("encoding ticket items")?;
     let timeline = serde_json::to_value(&stored.timeline).context("encoding the timeline")?;
     let changed = tx
         .query_opt(
-            "INSERT INTO kitchen.tickets
+            &tx.prepare_cached("INSERT INTO kitchen.tickets
                (order_id, customer_id, status, order_version, total_cents, items, timeline, placed_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
              ON CONFLICT (order_id) DO UPDATE SET
@@ -26,7 +27,7 @@ pub async fn apply(client: &mut tokio_postgres::Client, ticket: &Ticket) -> anyh
                items = EXCLUDED.items, timeline = EXCLUDED.timeline,
                placed_at = EXCLUDED.placed_at, updated_at = EXCLUDED.updated_at
              WHERE kitchen.tickets.order_version < EXCLUDED.order_version
-             RETURNING order_id",
+             RETURNING order_id").await?,
             &[
                 &ticket.order_id,
                 &ticket.customer_id,
@@ -46,13 +47,13 @@ pub async fn apply(client: &mut tokio_postgres::Client, ticket: &Ticket) -> anyh
     }
     // Locks the sequence row until commit: numbers become visible in order, without gaps.
     let seq: i64 = tx
-        .query_one("UPDATE kitchen.tablet_sequence SET last_seq = last_seq + 1 RETURNING last_seq", &[])
+        .query_one(&tx.prepare_cached("UPDATE kitchen.tablet_sequence SET last_seq = last_seq + 1 RETURNING last_seq").await?, &[])
         .await
         .context("taking the next tablet sequence number")?
         .get(0);
     let snapshot = serde_json::to_value(&stored).context("encoding the ticket")?;
     tx.execute(
-        "INSERT INTO kitchen.tablet_changes (seq, order_id, ticket) VALUES ($1, $2, $3)",
+        &tx.prepare_cached("INSERT INTO kitchen.tablet_changes (seq, order_id, ticket) VALUES ($1, $2, $3)").await?,
         &[&seq, &ticket.order_id, &snapshot],
     )
     .await
@@ -63,7 +64,7 @@ pub async fn apply(client: &mut tokio_postgres::Client, ticket: &Ticket) -> anyh
 
 /// The open tickets (oldest first) and the sequence number they are current as of, read in
 /// one snapshot so that no change falls between the two.
-pub async fn open_tickets(client: &mut tokio_postgres::Client) -> anyhow::Result<(i64, Vec<Ticket>)> {
+pub async fn open_tickets(client: &mut deadpool_postgres::Object) -> anyhow::Result<(i64, Vec<Ticket>)> {
     let tx = client
         .build_transaction()
         .isolation_level(IsolationLevel::RepeatableRead)
@@ -72,7 +73,7 @@ pub async fn open_tickets(client: &mut tokio_postgres::Client) -> anyhow::Result
         .await
         .context("starting the snapshot transaction")?;
     let seq: i64 = tx
-        .query_one("SELECT last_seq FROM kitchen.tablet_sequence", &[])
+        .query_one(&tx.prepare_cached("SELECT last_seq FROM kitchen.tablet_sequence").await?, &[])
         .await
         .context("reading the tablet sequence")?
         .get(0);
@@ -91,7 +92,7 @@ pub async fn changes_after(
     limit: i64,
 ) -> anyhow::Result<Option<(i64, Vec<TicketChange>)>> {
     let last: i64 = client
-        .query_one("SELECT last_seq FROM kitchen.tablet_sequence", &[])
+        .query_one(&client.prepare_cached("SELECT last_seq FROM kitchen.tablet_sequence").await?, &[])
         .await
         .context("reading the tablet sequence")?
         .get(0);
@@ -100,7 +101,7 @@ pub async fn changes_after(
     }
     let rows = client
         .query(
-            "SELECT seq, ticket FROM kitchen.tablet_changes WHERE seq > $1 AND seq <= $2 ORDER BY seq",
+            &client.prepare_cached("SELECT seq, ticket FROM kitchen.tablet_changes WHERE seq > $1 AND seq <= $2 ORDER BY seq").await?,
             &[&after_seq, &last],
         )
         .await
@@ -138,11 +139,11 @@ async fn tickets_where(
 ) -> anyhow::Result<Vec<Ticket>> {
     let rows = client
         .query(
-            &format!(
+            &client.prepare_cached(&format!(
                 "SELECT order_id, customer_id, status, order_version, total_cents, items, timeline,
                         placed_at, updated_at
                  FROM kitchen.tickets WHERE {condition} ORDER BY placed_at, order_id"
-            ),
+            )).await?,
             params,
         )
         .await

@@ -79,7 +79,7 @@ impl TabletSession {
             async move {
                 let mut client = pool.get().await.context("connecting to PostgreSQL")?;
                 if let Some(after) = resume_from {
-                    if let Some((last, missed)) = store::tickets::changes_after(&**client, after, MAX_REPLAY).await? {
+                    if let Some((last, missed)) = store::tickets::changes_after(&client, after, MAX_REPLAY).await? {
                         return anyhow::Ok((last, missed.iter().map(protocol::ticket).collect::<Vec<_>>()));
                     }
                 }
@@ -163,7 +163,7 @@ impl TabletSession {
         ctx.spawn(
             async move {
                 let client = deps.pool.get().await.map_err(|_| unavailable())?;
-                let ticket = store::tickets::by_order(&**client, id).await.map_err(|_| unavailable())?.ok_or_else(|| {
+                let ticket = store::tickets::by_order(&client, id).await.map_err(|_| unavailable())?.ok_or_else(|| {
                     crate::grpc::CommandRefused { code: "NOT_FOUND", message: format!("there is no ticket for order {id}") }
                 })?;
                 deps.orders.apply(&token, &id.to_string(), ticket.status, command).await

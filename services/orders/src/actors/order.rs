@@ -114,8 +114,7 @@ impl Handler<Place> for OrderActor {
 
 #[tracing::instrument(skip(pool, place), fields(customer = %place.customer))]
 async fn place_order(pool: Pool, id: OrderId, place: Place) -> Result<Placed, PlaceOrderError> {
-    let mut pooled = pool.get().await.context("connecting to PostgreSQL")?;
-    let client: &mut tokio_postgres::Client = &mut pooled;
+    let mut client = pool.get().await.context("connecting to PostgreSQL")?;
     let tx = client.transaction().await.context("starting the order transaction")?;
 
     if let Some(key) = &place.idempotency_key {
@@ -125,7 +124,7 @@ async fn place_order(pool: Pool, id: OrderId, place: Place) -> Result<Placed, Pl
             KeyClaim::OtherCart => return Err(PlaceOrderError::KeyReusedForOtherCart),
             KeyClaim::Replay(existing) => {
                 drop(tx);
-                let order = store::orders::load(&*client, existing)
+                let order = store::orders::load(&client, existing)
                     .await?
                     .context("an idempotency key names an order that does not exist")?;
                 return Ok(Placed::Replayed(order));
@@ -234,12 +233,11 @@ async fn change_status(
 ) -> (Option<Order>, Result<Order, ChangeStatusError>) {
     let mut current = known;
     let outcome = async {
-        let mut pooled = pool.get().await.context("connecting to PostgreSQL")?;
-        let client: &mut tokio_postgres::Client = &mut pooled;
+        let mut client = pool.get().await.context("connecting to PostgreSQL")?;
         for _ in 0..MAX_WRITE_ATTEMPTS {
             let order = match current.take() {
                 Some(order) => order,
-                None => store::orders::load(&*client, id).await?.ok_or(ChangeStatusError::NotFound(id))?,
+                None => store::orders::load(&client, id).await?.ok_or(ChangeStatusError::NotFound(id))?,
             };
             current = Some(order.clone());
             let by = match &change.caller {

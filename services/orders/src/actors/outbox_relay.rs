@@ -76,7 +76,7 @@ impl Actor for OutboxRelay {
             ctx.spawn(
                 async move {
                     let client = pool.get().await.context("connecting to PostgreSQL")?;
-                    outbox::prune(&**client, OUTBOX_RETENTION).await
+                    outbox::prune(&client, OUTBOX_RETENTION).await
                 }
                 .into_actor(relay)
                 .map(|result, _, _| match result {
@@ -154,7 +154,7 @@ async fn publish_pass(pool: Pool, publisher: Arc<EventPublisher>, metrics: Order
     let client = pool.get().await.context("connecting to PostgreSQL")?;
     let mut published = 0;
     loop {
-        let batch = outbox::unpublished(&**client, BATCH_SIZE).await?;
+        let batch = outbox::unpublished(&client, BATCH_SIZE).await?;
         if batch.is_empty() {
             break;
         }
@@ -167,7 +167,7 @@ async fn publish_pass(pool: Pool, publisher: Arc<EventPublisher>, metrics: Order
         }
         let ids: Vec<i64> = batch[..acknowledged].iter().map(|r| r.id).collect();
         if !ids.is_empty() {
-            outbox::mark_published(&**client, &ids).await?;
+            outbox::mark_published(&client, &ids).await?;
             metrics.outbox_published.inc_by(ids.len() as u64);
             metrics.publish_seconds.observe(started.elapsed().as_secs_f64());
         }
@@ -178,7 +178,7 @@ async fn publish_pass(pool: Pool, publisher: Arc<EventPublisher>, metrics: Order
             batch.len()
         );
     }
-    let (waiting, oldest) = outbox::backlog(&**client).await?;
+    let (waiting, oldest) = outbox::backlog(&client).await?;
     metrics.outbox_unpublished.set(waiting);
     metrics.outbox_oldest_seconds.set(oldest);
     Ok(published)

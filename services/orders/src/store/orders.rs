@@ -6,13 +6,13 @@ use crate::domain::{
 };
 use anyhow::Context as _;
 use std::collections::HashMap;
-use tokio_postgres::{GenericClient, Transaction};
+use deadpool_postgres::{GenericClient, Transaction};
 
 /// Writes a new order (version 1) with its lines and first timeline entry.
 pub async fn insert(tx: &Transaction<'_>, order: &Order, changed_by: &str) -> anyhow::Result<()> {
     tx.execute(
-        "INSERT INTO orders.orders (id, customer_id, status, version, total_cents, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &tx.prepare_cached("INSERT INTO orders.orders (id, customer_id, status, version, total_cents, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)").await?,
         &[
             &order.id.as_uuid(),
             &order.customer_id.as_uuid(),
@@ -26,7 +26,7 @@ pub async fn insert(tx: &Transaction<'_>, order: &Order, changed_by: &str) -> an
     .await
     .context("inserting the order")?;
     let statement = tx
-        .prepare(
+        .prepare_cached(
             "INSERT INTO orders.order_items
                (order_id, line_no, menu_item_id, name, station, quantity, unit_price_cents, note)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -58,8 +58,8 @@ pub async fn insert(tx: &Transaction<'_>, order: &Order, changed_by: &str) -> an
 /// Adds the order's latest status to its timeline.
 async fn record_status(tx: &Transaction<'_>, order: &Order, changed_by: &str) -> anyhow::Result<()> {
     tx.execute(
-        "INSERT INTO orders.order_status_history (order_id, version, status, reached_at, changed_by)
-         VALUES ($1, $2, $3, $4, $5)",
+        &tx.prepare_cached("INSERT INTO orders.order_status_history (order_id, version, status, reached_at, changed_by)
+         VALUES ($1, $2, $3, $4, $5)").await?,
         &[&order.id.as_uuid(), &order.version, &order.status.as_str(), &order.updated_at, &changed_by],
     )
     .await
@@ -90,13 +90,13 @@ pub async fn claim_idempotency_key(
 ) -> anyhow::Result<KeyClaim> {
     let claimed = tx
         .query_opt(
-            "INSERT INTO orders.idempotency_keys (customer_id, key, cart_fingerprint, order_id)
+            &tx.prepare_cached("INSERT INTO orders.idempotency_keys (customer_id, key, cart_fingerprint, order_id)
              VALUES ($1, $2, $3, $4)
              ON CONFLICT (customer_id, key) DO UPDATE
                SET cart_fingerprint = EXCLUDED.cart_fingerprint, order_id = EXCLUDED.order_id,
                    created_at = now()
                WHERE orders.idempotency_keys.created_at < now() - interval '24 hours'
-             RETURNING 1",
+             RETURNING 1").await?,
             &[&customer.as_uuid(), &key.as_str(), &fingerprint, &order_id.as_uuid()],
         )
         .await
@@ -106,8 +106,8 @@ pub async fn claim_idempotency_key(
     }
     let row = tx
         .query_one(
-            "SELECT cart_fingerprint, order_id FROM orders.idempotency_keys
-             WHERE customer_id = $1 AND key = $2",
+            &tx.prepare_cached("SELECT cart_fingerprint, order_id FROM orders.idempotency_keys
+             WHERE customer_id = $1 AND key = $2").await?,
             &[&customer.as_uuid(), &key.as_str()],
         )
         .await
@@ -131,8 +131,8 @@ pub async fn load_many(client: &impl GenericClient, ids: &[OrderId]) -> anyhow::
     let uuids: Vec<uuid::Uuid> = ids.iter().map(OrderId::as_uuid).collect();
     let rows = client
         .query(
-            "SELECT id, customer_id, status, version, total_cents, created_at, updated_at
-             FROM orders.orders WHERE id = ANY($1)",
+            &client.prepare_cached("SELECT id, customer_id, status, version, total_cents, created_at, updated_at
+             FROM orders.orders WHERE id = ANY($1)").await?,
             &[&uuids],
         )
         .await
@@ -140,8 +140,8 @@ pub async fn load_many(client: &impl GenericClient, ids: &[OrderId]) -> anyhow::
     let mut lines: HashMap<uuid::Uuid, Vec<OrderLine>> = HashMap::new();
     for r in client
         .query(
-            "SELECT order_id, menu_item_id, name, station, quantity, unit_price_cents, note
-             FROM orders.order_items WHERE order_id = ANY($1) ORDER BY order_id, line_no",
+            &client.prepare_cached("SELECT order_id, menu_item_id, name, station, quantity, unit_price_cents, note
+             FROM orders.order_items WHERE order_id = ANY($1) ORDER BY order_id, line_no").await?,
             &[&uuids],
         )
         .await
@@ -162,8 +162,8 @@ pub async fn load_many(client: &impl GenericClient, ids: &[OrderId]) -> anyhow::
     let mut timelines: HashMap<uuid::Uuid, Vec<StatusReached>> = HashMap::new();
     for r in client
         .query(
-            "SELECT order_id, status, reached_at FROM orders.order_status_history
-             WHERE order_id = ANY($1) ORDER BY order_id, version",
+            &client.prepare_cached("SELECT order_id, status, reached_at FROM orders.order_status_history
+             WHERE order_id = ANY($1) ORDER BY order_id, version").await?,
             &[&uuids],
         )
         .await
@@ -206,8 +206,8 @@ pub async fn update_status(
 ) -> anyhow::Result<bool> {
     let updated = tx
         .execute(
-            "UPDATE orders.orders SET status = $2, version = $3, updated_at = $4
-             WHERE id = $1 AND version = $5",
+            &tx.prepare_cached("UPDATE orders.orders SET status = $2, version = $3, updated_at = $4
+             WHERE id = $1 AND version = $5").await?,
             &[&order.id.as_uuid(), &order.status.as_str(), &order.version, &order.updated_at, &expected_version],
         )
         .await
@@ -254,11 +254,11 @@ pub async fn list(
 ) -> anyhow::Result<(Vec<(Order, OrderCursor)>, bool)> {
     let rows = client
         .query(
-            "SELECT id FROM orders.orders
+            &client.prepare_cached("SELECT id FROM orders.orders
              WHERE ($1::uuid IS NULL OR customer_id = $1)
                AND ($2::text IS NULL OR status = $2)
                AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4))
-             ORDER BY created_at DESC, id DESC LIMIT $5",
+             ORDER BY created_at DESC, id DESC LIMIT $5").await?,
             &[
                 &customer.map(|c| c.as_uuid()),
                 &status.map(OrderStatus::as_str),
@@ -285,12 +285,12 @@ pub async fn search(
     let escaped = service_kit::db::like_literal(query);
     let rows = client
         .query(
-            "SELECT o.id FROM orders.orders o
+            &client.prepare_cached("SELECT o.id FROM orders.orders o
              WHERE ($1::uuid IS NULL OR o.customer_id = $1)
                AND (o.id::text LIKE $2 || '%'
                     OR EXISTS (SELECT 1 FROM orders.order_items i
                                WHERE i.order_id = o.id AND lower(i.name) LIKE '%' || $2 || '%'))
-             ORDER BY o.created_at DESC, o.id DESC LIMIT $3",
+             ORDER BY o.created_at DESC, o.id DESC LIMIT $3").await?,
             &[&customer.map(|c| c.as_uuid()), &escaped, &first],
         )
         .await

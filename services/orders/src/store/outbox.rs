@@ -3,7 +3,7 @@
 
 use crate::domain::OrderEvent;
 use anyhow::Context as _;
-use tokio_postgres::{GenericClient, Transaction};
+use deadpool_postgres::{GenericClient, Transaction};
 
 /// One outbox row, ready to publish.
 #[derive(Debug, Clone)]
@@ -29,7 +29,7 @@ pub async fn append(
     let (event_type, payload) = crate::wire::encode_event(event);
     let traceparent = trace.map(service_kit::trace::TraceParent::header);
     tx.execute(
-        "INSERT INTO orders.outbox (event_id, order_id, event_type, payload, traceparent) VALUES ($1, $2, $3, $4, $5)",
+        &tx.prepare_cached("INSERT INTO orders.outbox (event_id, order_id, event_type, payload, traceparent) VALUES ($1, $2, $3, $4, $5)").await?,
         &[&event.event_id, &event.order.id.as_uuid(), &event_type, &payload, &traceparent],
     )
     .await
@@ -41,8 +41,8 @@ pub async fn append(
 pub async fn unpublished(client: &impl GenericClient, limit: i64) -> anyhow::Result<Vec<OutboxRecord>> {
     let rows = client
         .query(
-            "SELECT id, order_id, event_type, payload, traceparent, created_at FROM orders.outbox
-             WHERE published_at IS NULL ORDER BY id LIMIT $1",
+            &client.prepare_cached("SELECT id, order_id, event_type, payload, traceparent, created_at FROM orders.outbox
+             WHERE published_at IS NULL ORDER BY id LIMIT $1").await?,
             &[&limit],
         )
         .await
@@ -63,7 +63,7 @@ pub async fn unpublished(client: &impl GenericClient, limit: i64) -> anyhow::Res
 /// Stamps rows the broker has acknowledged.
 pub async fn mark_published(client: &impl GenericClient, ids: &[i64]) -> anyhow::Result<()> {
     client
-        .execute("UPDATE orders.outbox SET published_at = now() WHERE id = ANY($1)", &[&ids])
+        .execute(&client.prepare_cached("UPDATE orders.outbox SET published_at = now() WHERE id = ANY($1)").await?, &[&ids])
         .await
         .context("marking outbox rows published")?;
     Ok(())
@@ -73,8 +73,8 @@ pub async fn mark_published(client: &impl GenericClient, ids: &[i64]) -> anyhow:
 pub async fn backlog(client: &impl GenericClient) -> anyhow::Result<(i64, f64)> {
     let row = client
         .query_one(
-            "SELECT count(*), COALESCE(EXTRACT(EPOCH FROM now() - min(created_at))::float8, 0)
-             FROM orders.outbox WHERE published_at IS NULL",
+            &client.prepare_cached("SELECT count(*), COALESCE(EXTRACT(EPOCH FROM now() - min(created_at))::float8, 0)
+             FROM orders.outbox WHERE published_at IS NULL").await?,
             &[],
         )
         .await
@@ -87,7 +87,7 @@ pub async fn prune(client: &impl GenericClient, retention: std::time::Duration) 
     let seconds = retention.as_secs_f64();
     client
         .execute(
-            "DELETE FROM orders.outbox WHERE published_at < now() - make_interval(secs => $1)",
+            &client.prepare_cached("DELETE FROM orders.outbox WHERE published_at < now() - make_interval(secs => $1)").await?,
             &[&seconds],
         )
         .await

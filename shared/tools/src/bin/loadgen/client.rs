@@ -15,6 +15,9 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
+/// Browsers send WebSocket frames at once (TCP_NODELAY); so do these clients.
+const NO_NAGLE: bool = true;
+
 /// How long a socket may take to connect and be ready (snapshot or `connection_ack`).
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -185,7 +188,7 @@ impl Tablet {
     pub async fn connect(kitchen: &str, token: &str) -> anyhow::Result<Self> {
         let mut request = format!("ws://{kitchen}/ws").into_client_request()?;
         request.headers_mut().insert("authorization", format!("Bearer {token}").parse()?);
-        let (socket, _) = tokio::time::timeout(CONNECT_TIMEOUT, tokio_tungstenite::connect_async(request))
+        let (socket, _) = tokio::time::timeout(CONNECT_TIMEOUT, tokio_tungstenite::connect_async_with_config(request, None, NO_NAGLE))
             .await
             .context("connecting a tablet timed out")?
             .context("connecting a tablet")?;
@@ -208,6 +211,11 @@ impl Tablet {
                     Some("ticket") => {
                         let order = message["orderId"].as_str().unwrap_or_default();
                         seen.record(key(order, message["ticket"]["status"].as_str().unwrap_or_default()), at);
+                    }
+                    Some("error") => {
+                        let order = message["orderId"].as_str().unwrap_or_default();
+                        eprintln!("tablet: {} refused for {order}: {}", message["code"], message["message"]);
+                        seen.record(key(order, "REFUSED"), at);
                     }
                     _ => {}
                 }
@@ -246,7 +254,7 @@ impl Subscriber {
         let url = graphql_url.replacen("http", "ws", 1);
         let mut request = url.into_client_request()?;
         request.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse()?);
-        let (socket, _) = tokio::time::timeout(CONNECT_TIMEOUT, tokio_tungstenite::connect_async(request))
+        let (socket, _) = tokio::time::timeout(CONNECT_TIMEOUT, tokio_tungstenite::connect_async_with_config(request, None, NO_NAGLE))
             .await
             .context("connecting a subscriber timed out")?
             .context("connecting a subscriber")?;
@@ -271,6 +279,10 @@ impl Subscriber {
                     }
                     Some("ping") => {
                         let _ = pong.lock().await.send(Message::text(json!({ "type": "pong" }).to_string())).await;
+                    }
+                    Some("error") => eprintln!("subscription {} refused: {}", message["id"], message["payload"]),
+                    Some("next") if !message["payload"]["errors"].is_null() => {
+                        eprintln!("subscription {} refused: {}", message["id"], message["payload"]["errors"]);
                     }
                     Some("next") => {
                         let data = &message["payload"]["data"];
