@@ -46,7 +46,9 @@ fn caller(request: &HttpRequest, verifier: &TokenVerifier) -> Result<Option<Call
     verify(header.to_str().map_err(|_| TokenError::Invalid)?, verifier)
 }
 
-/// Keep-alive pings on subscription sockets.
+/// Keep-alives on subscription sockets: the gateway sends a `pong` this often, and closes a
+/// connection whose client has not sent a `ping` within as long (graphql-ws clients need
+/// `keepAlive` set below this; the web UI pings every 5 s).
 pub const KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// `graphql-transport-ws` on `/graphql`: the token comes in `connection_init`'s payload as

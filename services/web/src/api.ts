@@ -69,6 +69,9 @@ export function live(): Client {
       connectionParams: () => (token ? { authorization: `Bearer ${token}` } : {}),
       retryAttempts: Infinity,
       shouldRetry: () => true,
+      // The gateway closes a connection that has not pinged for 15 s (a dead client's
+      // subscriptions must not pile up); a closed socket would miss events until it reconnects.
+      keepAlive: 5_000,
     });
     subscriptionsToken = token;
   }

@@ -18,6 +18,9 @@ type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 /// Browsers send WebSocket frames at once (TCP_NODELAY); so do these clients.
 const NO_NAGLE: bool = true;
 
+/// How often a subscriber pings: the gateway closes a connection silent for 15 s.
+const PING_EVERY: Duration = Duration::from_secs(5);
+
 /// How long a socket may take to connect and be ready (snapshot or `connection_ack`).
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -246,6 +249,7 @@ pub struct Subscriber {
     pub arrivals: Arrivals,
     sink: Arc<tokio::sync::Mutex<SplitSink<Socket, Message>>>,
     reader: tokio::task::JoinHandle<()>,
+    pinger: tokio::task::JoinHandle<()>,
 }
 
 impl Subscriber {
@@ -300,7 +304,17 @@ impl Subscriber {
             .await
             .context("no connection_ack in time")?
             .context("the gateway closed the subscription socket")?;
-        Ok(Self { arrivals, sink, reader })
+        let pings = sink.clone();
+        let pinger = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(PING_EVERY).await;
+                let ping = Message::text(json!({ "type": "ping" }).to_string());
+                if pings.lock().await.send(ping).await.is_err() {
+                    return;
+                }
+            }
+        });
+        Ok(Self { arrivals, sink, reader, pinger })
     }
 
     /// Starts subscription `id`.
@@ -313,5 +327,6 @@ impl Subscriber {
 impl Drop for Subscriber {
     fn drop(&mut self) {
         self.reader.abort();
+        self.pinger.abort();
     }
 }
