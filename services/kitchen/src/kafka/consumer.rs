@@ -186,8 +186,8 @@ async fn handle(
         .map(|t| t.trace_id().to_owned());
     loop {
         let applied = async {
-            let mut client = pool.get().await.context("connecting to PostgreSQL")?;
-            store::tickets::apply(&mut client, &ticket).await
+            let client = pool.get().await.context("connecting to PostgreSQL")?;
+            store::tickets::apply(&client, &ticket).await
         }
         .await;
         match applied {

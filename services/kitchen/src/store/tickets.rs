@@ -9,25 +9,43 @@ use tokio_postgres::{IsolationLevel, Row};
 use uuid::Uuid;
 
 /// Stores `ticket` unless the stored one is at the same or a higher order version; when it is
-/// stored, it also takes the next tablet sequence number and records the change, in the same
-/// transaction. `None`: nothing changed (a duplicate or an older event).
-pub async fn apply(client: &mut deadpool_postgres::Object, ticket: &Ticket) -> anyhow::Result<Option<TicketChange>> {
-    let tx = client.transaction().await.context("starting the ticket transaction")?;
+/// stored, it also takes the next tablet sequence number and records the change. One statement
+/// (so one round trip, atomic without BEGIN/COMMIT): this is on every order's way to the
+/// tablets. `None`: nothing changed (a duplicate or an older event).
+pub async fn apply(client: &deadpool_postgres::Object, ticket: &Ticket) -> anyhow::Result<Option<TicketChange>> {
     let stored = StoredTicket::from(ticket);
     let items = serde_json::to_value(&stored.items).context("encoding ticket items")?;
     let timeline = serde_json::to_value(&stored.timeline).context("encoding the timeline")?;
-    let changed = tx
+    let snapshot = serde_json::to_value(&stored).context("encoding the ticket")?;
+    // The sequence row stays locked until the statement commits: numbers become visible in
+    // order, without gaps.
+    let statement = client
+        .prepare_cached(
+            "WITH stored AS (
+               INSERT INTO kitchen.tickets
+                 (order_id, customer_id, status, order_version, total_cents, items, timeline, placed_at, updated_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+               ON CONFLICT (order_id) DO UPDATE SET
+                 customer_id = EXCLUDED.customer_id, status = EXCLUDED.status,
+                 order_version = EXCLUDED.order_version, total_cents = EXCLUDED.total_cents,
+                 items = EXCLUDED.items, timeline = EXCLUDED.timeline,
+                 placed_at = EXCLUDED.placed_at, updated_at = EXCLUDED.updated_at
+               WHERE kitchen.tickets.order_version < EXCLUDED.order_version
+               RETURNING order_id
+             ), next AS (
+               UPDATE kitchen.tablet_sequence SET last_seq = last_seq + 1
+               WHERE EXISTS (SELECT 1 FROM stored)
+               RETURNING last_seq
+             )
+             INSERT INTO kitchen.tablet_changes (seq, order_id, ticket)
+             SELECT last_seq, $1, $10::jsonb FROM next
+             RETURNING seq",
+        )
+        .await
+        .context("preparing the ticket statement")?;
+    let seq: Option<i64> = client
         .query_opt(
-            &tx.prepare_cached("INSERT INTO kitchen.tickets
-               (order_id, customer_id, status, order_version, total_cents, items, timeline, placed_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-             ON CONFLICT (order_id) DO UPDATE SET
-               customer_id = EXCLUDED.customer_id, status = EXCLUDED.status,
-               order_version = EXCLUDED.order_version, total_cents = EXCLUDED.total_cents,
-               items = EXCLUDED.items, timeline = EXCLUDED.timeline,
-               placed_at = EXCLUDED.placed_at, updated_at = EXCLUDED.updated_at
-             WHERE kitchen.tickets.order_version < EXCLUDED.order_version
-             RETURNING order_id").await?,
+            &statement,
             &[
                 &ticket.order_id,
                 &ticket.customer_id,
@@ -38,28 +56,13 @@ pub async fn apply(client: &mut deadpool_postgres::Object, ticket: &Ticket) -> a
                 &timeline,
                 &ticket.placed_at,
                 &ticket.updated_at,
+                &snapshot,
             ],
         )
         .await
-        .context("upserting the ticket")?;
-    if changed.is_none() {
-        return Ok(None);
-    }
-    // Locks the sequence row until commit: numbers become visible in order, without gaps.
-    let seq: i64 = tx
-        .query_one(&tx.prepare_cached("UPDATE kitchen.tablet_sequence SET last_seq = last_seq + 1 RETURNING last_seq").await?, &[])
-        .await
-        .context("taking the next tablet sequence number")?
-        .get(0);
-    let snapshot = serde_json::to_value(&stored).context("encoding the ticket")?;
-    tx.execute(
-        &tx.prepare_cached("INSERT INTO kitchen.tablet_changes (seq, order_id, ticket) VALUES ($1, $2, $3)").await?,
-        &[&seq, &ticket.order_id, &snapshot],
-    )
-    .await
-    .context("recording the tablet change")?;
-    tx.commit().await.context("committing the ticket")?;
-    Ok(Some(TicketChange { seq, ticket: ticket.clone(), trace_id: None }))
+        .context("storing the ticket")?
+        .map(|row| row.get(0));
+    Ok(seq.map(|seq| TicketChange { seq, ticket: ticket.clone(), trace_id: None }))
 }
 
 /// The open tickets (oldest first) and the sequence number they are current as of, read in

@@ -10,9 +10,36 @@ use deadpool_postgres::{GenericClient, Transaction};
 
 /// Writes a new order (version 1) with its lines and first timeline entry.
 pub async fn insert(tx: &Transaction<'_>, order: &Order, changed_by: &str) -> anyhow::Result<()> {
+    // One statement (one round trip) for the order, its lines and its first status: this is on
+    // every order's way to the kitchen.
+    let statement = tx
+        .prepare_cached(
+            "WITH placed AS (
+               INSERT INTO orders.orders (id, customer_id, status, version, total_cents, created_at, updated_at)
+               VALUES ($1, $2, $3, $4, $5, $6, $7)
+               RETURNING id
+             ), lines AS (
+               INSERT INTO orders.order_items
+                 (order_id, line_no, menu_item_id, name, station, quantity, unit_price_cents, note)
+               SELECT placed.id, line.*
+               FROM placed, unnest($8::integer[], $9::uuid[], $10::text[], $11::text[], $12::integer[],
+                                   $13::bigint[], $14::text[]) AS line
+             )
+             INSERT INTO orders.order_status_history (order_id, version, status, reached_at, changed_by)
+             SELECT id, $4, $3, $7, $15 FROM placed",
+        )
+        .await
+        .context("preparing the order insert")?;
+    let lines = &order.lines;
+    let line_nos: Vec<i32> = (1..).take(lines.len()).collect();
+    let dishes: Vec<uuid::Uuid> = lines.iter().map(|l| l.menu_item_id.as_uuid()).collect();
+    let names: Vec<&str> = lines.iter().map(|l| l.name.as_str()).collect();
+    let stations: Vec<&str> = lines.iter().map(|l| l.station.as_str()).collect();
+    let quantities: Vec<i32> = lines.iter().map(|l| l.quantity.get() as i32).collect();
+    let prices: Vec<i64> = lines.iter().map(|l| l.unit_price.0).collect();
+    let notes: Vec<Option<&str>> = lines.iter().map(|l| l.note.as_ref().map(Note::as_str)).collect();
     tx.execute(
-        &tx.prepare_cached("INSERT INTO orders.orders (id, customer_id, status, version, total_cents, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)").await?,
+        &statement,
         &[
             &order.id.as_uuid(),
             &order.customer_id.as_uuid(),
@@ -21,38 +48,19 @@ pub async fn insert(tx: &Transaction<'_>, order: &Order, changed_by: &str) -> an
             &order.total.0,
             &order.created_at,
             &order.updated_at,
+            &line_nos,
+            &dishes,
+            &names,
+            &stations,
+            &quantities,
+            &prices,
+            &notes,
+            &changed_by,
         ],
     )
     .await
     .context("inserting the order")?;
-    let statement = tx
-        .prepare_cached(
-            "INSERT INTO orders.order_items
-               (order_id, line_no, menu_item_id, name, station, quantity, unit_price_cents, note)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .await
-        .context("preparing the line insert")?;
-    for (index, line) in order.lines.iter().enumerate() {
-        let line_no = index as i32 + 1;
-        let quantity = line.quantity.get() as i32;
-        tx.execute(
-            &statement,
-            &[
-                &order.id.as_uuid(),
-                &line_no,
-                &line.menu_item_id.as_uuid(),
-                &line.name,
-                &line.station,
-                &quantity,
-                &line.unit_price.0,
-                &line.note.as_ref().map(Note::as_str),
-            ],
-        )
-        .await
-        .context("inserting an order line")?;
-    }
-    record_status(tx, order, changed_by).await
+    Ok(())
 }
 
 /// Adds the order's latest status to its timeline.
