@@ -1,11 +1,14 @@
 //! Live order events: the gateway keeps **one** upstream `WatchOrders` stream (on its own
-//! service token) and fans it out in-process to every subscription, each filtering by what its
-//! subscriber may see. The upstream reconnects by itself after the orders service restarts.
+//! service token) and fans it out in-process: to every kitchen-wide subscription, and to the
+//! subscriptions of one order through a channel of that order only, so a customer's page never
+//! wakes (or falls behind) for other people's orders. The upstream reconnects by itself after
+//! the orders service restarts.
 
 use crate::backends::OrdersBackend;
 use crate::model::OrderEvent;
 use futures::StreamExt as _;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::broadcast;
 
@@ -15,10 +18,16 @@ pub const SUBSCRIBER_BUFFER: usize = 256;
 /// The first wait before reconnecting upstream; doubled up to [`MAX_RECONNECT_DELAY`].
 pub const RECONNECT_DELAY: Duration = Duration::from_millis(200);
 pub const MAX_RECONNECT_DELAY: Duration = Duration::from_secs(5);
+/// Events one order's subscriber may fall behind by (an order has only a handful).
+pub const ORDER_BUFFER: usize = 16;
+
+/// The channels of orders someone is watching, by order id.
+type ByOrder = Arc<Mutex<HashMap<String, broadcast::Sender<Arc<OrderEvent>>>>>;
 
 #[derive(Clone)]
 pub struct LiveOrders {
     sender: broadcast::Sender<Arc<OrderEvent>>,
+    by_order: ByOrder,
     /// Open subscriptions (`gateway_subscriptions_open`).
     open: prometheus::IntGauge,
 }
@@ -37,6 +46,8 @@ impl LiveOrders {
     pub fn start(orders: OrdersBackend, open: prometheus::IntGauge) -> (Self, actix_rt::task::JoinHandle<()>) {
         let (sender, _) = broadcast::channel(SUBSCRIBER_BUFFER);
         let feed = sender.clone();
+        let by_order: ByOrder = Arc::default();
+        let watched = by_order.clone();
         let task = actix_rt::spawn(async move {
             let mut delay = RECONNECT_DELAY;
             loop {
@@ -48,8 +59,18 @@ impl LiveOrders {
                         while let Some(event) = stream.next().await {
                             // (The stream also ends cleanly when its orders instance shuts down.)
                             match event {
-                                // No subscriber is fine.
-                                Ok(event) => drop(feed.send(Arc::new(event))),
+                                Ok(event) => {
+                                    let event = Arc::new(event);
+                                    let mut watched = watched.lock().expect("unwrap: no panics while held");
+                                    let id = &event.order.id;
+                                    // Nobody watching any more: forget the order's channel.
+                                    if watched.get(id).is_some_and(|one| one.send(event.clone()).is_err()) {
+                                        watched.remove(id);
+                                    }
+                                    drop(watched);
+                                    // No kitchen-wide subscriber is fine.
+                                    drop(feed.send(event));
+                                }
                                 Err(status) => {
                                     tracing::warn!(code = ?status.code(), message = status.message(), "order events stream ended");
                                     break;
@@ -66,12 +87,27 @@ impl LiveOrders {
                 delay = (delay * 2).min(MAX_RECONNECT_DELAY);
             }
         });
-        (Self { sender, open }, task)
+        (Self { sender, by_order, open }, task)
     }
 
     /// Every event from now on, and the guard that counts this subscription as open.
     pub fn subscribe(&self) -> (broadcast::Receiver<Arc<OrderEvent>>, Watching) {
         self.open.inc();
         (self.sender.subscribe(), Watching(self.open.clone()))
+    }
+
+    /// Events of order `id` from now on, and the guard that counts this subscription as open.
+    pub fn subscribe_to_order(&self, id: &str) -> (broadcast::Receiver<Arc<OrderEvent>>, Watching) {
+        self.open.inc();
+        let mut watched = self.by_order.lock().expect("unwrap: no panics while held");
+        let events = match watched.get(id) {
+            Some(channel) => channel.subscribe(),
+            None => {
+                let (channel, events) = broadcast::channel(ORDER_BUFFER);
+                watched.insert(id.to_owned(), channel);
+                events
+            }
+        };
+        (events, Watching(self.open.clone()))
     }
 }

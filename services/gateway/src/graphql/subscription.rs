@@ -25,10 +25,14 @@ pub struct Subscription;
 /// gets an UNAVAILABLE error and its stream ends.
 fn live<T: Send + 'static>(
     context: &Context,
+    order_id: Option<&str>,
     keep: impl Fn(&model::OrderEvent) -> bool + Send + 'static,
     map: impl Fn(&model::OrderEvent) -> T + Send + 'static,
 ) -> Live<T> {
-    let (events, watching) = context.live.subscribe();
+    let (events, watching) = match order_id {
+        Some(id) => context.live.subscribe_to_order(id),
+        None => context.live.subscribe(),
+    };
     let events = tokio_stream::wrappers::BroadcastStream::new(events);
     let stream = events
         .map(move |event| {
@@ -52,7 +56,7 @@ impl Subscription {
         if caller.claims.role != Role::KitchenStaff {
             return Err(error(ErrorCode::Forbidden, "only kitchen staff follow new orders"));
         }
-        Ok(live(context, |e| e.change == OrderChange::Created, |e| Order(e.order.clone())))
+        Ok(live(context, None, |e| e.change == OrderChange::Created, |e| Order(e.order.clone())))
     }
 
     /// Status changes of one order (customers: their own), or of every order (kitchen staff,
@@ -70,10 +74,11 @@ impl Subscription {
             }
             (None, Role::KitchenStaff) => {}
         }
+        let channel = order_id.clone();
         let keep = move |e: &model::OrderEvent| {
             e.change != OrderChange::Created && order_id.as_ref().is_none_or(|id| *id == e.order.id)
         };
-        Ok(live(context, keep, |e| {
+        Ok(live(context, channel.as_deref(), keep, |e| {
             let previous = match e.change {
                 OrderChange::StatusChanged { from } | OrderChange::Cancelled { from } => Some(from.into()),
                 OrderChange::Created => None,
