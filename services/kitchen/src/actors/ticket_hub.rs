@@ -77,12 +77,20 @@ pub struct SubscribeStream;
 #[rtype(result = "()")]
 pub struct CloseAll;
 
+/// A change as every tablet gets it: put into its wire form once, by the first session that
+/// sends it, and reused by the others (with hundreds of tablets, serialising per tablet was
+/// most of the hub's fan-out cost).
+pub struct SharedChange {
+    pub change: Arc<TicketChange>,
+    pub wire: std::sync::OnceLock<String>,
+}
+
 /// What the hub tells one tablet session.
 #[derive(Message, Clone)]
 #[rtype(result = "()")]
 pub enum TicketPush {
     /// A ticket changed (shared, not copied, between tablets).
-    Change(Arc<TicketChange>),
+    Change(Arc<SharedChange>),
     /// The tablet fell too far behind: it missed changes and must take a fresh snapshot.
     Resync,
     /// The kitchen is shutting down: close the socket so the tablet reconnects elsewhere.
@@ -124,7 +132,7 @@ impl Handler<PublishChange> for TicketHub {
 
     fn handle(&mut self, PublishChange(change): PublishChange, _: &mut Self::Context) {
         let change = Arc::new(change);
-        let push = TicketPush::Change(change.clone());
+        let push = TicketPush::Change(Arc::new(SharedChange { change: change.clone(), wire: std::sync::OnceLock::new() }));
         let mut gone = Vec::new();
         for (id, tablet) in &self.tablets {
             if self.behind.contains(id) {

@@ -224,9 +224,9 @@ impl Handler<TicketPush> for TabletSession {
 
     fn handle(&mut self, push: TicketPush, ctx: &mut Self::Context) {
         match push {
-            TicketPush::Change(change) if change.seq > self.seq => {
-                self.seq = change.seq;
-                ctx.text(protocol::ticket(&change));
+            TicketPush::Change(shared) if shared.change.seq > self.seq => {
+                self.seq = shared.change.seq;
+                ctx.text(shared.wire.get_or_init(|| protocol::ticket(&shared.change)).clone());
             }
             // Already shown.
             TicketPush::Change(_) => {}
