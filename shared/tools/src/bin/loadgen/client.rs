@@ -3,7 +3,7 @@
 //! task that stamps every event the moment its frame arrives, keyed `"<orderId>/<STATUS>"`.
 
 use anyhow::Context as _;
-use futures::stream::SplitSink;
+use futures::stream::{SplitSink, SplitStream};
 use futures::{SinkExt as _, StreamExt as _};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -179,6 +179,28 @@ pub async fn place_orders(api: &Api, customers: &[String], dishes: &[String], co
     placing
 }
 
+/// The JSON messages of a socket until it closes, each with the instant its frame arrived.
+fn json_messages(stream: SplitStream<Socket>) -> impl futures::Stream<Item = (Value, Instant)> {
+    stream.take_while(|frame| std::future::ready(frame.is_ok())).filter_map(|frame| {
+        let at = Instant::now();
+        std::future::ready(match frame {
+            Ok(Message::Text(text)) => Some((serde_json::from_str(text.as_str()).unwrap_or(Value::Null), at)),
+            _ => None,
+        })
+    })
+}
+
+/// Tells `connect` once that the socket is live.
+struct Ready(Option<tokio::sync::oneshot::Sender<()>>);
+
+impl Ready {
+    fn fire(&mut self) {
+        if let Some(ready) = self.0.take() {
+            let _ = ready.send(());
+        }
+    }
+}
+
 /// A kitchen tablet on the kitchen's WebSocket.
 pub struct Tablet {
     pub arrivals: Arrivals,
@@ -195,22 +217,17 @@ impl Tablet {
             .await
             .context("connecting a tablet timed out")?
             .context("connecting a tablet")?;
-        let (sink, mut stream) = socket.split();
+        let (sink, stream) = socket.split();
         let arrivals = Arrivals::default();
         let (ready, snapshot) = tokio::sync::oneshot::channel();
         let seen = arrivals.clone();
         let reader = tokio::spawn(async move {
-            let mut ready = Some(ready);
-            while let Some(Ok(frame)) = stream.next().await {
-                let at = Instant::now();
-                let Message::Text(text) = frame else { continue };
-                let message: Value = serde_json::from_str(text.as_str()).unwrap_or(Value::Null);
+            let mut ready = Ready(Some(ready));
+            let messages = json_messages(stream);
+            futures::pin_mut!(messages);
+            while let Some((message, at)) = messages.next().await {
                 match message["type"].as_str() {
-                    Some("snapshot") => {
-                        if let Some(ready) = ready.take() {
-                            let _ = ready.send(());
-                        }
-                    }
+                    Some("snapshot") => ready.fire(),
                     Some("ticket") => {
                         let order = message["orderId"].as_str().unwrap_or_default();
                         seen.record(key(order, message["ticket"]["status"].as_str().unwrap_or_default()), at);
@@ -262,7 +279,7 @@ impl Subscriber {
             .await
             .context("connecting a subscriber timed out")?
             .context("connecting a subscriber")?;
-        let (mut sink, mut stream) = socket.split();
+        let (mut sink, stream) = socket.split();
         let init = json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } });
         sink.send(Message::text(init.to_string())).await?;
         let sink = Arc::new(tokio::sync::Mutex::new(sink));
@@ -270,17 +287,12 @@ impl Subscriber {
         let (ready, acked) = tokio::sync::oneshot::channel();
         let (seen, pong) = (arrivals.clone(), sink.clone());
         let reader = tokio::spawn(async move {
-            let mut ready = Some(ready);
-            while let Some(Ok(frame)) = stream.next().await {
-                let at = Instant::now();
-                let Message::Text(text) = frame else { continue };
-                let message: Value = serde_json::from_str(text.as_str()).unwrap_or(Value::Null);
+            let mut ready = Ready(Some(ready));
+            let messages = json_messages(stream);
+            futures::pin_mut!(messages);
+            while let Some((message, at)) = messages.next().await {
                 match message["type"].as_str() {
-                    Some("connection_ack") => {
-                        if let Some(ready) = ready.take() {
-                            let _ = ready.send(());
-                        }
-                    }
+                    Some("connection_ack") => ready.fire(),
                     Some("ping") => {
                         let _ = pong.lock().await.send(Message::text(json!({ "type": "pong" }).to_string())).await;
                     }
