@@ -5,7 +5,9 @@
 //!   tokens with `service(name)`.
 //! - [`TokenVerifier`] (every other service: public key only) checks the signature, the
 //!   revocation list, and authorises one [`Access`] with datalog policies, honouring any checks
-//!   a holder appended (attenuation: a read-only tablet token, a token for one order).
+//!   a holder appended (attenuation: a read-only tablet token, a token for one order). A grant
+//!   is reused for [`DECISION_TTL`] (2 s) for the same token and access; revocation is checked on
+//!   every use.
 //! - [`attenuate`] appends such checks, as a client would.
 //!
 //! Transport helpers: [`bearer`] reads `Bearer <token>`; tokens are never logged, and
@@ -19,7 +21,7 @@ mod verifier;
 
 pub use access::{Access, Allowed, Operation, Principal, Role, UserClaims};
 pub use issuer::{IssuedToken, TokenIssuer};
-pub use verifier::{RevocationList, TokenError, TokenVerifier};
+pub use verifier::{DECISION_TTL, RevocationList, TokenError, TokenVerifier};
 
 use biscuit_auth::Biscuit;
 
