@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::handshake::client::Request;
 use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest as _};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
@@ -190,22 +191,86 @@ fn json_messages(stream: SplitStream<Socket>) -> impl futures::Stream<Item = (Va
     })
 }
 
-/// Tells `connect` once that the socket is live.
-struct Ready(Option<tokio::sync::oneshot::Sender<()>>);
+/// What a socket's reader makes of one message.
+enum Seen {
+    /// The socket is live (the tablet's snapshot, `connection_ack`).
+    Live,
+    /// An event, by its key.
+    Event(String),
+    /// Answer at once (a protocol ping).
+    Reply(Value),
+    Nothing,
+}
 
-impl Ready {
-    fn fire(&mut self) {
-        if let Some(ready) = self.0.take() {
-            let _ = ready.send(());
+/// One WebSocket: a reader task that stamps what `classify` makes of each message the moment
+/// its frame arrives, and a writer shared with it.
+struct Connection {
+    arrivals: Arrivals,
+    sink: Arc<tokio::sync::Mutex<SplitSink<Socket, Message>>>,
+    reader: tokio::task::JoinHandle<()>,
+}
+
+impl Connection {
+    /// Connects, sends `hello` if any, and returns once `classify` has seen the socket live.
+    async fn open(
+        what: &str,
+        request: Request,
+        hello: Option<Value>,
+        classify: impl Fn(&Value) -> Seen + Send + 'static,
+    ) -> anyhow::Result<Self> {
+        let (socket, _) = tokio::time::timeout(CONNECT_TIMEOUT, tokio_tungstenite::connect_async_with_config(request, None, NO_NAGLE))
+            .await
+            .with_context(|| format!("connecting a {what} timed out"))?
+            .with_context(|| format!("connecting a {what}"))?;
+        let (mut sink, stream) = socket.split();
+        if let Some(hello) = hello {
+            sink.send(Message::text(hello.to_string())).await.with_context(|| format!("greeting as a {what}"))?;
         }
+        let sink = Arc::new(tokio::sync::Mutex::new(sink));
+        let arrivals = Arrivals::default();
+        let (live, is_live) = tokio::sync::oneshot::channel();
+        let (seen, replies) = (arrivals.clone(), sink.clone());
+        let reader = tokio::spawn(async move {
+            let mut live = Some(live);
+            let messages = json_messages(stream);
+            futures::pin_mut!(messages);
+            while let Some((message, at)) = messages.next().await {
+                match classify(&message) {
+                    Seen::Live => {
+                        if let Some(live) = live.take() {
+                            let _ = live.send(());
+                        }
+                    }
+                    Seen::Event(key) => seen.record(key, at),
+                    Seen::Reply(answer) => {
+                        let _ = replies.lock().await.send(Message::text(answer.to_string())).await;
+                    }
+                    Seen::Nothing => {}
+                }
+            }
+        });
+        tokio::time::timeout(CONNECT_TIMEOUT, is_live)
+            .await
+            .with_context(|| format!("the {what} was not live in time"))?
+            .with_context(|| format!("the {what} closed before it was live"))?;
+        Ok(Self { arrivals, sink, reader })
+    }
+
+    async fn send(&self, message: Value) -> anyhow::Result<()> {
+        self.sink.lock().await.send(Message::text(message.to_string())).await.context("writing to a socket")
+    }
+}
+
+impl Drop for Connection {
+    fn drop(&mut self) {
+        self.reader.abort();
     }
 }
 
 /// A kitchen tablet on the kitchen's WebSocket.
 pub struct Tablet {
     pub arrivals: Arrivals,
-    commands: tokio::sync::Mutex<SplitSink<Socket, Message>>,
-    reader: tokio::task::JoinHandle<()>,
+    connection: Connection,
 }
 
 impl Tablet {
@@ -213,110 +278,66 @@ impl Tablet {
     pub async fn connect(kitchen: &str, token: &str) -> anyhow::Result<Self> {
         let mut request = format!("ws://{kitchen}/ws").into_client_request()?;
         request.headers_mut().insert("authorization", format!("Bearer {token}").parse()?);
-        let (socket, _) = tokio::time::timeout(CONNECT_TIMEOUT, tokio_tungstenite::connect_async_with_config(request, None, NO_NAGLE))
-            .await
-            .context("connecting a tablet timed out")?
-            .context("connecting a tablet")?;
-        let (sink, stream) = socket.split();
-        let arrivals = Arrivals::default();
-        let (ready, snapshot) = tokio::sync::oneshot::channel();
-        let seen = arrivals.clone();
-        let reader = tokio::spawn(async move {
-            let mut ready = Ready(Some(ready));
-            let messages = json_messages(stream);
-            futures::pin_mut!(messages);
-            while let Some((message, at)) = messages.next().await {
-                match message["type"].as_str() {
-                    Some("snapshot") => ready.fire(),
-                    Some("ticket") => {
-                        let order = message["orderId"].as_str().unwrap_or_default();
-                        seen.record(key(order, message["ticket"]["status"].as_str().unwrap_or_default()), at);
-                    }
-                    Some("error") => {
-                        let order = message["orderId"].as_str().unwrap_or_default();
-                        eprintln!("tablet: {} refused for {order}: {}", message["code"], message["message"]);
-                        seen.record(key(order, "REFUSED"), at);
-                    }
-                    _ => {}
+        let connection = Connection::open("tablet", request, None, |message| {
+            let order = message["orderId"].as_str().unwrap_or_default();
+            match message["type"].as_str() {
+                Some("snapshot") => Seen::Live,
+                Some("ticket") => Seen::Event(key(order, message["ticket"]["status"].as_str().unwrap_or_default())),
+                Some("error") => {
+                    eprintln!("tablet: {} refused for {order}: {}", message["code"], message["message"]);
+                    Seen::Event(key(order, "REFUSED"))
                 }
+                _ => Seen::Nothing,
             }
-        });
-        tokio::time::timeout(CONNECT_TIMEOUT, snapshot)
-            .await
-            .context("no snapshot in time")?
-            .context("the tablet closed before its snapshot")?;
-        Ok(Self { arrivals, commands: tokio::sync::Mutex::new(sink), reader })
+        })
+        .await?;
+        Ok(Self { arrivals: connection.arrivals.clone(), connection })
     }
 
     /// Moves an order one step forward, as a cook's tap does.
     pub async fn bump(&self, order_id: &str) -> anyhow::Result<()> {
-        let command = json!({ "type": "bump", "orderId": order_id }).to_string();
-        self.commands.lock().await.send(Message::text(command)).await.context("sending a bump")
-    }
-}
-
-impl Drop for Tablet {
-    fn drop(&mut self) {
-        self.reader.abort();
+        self.connection.send(json!({ "type": "bump", "orderId": order_id })).await.context("sending a bump")
     }
 }
 
 /// A `graphql-transport-ws` connection to the gateway carrying any number of subscriptions.
 pub struct Subscriber {
     pub arrivals: Arrivals,
-    sink: Arc<tokio::sync::Mutex<SplitSink<Socket, Message>>>,
-    reader: tokio::task::JoinHandle<()>,
+    connection: Connection,
     pinger: tokio::task::JoinHandle<()>,
 }
 
 impl Subscriber {
     /// Connects and waits for `connection_ack`.
     pub async fn connect(graphql_url: &str, token: &str) -> anyhow::Result<Self> {
-        let url = graphql_url.replacen("http", "ws", 1);
-        let mut request = url.into_client_request()?;
+        let mut request = graphql_url.replacen("http", "ws", 1).into_client_request()?;
         request.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse()?);
-        let (socket, _) = tokio::time::timeout(CONNECT_TIMEOUT, tokio_tungstenite::connect_async_with_config(request, None, NO_NAGLE))
-            .await
-            .context("connecting a subscriber timed out")?
-            .context("connecting a subscriber")?;
-        let (mut sink, stream) = socket.split();
         let init = json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } });
-        sink.send(Message::text(init.to_string())).await?;
-        let sink = Arc::new(tokio::sync::Mutex::new(sink));
-        let arrivals = Arrivals::default();
-        let (ready, acked) = tokio::sync::oneshot::channel();
-        let (seen, pong) = (arrivals.clone(), sink.clone());
-        let reader = tokio::spawn(async move {
-            let mut ready = Ready(Some(ready));
-            let messages = json_messages(stream);
-            futures::pin_mut!(messages);
-            while let Some((message, at)) = messages.next().await {
-                match message["type"].as_str() {
-                    Some("connection_ack") => ready.fire(),
-                    Some("ping") => {
-                        let _ = pong.lock().await.send(Message::text(json!({ "type": "pong" }).to_string())).await;
-                    }
-                    Some("error") => eprintln!("subscription {} refused: {}", message["id"], message["payload"]),
-                    Some("next") if !message["payload"]["errors"].is_null() => {
-                        eprintln!("subscription {} refused: {}", message["id"], message["payload"]["errors"]);
-                    }
-                    Some("next") => {
-                        let data = &message["payload"]["data"];
-                        if let Some(id) = data["orderCreated"]["id"].as_str() {
-                            seen.record(key(id, "PLACED"), at);
-                        } else if let Some(id) = data["orderStatusChanged"]["orderId"].as_str() {
-                            seen.record(key(id, data["orderStatusChanged"]["status"].as_str().unwrap_or_default()), at);
-                        }
-                    }
-                    _ => {}
+        let connection = Connection::open("subscriber", request, Some(init), |message| match message["type"].as_str() {
+            Some("connection_ack") => Seen::Live,
+            Some("ping") => Seen::Reply(json!({ "type": "pong" })),
+            Some("error") => {
+                eprintln!("subscription {} refused: {}", message["id"], message["payload"]);
+                Seen::Nothing
+            }
+            Some("next") if !message["payload"]["errors"].is_null() => {
+                eprintln!("subscription {} refused: {}", message["id"], message["payload"]["errors"]);
+                Seen::Nothing
+            }
+            Some("next") => {
+                let data = &message["payload"]["data"];
+                if let Some(id) = data["orderCreated"]["id"].as_str() {
+                    Seen::Event(key(id, "PLACED"))
+                } else if let Some(id) = data["orderStatusChanged"]["orderId"].as_str() {
+                    Seen::Event(key(id, data["orderStatusChanged"]["status"].as_str().unwrap_or_default()))
+                } else {
+                    Seen::Nothing
                 }
             }
-        });
-        tokio::time::timeout(CONNECT_TIMEOUT, acked)
-            .await
-            .context("no connection_ack in time")?
-            .context("the gateway closed the subscription socket")?;
-        let pings = sink.clone();
+            _ => Seen::Nothing,
+        })
+        .await?;
+        let pings = connection.sink.clone();
         let pinger = tokio::spawn(async move {
             loop {
                 tokio::time::sleep(PING_EVERY).await;
@@ -326,19 +347,18 @@ impl Subscriber {
                 }
             }
         });
-        Ok(Self { arrivals, sink, reader, pinger })
+        Ok(Self { arrivals: connection.arrivals.clone(), connection, pinger })
     }
 
     /// Starts subscription `id`.
     pub async fn subscribe(&self, id: &str, query: &str, variables: Value) -> anyhow::Result<()> {
         let message = json!({ "id": id, "type": "subscribe", "payload": { "query": query, "variables": variables } });
-        self.sink.lock().await.send(Message::text(message.to_string())).await.context("subscribing")
+        self.connection.send(message).await.context("subscribing")
     }
 }
 
 impl Drop for Subscriber {
     fn drop(&mut self) {
-        self.reader.abort();
         self.pinger.abort();
     }
 }
