@@ -5,39 +5,15 @@ use crate::model::{
     MenuCategory, MenuItem, MenuPage, NewOrderLine, Order, OrderChange, OrderEvent, OrderLine, OrderPage, OrderStatus,
     Role, Session, User,
 };
-use anyhow::Context as _;
 use restaurant_proto::v1 as pb;
 use restaurant_proto::v1::order_service_client::OrderServiceClient;
 use restaurant_proto::v1::user_service_client::UserServiceClient;
 use tokens::Token;
-use std::time::Duration;
-use tonic::transport::{Channel, Endpoint};
-
-/// How long any backend call may take.
-pub const BACKEND_DEADLINE: Duration = Duration::from_secs(5);
-/// HTTP/2 pings on idle backend connections, and how long an unanswered one may wait.
-pub const KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(10);
-pub const KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(5);
-/// How long connecting to a backend may take.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+use tonic::transport::Channel;
 
 /// A backend's answer that is not the data: carries the gRPC status, which the GraphQL layer
 /// maps to an error code once.
 pub type BackendResult<T> = Result<T, tonic::Status>;
-
-/// Connects lazily: the gateway starts even when a backend is not up yet.
-fn channel(url: &str) -> anyhow::Result<Channel> {
-    Ok(Endpoint::from_shared(url.to_owned())
-        .with_context(|| format!("invalid backend URL {url:?}"))?
-        .connect_timeout(CONNECT_TIMEOUT)
-        .timeout(BACKEND_DEADLINE)
-        .tcp_nodelay(true)
-        // Notice a dead backend (a crashed host) on long-lived streams too.
-        .http2_keep_alive_interval(KEEP_ALIVE_INTERVAL)
-        .keep_alive_timeout(KEEP_ALIVE_TIMEOUT)
-        .keep_alive_while_idle(true)
-        .connect_lazy())
-}
 
 tokio::task_local! {
     /// The trace of the GraphQL request being served; every backend call made for it carries
@@ -75,7 +51,7 @@ pub struct OrdersBackend {
 
 impl OrdersBackend {
     pub fn new(url: &str, service_token: Token, calls: &prometheus::IntCounterVec) -> anyhow::Result<Self> {
-        Ok(Self { client: OrderServiceClient::new(channel(url)?), service_token, calls: calls.with_label_values(&["orders"]) })
+        Ok(Self { client: OrderServiceClient::new(service_kit::grpc::channel(url)?), service_token, calls: calls.with_label_values(&["orders"]) })
     }
 
     fn request<T>(&self, message: T, user: Option<&Token>) -> tonic::Request<T> {
@@ -201,7 +177,7 @@ pub struct UsersBackend {
 
 impl UsersBackend {
     pub fn new(url: &str, service_token: Token, calls: &prometheus::IntCounterVec) -> anyhow::Result<Self> {
-        Ok(Self { client: UserServiceClient::new(channel(url)?), service_token, calls: calls.with_label_values(&["users"]) })
+        Ok(Self { client: UserServiceClient::new(service_kit::grpc::channel(url)?), service_token, calls: calls.with_label_values(&["users"]) })
     }
 
     fn request<T>(&self, message: T, user: Option<&Token>) -> tonic::Request<T> {

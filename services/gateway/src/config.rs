@@ -1,6 +1,7 @@
 //! The gateway's settings, from environment variables (see `README.md`).
 
-use service_kit::config::{AuthSettings, bind_addr, env_or, env_parse};
+use service_kit::config::{AuthSettings, LOCAL_ORIGINS, allowed_origins, bind_addr, env_or, env_parse};
+use service_kit::http::{AllowedOrigins, HttpSettings};
 use std::net::SocketAddr;
 
 #[derive(Debug, Clone)]
@@ -14,7 +15,7 @@ pub struct Config {
     /// `HTTP_WORKERS` (2).
     pub http_workers: usize,
     /// `ALLOWED_ORIGINS` (comma-separated): browser origins allowed to call the API (CORS).
-    pub allowed_origins: Vec<String>,
+    pub allowed_origins: AllowedOrigins,
     /// `WEB_ASSETS_DIR`: the built web UI (`services/web/dist`), served at `/`; none, no UI.
     pub web_assets_dir: Option<std::path::PathBuf>,
     /// `KITCHEN_PUBLIC_URL` (`http://127.0.0.1:8081`): where browsers reach the kitchen service
@@ -22,22 +23,33 @@ pub struct Config {
     pub kitchen_public_url: String,
 }
 
-/// The web UI's origins in local runs: served by the gateway, or by a dev server on 3000.
-pub const LOCAL_ORIGINS: &str =
-    "http://127.0.0.1:8082,http://localhost:8082,http://127.0.0.1:3000,http://localhost:3000";
-
 impl Config {
+    /// Port 0 (the test reads the real one), one HTTP worker, the local web origins and no web
+    /// UI: what every test starts from; it then overrides what it needs.
+    pub fn for_tests(orders_url: String, auth: AuthSettings, kitchen_public_url: String) -> Self {
+        Self {
+            http_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            orders_url,
+            auth,
+            http_workers: 1,
+            allowed_origins: AllowedOrigins::parse(LOCAL_ORIGINS),
+            web_assets_dir: None,
+            kitchen_public_url,
+        }
+    }
+
+    /// GraphQL, subscriptions and the web UI: called from browsers (CORS).
+    pub fn http_settings(&self) -> HttpSettings {
+        HttpSettings { addr: self.http_addr, workers: self.http_workers, allowed_origins: self.allowed_origins.clone() }
+    }
+
     pub fn from_env() -> anyhow::Result<Self> {
         Ok(Self {
             http_addr: bind_addr("GATEWAY_HTTP_PORT", 8082)?,
             orders_url: env_or("ORDERS_GRPC_URL", "http://127.0.0.1:9000"),
             auth: AuthSettings::from_env()?,
             http_workers: env_parse("HTTP_WORKERS", 2)?,
-            allowed_origins: env_or("ALLOWED_ORIGINS", LOCAL_ORIGINS)
-                .split(',')
-                .map(|o| o.trim().trim_end_matches('/').to_owned())
-                .filter(|o| !o.is_empty())
-                .collect(),
+            allowed_origins: allowed_origins(LOCAL_ORIGINS),
             web_assets_dir: std::env::var_os("WEB_ASSETS_DIR").filter(|d| !d.is_empty()).map(Into::into),
             kitchen_public_url: env_or("KITCHEN_PUBLIC_URL", "http://127.0.0.1:8081"),
         })

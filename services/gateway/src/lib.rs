@@ -23,26 +23,19 @@ pub mod model;
 
 pub use config::Config;
 
-use actix_web::{App, HttpServer, dev::ServerHandle, web};
+use actix_web::web;
 use anyhow::Context as _;
-use service_kit::ops::Ops;
+use service_kit::{http::HttpServer, ops::Ops, shutdown::Shutdown};
 use std::net::SocketAddr;
 
-/// How long a client may take to send a request's head.
-const CLIENT_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
-/// Seconds the HTTP server waits for in-flight requests at shutdown.
-const HTTP_SHUTDOWN_SECONDS: u64 = 5;
-
+/// The running service: its bound address, and what to stop at shutdown.
 pub struct Application {
-    http_addr: SocketAddr,
-    http: ServerHandle,
-    /// Keeps the revocation list current; aborted at stop.
-    follow_task: actix_rt::task::JoinHandle<()>,
-    /// The one upstream order-events stream; aborted at stop.
-    live_task: actix_rt::task::JoinHandle<()>,
+    http: HttpServer,
+    shutdown: Shutdown,
 }
 
 impl Application {
+    /// Connects (lazily) to the backends, starts following order events and binds the port.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let service_token = tokens::Token::new(config.auth.service_token.clone());
         let verifier = tokens::TokenVerifier::from_public_key_hex(&config.auth.token_public_key)
@@ -52,77 +45,50 @@ impl Application {
         let orders = backends::OrdersBackend::new(&config.orders_url, service_token.clone(), &calls)?;
         let open = prometheus::IntGauge::new("gateway_subscriptions_open", "Open GraphQL subscriptions")?;
         ops.registry().register(Box::new(open.clone()))?;
-        let (live, live_task) = live::LiveOrders::start(orders.clone(), open);
+        let shutdown = Shutdown::new();
+        let (live, follow_orders) = live::LiveOrders::start(orders.clone(), open);
+        shutdown.run_until_shutdown("order events", follow_orders);
+        shutdown.run_until_shutdown(
+            "revocation follower",
+            tokens::revocation::follow_users_service(
+                verifier.revocations().clone(),
+                config.auth.users_url.clone(),
+                service_token.clone(),
+            ),
+        );
         let backends = http::Backends {
             orders,
-            users: backends::UsersBackend::new(&config.auth.users_url, service_token.clone(), &calls)?,
-            verifier: verifier.clone(),
+            users: backends::UsersBackend::new(&config.auth.users_url, service_token, &calls)?,
+            verifier,
             live,
         };
-        let follower = tokens::revocation::follow_users_service(
-            verifier.revocations().clone(),
-            config.auth.users_url.clone(),
-            service_token,
-        );
-        let follow_task = actix_rt::spawn(follower);
         let schema = web::Data::new(graphql::schema());
         let context = web::Data::new(backends);
-        let listener = std::net::TcpListener::bind(config.http_addr)
-            .with_context(|| format!("binding HTTP on {}", config.http_addr))?;
-        let http_addr = listener.local_addr().context("reading the HTTP address")?;
-        let origins = config.allowed_origins.clone();
         let web_config = http::WebConfig { kitchen_url: config.kitchen_public_url.clone() };
         let assets = config.web_assets_dir.clone();
-        let server = HttpServer::new(move || {
-            let cors = origins
-                .iter()
-                .fold(actix_cors::Cors::default(), |cors, origin| cors.allowed_origin(origin))
-                .allowed_methods(["GET", "POST"])
-                .allowed_headers(["authorization", "content-type"])
-                .max_age(3600);
-            App::new()
-                .wrap(cors)
-                .wrap(actix_web::middleware::from_fn(service_kit::ops::observe_http))
-                .wrap(service_kit::ops::access_log())
-                .app_data(schema.clone())
-                .app_data(context.clone())
-                .configure(|cfg| ops.configure(cfg))
-                .configure(http::configure)
-                .configure(|cfg| http::configure_web(cfg, web_config.clone(), assets.clone()))
-        })
-        .workers(config.http_workers)
-        // Small writes (a ticket, an answer) leave at once instead of waiting for the ACK of
-        // the previous one (Nagle with delayed ACKs adds up to 40 ms).
-        .tcp_nodelay(true)
-        .disable_signals()
-        .shutdown_timeout(HTTP_SHUTDOWN_SECONDS)
-        .client_request_timeout(CLIENT_REQUEST_TIMEOUT)
-        .listen(listener)
-        .context("starting the HTTP server")?
-        .run();
-        let http = server.handle();
-        actix_rt::spawn(async move {
-            if let Err(e) = server.await {
-                tracing::error!(error = %e, "HTTP server failed");
-            }
-        });
-        Ok(Self { http_addr, http, follow_task, live_task })
+        let http = service_kit::http::serve(&config.http_settings(), ops, move |cfg| {
+            cfg.app_data(schema.clone()).app_data(context.clone());
+            http::configure(cfg);
+            http::configure_web(cfg, web_config.clone(), assets.clone());
+        })?;
+        Ok(Self { http, shutdown })
     }
 
     pub fn http_addr(&self) -> SocketAddr {
-        self.http_addr
+        self.http.addr()
     }
 
+    /// Runs until SIGTERM or Ctrl-C, then stops gracefully.
     pub async fn run_until_signalled(self) -> anyhow::Result<()> {
         service_kit::shutdown::os_signal().await;
         self.stop().await;
         Ok(())
     }
 
+    /// Stops taking requests, lets in-flight ones finish and stops following order events.
     pub async fn stop(self) {
-        self.http.stop(true).await;
-        self.follow_task.abort();
-        self.live_task.abort();
+        self.http.stop().await;
+        self.shutdown.complete().await;
         tracing::info!("gateway stopped");
     }
 }

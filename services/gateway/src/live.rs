@@ -42,13 +42,16 @@ impl Drop for Watching {
 }
 
 impl LiveOrders {
-    /// Starts following the orders service; runs until the returned task is aborted.
-    pub fn start(orders: OrdersBackend, open: prometheus::IntGauge) -> (Self, actix_rt::task::JoinHandle<()>) {
+    /// The fan-out, and the loop that follows the orders service (run it until shutdown).
+    pub fn start(
+        orders: OrdersBackend,
+        open: prometheus::IntGauge,
+    ) -> (Self, impl std::future::Future<Output = ()> + Send + 'static) {
         let (sender, _) = broadcast::channel(SUBSCRIBER_BUFFER);
         let feed = sender.clone();
         let by_order: ByOrder = Arc::default();
         let watched = by_order.clone();
-        let task = actix_rt::spawn(async move {
+        let task = async move {
             let mut delay = RECONNECT_DELAY;
             loop {
                 match orders.watch_all().await {
@@ -86,7 +89,7 @@ impl LiveOrders {
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(MAX_RECONNECT_DELAY);
             }
-        });
+        };
         (Self { sender, by_order, open }, task)
     }
 

@@ -1,6 +1,9 @@
 //! The kitchen service's settings, from environment variables (see `README.md`).
 
-use service_kit::config::{AuthSettings, DatabaseSettings, KafkaSettings, bind_addr, env_or, env_parse};
+use service_kit::config::{
+    AuthSettings, DatabaseSettings, KafkaSettings, LOCAL_ORIGINS, allowed_origins, bind_addr, env_or, env_parse,
+};
+use service_kit::http::{AllowedOrigins, HttpSettings};
 use std::net::SocketAddr;
 
 #[derive(Debug, Clone)]
@@ -20,17 +23,37 @@ pub struct Config {
     pub orders_url: String,
     /// `ALLOWED_ORIGINS` (comma-separated): the web UI origins that may call the kitchen from a
     /// browser (CORS) and open its WebSocket (Origin check).
-    pub allowed_origins: Vec<String>,
+    pub allowed_origins: AllowedOrigins,
     /// `KITCHEN_FAILPOINT`: for fault tests only. `exit_after_ticket_commit` stops the consumer
     /// after a ticket is committed in PostgreSQL and before its offset is, as a crash would.
     pub failpoint: Option<String>,
 }
 
-/// The web UI's origins in local runs: served by the gateway, or by a dev server on 3000.
-pub const LOCAL_ORIGINS: &str =
-    "http://127.0.0.1:8082,http://localhost:8082,http://127.0.0.1:3000,http://localhost:3000";
-
 impl Config {
+    /// Port 0 (the test reads the real one), one HTTP worker, a fresh consumer group, topics
+    /// created, no orders service and the local web origins: what every test starts from; it
+    /// then overrides what it needs.
+    pub fn for_tests(database: DatabaseSettings, kafka: KafkaSettings, auth: AuthSettings, consumer_group: String) -> Self {
+        Self {
+            http_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            database,
+            kafka,
+            auth,
+            consumer_group,
+            http_workers: 1,
+            create_topics: true,
+            // Nothing listens on the discard port: tablet commands fail as "unavailable".
+            orders_url: "http://127.0.0.1:9".into(),
+            allowed_origins: AllowedOrigins::parse(LOCAL_ORIGINS),
+            failpoint: None,
+        }
+    }
+
+    /// REST, SSE and the tablet socket: called from the web UI's pages (CORS).
+    pub fn http_settings(&self) -> HttpSettings {
+        HttpSettings { addr: self.http_addr, workers: self.http_workers, allowed_origins: self.allowed_origins.clone() }
+    }
+
     pub fn from_env() -> anyhow::Result<Self> {
         Ok(Self {
             http_addr: bind_addr("KITCHEN_HTTP_PORT", 8081)?,
@@ -41,11 +64,7 @@ impl Config {
             http_workers: env_parse("HTTP_WORKERS", 2)?,
             create_topics: env_parse("CREATE_TOPICS", true)?,
             orders_url: env_or("ORDERS_GRPC_URL", "http://127.0.0.1:9000"),
-            allowed_origins: env_or("ALLOWED_ORIGINS", LOCAL_ORIGINS)
-                .split(',')
-                .map(|o| o.trim().trim_end_matches('/').to_owned())
-                .filter(|o| !o.is_empty())
-                .collect(),
+            allowed_origins: allowed_origins(LOCAL_ORIGINS),
             failpoint: std::env::var("KITCHEN_FAILPOINT").ok().filter(|f| !f.is_empty()),
         })
     }

@@ -26,21 +26,17 @@ pub mod ws;
 pub use config::Config;
 
 use actix::{Actor as _, Addr};
-use actix_web::{App, HttpServer, dev::ServerHandle, web};
+use actix_web::web;
 use anyhow::Context as _;
-use service_kit::{db, ops::Ops};
+use service_kit::{db, http::HttpServer, ops::Ops, shutdown::Shutdown};
 use std::net::SocketAddr;
 
-/// Seconds the HTTP server waits for in-flight requests at shutdown.
-const HTTP_SHUTDOWN_SECONDS: u64 = 5;
-
+/// The running service: its bound address, and what to stop at shutdown.
 pub struct Application {
-    http_addr: SocketAddr,
-    http: ServerHandle,
+    http: HttpServer,
     consumer: Addr<kafka::TicketConsumer>,
     hub: Addr<actors::TicketHub>,
-    /// Keeps the revocation list current; aborted at stop.
-    follow_task: actix_rt::task::JoinHandle<()>,
+    shutdown: Shutdown,
 }
 
 impl Application {
@@ -58,13 +54,19 @@ impl Application {
         }
         let verifier = tokens::TokenVerifier::from_public_key_hex(&config.auth.token_public_key)
             .context("TOKEN_PUBLIC_KEY")?;
-        let follow_task = actix_rt::spawn(tokens::revocation::follow_users_service(
-            verifier.revocations().clone(),
-            config.auth.users_url.clone(),
-            tokens::Token::new(config.auth.service_token.clone()),
-        ));
-        let ops = Ops::new("kitchen");
+        let service_token = tokens::Token::new(config.auth.service_token.clone());
+        let ops = Ops::new("kitchen").with_database(&pool).with_broker(&config.kafka.brokers);
         let metrics = metrics::KitchenMetrics::register(ops.registry())?;
+        let shutdown = Shutdown::new();
+        shutdown.run_until_shutdown(
+            "revocation follower",
+            tokens::revocation::follow_users_service(
+                verifier.revocations().clone(),
+                config.auth.users_url.clone(),
+                service_token.clone(),
+            ),
+        );
+
         let hub = actors::TicketHub::new(metrics.clone()).start();
         let consumer = kafka::TicketConsumer::new(
             &config.kafka.brokers,
@@ -76,69 +78,23 @@ impl Application {
             config.failpoint.clone(),
         )?
         .start();
-        let service_token = tokens::Token::new(config.auth.service_token.clone());
         let deps = ws::Deps {
             hub: hub.clone(),
-            pool: pool.clone(),
-            verifier: verifier.clone(),
+            pool,
+            verifier,
             orders: grpc::OrdersClient::new(&config.orders_url, service_token)?,
         };
-        let origins = ws::AllowedOrigins(config.allowed_origins.clone());
-
-        let ops = ops
-            .with_check("database", {
-                let pool = pool.clone();
-                move || {
-                    let pool = pool.clone();
-                    async move { db::ping(&pool).await }
-                }
-            })
-            .with_check("broker", {
-                let brokers = config.kafka.brokers.clone();
-                move || {
-                    let brokers = brokers.clone();
-                    async move { service_kit::kafka::ping(&brokers).await }
-                }
-            });
-
-        let listener = std::net::TcpListener::bind(config.http_addr)
-            .with_context(|| format!("binding HTTP on {}", config.http_addr))?;
-        let http_addr = listener.local_addr().context("reading the HTTP address")?;
-        let server = HttpServer::new(move || {
-            let cors = origins.0.iter().fold(actix_cors::Cors::default(), |cors, origin| cors.allowed_origin(origin))
-                .allowed_methods(["GET", "POST"])
-                .allowed_headers(["authorization", "content-type"])
-                .max_age(3600);
-            App::new()
-                .wrap(cors)
-                .wrap(actix_web::middleware::from_fn(service_kit::ops::observe_http))
-                .wrap(service_kit::ops::access_log())
-                .app_data(web::Data::new(deps.clone()))
-                .app_data(web::Data::new(origins.clone()))
-                .configure(|cfg| ops.configure(cfg))
-                .configure(http::configure)
-                .configure(ws::configure)
-        })
-        .workers(config.http_workers)
-        // Small writes (a ticket, an answer) leave at once instead of waiting for the ACK of
-        // the previous one (Nagle with delayed ACKs adds up to 40 ms).
-        .tcp_nodelay(true)
-        .disable_signals()
-        .shutdown_timeout(HTTP_SHUTDOWN_SECONDS)
-        .listen(listener)
-        .context("starting the HTTP server")?
-        .run();
-        let http = server.handle();
-        actix_rt::spawn(async move {
-            if let Err(e) = server.await {
-                tracing::error!(error = %e, "HTTP server failed");
-            }
-        });
-        Ok(Self { http_addr, http, consumer, hub, follow_task })
+        let origins = config.allowed_origins.clone();
+        let http = service_kit::http::serve(&config.http_settings(), ops, move |cfg| {
+            cfg.app_data(web::Data::new(deps.clone())).app_data(web::Data::new(origins.clone()));
+            http::configure(cfg);
+            ws::configure(cfg);
+        })?;
+        Ok(Self { http, consumer, hub, shutdown })
     }
 
     pub fn http_addr(&self) -> SocketAddr {
-        self.http_addr
+        self.http.addr()
     }
 
     /// Runs until SIGTERM or Ctrl-C, then stops gracefully.
@@ -148,13 +104,13 @@ impl Application {
         Ok(())
     }
 
-    /// Stops consuming, closes the tablets' sockets (they reconnect to another instance) and
-    /// lets in-flight requests finish.
+    /// Stops consuming, closes the tablets' sockets (they reconnect to another instance), lets
+    /// in-flight requests finish and waits for every background task.
     pub async fn stop(self) {
         let _ = self.consumer.send(kafka::StopConsuming).await;
         let _ = self.hub.send(actors::CloseAll).await;
-        self.http.stop(true).await;
-        self.follow_task.abort();
+        self.http.stop().await;
+        self.shutdown.complete().await;
         tracing::info!("kitchen stopped");
     }
 }

@@ -69,19 +69,16 @@ async fn start_with(
     failpoint: Option<String>,
 ) -> anyhow::Result<Kitchen> {
     testkit::init_logs();
+    // No users or orders service here: revocations and tablet commands are tested with the
+    // whole stack.
     let app = kitchen::Application::build(kitchen::Config {
-        http_addr: "127.0.0.1:0".parse()?,
-        database: db.settings(),
-        kafka: testkit::kafka_settings(&topic),
-        // No users service here: revocations are not followed (tested with the whole stack).
-        auth: auth.settings("kitchen", "http://127.0.0.1:9"),
-        consumer_group: group,
-        http_workers: 1,
-        create_topics: true,
-        // No orders service here: tablet commands are tested with the whole stack.
-        orders_url: "http://127.0.0.1:9".into(),
-        allowed_origins: vec!["http://localhost:3000".into()],
         failpoint,
+        ..kitchen::Config::for_tests(
+            db.settings(),
+            testkit::kafka_settings(&topic),
+            auth.settings("kitchen", "http://127.0.0.1:9"),
+            group,
+        )
     })
     .await?;
     let (_, chef) = auth.user_token(Role::KitchenStaff);

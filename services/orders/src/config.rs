@@ -1,6 +1,7 @@
 //! The orders service's settings, from environment variables (see `README.md`).
 
 use service_kit::config::{AuthSettings, DatabaseSettings, KafkaSettings, bind_addr, env_parse};
+use service_kit::http::{AllowedOrigins, HttpSettings};
 use std::net::SocketAddr;
 
 #[derive(Debug, Clone)]
@@ -20,6 +21,18 @@ pub struct Config {
 }
 
 impl Config {
+    /// Port 0 for both servers (the test reads the real ones), one HTTP worker, topics
+    /// created: what every test starts from; it then overrides what it needs.
+    pub fn for_tests(database: DatabaseSettings, kafka: KafkaSettings, auth: AuthSettings) -> Self {
+        let any_port = SocketAddr::from(([127, 0, 0, 1], 0));
+        Self { http_addr: any_port, grpc_addr: any_port, database, kafka, auth, http_workers: 1, create_topics: true }
+    }
+
+    /// The REST server: called by other services and operators, not by browsers (no CORS).
+    pub fn http_settings(&self) -> HttpSettings {
+        HttpSettings { addr: self.http_addr, workers: self.http_workers, allowed_origins: AllowedOrigins::default() }
+    }
+
     pub fn from_env() -> anyhow::Result<Self> {
         Ok(Self {
             http_addr: bind_addr("ORDERS_HTTP_PORT", 8080)?,

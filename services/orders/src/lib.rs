@@ -29,19 +29,14 @@ pub mod wire;
 pub use config::Config;
 
 use actix::{Actor as _, Addr};
-use actix_web::{App, HttpServer, dev::ServerHandle};
 use anyhow::Context as _;
-use service_kit::{db, ops::Ops, shutdown::Shutdown};
+use service_kit::{db, http::HttpServer, ops::Ops, shutdown::Shutdown};
 use std::net::SocketAddr;
-
-/// Seconds the HTTP server waits for in-flight requests at shutdown.
-const HTTP_SHUTDOWN_SECONDS: u64 = 5;
 
 /// The running service: its bound addresses, and what to stop at shutdown.
 pub struct Application {
-    http_addr: SocketAddr,
+    http: HttpServer,
     grpc_addr: SocketAddr,
-    http: ServerHandle,
     shutdown: Shutdown,
     registry: Addr<actors::OrderRegistry>,
 }
@@ -58,98 +53,39 @@ impl Application {
             )
             .await?;
         }
-
         let verifier = tokens::TokenVerifier::from_public_key_hex(&config.auth.token_public_key)
             .context("TOKEN_PUBLIC_KEY")?;
-        let ops = Ops::new("orders");
-        let grpc_metrics = service_kit::grpc_metrics::GrpcMetricsLayer::register(ops.registry())?;
+        let service_token = tokens::Token::new(config.auth.service_token.clone());
+        let ops = Ops::new("orders").with_database(&pool).with_broker(&config.kafka.brokers);
         let metrics = metrics::OrdersMetrics::register(ops.registry())?;
         let shutdown = Shutdown::new();
+
         let publisher = kafka::EventPublisher::new(&config.kafka.brokers, &config.kafka.orders_topic)?;
         let registry = actors::OrderRegistry::new(pool.clone(), metrics.clone()).start();
-        actors::OutboxRelay::new(
-            pool.clone(),
-            config.database.pg.clone(),
-            publisher,
-            metrics,
-            shutdown.listener(),
-        )
-        .start();
-        let service = service::OrdersService::new(registry.clone(), pool.clone());
+        actors::OutboxRelay::new(pool.clone(), config.database.pg.clone(), publisher, metrics, shutdown.listener())
+            .start();
         let feed = kafka::OrderFeed::start(&config.kafka.brokers, &config.kafka.orders_topic, shutdown.listener())?;
-        let follower = tokens::revocation::follow_users_service(
-            verifier.revocations().clone(),
-            config.auth.users_url.clone(),
-            tokens::Token::new(config.auth.service_token.clone()),
+        shutdown.run_until_shutdown(
+            "revocation follower",
+            tokens::revocation::follow_users_service(
+                verifier.revocations().clone(),
+                config.auth.users_url.clone(),
+                service_token,
+            ),
         );
-        let mut follow_shutdown = shutdown.listener();
-        actix_rt::spawn(async move {
-            tokio::select! {
-                () = follower => {}
-                () = follow_shutdown.recv() => {}
-            }
-        });
+        let service = service::OrdersService::new(registry.clone(), pool);
 
-        let ops = ops
-            .with_check("database", {
-                let pool = pool.clone();
-                move || {
-                    let pool = pool.clone();
-                    async move { db::ping(&pool).await }
-                }
-            })
-            .with_check("broker", {
-                let brokers = config.kafka.brokers.clone();
-                move || {
-                    let brokers = brokers.clone();
-                    async move { service_kit::kafka::ping(&brokers).await }
-                }
-            });
-
-        let listener = std::net::TcpListener::bind(config.http_addr)
-            .with_context(|| format!("binding HTTP on {}", config.http_addr))?;
-        let http_addr = listener.local_addr().context("reading the HTTP address")?;
-        let http_service = service.clone();
-        let http_verifier = verifier.clone();
-        let server = HttpServer::new(move || {
-            App::new()
-                .wrap(actix_web::middleware::from_fn(service_kit::ops::observe_http))
-                .wrap(service_kit::ops::access_log())
-                .configure(|cfg| ops.configure(cfg))
-                .configure(|cfg| http::configure(cfg, http_service.clone(), http_verifier.clone()))
-        })
-        .workers(config.http_workers)
-        // Small writes (a ticket, an answer) leave at once instead of waiting for the ACK of
-        // the previous one (Nagle with delayed ACKs adds up to 40 ms).
-        .tcp_nodelay(true)
-        .disable_signals()
-        .shutdown_timeout(HTTP_SHUTDOWN_SECONDS)
-        .listen(listener)
-        .context("starting the HTTP server")?
-        .run();
-        let http = server.handle();
-        actix_rt::spawn(async move {
-            if let Err(e) = server.await {
-                tracing::error!(error = %e, "HTTP server failed");
-            }
-        });
-
-        let grpc_listener = tokio::net::TcpListener::bind(config.grpc_addr)
-            .await
-            .with_context(|| format!("binding gRPC on {}", config.grpc_addr))?;
-        let grpc_addr = grpc_listener.local_addr().context("reading the gRPC address")?;
-        let grpc_shutdown = shutdown.listener();
-        actix_rt::spawn(async move {
-            if let Err(e) = grpc::serve(grpc_listener, service, verifier, feed, grpc_metrics, grpc_shutdown).await {
-                tracing::error!(error = format!("{e:#}"), "gRPC server failed");
-            }
-        });
-
-        Ok(Self { http_addr, grpc_addr, http, shutdown, registry })
+        let grpc_api = grpc::OrderApi::new(service.clone(), verifier.clone(), feed, shutdown.listener());
+        let grpc_addr =
+            service_kit::grpc::serve(config.grpc_addr, grpc::services(grpc_api), &ops, shutdown.listener()).await?;
+        let http = service_kit::http::serve(&config.http_settings(), ops, move |cfg| {
+            http::configure(cfg, service.clone(), verifier.clone())
+        })?;
+        Ok(Self { http, grpc_addr, shutdown, registry })
     }
 
     pub fn http_addr(&self) -> SocketAddr {
-        self.http_addr
+        self.http.addr()
     }
 
     pub fn grpc_addr(&self) -> SocketAddr {
@@ -166,7 +102,7 @@ impl Application {
     /// Stops taking requests, lets in-flight ones finish, stops the relay and waits for every
     /// component to finish.
     pub async fn stop(self) {
-        self.http.stop(true).await;
+        self.http.stop().await;
         drop(self.registry);
         self.shutdown.complete().await;
         tracing::info!("orders stopped");

@@ -1,6 +1,6 @@
 //! The orders core as the adapters see it: one method per operation, each with its own error
-//! enum that separates the caller's mistakes from the unexpected. `grpc/` and `http/` map
-//! [`ErrorKind`] to their status codes, once each.
+//! enum that separates the caller's mistakes from the unexpected, classified by the platform's
+//! [`ErrorKind`]; `service_kit` maps kinds to status codes, once.
 
 use crate::caller::Caller;
 use crate::actors::{ChangeOrderStatus, ChangeStatus, ChangeStatusError, OrderRegistry, PlaceOrder, PlaceOrderError, Placed};
@@ -21,19 +21,7 @@ pub const DEFAULT_PAGE_SIZE: i64 = 50;
 /// Menu items on one page, at most.
 pub const MAX_PAGE_SIZE: i64 = 100;
 
-/// How an adapter should answer an error.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorKind {
-    /// The request is wrong; repeating it will not help.
-    InvalidInput,
-    NotFound,
-    /// The request clashes with the current state.
-    Conflict,
-    /// The caller may not do this.
-    Forbidden,
-    /// Our fault or a dependency's: log it, answer without details.
-    Unexpected,
-}
+pub use service_kit::{Classified, ErrorKind};
 
 #[derive(Clone)]
 pub struct OrdersService {
@@ -51,8 +39,8 @@ pub enum CreateOrderError {
     Place(#[from] PlaceOrderError),
 }
 
-impl CreateOrderError {
-    pub fn kind(&self) -> ErrorKind {
+impl Classified for CreateOrderError {
+    fn kind(&self) -> ErrorKind {
         match self {
             Self::Cart(_) | Self::IdempotencyKey(_) => ErrorKind::InvalidInput,
             Self::Place(PlaceOrderError::UnknownMenuItem { .. } | PlaceOrderError::Unavailable { .. }) => {
@@ -76,8 +64,8 @@ pub enum GetOrderError {
     Unexpected(#[from] anyhow::Error),
 }
 
-impl GetOrderError {
-    pub fn kind(&self) -> ErrorKind {
+impl Classified for GetOrderError {
+    fn kind(&self) -> ErrorKind {
         match self {
             Self::InvalidId(_) => ErrorKind::InvalidInput,
             Self::NotFound(_) => ErrorKind::NotFound,
@@ -103,8 +91,8 @@ pub const MAX_REASON_CHARS: usize = 200;
 /// Ids per batch lookup, at most.
 pub const MAX_BATCH: usize = 200;
 
-impl ChangeOrderError {
-    pub fn kind(&self) -> ErrorKind {
+impl Classified for ChangeOrderError {
+    fn kind(&self) -> ErrorKind {
         match self {
             Self::InvalidId(_) | Self::ReasonTooLong => ErrorKind::InvalidInput,
             Self::Change(ChangeStatusError::NotFound(_)) => ErrorKind::NotFound,
@@ -136,8 +124,8 @@ pub enum ListError {
     Unexpected(#[from] anyhow::Error),
 }
 
-impl ListError {
-    pub fn kind(&self) -> ErrorKind {
+impl Classified for ListError {
+    fn kind(&self) -> ErrorKind {
         match self {
             Self::BadPageSize(_) | Self::BadCursor(_) | Self::InvalidId(_) | Self::BadQuery | Self::TooManyIds => {
                 ErrorKind::InvalidInput

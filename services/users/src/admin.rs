@@ -18,7 +18,7 @@ pub fn generate_keys(dir: &Path) -> anyhow::Result<()> {
     }
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let issuer = TokenIssuer::generate();
-    write_secret(&private, &issuer.private_key_hex())?;
+    write_secret(&private, issuer.private_key_hex().expose())?;
     std::fs::write(&public, issuer.public_key_hex()).with_context(|| format!("writing {}", public.display()))?;
     Ok(())
 }

@@ -1,10 +1,12 @@
 //! The users service's settings, from environment variables (see `README.md`).
 
 use service_kit::config::{DatabaseSettings, bind_addr, env_parse, required_secret};
+use service_kit::Secret;
+use service_kit::http::{AllowedOrigins, HttpSettings};
 use std::net::SocketAddr;
 use std::time::Duration;
 
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct Config {
     /// `USERS_HTTP_PORT` (8083) on `BIND_HOST`.
     pub http_addr: SocketAddr,
@@ -14,24 +16,32 @@ pub struct Config {
     /// `HTTP_WORKERS` (2).
     pub http_workers: usize,
     /// The root private key, hex (`TOKEN_PRIVATE_KEY` or `TOKEN_PRIVATE_KEY_FILE`; required).
-    pub token_private_key: String,
+    pub token_private_key: Secret,
     /// `TOKEN_TTL_SECONDS` (86400): how long a user token lives.
     pub token_ttl: Duration,
 }
 
-impl std::fmt::Debug for Config {
-    // The private key never reaches a log line.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Config")
-            .field("http_addr", &self.http_addr)
-            .field("grpc_addr", &self.grpc_addr)
-            .field("database", &self.database)
-            .field("token_ttl", &self.token_ttl)
-            .finish_non_exhaustive()
-    }
-}
-
 impl Config {
+    /// Port 0 for both servers (the test reads the real ones), one HTTP worker, hour-long
+    /// tokens: what every test starts from; it then overrides what it needs.
+    pub fn for_tests(database: DatabaseSettings, token_private_key: Secret) -> Self {
+        let any_port = SocketAddr::from(([127, 0, 0, 1], 0));
+        Self {
+            http_addr: any_port,
+            grpc_addr: any_port,
+            database,
+            http_workers: 1,
+            token_private_key,
+            token_ttl: Duration::from_secs(3600),
+        }
+    }
+
+    /// The REST server: `/auth/*` is called through the gateway or by tools, not by browsers
+    /// directly (no CORS).
+    pub fn http_settings(&self) -> HttpSettings {
+        HttpSettings { addr: self.http_addr, workers: self.http_workers, allowed_origins: AllowedOrigins::default() }
+    }
+
     pub fn from_env() -> anyhow::Result<Self> {
         Ok(Self {
             http_addr: bind_addr("USERS_HTTP_PORT", 8083)?,

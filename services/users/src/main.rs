@@ -38,7 +38,7 @@ async fn main() -> anyhow::Result<()> {
                 _ => anyhow::bail!("usage: users mint-service-token NAME [DAYS]"),
             };
             let key = service_kit::config::required_secret("TOKEN_PRIVATE_KEY")?;
-            let token = users::admin::mint_service_token(&key, name, Duration::from_secs(days * 86_400))?;
+            let token = users::admin::mint_service_token(key.expose(), name, Duration::from_secs(days * 86_400))?;
             writeln!(std::io::stdout(), "{token}").context("writing the token")
         }
         ["create-staff", username] => {
@@ -52,7 +52,7 @@ async fn main() -> anyhow::Result<()> {
             };
             let database = service_kit::config::DatabaseSettings::from_env()?;
             let key = service_kit::config::required_secret("TOKEN_PRIVATE_KEY")?;
-            users::admin::create_staff(&database, &key, username, &password).await
+            users::admin::create_staff(&database, key.expose(), username, &password).await
         }
         _ => anyhow::bail!("unknown command {args:?}; see `users --help` in the source of main.rs"),
     }

@@ -1,5 +1,5 @@
-//! The users operations as the adapters see them, each with its own error enum; `http/` and
-//! `grpc/` map [`ErrorKind`] to status codes once each.
+//! The users operations as the adapters see them, each with its own error enum classified by
+//! the platform's [`ErrorKind`]; `service_kit` maps kinds to status codes, once.
 
 use crate::domain::{Password, Role, User, Username};
 use crate::{passwords, store};
@@ -13,14 +13,7 @@ use uuid::Uuid;
 /// Revocation ids returned per `ListRevocations` call, at most.
 pub const REVOCATION_PAGE: i64 = 1_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorKind {
-    InvalidInput,
-    Unauthenticated,
-    NotFound,
-    Conflict,
-    Unexpected,
-}
+pub use service_kit::{Classified, ErrorKind};
 
 /// A signed-in user and their new token.
 #[derive(Debug)]
@@ -62,8 +55,8 @@ pub enum LookupError {
     Unexpected(#[from] anyhow::Error),
 }
 
-impl RegisterError {
-    pub fn kind(&self) -> ErrorKind {
+impl Classified for RegisterError {
+    fn kind(&self) -> ErrorKind {
         match self {
             Self::InvalidInput(_) => ErrorKind::InvalidInput,
             Self::Taken => ErrorKind::Conflict,
@@ -72,8 +65,8 @@ impl RegisterError {
     }
 }
 
-impl LoginError {
-    pub fn kind(&self) -> ErrorKind {
+impl Classified for LoginError {
+    fn kind(&self) -> ErrorKind {
         match self {
             Self::InvalidInput(_) => ErrorKind::InvalidInput,
             Self::WrongCredentials => ErrorKind::Unauthenticated,
@@ -82,8 +75,8 @@ impl LoginError {
     }
 }
 
-impl LookupError {
-    pub fn kind(&self) -> ErrorKind {
+impl Classified for LookupError {
+    fn kind(&self) -> ErrorKind {
         match self {
             Self::InvalidId(_) | Self::InvalidQuery => ErrorKind::InvalidInput,
             Self::NotFound => ErrorKind::NotFound,

@@ -19,12 +19,8 @@ async fn start() -> anyhow::Result<Running> {
     let db = TestDatabase::create().await?;
     let auth = TestAuth::new();
     let app = users::Application::build(users::Config {
-        http_addr: "127.0.0.1:0".parse()?,
-        grpc_addr: "127.0.0.1:0".parse()?,
-        database: db.settings(),
-        http_workers: 1,
-        token_private_key: auth.private_key_hex(),
         token_ttl: std::time::Duration::from_secs(600),
+        ..users::Config::for_tests(db.settings(), auth.private_key_hex())
     })
     .await?;
     Ok(Running { app, db, auth, http: reqwest::Client::new() })
@@ -89,9 +85,9 @@ async fn login_answers_alike_for_unknown_users_and_wrong_passwords() -> anyhow::
 #[actix_rt::test]
 async fn staff_accounts_come_only_from_the_operator_command() -> anyhow::Result<()> {
     let s = start().await?;
-    users::admin::create_staff(&s.db.settings(), &s.auth.private_key_hex(), "chef", "kitchen").await?;
+    users::admin::create_staff(&s.db.settings(), s.auth.private_key_hex().expose(), "chef", "kitchen").await?;
     // Running it again resets the password and keeps one account.
-    users::admin::create_staff(&s.db.settings(), &s.auth.private_key_hex(), "chef", "new secret").await?;
+    users::admin::create_staff(&s.db.settings(), s.auth.private_key_hex().expose(), "chef", "new secret").await?;
     assert_eq!(s.db.count("users.users").await?, 1);
     let (status, body) = s.post("/auth/login", json!({ "username": "chef", "password": "new secret" })).await?;
     assert_eq!((status, body["user"]["role"].as_str()), (200, Some("KITCHEN_STAFF")));

@@ -1,6 +1,8 @@
 //! Typed settings from environment variables. Each service has its own `Config` struct built
 //! from these helpers; every setting has a default that runs on a developer's machine.
 
+use crate::http::AllowedOrigins;
+use crate::secret::Secret;
 use anyhow::{Context as _, anyhow};
 use std::str::FromStr;
 
@@ -96,6 +98,15 @@ impl KafkaSettings {
     }
 }
 
+/// `ALLOWED_ORIGINS` (comma-separated), or `default`: the browser origins of the web UI.
+pub fn allowed_origins(default: &str) -> AllowedOrigins {
+    AllowedOrigins::parse(&env_or("ALLOWED_ORIGINS", default))
+}
+
+/// The web UI's origins in local runs: served by the gateway, or by a dev server on 3000.
+pub const LOCAL_ORIGINS: &str =
+    "http://127.0.0.1:8082,http://localhost:8082,http://127.0.0.1:3000,http://localhost:3000";
+
 /// The address to bind: `BIND_HOST` (default loopback) and the given port variable.
 pub fn bind_addr(port_var: &str, default_port: u16) -> anyhow::Result<std::net::SocketAddr> {
     let host: std::net::IpAddr = env_parse("BIND_HOST", std::net::IpAddr::from([127, 0, 0, 1]))?;
@@ -132,50 +143,44 @@ mod tests {
 
 /// A secret from `NAME`, or from the file named by `NAME_FILE` (the form container secrets
 /// take). `None` when neither is set. The value is trimmed and never logged.
-pub fn secret(name: &str) -> anyhow::Result<Option<String>> {
-    if let Ok(value) = std::env::var(name) {
-        if !value.trim().is_empty() {
-            return Ok(Some(value.trim().to_owned()));
-        }
+pub fn secret(name: &str) -> anyhow::Result<Option<Secret>> {
+    if let Ok(value) = std::env::var(name)
+        && !value.trim().is_empty()
+    {
+        return Ok(Some(Secret::new(value.trim())));
     }
     let file_var = format!("{name}_FILE");
     match std::env::var(&file_var) {
         Ok(path) if !path.trim().is_empty() => {
             let value = std::fs::read_to_string(path.trim())
                 .with_context(|| format!("reading the file named by {file_var}"))?;
-            Ok(Some(value.trim().to_owned()))
+            Ok(Some(Secret::new(value.trim())))
         }
         _ => Ok(None),
     }
 }
 
 /// Like [`secret`], but required.
-pub fn required_secret(name: &str) -> anyhow::Result<String> {
+pub fn required_secret(name: &str) -> anyhow::Result<Secret> {
     secret(name)?.with_context(|| format!("set {name} or {name}_FILE (ci/dev generates local ones in .state/keys)"))
 }
 
 /// What a service that verifies tokens needs: the platform's public key, its own service
 /// token (for gRPC calls, including following revocations), and where the users service is.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct AuthSettings {
-    /// `TOKEN_PUBLIC_KEY` or `TOKEN_PUBLIC_KEY_FILE` (hex).
+    /// `TOKEN_PUBLIC_KEY` or `TOKEN_PUBLIC_KEY_FILE` (hex). Public, but read like the secrets.
     pub token_public_key: String,
     /// `SERVICE_TOKEN` or `SERVICE_TOKEN_FILE`: minted by `users mint-service-token`.
-    pub service_token: String,
+    pub service_token: Secret,
     /// `USERS_GRPC_URL` (`http://127.0.0.1:9001`).
     pub users_url: String,
-}
-
-impl std::fmt::Debug for AuthSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AuthSettings").field("users_url", &self.users_url).finish_non_exhaustive()
-    }
 }
 
 impl AuthSettings {
     pub fn from_env() -> anyhow::Result<Self> {
         Ok(Self {
-            token_public_key: required_secret("TOKEN_PUBLIC_KEY")?,
+            token_public_key: required_secret("TOKEN_PUBLIC_KEY")?.expose().to_owned(),
             service_token: required_secret("SERVICE_TOKEN")?,
             users_url: env_or("USERS_GRPC_URL", "http://127.0.0.1:9001"),
         })

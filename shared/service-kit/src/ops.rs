@@ -52,6 +52,24 @@ impl Ops {
         self
     }
 
+    /// `/readyz` asks the database for `SELECT 1`.
+    pub fn with_database(self, pool: &deadpool_postgres::Pool) -> Self {
+        let pool = pool.clone();
+        self.with_check("database", move || {
+            let pool = pool.clone();
+            async move { crate::db::ping(&pool).await }
+        })
+    }
+
+    /// `/readyz` asks the broker for its metadata.
+    pub fn with_broker(self, brokers: &str) -> Self {
+        let brokers = brokers.to_owned();
+        self.with_check("broker", move || {
+            let brokers = brokers.clone();
+            async move { crate::kafka::ping(&brokers).await }
+        })
+    }
+
     /// Mounts the three endpoints.
     pub fn configure(&self, cfg: &mut web::ServiceConfig) {
         cfg.app_data(web::Data::new(self.clone()))

@@ -35,6 +35,22 @@ impl Shutdown {
         ShutdownListener { notify: self.notify.subscribe(), _finished: self.finished_tx.clone() }
     }
 
+    /// Runs `task` (a loop that has no step worth finishing, such as a poller) until it ends
+    /// or shutdown begins. A loop whose step must finish holds a [`ShutdownListener`] instead.
+    pub fn run_until_shutdown<F>(&self, name: &'static str, task: F)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let mut listener = self.listener();
+        tokio::spawn(async move {
+            tokio::select! {
+                () = task => tracing::debug!(task = name, "finished"),
+                () = listener.recv() => tracing::debug!(task = name, "stopped for shutdown"),
+            }
+            drop(listener);
+        });
+    }
+
     /// Tells every listener to stop, and waits until every listener has been dropped.
     pub async fn complete(self) {
         let Self { notify, finished_tx, mut finished_rx } = self;

@@ -1,6 +1,7 @@
 //! End-to-end tests of the real services together (`tests/`), and [`Stack`], which starts them.
 
 use anyhow::Context as _;
+use service_kit::http::AllowedOrigins;
 use std::net::SocketAddr;
 use testkit::{TestAuth, TestDatabase};
 use tokens::Token;
@@ -33,11 +34,7 @@ fn orders_config(
     orders::Config {
         http_addr,
         grpc_addr,
-        database: db.settings(),
-        kafka: testkit::kafka_settings(topic),
-        auth: auth.settings("orders", users_url),
-        http_workers: 1,
-        create_topics: true,
+        ..orders::Config::for_tests(db.settings(), testkit::kafka_settings(topic), auth.settings("orders", users_url))
     }
 }
 
@@ -52,14 +49,7 @@ impl Stack {
         let db = TestDatabase::create().await?;
         let topic = testkit::unique_name("orders.events");
         let auth = TestAuth::new();
-        let users = users::Application::build(users::Config {
-            http_addr: any_port(),
-            grpc_addr: any_port(),
-            database: db.settings(),
-            http_workers: 1,
-            token_private_key: auth.private_key_hex(),
-            token_ttl: std::time::Duration::from_secs(3600),
-        })
+        let users = users::Application::build(users::Config::for_tests(db.settings(), auth.private_key_hex()))
         .await
         .context("starting users")?;
         let users_url = format!("http://{}", users.grpc_addr());
@@ -67,27 +57,24 @@ impl Stack {
             .await
             .context("starting orders")?;
         let kitchen = kitchen::Application::build(kitchen::Config {
-            http_addr: any_port(),
-            database: db.settings(),
-            kafka: testkit::kafka_settings(&topic),
-            auth: auth.settings("kitchen", &users_url),
-            consumer_group: testkit::unique_name("kitchen"),
-            http_workers: 1,
-            create_topics: true,
             orders_url: format!("http://{}", orders.grpc_addr()),
-            allowed_origins: vec![WEB_ORIGIN.to_owned()],
-            failpoint: None,
+            allowed_origins: AllowedOrigins::parse(WEB_ORIGIN),
+            ..kitchen::Config::for_tests(
+                db.settings(),
+                testkit::kafka_settings(&topic),
+                auth.settings("kitchen", &users_url),
+                testkit::unique_name("kitchen"),
+            )
         })
         .await
         .context("starting kitchen")?;
         let gateway = gateway::Application::build(gateway::Config {
-            http_addr: any_port(),
-            orders_url: format!("http://{}", orders.grpc_addr()),
-            auth: auth.settings("gateway", &users_url),
-            http_workers: 1,
-            allowed_origins: vec![WEB_ORIGIN.to_owned()],
-            web_assets_dir: None,
-            kitchen_public_url: format!("http://{}", kitchen.http_addr()),
+            allowed_origins: AllowedOrigins::parse(WEB_ORIGIN),
+            ..gateway::Config::for_tests(
+                format!("http://{}", orders.grpc_addr()),
+                auth.settings("gateway", &users_url),
+                format!("http://{}", kitchen.http_addr()),
+            )
         })
         .await
         .context("starting gateway")?;
@@ -137,7 +124,7 @@ impl Stack {
     /// GraphQL; returns its token.
     pub async fn kitchen_staff(&self) -> anyhow::Result<Token> {
         let username = format!("chef-{}", &uuid_like()[..12]);
-        users::admin::create_staff(&self.db.settings(), &self.auth.private_key_hex(), &username, "kitchen").await?;
+        users::admin::create_staff(&self.db.settings(), self.auth.private_key_hex().expose(), &username, "kitchen").await?;
         let answer = self
             .graphql(
                 "mutation($input: LoginInput!) { login(input: $input) { token user { role } } }",

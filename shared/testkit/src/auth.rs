@@ -22,7 +22,7 @@ impl TestAuth {
         Self::default()
     }
 
-    pub fn private_key_hex(&self) -> String {
+    pub fn private_key_hex(&self) -> service_kit::Secret {
         self.issuer.private_key_hex()
     }
 
@@ -34,7 +34,7 @@ impl TestAuth {
     pub fn settings(&self, service: &str, users_url: &str) -> AuthSettings {
         AuthSettings {
             token_public_key: self.issuer.public_key_hex(),
-            service_token: self.service_token(service).as_str().to_owned(),
+            service_token: service_kit::Secret::new(self.service_token(service).as_str()),
             users_url: users_url.to_owned(),
         }
     }

@@ -23,11 +23,7 @@ pub fn attach<T>(request: &mut tonic::Request<T>, service: &Token, user: Option<
 
 /// The one mapping from a token refusal to a gRPC status.
 pub fn status(error: &TokenError) -> tonic::Status {
-    if error.is_unauthenticated() {
-        tonic::Status::unauthenticated(error.to_string())
-    } else {
-        tonic::Status::permission_denied(error.to_string())
-    }
+    service_kit::error::grpc_status(error)
 }
 
 /// Checks that a platform service is calling; returns its name.

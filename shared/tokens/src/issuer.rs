@@ -29,8 +29,8 @@ impl TokenIssuer {
         Ok(Self { root: KeyPair::from(&key) })
     }
 
-    pub fn private_key_hex(&self) -> String {
-        self.root.private().to_bytes_hex()
+    pub fn private_key_hex(&self) -> service_kit::Secret {
+        service_kit::Secret::new(self.root.private().to_bytes_hex())
     }
 
     pub fn public_key_hex(&self) -> String {

@@ -24,24 +24,20 @@ pub use issuer::{IssuedToken, TokenIssuer};
 pub use verifier::{DECISION_TTL, RevocationList, TokenError, TokenVerifier};
 
 use biscuit_auth::Biscuit;
+use service_kit::Secret;
 
 /// A token as received, kept out of logs.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Token(String);
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token(Secret);
 
 impl Token {
-    pub fn new(value: impl Into<String>) -> Self {
+    pub fn new(value: impl Into<Secret>) -> Self {
         Self(value.into())
     }
 
+    /// The token itself: for a header or the verifier, never for a log line.
     pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Token {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Token(<{} bytes>)", self.0.len())
+        self.0.expose()
     }
 }
 

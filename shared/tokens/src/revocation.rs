@@ -50,10 +50,10 @@ where
 /// token). Runs until dropped.
 pub async fn follow_users_service(list: RevocationList, users_url: String, service_token: crate::Token) {
     use restaurant_proto::v1::{ListRevocationsRequest, user_service_client::UserServiceClient};
-    let channel = match tonic::transport::Endpoint::from_shared(users_url.clone()) {
-        Ok(endpoint) => endpoint.connect_timeout(Duration::from_secs(2)).timeout(Duration::from_secs(5)).connect_lazy(),
+    let channel = match service_kit::grpc::channel(&users_url) {
+        Ok(channel) => channel,
         Err(e) => {
-            tracing::error!(error = %e, url = users_url, "USERS_GRPC_URL is invalid; revocations will not be seen");
+            tracing::error!(error = format!("{e:#}"), "USERS_GRPC_URL is invalid; revocations will not be seen");
             return;
         }
     };

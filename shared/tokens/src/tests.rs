@@ -95,7 +95,7 @@ fn service_tokens_name_the_service() {
 #[test]
 fn keys_round_trip_through_hex_and_tokens_stay_out_of_debug_output() {
     let issuer = TokenIssuer::generate();
-    let again = TokenIssuer::from_private_key_hex(&issuer.private_key_hex()).expect("a private key");
+    let again = TokenIssuer::from_private_key_hex(issuer.private_key_hex().expose()).expect("a private key");
     assert_eq!(again.public_key_hex(), issuer.public_key_hex());
     assert_eq!(TokenIssuer::from_private_key_hex("zz").err(), Some(TokenError::BadKey));
     let token = issuer.user_token(&customer(), HOUR).expect("minted").token;

@@ -46,7 +46,19 @@ pub enum TokenError {
 impl TokenError {
     /// `true` for "who are you?" errors, `false` for "you may not".
     pub fn is_unauthenticated(&self) -> bool {
-        !matches!(self, Self::Forbidden(_))
+        service_kit::Classified::kind(self) == service_kit::ErrorKind::Unauthenticated
+    }
+}
+
+impl service_kit::Classified for TokenError {
+    fn kind(&self) -> service_kit::ErrorKind {
+        match self {
+            Self::Forbidden(_) => service_kit::ErrorKind::Forbidden,
+            Self::BadKey | Self::Mint(_) => service_kit::ErrorKind::Unexpected,
+            Self::Missing | Self::Invalid | Self::Expired | Self::Revoked | Self::Attenuation(_) => {
+                service_kit::ErrorKind::Unauthenticated
+            }
+        }
     }
 }
 

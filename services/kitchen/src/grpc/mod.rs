@@ -5,12 +5,8 @@
 use anyhow::Context as _;
 use restaurant_proto::v1 as pb;
 use restaurant_proto::v1::order_service_client::OrderServiceClient;
-use std::time::Duration;
 use tokens::Token;
-use tonic::transport::{Channel, Endpoint};
-
-/// How long a command may take at the orders service.
-pub const COMMAND_DEADLINE: Duration = Duration::from_secs(5);
+use tonic::transport::Channel;
 
 /// Where a tablet command takes an order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,11 +34,7 @@ pub struct OrdersClient {
 
 impl OrdersClient {
     pub fn new(url: &str, service_token: Token) -> anyhow::Result<Self> {
-        let channel = Endpoint::from_shared(url.to_owned())
-            .with_context(|| format!("invalid ORDERS_GRPC_URL {url:?}"))?
-            .connect_timeout(Duration::from_secs(2))
-            .timeout(COMMAND_DEADLINE)
-            .connect_lazy();
+        let channel = service_kit::grpc::channel(url).context("ORDERS_GRPC_URL")?;
         Ok(Self { client: OrderServiceClient::new(channel), service_token })
     }
 

@@ -6,7 +6,7 @@ use crate::store;
 use crate::ws::protocol::TicketView;
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use serde::Deserialize;
-use service_kit::http_errors::{json_error, query_config};
+use service_kit::http::{json_error, query_config};
 use tokens::{Access, Principal, Role, TokenError, TokenVerifier};
 
 /// Every kitchen endpoint is for kitchen staff.

@@ -6,13 +6,10 @@ pub mod session;
 
 pub use session::{Deps, TabletSession};
 
-use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
-use service_kit::http_errors::json_error;
-
-/// The origins allowed to open the socket from a browser.
-#[derive(Clone)]
-pub struct AllowedOrigins(pub Vec<String>);
+use service_kit::ErrorKind;
+use service_kit::http::{AllowedOrigins, kind_response};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/ws", web::get().to(connect));
@@ -37,9 +34,9 @@ async fn connect(
 ) -> Result<HttpResponse, actix_web::Error> {
     // Browsers always send Origin on a WebSocket upgrade; other clients may not.
     if let Some(origin) = request.headers().get("origin") {
-        let allowed = origin.to_str().is_ok_and(|o| origins.0.iter().any(|a| a == o.trim_end_matches('/')));
+        let allowed = origin.to_str().is_ok_and(|o| origins.allows(o.trim_end_matches('/')));
         if !allowed {
-            return Ok(json_error(StatusCode::FORBIDDEN, "FORBIDDEN", "this origin may not open the kitchen socket"));
+            return Ok(kind_response(ErrorKind::Forbidden, "this origin may not open the kitchen socket"));
         }
     }
     let token = match request.headers().get("authorization") {

@@ -38,7 +38,7 @@ impl OrderApi {
         reason: Option<&str>,
         trace: Option<TraceParent>,
     ) -> Result<Response<pb::OrderResponse>, Status> {
-        let order = self.service.change_status(&caller, id, to, reason, trace).await.map_err(|e| status(e.kind(), &e))?;
+        let order = self.service.change_status(&caller, id, to, reason, trace).await.map_err(|e| status(&e))?;
         Ok(Response::new(pb::OrderResponse { order: Some(wire::order(&order)) }))
     }
 }
@@ -71,7 +71,7 @@ impl pb::order_service_server::OrderService for OrderApi {
     #[tracing::instrument(skip_all)]
     async fn get_orders(&self, request: Request<pb::GetOrdersRequest>) -> Result<Response<pb::GetOrdersResponse>, Status> {
         let caller = self.caller(request.metadata(), Access::read("order"))?;
-        let orders = self.service.get_orders(&caller, &request.get_ref().ids).await.map_err(|e| status(e.kind(), &e))?;
+        let orders = self.service.get_orders(&caller, &request.get_ref().ids).await.map_err(|e| status(&e))?;
         Ok(Response::new(pb::GetOrdersResponse { orders: orders.iter().map(wire::order).collect() }))
     }
 
@@ -84,7 +84,7 @@ impl pb::order_service_server::OrderService for OrderApi {
             .service
             .list_orders(&caller, page_size(body.first), body.after.as_deref(), status_filter, body.customer_id.as_deref())
             .await
-            .map_err(|e| status(e.kind(), &e))?;
+            .map_err(|e| status(&e))?;
         Ok(Response::new(pb::ListOrdersResponse {
             edges: page
                 .orders
@@ -99,7 +99,7 @@ impl pb::order_service_server::OrderService for OrderApi {
     async fn search_orders(&self, request: Request<pb::SearchOrdersRequest>) -> Result<Response<pb::ListOrdersResponse>, Status> {
         let caller = self.caller(request.metadata(), Access::read("order"))?;
         let body = request.into_inner();
-        let orders = self.service.search_orders(&caller, &body.query, page_size(body.first)).await.map_err(|e| status(e.kind(), &e))?;
+        let orders = self.service.search_orders(&caller, &body.query, page_size(body.first)).await.map_err(|e| status(&e))?;
         Ok(Response::new(pb::ListOrdersResponse {
             edges: orders
                 .iter()
@@ -135,7 +135,7 @@ impl pb::order_service_server::OrderService for OrderApi {
     #[tracing::instrument(skip_all)]
     async fn get_menu_items(&self, request: Request<pb::GetMenuItemsRequest>) -> Result<Response<pb::GetMenuItemsResponse>, Status> {
         auth::calling_service(request.metadata(), &self.verifier, &Access::read("menu"))?;
-        let items = self.service.menu_items(&request.get_ref().ids).await.map_err(|e| status(e.kind(), &e))?;
+        let items = self.service.menu_items(&request.get_ref().ids).await.map_err(|e| status(&e))?;
         Ok(Response::new(pb::GetMenuItemsResponse { items: items.iter().map(wire::menu_item).collect() }))
     }
 
@@ -143,7 +143,7 @@ impl pb::order_service_server::OrderService for OrderApi {
     async fn search_menu(&self, request: Request<pb::SearchMenuRequest>) -> Result<Response<pb::GetMenuItemsResponse>, Status> {
         auth::calling_service(request.metadata(), &self.verifier, &Access::read("menu"))?;
         let body = request.into_inner();
-        let items = self.service.search_menu(&body.query, page_size(body.first)).await.map_err(|e| status(e.kind(), &e))?;
+        let items = self.service.search_menu(&body.query, page_size(body.first)).await.map_err(|e| status(&e))?;
         Ok(Response::new(pb::GetMenuItemsResponse { items: items.iter().map(wire::menu_item).collect() }))
     }
 
@@ -165,7 +165,7 @@ impl pb::order_service_server::OrderService for OrderApi {
             }
             (Filter::OrderId(id), Some(_)) => {
                 let caller = caller.as_ref().expect("unwrap: `own` is set only for a caller");
-                self.service.get_order(caller, &id).await.map_err(|e| status(e.kind(), &e))?;
+                self.service.get_order(caller, &id).await.map_err(|e| status(&e))?;
                 Filter::OrderId(id)
             }
             (filter, _) => filter,
@@ -213,7 +213,7 @@ impl pb::order_service_server::OrderService for OrderApi {
             .service
             .create_order(customer, lines, request.idempotency_key.as_deref(), trace)
             .await
-            .map_err(|e| status(e.kind(), &e))?;
+            .map_err(|e| status(&e))?;
         let (Placed::New(order) | Placed::Replayed(order)) = placed;
         Ok(Response::new(pb::CreateOrderResponse { order: Some(wire::order(&order)) }))
     }
@@ -222,7 +222,7 @@ impl pb::order_service_server::OrderService for OrderApi {
     async fn get_order(&self, request: Request<pb::GetOrderRequest>) -> Result<Response<pb::GetOrderResponse>, Status> {
         let id = request.get_ref().id.clone();
         let (claims, _) = auth::calling_user(request.metadata(), &self.verifier, &Access::read("order").of(&id))?;
-        let order = self.service.get_order(&Caller::from(&claims), &id).await.map_err(|e| status(e.kind(), &e))?;
+        let order = self.service.get_order(&Caller::from(&claims), &id).await.map_err(|e| status(&e))?;
         Ok(Response::new(pb::GetOrderResponse { order: Some(wire::order(&order)) }))
     }
 
@@ -246,7 +246,7 @@ impl pb::order_service_server::OrderService for OrderApi {
             .service
             .menu(first, request.after.as_deref(), category)
             .await
-            .map_err(|e| status(e.kind(), &e))?;
+            .map_err(|e| status(&e))?;
         Ok(Response::new(pb::ListMenuItemsResponse {
             edges: page
                 .items

@@ -5,9 +5,10 @@ mod dto;
 
 use crate::actors::Placed;
 use crate::domain::{CartLineInput, CustomerId};
-use crate::service::{ErrorKind, OrdersService};
-use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
-use service_kit::http_errors::{json_config, json_error};
+use crate::service::OrdersService;
+use actix_web::{HttpRequest, HttpResponse, web};
+use service_kit::ErrorKind;
+use service_kit::http::{error_response, json_config, kind_response};
 use tokens::{Access, Principal, Role, TokenError, TokenVerifier};
 
 /// Largest request body accepted: a full 100-line cart with notes fits well within it.
@@ -18,28 +19,6 @@ pub fn configure(cfg: &mut web::ServiceConfig, service: OrdersService, verifier:
         .app_data(web::Data::new(verifier))
         .app_data(json_config(MAX_BODY_BYTES))
         .route("/order/create", web::post().to(create_order));
-}
-
-/// The one mapping from an error to an HTTP answer.
-fn error_response(kind: ErrorKind, error: &dyn std::fmt::Display) -> HttpResponse {
-    match kind {
-        ErrorKind::InvalidInput => json_error(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", error),
-        ErrorKind::NotFound => json_error(StatusCode::NOT_FOUND, "NOT_FOUND", error),
-        ErrorKind::Conflict => json_error(StatusCode::CONFLICT, "CONFLICT", error),
-        ErrorKind::Forbidden => json_error(StatusCode::FORBIDDEN, "FORBIDDEN", error),
-        ErrorKind::Unexpected => {
-            tracing::error!(error = %error, "request failed");
-            json_error(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error")
-        }
-    }
-}
-
-fn token_error(error: &TokenError) -> HttpResponse {
-    if error.is_unauthenticated() {
-        json_error(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", error)
-    } else {
-        json_error(StatusCode::FORBIDDEN, "FORBIDDEN", error)
-    }
 }
 
 /// The customer whose bearer token came with the request.
@@ -61,13 +40,13 @@ async fn create_order(
 ) -> HttpResponse {
     let customer = match customer(&request, &verifier) {
         Ok(customer) => customer,
-        Err(e) => return token_error(&e),
+        Err(e) => return error_response(&e),
     };
     let key = match request.headers().get("idempotency-key").map(|v| v.to_str()) {
         None => None,
         Some(Ok(key)) => Some(key),
         Some(Err(_)) => {
-            return error_response(ErrorKind::InvalidInput, &"the Idempotency-Key header is not plain text");
+            return kind_response(ErrorKind::InvalidInput, "the Idempotency-Key header is not plain text");
         }
     };
     let lines = body
@@ -85,6 +64,6 @@ async fn create_order(
     match service.create_order(customer, lines, key, trace).await {
         Ok(Placed::New(order)) => HttpResponse::Created().json(dto::OrderBody::from(&order)),
         Ok(Placed::Replayed(order)) => HttpResponse::Ok().json(dto::OrderBody::from(&order)),
-        Err(e) => error_response(e.kind(), &e),
+        Err(e) => error_response(&e),
     }
 }

@@ -50,16 +50,12 @@ pub async fn start() -> anyhow::Result<Running> {
 /// Another instance on the same database, topic and key (or a private broker).
 pub async fn start_with(db: TestDatabase, topic: String, auth: TestAuth, brokers: String) -> anyhow::Result<Running> {
     testkit::init_logs();
-    let app = orders::Application::build(orders::Config {
-        http_addr: "127.0.0.1:0".parse()?,
-        grpc_addr: "127.0.0.1:0".parse()?,
-        database: db.settings(),
-        kafka: service_kit::config::KafkaSettings { brokers, orders_topic: topic.clone(), orders_topic_partitions: 3 },
+    let app = orders::Application::build(orders::Config::for_tests(
+        db.settings(),
+        service_kit::config::KafkaSettings { brokers, orders_topic: topic.clone(), orders_topic_partitions: 3 },
         // No users service here: revocations are not followed (tested with the whole stack).
-        auth: auth.settings("orders", "http://127.0.0.1:9"),
-        http_workers: 1,
-        create_topics: true,
-    })
+        auth.settings("orders", "http://127.0.0.1:9"),
+    ))
     .await?;
     let grpc = OrderServiceClient::connect(format!("http://{}", app.grpc_addr())).await?;
     let service = auth.service_token("gateway");

@@ -2,39 +2,19 @@
 //! user's behalf also the user's), standard health and reflection.
 
 use crate::domain::{Role, User};
-use crate::service::{ErrorKind, UsersService};
-use anyhow::Context as _;
+use crate::service::UsersService;
 use restaurant_proto::v1 as pb;
 use restaurant_proto::v1::user_service_server::{UserService, UserServiceServer};
-use service_kit::shutdown::ShutdownListener;
+use service_kit::Classified;
 use tokens::{Access, TokenVerifier, grpc as auth};
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::{Request, Response, Status};
 
 /// Ids per `GetUsers` call, at most (a page of orders names far fewer customers).
 pub const MAX_BATCH: usize = 500;
 
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    service: UsersService,
-    verifier: TokenVerifier,
-    metrics: service_kit::grpc_metrics::GrpcMetricsLayer,
-    mut shutdown: ShutdownListener,
-) -> anyhow::Result<()> {
-    let (health, health_service) = tonic_health::server::health_reporter();
-    health.set_serving::<UserServiceServer<UserApi>>().await;
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(restaurant_proto::FILE_DESCRIPTOR_SET)
-        .build_v1()
-        .context("building gRPC reflection")?;
-    tonic::transport::Server::builder()
-        .layer(metrics)
-        .add_service(health_service)
-        .add_service(reflection)
-        .add_service(UserServiceServer::new(UserApi { service, verifier }))
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move { shutdown.recv().await })
-        .await
-        .context("serving gRPC")
+/// The service this process serves over gRPC.
+pub fn services(service: UsersService, verifier: TokenVerifier) -> service_kit::grpc::GrpcServices {
+    service_kit::grpc::GrpcServices::new().add(UserServiceServer::new(UserApi { service, verifier }))
 }
 
 pub struct UserApi {
@@ -42,18 +22,8 @@ pub struct UserApi {
     verifier: TokenVerifier,
 }
 
-/// The one mapping from an error to a gRPC status.
-fn status(kind: ErrorKind, error: &dyn std::fmt::Display) -> Status {
-    match kind {
-        ErrorKind::InvalidInput => Status::invalid_argument(error.to_string()),
-        ErrorKind::Unauthenticated => Status::unauthenticated(error.to_string()),
-        ErrorKind::NotFound => Status::not_found(error.to_string()),
-        ErrorKind::Conflict => Status::already_exists(error.to_string()),
-        ErrorKind::Unexpected => {
-            tracing::error!(error = %error, "request failed");
-            Status::internal("internal error")
-        }
-    }
+fn status(error: &dyn Classified) -> Status {
+    service_kit::error::grpc_status(error)
 }
 
 fn user(user: &User) -> pb::User {
@@ -81,14 +51,14 @@ impl UserService for UserApi {
     async fn register(&self, request: Request<pb::RegisterRequest>) -> Result<Response<pb::AuthResponse>, Status> {
         auth::calling_service(request.metadata(), &self.verifier, &Access::write("user"))?;
         let body = request.into_inner();
-        let created = self.service.register(&body.username, &body.password).await.map_err(|e| status(e.kind(), &e))?;
+        let created = self.service.register(&body.username, &body.password).await.map_err(|e| status(&e))?;
         Ok(Response::new(session(created)))
     }
 
     async fn login(&self, request: Request<pb::LoginRequest>) -> Result<Response<pb::AuthResponse>, Status> {
         auth::calling_service(request.metadata(), &self.verifier, &Access::read("user"))?;
         let body = request.into_inner();
-        let signed_in = self.service.login(&body.username, &body.password).await.map_err(|e| status(e.kind(), &e))?;
+        let signed_in = self.service.login(&body.username, &body.password).await.map_err(|e| status(&e))?;
         Ok(Response::new(session(signed_in)))
     }
 
@@ -99,7 +69,7 @@ impl UserService for UserApi {
         if caller.role != Role::KitchenStaff && caller.user_id.to_string() != id {
             return Err(Status::permission_denied("customers may only look up themselves"));
         }
-        let found = self.service.user(&id).await.map_err(|e| status(e.kind(), &e))?;
+        let found = self.service.user(&id).await.map_err(|e| status(&e))?;
         Ok(Response::new(pb::GetUserResponse { user: Some(user(&found)) }))
     }
 
@@ -118,7 +88,7 @@ impl UserService for UserApi {
             .into_iter()
             .filter(|id| caller.role == Role::KitchenStaff || *id == caller.user_id)
             .collect();
-        let found = self.service.users(&allowed).await.map_err(|e| status(e.kind(), &e))?;
+        let found = self.service.users(&allowed).await.map_err(|e| status(&e))?;
         Ok(Response::new(pb::GetUsersResponse { users: found.iter().map(user).collect() }))
     }
 
@@ -129,7 +99,7 @@ impl UserService for UserApi {
         let (caller, _) = auth::calling_user(request.metadata(), &self.verifier, &Access::read("user"))?;
         let body = request.into_inner();
         let first = if body.first == 0 { 20 } else { i64::from(body.first) };
-        let found = self.service.search(&caller, &body.query, first).await.map_err(|e| status(e.kind(), &e))?;
+        let found = self.service.search(&caller, &body.query, first).await.map_err(|e| status(&e))?;
         Ok(Response::new(pb::SearchUsersResponse { users: found.iter().map(user).collect() }))
     }
 
@@ -137,7 +107,7 @@ impl UserService for UserApi {
     async fn logout(&self, request: Request<pb::LogoutRequest>) -> Result<Response<pb::LogoutResponse>, Status> {
         let (_, token) = auth::calling_user(request.metadata(), &self.verifier, &Access::write("session"))?;
         let ids = self.verifier.revocation_ids(&token).map_err(|e| auth::status(&e))?;
-        self.service.logout(ids).await.map_err(|e| status(ErrorKind::Unexpected, &format!("{e:#}")))?;
+        self.service.logout(ids).await.map_err(|e| status(&e))?;
         Ok(Response::new(pb::LogoutResponse {}))
     }
 
@@ -150,7 +120,7 @@ impl UserService for UserApi {
             .service
             .revocations_after(request.get_ref().after_seq)
             .await
-            .map_err(|e| status(ErrorKind::Unexpected, &format!("{e:#}")))?;
+            .map_err(|e| status(&e))?;
         Ok(Response::new(pb::ListRevocationsResponse { revocation_ids, last_seq }))
     }
 }

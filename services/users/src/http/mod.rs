@@ -1,10 +1,10 @@
 //! The HTTP adapter: `POST /auth/register` and `POST /auth/login`, as the seed had them.
 
 use crate::domain::User;
-use crate::service::{ErrorKind, Session, UsersService};
+use crate::service::{Session, UsersService};
 use actix_web::{HttpResponse, http::StatusCode, web};
 use serde::{Deserialize, Serialize};
-use service_kit::http_errors::{json_config, json_error};
+use service_kit::http::{error_response, json_config};
 
 /// Largest request body accepted: credentials are small.
 pub const MAX_BODY_BYTES: usize = 4 * 1024;
@@ -50,30 +50,16 @@ fn session(status: StatusCode, session: &Session) -> HttpResponse {
     }))
 }
 
-/// The one mapping from an error to an HTTP answer.
-fn error_response(kind: ErrorKind, error: &dyn std::fmt::Display) -> HttpResponse {
-    match kind {
-        ErrorKind::InvalidInput => json_error(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", error),
-        ErrorKind::Unauthenticated => json_error(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", error),
-        ErrorKind::NotFound => json_error(StatusCode::NOT_FOUND, "NOT_FOUND", error),
-        ErrorKind::Conflict => json_error(StatusCode::CONFLICT, "CONFLICT", error),
-        ErrorKind::Unexpected => {
-            tracing::error!(error = %error, "request failed");
-            json_error(StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL", "internal error")
-        }
-    }
-}
-
 async fn register(service: web::Data<UsersService>, body: web::Json<Credentials>) -> HttpResponse {
     match service.register(&body.username, &body.password).await {
         Ok(s) => session(StatusCode::CREATED, &s),
-        Err(e) => error_response(e.kind(), &e),
+        Err(e) => error_response(&e),
     }
 }
 
 async fn login(service: web::Data<UsersService>, body: web::Json<Credentials>) -> HttpResponse {
     match service.login(&body.username, &body.password).await {
         Ok(s) => session(StatusCode::OK, &s),
-        Err(e) => error_response(e.kind(), &e),
+        Err(e) => error_response(&e),
     }
 }

@@ -1,11 +1,26 @@
 //! The JSON error body every REST endpoint answers with:
-//! `{"error": {"code": "BAD_USER_INPUT", "message": "…"}}`, the same codes as GraphQL's
-//! `extensions.code`.
+//! `{"error": {"code": "BAD_USER_INPUT", "message": "…"}}`, the codes of [`ErrorKind`].
 
+use crate::error::{Classified, ErrorKind};
 use actix_web::{HttpResponse, error, http::StatusCode, web};
 
 pub fn json_error(status: StatusCode, code: &str, message: impl std::fmt::Display) -> HttpResponse {
     HttpResponse::build(status).json(serde_json::json!({ "error": { "code": code, "message": message.to_string() } }))
+}
+
+/// The one mapping from an operation's error to an HTTP answer (logged first when it is not
+/// the caller's doing; unexpected details withheld).
+pub fn error_response(error: &dyn Classified) -> HttpResponse {
+    let kind = error.kind();
+    let shown: &dyn std::fmt::Display = error;
+    kind.log(shown);
+    json_error(kind.http_status(), kind.code(), kind.public_message(shown))
+}
+
+/// A kind and a message written for the caller, as an HTTP answer.
+pub fn kind_response(kind: ErrorKind, message: impl std::fmt::Display) -> HttpResponse {
+    kind.log(&message);
+    json_error(kind.http_status(), kind.code(), kind.public_message(&message))
 }
 
 /// JSON extractor settings: a body limit, and malformed, oversized or mistyped JSON answered
@@ -17,7 +32,7 @@ pub fn json_config(limit: usize) -> web::JsonConfig {
                 (StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE")
             }
             error::JsonPayloadError::ContentType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE"),
-            _ => (StatusCode::BAD_REQUEST, "BAD_USER_INPUT"),
+            _ => (StatusCode::BAD_REQUEST, ErrorKind::InvalidInput.code()),
         };
         let response = json_error(status, code, &err);
         error::InternalError::from_response(err, response).into()
@@ -27,7 +42,7 @@ pub fn json_config(limit: usize) -> web::JsonConfig {
 /// Query-string settings: an unknown or malformed parameter is a 400 that says so.
 pub fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|err, _| {
-        let response = json_error(StatusCode::BAD_REQUEST, "BAD_USER_INPUT", &err);
+        let response = json_error(StatusCode::BAD_REQUEST, ErrorKind::InvalidInput.code(), &err);
         error::InternalError::from_response(err, response).into()
     })
 }

@@ -1,0 +1,105 @@
+//! The gRPC side every service shares: [`serve`] runs a service's tonic services with standard
+//! health and reflection, a call histogram and a graceful stop; [`channel`] is the one way to
+//! reach another service (deadline, keep-alives, lazy connection).
+
+mod metrics;
+
+pub use metrics::{GrpcMetrics, GrpcMetricsLayer};
+
+use crate::ops::Ops;
+use crate::shutdown::ShutdownListener;
+use anyhow::Context as _;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::server::NamedService;
+use tonic::transport::{Channel, Endpoint};
+
+/// How long any call to another service may take before it counts as unavailable.
+pub const CALL_DEADLINE: Duration = Duration::from_secs(5);
+/// How long connecting to another service may take.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// HTTP/2 pings on idle connections, so a dead peer (a crashed host) is noticed on long-lived
+/// streams too, and how long an unanswered ping may wait.
+pub const KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(10);
+pub const KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A client channel to `url`. It connects lazily, so a service starts even when the one it
+/// calls is not up yet, and reconnects by itself.
+pub fn channel(url: &str) -> anyhow::Result<Channel> {
+    Ok(Endpoint::from_shared(url.to_owned())
+        .with_context(|| format!("invalid gRPC URL {url:?}"))?
+        .connect_timeout(CONNECT_TIMEOUT)
+        .timeout(CALL_DEADLINE)
+        .tcp_nodelay(true)
+        .http2_keep_alive_interval(KEEP_ALIVE_INTERVAL)
+        .keep_alive_timeout(KEEP_ALIVE_TIMEOUT)
+        .keep_alive_while_idle(true)
+        .connect_lazy())
+}
+
+/// The tonic services one process serves; each is reported healthy under its own name.
+#[derive(Default)]
+pub struct GrpcServices {
+    routes: tonic::service::RoutesBuilder,
+    names: Vec<&'static str>,
+}
+
+impl GrpcServices {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add<S>(mut self, service: S) -> Self
+    where
+        S: tower::Service<
+                http::Request<tonic::body::Body>,
+                Response = http::Response<tonic::body::Body>,
+                Error = Infallible,
+            > + NamedService
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Future: Send + 'static,
+    {
+        self.names.push(S::NAME);
+        self.routes.add_service(service);
+        self
+    }
+}
+
+/// Binds `addr` and serves `services` (with `grpc.health.v1` and reflection over the
+/// platform's descriptor set) until `shutdown`; calls are timed into `ops`' registry. Returns
+/// the bound address (tests bind port 0).
+pub async fn serve(
+    addr: SocketAddr,
+    services: GrpcServices,
+    ops: &Ops,
+    mut shutdown: ShutdownListener,
+) -> anyhow::Result<SocketAddr> {
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("binding gRPC on {addr}"))?;
+    let bound = listener.local_addr().context("reading the gRPC address")?;
+    let metrics = GrpcMetricsLayer::register(ops.registry())?;
+    let (health, health_service) = tonic_health::server::health_reporter();
+    for name in &services.names {
+        health.set_service_status(name, tonic_health::ServingStatus::Serving).await;
+    }
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(restaurant_proto::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .context("building gRPC reflection")?;
+    let mut routes = services.routes;
+    routes.add_service(health_service).add_service(reflection);
+    let server = tonic::transport::Server::builder()
+        .layer(metrics)
+        .add_routes(routes.routes())
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move { shutdown.recv().await });
+    tokio::spawn(async move {
+        if let Err(e) = server.await {
+            tracing::error!(error = format!("{e:#}"), "gRPC server failed");
+        }
+    });
+    Ok(bound)
+}
