@@ -51,7 +51,11 @@ pub struct OrdersBackend {
 
 impl OrdersBackend {
     pub fn new(url: &str, service_token: Token, calls: &prometheus::IntCounterVec) -> anyhow::Result<Self> {
-        Ok(Self { client: OrderServiceClient::new(service_kit::grpc::channel(url)?), service_token, calls: calls.with_label_values(&["orders"]) })
+        Ok(Self {
+            client: OrderServiceClient::new(service_kit::grpc::channel(url)?),
+            service_token,
+            calls: calls.with_label_values(&["orders"]),
+        })
     }
 
     fn request<T>(&self, message: T, user: Option<&Token>) -> tonic::Request<T> {
@@ -94,7 +98,8 @@ impl OrdersBackend {
         after: Option<String>,
         status: Option<OrderStatus>,
     ) -> BackendResult<OrderPage> {
-        let message = pb::ListOrdersRequest { first, after, status: status.map(|s| pb_status(s).into()), customer_id: None };
+        let message =
+            pb::ListOrdersRequest { first, after, status: status.map(|s| pb_status(s).into()), customer_id: None };
         let response = self.client.clone().list_orders(self.request(message, Some(user))).await?.into_inner();
         Ok(OrderPage {
             orders: response
@@ -149,14 +154,14 @@ impl OrdersBackend {
         Ok(futures::StreamExt::map(stream, |event| event.and_then(order_event)))
     }
 
-    pub async fn menu(&self, first: i32, after: Option<String>, category: Option<MenuCategory>) -> BackendResult<MenuPage> {
-        let message = pb::ListMenuItemsRequest {
-            first,
-            after,
-            category: category.map(|c| pb_category(c).into()),
-        };
-        let response =
-            self.client.clone().list_menu_items(self.request(message, None)).await?.into_inner();
+    pub async fn menu(
+        &self,
+        first: i32,
+        after: Option<String>,
+        category: Option<MenuCategory>,
+    ) -> BackendResult<MenuPage> {
+        let message = pb::ListMenuItemsRequest { first, after, category: category.map(|c| pb_category(c).into()) };
+        let response = self.client.clone().list_menu_items(self.request(message, None)).await?.into_inner();
         Ok(MenuPage {
             items: response
                 .edges
@@ -177,7 +182,11 @@ pub struct UsersBackend {
 
 impl UsersBackend {
     pub fn new(url: &str, service_token: Token, calls: &prometheus::IntCounterVec) -> anyhow::Result<Self> {
-        Ok(Self { client: UserServiceClient::new(service_kit::grpc::channel(url)?), service_token, calls: calls.with_label_values(&["users"]) })
+        Ok(Self {
+            client: UserServiceClient::new(service_kit::grpc::channel(url)?),
+            service_token,
+            calls: calls.with_label_values(&["users"]),
+        })
     }
 
     fn request<T>(&self, message: T, user: Option<&Token>) -> tonic::Request<T> {

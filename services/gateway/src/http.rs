@@ -4,9 +4,9 @@ use crate::backends::{OrdersBackend, UsersBackend};
 use crate::graphql::{Caller, Context, Schema};
 use crate::live::LiveOrders;
 use crate::loaders::Loaders;
+use actix_web::{HttpRequest, HttpResponse, web};
 use juniper_graphql_ws::ConnectionConfig;
 use service_kit::trace::{HEADER as TRACE_HEADER, TraceParent};
-use actix_web::{HttpRequest, HttpResponse, web};
 use tokens::{Access, Principal, TokenError, TokenVerifier};
 
 /// What every request's [`Context`] is made from.
@@ -67,7 +67,9 @@ async fn subscriptions(
             Some(header) => Some(verify(&header, &backends.verifier)).transpose().map(Option::flatten),
         };
         let caller = caller.map_err(|e| SubscriptionRefused(e.to_string()))?;
-        Ok::<_, SubscriptionRefused>(ConnectionConfig::new(backends.context(Ok(caller))).with_keep_alive_interval(KEEP_ALIVE))
+        Ok::<_, SubscriptionRefused>(
+            ConnectionConfig::new(backends.context(Ok(caller))).with_keep_alive_interval(KEEP_ALIVE),
+        )
     };
     juniper_actix::subscriptions::graphql_transport_ws_handler(request, payload, schema.into_inner(), init).await
 }
@@ -117,7 +119,9 @@ async fn graphql(
         .await;
     // One line per request, with the trace id that the services after this one log too.
     span.in_scope(|| match &answered {
-        Ok(response) => tracing::info!(status = response.status().as_u16(), ms = started.elapsed().as_millis() as u64, "graphql"),
+        Ok(response) => {
+            tracing::info!(status = response.status().as_u16(), ms = started.elapsed().as_millis() as u64, "graphql")
+        }
         Err(e) => tracing::info!(error = %e, "graphql refused"),
     });
     answered
@@ -137,19 +141,20 @@ pub struct WebConfig {
 /// `/config.json` and, when a build of the web UI is there, the UI itself at `/` (every path
 /// that is not a file gets `index.html`, so the UI's own routes work on reload).
 pub fn configure_web(cfg: &mut web::ServiceConfig, config: WebConfig, assets: Option<std::path::PathBuf>) {
-    cfg.route("/config.json", web::get().to(move || {
-        let config = config.clone();
-        async move { HttpResponse::Ok().json(config) }
-    }));
+    cfg.route(
+        "/config.json",
+        web::get().to(move || {
+            let config = config.clone();
+            async move { HttpResponse::Ok().json(config) }
+        }),
+    );
     if let Some(dir) = assets {
         let index = dir.join("index.html");
-        cfg.service(
-            actix_files::Files::new("/", dir)
-                .index_file("index.html")
-                .default_handler(web::to(move |request: HttpRequest| {
-                    let index = index.clone();
-                    async move { actix_files::NamedFile::open_async(index).await.map(|file| file.into_response(&request)) }
-                })),
-        );
+        cfg.service(actix_files::Files::new("/", dir).index_file("index.html").default_handler(web::to(
+            move |request: HttpRequest| {
+                let index = index.clone();
+                async move { actix_files::NamedFile::open_async(index).await.map(|file| file.into_response(&request)) }
+            },
+        )));
     }
 }

@@ -38,8 +38,8 @@ impl Application {
     /// Connects (lazily) to the backends, starts following order events and binds the port.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let service_token = tokens::Token::new(config.auth.service_token.clone());
-        let verifier = tokens::TokenVerifier::from_public_key_hex(&config.auth.token_public_key)
-            .context("TOKEN_PUBLIC_KEY")?;
+        let verifier =
+            tokens::TokenVerifier::from_public_key_hex(&config.auth.token_public_key).context("TOKEN_PUBLIC_KEY")?;
         let ops = Ops::new("gateway");
         let calls = backends::calls_metric(ops.registry())?;
         let orders = backends::OrdersBackend::new(&config.orders_url, service_token.clone(), &calls)?;

@@ -17,12 +17,28 @@ fn the_committed_sdl_matches_the_code() {
 fn the_contract_names_are_all_there() {
     let sdl = gateway::graphql::schema().as_sdl();
     for name in [
-        "enum Role", "enum OrderStatus", "enum MenuCategory", "type User", "type MenuItem", "type OrderItem",
-        "type Order", "type AuthPayload", "input RegisterInput", "input LoginInput", "input OrderItemInput",
-        "input CreateOrderInput", "type OrderStatusEvent", "me: User!", "orderCreated: Order!",
-        "orderStatusChanged(orderId: ID): OrderStatusEvent!", "createOrder(input: CreateOrderInput!): Order!",
-        "updateOrderStatus(id: ID!, status: OrderStatus!): Order!", "completeOrder(orderId: ID!): Order!",
-        "cancelOrder(orderId: ID!): Order!", "customer: User!", "menuItem: MenuItem!",
+        "enum Role",
+        "enum OrderStatus",
+        "enum MenuCategory",
+        "type User",
+        "type MenuItem",
+        "type OrderItem",
+        "type Order",
+        "type AuthPayload",
+        "input RegisterInput",
+        "input LoginInput",
+        "input OrderItemInput",
+        "input CreateOrderInput",
+        "type OrderStatusEvent",
+        "me: User!",
+        "orderCreated: Order!",
+        "orderStatusChanged(orderId: ID): OrderStatusEvent!",
+        "createOrder(input: CreateOrderInput!): Order!",
+        "updateOrderStatus(id: ID!, status: OrderStatus!): Order!",
+        "completeOrder(orderId: ID!): Order!",
+        "cancelOrder(orderId: ID!): Order!",
+        "customer: User!",
+        "menuItem: MenuItem!",
     ] {
         assert!(sdl.contains(name), "the schema lacks `{name}`");
     }

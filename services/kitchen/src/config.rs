@@ -33,7 +33,12 @@ impl Config {
     /// Port 0 (the test reads the real one), one HTTP worker, a fresh consumer group, topics
     /// created, no orders service and the local web origins: what every test starts from; it
     /// then overrides what it needs.
-    pub fn for_tests(database: DatabaseSettings, kafka: KafkaSettings, auth: AuthSettings, consumer_group: String) -> Self {
+    pub fn for_tests(
+        database: DatabaseSettings,
+        kafka: KafkaSettings,
+        auth: AuthSettings,
+        consumer_group: String,
+    ) -> Self {
         Self {
             http_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             database,

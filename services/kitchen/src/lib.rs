@@ -52,8 +52,8 @@ impl Application {
             )
             .await?;
         }
-        let verifier = tokens::TokenVerifier::from_public_key_hex(&config.auth.token_public_key)
-            .context("TOKEN_PUBLIC_KEY")?;
+        let verifier =
+            tokens::TokenVerifier::from_public_key_hex(&config.auth.token_public_key).context("TOKEN_PUBLIC_KEY")?;
         let service_token = tokens::Token::new(config.auth.service_token.clone());
         let ops = Ops::new("kitchen").with_database(&pool).with_broker(&config.kafka.brokers);
         let metrics = metrics::KitchenMetrics::register(ops.registry())?;

@@ -21,11 +21,20 @@ impl KitchenMetrics {
                 "kitchen_stale_events_total",
                 "Order events that changed nothing (duplicates or older versions)",
             )?,
-            malformed_events: IntCounter::new("kitchen_malformed_events_total", "Order events that could not be decoded")?,
+            malformed_events: IntCounter::new(
+                "kitchen_malformed_events_total",
+                "Order events that could not be decoded",
+            )?,
             tablets_connected: IntGauge::new("kitchen_tablets_connected", "Open tablet WebSockets")?,
-            tablet_resyncs: IntCounter::new("kitchen_tablet_resyncs_total", "Tablets told to resync after falling behind")?,
+            tablet_resyncs: IntCounter::new(
+                "kitchen_tablet_resyncs_total",
+                "Tablets told to resync after falling behind",
+            )?,
             consumer_lag: IntGauge::new("kitchen_consumer_lag", "Order events on the broker not yet applied")?,
-            dead_letters: IntCounter::new("kitchen_dead_letters_total", "Malformed events copied to the dead-letter topic")?,
+            dead_letters: IntCounter::new(
+                "kitchen_dead_letters_total",
+                "Malformed events copied to the dead-letter topic",
+            )?,
         };
         registry.register(Box::new(metrics.ticket_changes.clone()))?;
         registry.register(Box::new(metrics.stale_events.clone()))?;

@@ -3,7 +3,7 @@
 
 use restaurant_proto::v1 as pb;
 use serde_json::Value;
-use testkit::{TestAuth, TestDatabase, Tablet, records};
+use testkit::{Tablet, TestAuth, TestDatabase, records};
 use tokens::{Role, Token};
 
 /// An encoded `OrderEvent` for `order_id` at `version`, as the orders service would write it.
@@ -108,7 +108,9 @@ async fn events_out_of_order_leave_the_newest_state() -> anyhow::Result<()> {
     let order = uuid::Uuid::new_v4().to_string();
     let brokers = testkit::brokers();
     // Version 3 arrives first; the older versions after it must change nothing.
-    for (version, status) in [(3, pb::OrderStatus::Preparing), (1, pb::OrderStatus::Placed), (2, pb::OrderStatus::Accepted)] {
+    for (version, status) in
+        [(3, pb::OrderStatus::Preparing), (1, pb::OrderStatus::Placed), (2, pb::OrderStatus::Accepted)]
+    {
         records::write(&brokers, &topic, Some(order.as_bytes()), &event(&order, version, status), &[]).await?;
     }
     testkit::eventually("the two older events to be consumed and ignored", || async {
@@ -132,8 +134,7 @@ async fn a_malformed_record_is_skipped_and_the_next_one_processed() -> anyhow::R
     let order = uuid::Uuid::new_v4().to_string();
     // The same key puts both in one partition: the good record comes after the bad one.
     records::write(&brokers, &topic, Some(order.as_bytes()), b"\x08\xff\xff not protobuf", &[]).await?;
-    records::write(&brokers, &topic, Some(order.as_bytes()), &event(&order, 1, pb::OrderStatus::Placed), &[])
-        .await?;
+    records::write(&brokers, &topic, Some(order.as_bytes()), &event(&order, 1, pb::OrderStatus::Placed), &[]).await?;
     let url = format!("http://{}/ticket/{order}", app.http_addr());
     testkit::eventually("the good record's ticket", || async {
         let (status, _) = get_as(Some(&chef), &url).await.ok()?;
@@ -210,7 +211,8 @@ async fn only_kitchen_staff_reach_tickets_and_tablets() -> anyhow::Result<()> {
 
 async fn new_order(topic: &str) -> anyhow::Result<String> {
     let order = uuid::Uuid::new_v4().to_string();
-    records::write(&testkit::brokers(), topic, Some(order.as_bytes()), &event(&order, 1, pb::OrderStatus::Placed), &[]).await?;
+    records::write(&testkit::brokers(), topic, Some(order.as_bytes()), &event(&order, 1, pb::OrderStatus::Placed), &[])
+        .await?;
     Ok(order)
 }
 

@@ -2,19 +2,21 @@
 //! enum that separates the caller's mistakes from the unexpected, classified by the platform's
 //! [`ErrorKind`]; `service_kit` maps kinds to status codes, once.
 
-use crate::caller::Caller;
-use crate::actors::{ChangeOrderStatus, ChangeStatus, ChangeStatusError, OrderRegistry, PlaceOrder, PlaceOrderError, Placed};
-use crate::domain::{
-    Cart, CartError, CartLineInput, CustomerId, IdempotencyKey, InvalidId, MenuCategory, MenuItem,
-    MenuItemId, Order, OrderId, OrderStatus,
+use crate::actors::{
+    ChangeOrderStatus, ChangeStatus, ChangeStatusError, OrderRegistry, PlaceOrder, PlaceOrderError, Placed,
 };
-use crate::store::orders::OrderCursor;
-use service_kit::trace::TraceParent;
+use crate::caller::Caller;
+use crate::domain::{
+    Cart, CartError, CartLineInput, CustomerId, IdempotencyKey, InvalidId, MenuCategory, MenuItem, MenuItemId, Order,
+    OrderId, OrderStatus,
+};
 use crate::store;
 use crate::store::menu::MenuCursor;
+use crate::store::orders::OrderCursor;
 use actix::Addr;
 use anyhow::Context as _;
 use deadpool_postgres::Pool;
+use service_kit::trace::TraceParent;
 
 /// Menu items on one page when the caller does not say.
 pub const DEFAULT_PAGE_SIZE: i64 = 50;
@@ -74,7 +76,6 @@ impl Classified for GetOrderError {
         }
     }
 }
-
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChangeOrderError {
@@ -182,10 +183,8 @@ impl OrdersService {
         trace: Option<TraceParent>,
     ) -> Result<Placed, CreateOrderError> {
         let cart = Cart::parse(lines)?;
-        let idempotency_key = idempotency_key
-            .map(IdempotencyKey::parse)
-            .transpose()
-            .map_err(CreateOrderError::IdempotencyKey)?;
+        let idempotency_key =
+            idempotency_key.map(IdempotencyKey::parse).transpose().map_err(CreateOrderError::IdempotencyKey)?;
         let placed = self
             .registry
             .send(PlaceOrder { customer, cart, idempotency_key, trace })
@@ -265,7 +264,12 @@ impl OrdersService {
     }
 
     /// Orders by id prefix or item name, scoped like [`Self::list_orders`].
-    pub async fn search_orders(&self, caller: &Caller, query: &str, first: Option<i64>) -> Result<Vec<Order>, ListError> {
+    pub async fn search_orders(
+        &self,
+        caller: &Caller,
+        query: &str,
+        first: Option<i64>,
+    ) -> Result<Vec<Order>, ListError> {
         let query = search_query(query)?;
         let first = page_size(first, DEFAULT_LIST_SIZE)?;
         let customer = match caller {

@@ -6,12 +6,8 @@ use restaurant_proto::prost_types::Timestamp;
 use restaurant_proto::v1 as pb;
 
 pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> Timestamp {
-    Timestamp {
-        seconds: at.timestamp(),
-        nanos: at.timestamp_subsec_nanos() as i32,
-    }
+    Timestamp { seconds: at.timestamp(), nanos: at.timestamp_subsec_nanos() as i32 }
 }
-
 
 pub fn status(status: OrderStatus) -> pb::OrderStatus {
     match status {

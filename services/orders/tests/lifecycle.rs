@@ -50,9 +50,14 @@ async fn the_kitchen_moves_orders_along_and_customers_may_only_cancel_their_own(
     let id = order.id.as_str();
 
     // A watcher of this order sees every change that follows, in order.
-    let mut watch = s.grpc.clone().watch_orders(s.as_customer(pb::WatchOrdersRequest {
-        filter: Some(pb::watch_orders_request::Filter::OrderId(id.to_owned())),
-    })).await?.into_inner();
+    let mut watch = s
+        .grpc
+        .clone()
+        .watch_orders(s.as_customer(pb::WatchOrdersRequest {
+            filter: Some(pb::watch_orders_request::Filter::OrderId(id.to_owned())),
+        }))
+        .await?
+        .into_inner();
 
     let refused = set_status(&s, &s.customer, id, Accepted).await.expect_err("customers do not accept");
     assert_eq!(refused.code(), tonic::Code::PermissionDenied);
@@ -68,7 +73,8 @@ async fn the_kitchen_moves_orders_along_and_customers_may_only_cancel_their_own(
     }
     assert_eq!(versions, [2, 3, 4, 5, 6], "every change bumps the version");
     let complete = pb::CompleteOrderRequest { id: id.to_owned() };
-    let done = s.grpc.clone().complete_order(s.as_user(&chef, complete.clone())).await?.into_inner().order.expect("an order");
+    let done =
+        s.grpc.clone().complete_order(s.as_user(&chef, complete.clone())).await?.into_inner().order.expect("an order");
     assert_eq!((done.status, done.version, done.timeline.len()), (Completed as i32, 7, 7));
     let again = s.grpc.clone().complete_order(s.as_user(&chef, complete)).await.expect_err("already completed");
     assert_eq!(again.message(), "an order cannot go from COMPLETED to COMPLETED");
@@ -97,7 +103,8 @@ async fn the_kitchen_moves_orders_along_and_customers_may_only_cancel_their_own(
     let cancel = |id: &str| pb::CancelOrderRequest { id: id.to_owned(), reason: Some("changed my mind".into()) };
     let refused = s.grpc.clone().cancel_order(s.as_user(&stranger, cancel(&mine.id))).await.expect_err("not theirs");
     assert_eq!(refused.code(), tonic::Code::PermissionDenied);
-    let cancelled = s.grpc.clone().cancel_order(s.as_customer(cancel(&mine.id))).await?.into_inner().order.expect("an order");
+    let cancelled =
+        s.grpc.clone().cancel_order(s.as_customer(cancel(&mine.id))).await?.into_inner().order.expect("an order");
     assert_eq!(cancelled.status, Cancelled as i32);
     let late = place(&s).await?;
     for status in [Accepted, Preparing] {
@@ -173,10 +180,8 @@ async fn a_hundred_conflicting_commands_through_two_instances_leave_a_valid_hist
         let (from, to) = (status_of(&window[0].1), status_of(&window[1].1));
         assert!(allowed(from, to), "step {i}: {from:?} -> {to:?} is not a lifecycle move");
     }
-    let outbox: i64 = db
-        .query_one("SELECT count(*) FROM orders.outbox WHERE order_id = $1::text::uuid", &[&order.id])
-        .await?
-        .get(0);
+    let outbox: i64 =
+        db.query_one("SELECT count(*) FROM orders.outbox WHERE order_id = $1::text::uuid", &[&order.id]).await?.get(0);
     assert_eq!(outbox as usize, applied + 1, "one event per change");
     one.app.stop().await;
     two.app.stop().await;
@@ -191,8 +196,12 @@ fn allowed(from: pb::OrderStatus, to: pb::OrderStatus) -> bool {
     use pb::OrderStatus::*;
     matches!(
         (from, to),
-        (Placed, Accepted) | (Accepted, Preparing) | (Preparing, Ready) | (Ready, Completed)
-            | (Placed | Accepted, Cancelled) | (Ready, Preparing)
+        (Placed, Accepted)
+            | (Accepted, Preparing)
+            | (Preparing, Ready)
+            | (Ready, Completed)
+            | (Placed | Accepted, Cancelled)
+            | (Ready, Preparing)
     )
 }
 
@@ -200,8 +209,13 @@ fn allowed(from: pb::OrderStatus, to: pb::OrderStatus) -> bool {
 async fn events_written_while_the_broker_is_down_are_published_once_and_in_order_after() -> anyhow::Result<()> {
     use pb::OrderStatus::*;
     let mut broker = PrivateBroker::start()?;
-    let s = start_with(TestDatabase::create().await?, testkit::unique_name("orders.events"), TestAuth::new(), broker.brokers())
-        .await?;
+    let s = start_with(
+        TestDatabase::create().await?,
+        testkit::unique_name("orders.events"),
+        TestAuth::new(),
+        broker.brokers(),
+    )
+    .await?;
     let (_, chef) = s.auth.user_token(Role::KitchenStaff);
 
     broker.stop()?;
@@ -230,7 +244,8 @@ async fn events_written_while_the_broker_is_down_are_published_once_and_in_order
     assert_eq!(seen, expected, "each event exactly once");
     testkit::eventually("the outbox to be marked published", || async {
         let db = s.db.connect().await.ok()?;
-        let waiting: i64 = db.query_one("SELECT count(*) FROM orders.outbox WHERE published_at IS NULL", &[]).await.ok()?.get(0);
+        let waiting: i64 =
+            db.query_one("SELECT count(*) FROM orders.outbox WHERE published_at IS NULL", &[]).await.ok()?.get(0);
         (waiting == 0).then_some(())
     })
     .await;

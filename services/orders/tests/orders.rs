@@ -22,7 +22,10 @@ async fn seasonal_special(db: &TestDatabase) -> anyhow::Result<String> {
 async fn a_placed_order_is_stored_priced_and_published_with_its_full_state() -> anyhow::Result<()> {
     let s = start().await?;
     let request = pb::CreateOrderRequest {
-        items: vec![item(GARLIC_BREAD, 2), pb::OrderItemInput { note: Some("extra basil".into()), ..item(BRUSCHETTA, 1) }],
+        items: vec![
+            item(GARLIC_BREAD, 2),
+            pb::OrderItemInput { note: Some("extra basil".into()), ..item(BRUSCHETTA, 1) },
+        ],
         idempotency_key: None,
     };
     let order = s.grpc.clone().create_order(s.as_customer(request)).await?.into_inner().order.expect("an order");
@@ -55,7 +58,8 @@ async fn a_placed_order_is_stored_priced_and_published_with_its_full_state() -> 
 
     let published = testkit::eventually("the outbox row to be marked published", || async {
         let client = s.db.connect().await.ok()?;
-        let row = client.query_one("SELECT count(*) FROM orders.outbox WHERE published_at IS NOT NULL", &[]).await.ok()?;
+        let row =
+            client.query_one("SELECT count(*) FROM orders.outbox WHERE published_at IS NOT NULL", &[]).await.ok()?;
         let n: i64 = row.get(0);
         (n == 1).then_some(n)
     })
@@ -75,13 +79,24 @@ async fn a_placed_order_is_stored_priced_and_published_with_its_full_state() -> 
 async fn an_idempotency_key_makes_a_retry_return_the_first_order() -> anyhow::Result<()> {
     let s = start().await?;
     let cart = |items| pb::CreateOrderRequest { items, idempotency_key: Some("checkout-1".into()) };
-    let first = s.grpc.clone().create_order(s.as_customer(cart(vec![item(GARLIC_BREAD, 1), item(BRUSCHETTA, 2)]))).await?.into_inner();
+    let first = s
+        .grpc
+        .clone()
+        .create_order(s.as_customer(cart(vec![item(GARLIC_BREAD, 1), item(BRUSCHETTA, 2)])))
+        .await?
+        .into_inner();
     // The same cart with its lines in another order is the same cart.
-    let again = s.grpc.clone().create_order(s.as_customer(cart(vec![item(BRUSCHETTA, 2), item(GARLIC_BREAD, 1)]))).await?.into_inner();
+    let again = s
+        .grpc
+        .clone()
+        .create_order(s.as_customer(cart(vec![item(BRUSCHETTA, 2), item(GARLIC_BREAD, 1)])))
+        .await?
+        .into_inner();
     assert_eq!(first.order.as_ref().map(|o| &o.id), again.order.as_ref().map(|o| &o.id));
     assert_eq!(s.db.count("orders.orders").await?, 1);
 
-    let other = s.grpc.clone().create_order(s.as_customer(cart(vec![item(GARLIC_BREAD, 5)]))).await.expect_err("another cart");
+    let other =
+        s.grpc.clone().create_order(s.as_customer(cart(vec![item(GARLIC_BREAD, 5)]))).await.expect_err("another cart");
     assert_eq!(other.code(), tonic::Code::AlreadyExists);
     assert_eq!(s.db.count("orders.orders").await?, 1);
     assert_eq!(s.db.count("orders.outbox").await?, 1);
@@ -114,7 +129,8 @@ async fn refusals_name_the_problem_and_write_nothing() -> anyhow::Result<()> {
         assert_eq!(refused.code(), tonic::Code::InvalidArgument, "{expected}: {refused:?}");
         assert!(refused.message().contains(expected), "{:?} should mention {expected:?}", refused.message());
     }
-    let refused = s.grpc.clone().get_order(s.as_customer(pb::GetOrderRequest { id: "nope".into() })).await.expect_err("bad id");
+    let refused =
+        s.grpc.clone().get_order(s.as_customer(pb::GetOrderRequest { id: "nope".into() })).await.expect_err("bad id");
     assert_eq!(refused.code(), tonic::Code::InvalidArgument);
     let missing = s
         .grpc
@@ -149,7 +165,17 @@ async fn rest_create_order_answers_like_the_seed_and_refuses_bad_json() -> anyho
         (json!({ "items": [{ "menuItemId": GARLIC_BREAD, "quantity": 1, "price": 0 }] }).to_string(), 400),
         (json!({ "items": [{ "menuItemId": GARLIC_BREAD, "quantity": "two" }] }).to_string(), 400),
         (json!({ "items": [] }).to_string(), 400),
-        (format!("{{\"items\":[{}]}}", vec![format!("{{\"menuItemId\":\"{GARLIC_BREAD}\",\"quantity\":1,\"note\":\"{}\"}}", "x".repeat(150)); 500].join(",")), 413),
+        (
+            format!(
+                "{{\"items\":[{}]}}",
+                vec![
+                    format!("{{\"menuItemId\":\"{GARLIC_BREAD}\",\"quantity\":1,\"note\":\"{}\"}}", "x".repeat(150));
+                    500
+                ]
+                .join(",")
+            ),
+            413,
+        ),
     ] {
         let response = post(body.clone()).await?;
         assert_eq!(response.status().as_u16(), status, "{}", &body[..body.len().min(80)]);

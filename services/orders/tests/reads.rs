@@ -17,7 +17,8 @@ async fn orders_page_newest_first_and_customers_see_only_their_own() -> anyhow::
         mine.push(s.grpc.clone().create_order(s.as_customer(request)).await?.into_inner().order.expect("an order").id);
     }
     let request = pb::CreateOrderRequest { items: vec![item(BRUSCHETTA, 1)], idempotency_key: None };
-    let theirs = s.grpc.clone().create_order(s.as_user(&other, request)).await?.into_inner().order.expect("an order").id;
+    let theirs =
+        s.grpc.clone().create_order(s.as_user(&other, request)).await?.into_inner().order.expect("an order").id;
 
     // Pages of two, newest first, following cursors to the end.
     let mut seen = vec![];
@@ -68,7 +69,8 @@ async fn orders_page_newest_first_and_customers_see_only_their_own() -> anyhow::
         assert_eq!(refused.code(), tonic::Code::InvalidArgument);
         assert!(refused.message().contains(expected), "{} should say {expected}", refused.message());
     }
-    let someone_else = pb::ListOrdersRequest { customer_id: Some(uuid::Uuid::new_v4().to_string()), ..Default::default() };
+    let someone_else =
+        pb::ListOrdersRequest { customer_id: Some(uuid::Uuid::new_v4().to_string()), ..Default::default() };
     let refused = s.grpc.clone().list_orders(s.as_customer(someone_else)).await.expect_err("not theirs");
     assert_eq!(refused.code(), tonic::Code::PermissionDenied);
     for query in ["", &"q".repeat(65)] {
@@ -76,7 +78,10 @@ async fn orders_page_newest_first_and_customers_see_only_their_own() -> anyhow::
         assert_eq!(refused.code(), tonic::Code::InvalidArgument);
     }
     let too_many = pb::GetOrdersRequest { ids: vec![mine[0].clone(); 201] };
-    assert_eq!(s.grpc.clone().get_orders(s.as_customer(too_many)).await.expect_err("too many").code(), tonic::Code::InvalidArgument);
+    assert_eq!(
+        s.grpc.clone().get_orders(s.as_customer(too_many)).await.expect_err("too many").code(),
+        tonic::Code::InvalidArgument
+    );
     s.app.stop().await;
     Ok(())
 }
@@ -104,7 +109,8 @@ async fn the_menu_pages_batches_and_searches() -> anyhow::Result<()> {
     let drinks = s.grpc.clone().list_menu_items(s.as_service(drinks)).await?.into_inner();
     assert!(drinks.edges.iter().all(|e| e.item.as_ref().is_some_and(|i| i.category == pb::MenuCategory::Drink as i32)));
 
-    let batch = pb::GetMenuItemsRequest { ids: vec![BRUSCHETTA.into(), uuid::Uuid::new_v4().to_string(), GARLIC_BREAD.into()] };
+    let batch =
+        pb::GetMenuItemsRequest { ids: vec![BRUSCHETTA.into(), uuid::Uuid::new_v4().to_string(), GARLIC_BREAD.into()] };
     let items = s.grpc.clone().get_menu_items(s.as_service(batch)).await?.into_inner().items;
     assert_eq!(items.iter().map(|i| i.name.as_str()).collect::<Vec<_>>(), ["Tomato Bruschetta", "Garlic Bread"]);
 

@@ -1,7 +1,7 @@
 //! The users service's settings, from environment variables (see `README.md`).
 
-use service_kit::config::{DatabaseSettings, bind_addr, env_parse, required_secret};
 use service_kit::Secret;
+use service_kit::config::{DatabaseSettings, bind_addr, env_parse, required_secret};
 use service_kit::http::{AllowedOrigins, HttpSettings};
 use std::net::SocketAddr;
 use std::time::Duration;

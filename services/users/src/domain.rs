@@ -49,11 +49,7 @@ impl Password {
     pub fn parse(value: &str) -> Result<Self, String> {
         let length = value.chars().count();
         if !PASSWORD_CHARS.contains(&length) {
-            return Err(format!(
-                "a password has {} to {} characters",
-                PASSWORD_CHARS.start(),
-                PASSWORD_CHARS.end()
-            ));
+            return Err(format!("a password has {} to {} characters", PASSWORD_CHARS.start(), PASSWORD_CHARS.end()));
         }
         Ok(Self(value.to_owned()))
     }

@@ -63,9 +63,8 @@ impl Application {
             shutdown.listener(),
         )
         .await?;
-        let http = service_kit::http::serve(&config.http_settings(), ops, move |cfg| {
-            http::configure(cfg, service.clone())
-        })?;
+        let http =
+            service_kit::http::serve(&config.http_settings(), ops, move |cfg| http::configure(cfg, service.clone()))?;
         Ok(Self { http, grpc_addr, shutdown })
     }
 

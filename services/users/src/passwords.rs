@@ -1,8 +1,8 @@
 //! Password hashing with argon2id (memory-hard), off the async threads.
 
 use anyhow::Context as _;
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString, rand_core::OsRng};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString, rand_core::OsRng};
 
 /// A hash of a password nobody has, checked when the username is unknown, so that an unknown
 /// user and a wrong password take the same time.

@@ -116,7 +116,11 @@ pub async fn revoke(
 }
 
 /// Revocation ids recorded after `after_seq` (at most `limit`), and the last seq returned.
-pub async fn revocations_after(client: &impl GenericClient, after_seq: i64, limit: i64) -> anyhow::Result<(Vec<String>, i64)> {
+pub async fn revocations_after(
+    client: &impl GenericClient,
+    after_seq: i64,
+    limit: i64,
+) -> anyhow::Result<(Vec<String>, i64)> {
     let rows = client
         .query(
             "SELECT seq, revocation_id FROM users.revoked_tokens WHERE seq > $1 ORDER BY seq LIMIT $2",

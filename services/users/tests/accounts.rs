@@ -109,14 +109,17 @@ async fn customers_look_up_only_themselves() -> anyhow::Result<()> {
     assert_eq!(me.into_inner().user.map(|u| u.username), Some("ada".into()));
     let other = grpc.get_user(s.as_user(&ada_token, pb::GetUserRequest { id: bob_id.clone() })).await;
     assert_eq!(other.expect_err("bob is not ada").code(), tonic::Code::PermissionDenied);
-    let batch = grpc.get_users(s.as_user(&ada_token, pb::GetUsersRequest { ids: vec![ada_id.clone(), bob_id.clone()] })).await?;
+    let batch = grpc
+        .get_users(s.as_user(&ada_token, pb::GetUsersRequest { ids: vec![ada_id.clone(), bob_id.clone()] }))
+        .await?;
     assert_eq!(batch.into_inner().users.len(), 1, "a customer's batch answers only their own record");
 
     let (_, chef) = s.auth.user_token(tokens::Role::KitchenStaff);
     let batch = grpc.get_users(s.as_user(&chef, pb::GetUsersRequest { ids: vec![ada_id, bob_id] })).await?;
     assert_eq!(batch.into_inner().users.len(), 2);
 
-    let search = |token: &Token, query: &str| s.as_user(token, pb::SearchUsersRequest { query: query.into(), first: 0 });
+    let search =
+        |token: &Token, query: &str| s.as_user(token, pb::SearchUsersRequest { query: query.into(), first: 0 });
     let found = grpc.search_users(search(&chef, "B")).await?.into_inner().users;
     assert_eq!(found.iter().map(|u| u.username.as_str()).collect::<Vec<_>>(), ["bob"]);
     let found = grpc.search_users(search(&ada_token, "b")).await?.into_inner().users;
@@ -130,7 +133,8 @@ async fn customers_look_up_only_themselves() -> anyhow::Result<()> {
 
     let bad = grpc.get_user(s.as_user(&chef, pb::GetUserRequest { id: "nope".into() })).await;
     assert_eq!(bad.expect_err("not a uuid").code(), tonic::Code::InvalidArgument);
-    let no_service = grpc.get_user(tonic::Request::new(pb::GetUserRequest { id: uuid::Uuid::new_v4().to_string() })).await;
+    let no_service =
+        grpc.get_user(tonic::Request::new(pb::GetUserRequest { id: uuid::Uuid::new_v4().to_string() })).await;
     assert_eq!(no_service.expect_err("no tokens").code(), tonic::Code::Unauthenticated);
     s.app.stop().await;
     Ok(())

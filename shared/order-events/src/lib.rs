@@ -6,8 +6,8 @@
 //! [`decode`] checks what Protobuf cannot (ids are UUIDs, the key matches, the order's state is
 //! there), so a reader never acts on half an event.
 
-pub use restaurant_proto::v1::{OrderEvent, order_event::Change};
 use prost::Message as _;
+pub use restaurant_proto::v1::{OrderEvent, order_event::Change};
 
 /// Record header names.
 pub mod headers {
@@ -108,9 +108,7 @@ pub fn decode(key: Option<&[u8]>, value: Option<&[u8]>) -> Result<OrderEvent, De
 }
 
 fn uuid_field(field: &'static str, value: &str) -> Result<(), DecodeError> {
-    uuid::Uuid::parse_str(value)
-        .map(|_| ())
-        .map_err(|_| DecodeError::NotAUuid { field, value: value.to_owned() })
+    uuid::Uuid::parse_str(value).map(|_| ()).map_err(|_| DecodeError::NotAUuid { field, value: value.to_owned() })
 }
 
 #[cfg(test)]
@@ -151,15 +149,9 @@ mod tests {
         no_order.order = None;
         assert_eq!(decode(None, Some(&encode(&no_order))), Err(DecodeError::MissingOrder));
         let good = event();
-        assert!(matches!(
-            decode(Some(b"someone-else"), Some(&encode(&good))),
-            Err(DecodeError::KeyMismatch { .. })
-        ));
+        assert!(matches!(decode(Some(b"someone-else"), Some(&encode(&good))), Err(DecodeError::KeyMismatch { .. })));
         let mut stale = event();
         stale.order_version = 2;
-        assert!(matches!(
-            decode(None, Some(&encode(&stale))),
-            Err(DecodeError::VersionMismatch { .. })
-        ));
+        assert!(matches!(decode(None, Some(&encode(&stale))), Err(DecodeError::VersionMismatch { .. })));
     }
 }

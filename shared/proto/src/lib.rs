@@ -14,8 +14,7 @@ pub mod v1 {
 }
 
 /// The encoded `FileDescriptorSet` of every file in `protos/`, for `tonic-reflection`.
-pub const FILE_DESCRIPTOR_SET: &[u8] =
-    include_bytes!(concat!(env!("OUT_DIR"), "/restaurant_descriptor.bin"));
+pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/restaurant_descriptor.bin"));
 
 pub use prost;
 pub use prost_types;

@@ -22,10 +22,9 @@ where
     T::Err: std::fmt::Display,
 {
     match std::env::var(name) {
-        Ok(value) if !value.trim().is_empty() => value
-            .trim()
-            .parse()
-            .map_err(|e| anyhow!("environment variable {name}={value:?} is invalid: {e}")),
+        Ok(value) if !value.trim().is_empty() => {
+            value.trim().parse().map_err(|e| anyhow!("environment variable {name}={value:?} is invalid: {e}"))
+        }
         _ => Ok(default),
     }
 }
@@ -41,15 +40,9 @@ pub struct DatabaseSettings {
 
 impl DatabaseSettings {
     pub fn from_env() -> anyhow::Result<Self> {
-        let default = format!(
-            "host=/var/run/postgresql user={} dbname=restaurant",
-            env_or("USER", "postgres")
-        );
+        let default = format!("host=/var/run/postgresql user={} dbname=restaurant", env_or("USER", "postgres"));
         let url = env_or("DATABASE_URL", &default);
-        Ok(Self {
-            pg: parse_database_url(&url)?,
-            max_connections: env_parse("DATABASE_MAX_CONNECTIONS", 16)?,
-        })
+        Ok(Self { pg: parse_database_url(&url)?, max_connections: env_parse("DATABASE_MAX_CONNECTIONS", 16)? })
     }
 
     /// The same server and credentials, another database (tests make one per test).
@@ -120,8 +113,7 @@ mod tests {
 
     #[test]
     fn database_url_accepts_urls_and_key_value_pairs() {
-        let url = parse_database_url("postgresql://alice:secret@db.example:5433/restaurant")
-            .expect("a URL parses");
+        let url = parse_database_url("postgresql://alice:secret@db.example:5433/restaurant").expect("a URL parses");
         assert_eq!(url.get_dbname(), Some("restaurant"));
         assert_eq!(url.get_ports(), &[5433]);
         let kv = parse_database_url("host=/var/run/postgresql user=bob dbname=x").expect("kv parses");
@@ -131,8 +123,7 @@ mod tests {
     #[test]
     fn debug_output_never_shows_the_password() {
         let settings = DatabaseSettings {
-            pg: parse_database_url("postgresql://alice:hunter2@localhost/restaurant")
-                .expect("a URL parses"),
+            pg: parse_database_url("postgresql://alice:hunter2@localhost/restaurant").expect("a URL parses"),
             max_connections: 4,
         };
         let shown = format!("{settings:?}");

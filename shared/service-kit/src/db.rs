@@ -9,35 +9,22 @@ pub use deadpool_postgres::{Client as PooledClient, Pool as PgPool};
 
 /// A pool of connections; connections are made lazily, so this does not touch the server.
 pub fn pool(settings: &DatabaseSettings) -> anyhow::Result<Pool> {
-    let manager = Manager::from_config(
-        settings.pg.clone(),
-        NoTls,
-        ManagerConfig { recycling_method: RecyclingMethod::Fast },
-    );
-    Pool::builder(manager)
-        .max_size(settings.max_connections)
-        .build()
-        .context("building the PostgreSQL pool")
+    let manager =
+        Manager::from_config(settings.pg.clone(), NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+    Pool::builder(manager).max_size(settings.max_connections).build().context("building the PostgreSQL pool")
 }
 
 /// Applies `runner`'s migrations to `schema`, recording them in `<schema>.schema_history` so
 /// every service keeps its own history. Two instances starting together serialise on an
 /// advisory lock rather than racing each other's DDL.
-pub async fn migrate(
-    pool: &Pool,
-    schema: &str,
-    mut runner: refinery::Runner,
-) -> anyhow::Result<()> {
+pub async fn migrate(pool: &Pool, schema: &str, mut runner: refinery::Runner) -> anyhow::Result<()> {
     anyhow::ensure!(
         schema.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
         "schema names are plain lower-case identifiers, not {schema:?}"
     );
     let mut client = pool.get().await.context("connecting to PostgreSQL to migrate")?;
     let lock_key = schema_lock_key(schema);
-    client
-        .execute("SELECT pg_advisory_lock($1)", &[&lock_key])
-        .await
-        .context("taking the migration lock")?;
+    client.execute("SELECT pg_advisory_lock($1)", &[&lock_key]).await.context("taking the migration lock")?;
     let result = async {
         client
             .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
@@ -45,17 +32,11 @@ pub async fn migrate(
             .with_context(|| format!("creating schema {schema}"))?;
         runner.set_migration_table_name(format!("{schema}.schema_history"));
         let client: &mut tokio_postgres::Client = &mut client;
-        runner
-            .run_async(client)
-            .await
-            .with_context(|| format!("migrating schema {schema}"))?;
+        runner.run_async(client).await.with_context(|| format!("migrating schema {schema}"))?;
         anyhow::Ok(())
     }
     .await;
-    client
-        .execute("SELECT pg_advisory_unlock($1)", &[&lock_key])
-        .await
-        .context("releasing the migration lock")?;
+    client.execute("SELECT pg_advisory_unlock($1)", &[&lock_key]).await.context("releasing the migration lock")?;
     result
 }
 

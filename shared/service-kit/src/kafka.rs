@@ -51,19 +51,13 @@ pub fn consumer_config(brokers: &str, group: &str) -> ClientConfig {
 
 /// Creates each topic unless it exists.
 pub async fn ensure_topics(brokers: &str, topics: &[(&str, i32)]) -> anyhow::Result<()> {
-    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .create()
-        .context("creating a Kafka admin client")?;
-    let new_topics: Vec<NewTopic<'_>> = topics
-        .iter()
-        .map(|(name, partitions)| NewTopic::new(name, *partitions, TopicReplication::Fixed(1)))
-        .collect();
+    let admin: AdminClient<DefaultClientContext> =
+        ClientConfig::new().set("bootstrap.servers", brokers).create().context("creating a Kafka admin client")?;
+    let new_topics: Vec<NewTopic<'_>> =
+        topics.iter().map(|(name, partitions)| NewTopic::new(name, *partitions, TopicReplication::Fixed(1))).collect();
     let options = AdminOptions::new().operation_timeout(Some(BROKER_REQUEST_TIMEOUT));
-    let results = admin
-        .create_topics(new_topics.iter(), &options)
-        .await
-        .context("asking the broker to create topics")?;
+    let results =
+        admin.create_topics(new_topics.iter(), &options).await.context("asking the broker to create topics")?;
     for result in results {
         match result {
             Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
@@ -78,13 +72,9 @@ pub async fn ping(brokers: &str) -> anyhow::Result<()> {
     use rdkafka::consumer::{BaseConsumer, Consumer as _};
     let brokers = brokers.to_owned();
     tokio::task::spawn_blocking(move || {
-        let consumer: BaseConsumer = ClientConfig::new()
-            .set("bootstrap.servers", &brokers)
-            .create()
-            .context("creating a Kafka client")?;
-        consumer
-            .fetch_metadata(None, BROKER_REQUEST_TIMEOUT)
-            .context("fetching broker metadata")?;
+        let consumer: BaseConsumer =
+            ClientConfig::new().set("bootstrap.servers", &brokers).create().context("creating a Kafka client")?;
+        consumer.fetch_metadata(None, BROKER_REQUEST_TIMEOUT).context("fetching broker metadata")?;
         anyhow::Ok(())
     })
     .await

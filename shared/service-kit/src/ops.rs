@@ -25,8 +25,7 @@ impl Ops {
     /// A fresh registry whose metrics all carry `service="<name>"`.
     pub fn new(service: &'static str) -> Self {
         let labels = std::iter::once(("service".to_owned(), service.to_owned())).collect();
-        let registry =
-            Registry::new_custom(None, Some(labels)).expect("unwrap: a constant label is valid");
+        let registry = Registry::new_custom(None, Some(labels)).expect("unwrap: a constant label is valid");
         let http_seconds = prometheus::HistogramVec::new(
             prometheus::HistogramOpts::new("http_request_duration_seconds", "HTTP requests by route and status")
                 .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0]),

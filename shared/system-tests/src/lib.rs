@@ -50,8 +50,8 @@ impl Stack {
         let topic = testkit::unique_name("orders.events");
         let auth = TestAuth::new();
         let users = users::Application::build(users::Config::for_tests(db.settings(), auth.private_key_hex()))
-        .await
-        .context("starting users")?;
+            .await
+            .context("starting users")?;
         let users_url = format!("http://{}", users.grpc_addr());
         let orders = orders::Application::build(orders_config(&db, &topic, &auth, &users_url, any_port(), any_port()))
             .await
@@ -124,7 +124,8 @@ impl Stack {
     /// GraphQL; returns its token.
     pub async fn kitchen_staff(&self) -> anyhow::Result<Token> {
         let username = format!("chef-{}", &uuid_like()[..12]);
-        users::admin::create_staff(&self.db.settings(), self.auth.private_key_hex().expose(), &username, "kitchen").await?;
+        users::admin::create_staff(&self.db.settings(), self.auth.private_key_hex().expose(), &username, "kitchen")
+            .await?;
         let answer = self
             .graphql(
                 "mutation($input: LoginInput!) { login(input: $input) { token user { role } } }",
@@ -159,7 +160,12 @@ impl Stack {
             .map(|e| &e["node"])
             .filter(|node| node["available"] == true)
             .take(n)
-            .map(|node| (node["id"].as_str().unwrap_or_default().to_owned(), node["name"].as_str().unwrap_or_default().to_owned()))
+            .map(|node| {
+                (
+                    node["id"].as_str().unwrap_or_default().to_owned(),
+                    node["name"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
             .collect())
     }
 

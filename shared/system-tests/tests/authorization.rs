@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 use system_tests::Stack;
-use testkit::{TestAuth, Tablet};
+use testkit::{Tablet, TestAuth};
 use tokens::Token;
 
 /// What a caller got, in the matrix's words.
@@ -44,8 +44,7 @@ fn grpc_outcome(result: Result<(), tonic::Status>) -> Outcome {
     }
 }
 
-const CREATE_ORDER: &str =
-    "mutation($i: CreateOrderInput!) { createOrder(input: $i) { id } }";
+const CREATE_ORDER: &str = "mutation($i: CreateOrderInput!) { createOrder(input: $i) { id } }";
 const GARLIC_BREAD: &str = "638386e1-c6f9-5a21-aeb8-bd1f0a70e77d";
 
 #[actix_rt::test]
@@ -68,7 +67,11 @@ async fn the_authorisation_matrix_holds_on_every_service() -> anyhow::Result<()>
     wait_until_refused_everywhere(&stack, &revoked).await?;
 
     let a_order = stack
-        .graphql_as(Some(&customer_a), CREATE_ORDER, json!({ "i": { "items": [{ "menuItemId": GARLIC_BREAD, "quantity": 1 }] } }))
+        .graphql_as(
+            Some(&customer_a),
+            CREATE_ORDER,
+            json!({ "i": { "items": [{ "menuItemId": GARLIC_BREAD, "quantity": 1 }] } }),
+        )
         .await?["data"]["createOrder"]["id"]
         .as_str()
         .expect("customer A's order")
@@ -119,11 +122,17 @@ async fn the_authorisation_matrix_holds_on_every_service() -> anyhow::Result<()>
                 ),
                 "gql me" => graphql_outcome(&stack.graphql_as(token, "{ me { id } }", json!({})).await?),
                 "gql order(A's order)" => graphql_outcome(
-                    &stack.graphql_as(token, "query($id: ID!) { order(id: $id) { id } }", json!({ "id": a_order })).await?,
+                    &stack
+                        .graphql_as(token, "query($id: ID!) { order(id: $id) { id } }", json!({ "id": a_order }))
+                        .await?,
                 ),
                 "gql createOrder" => {
                     let answer = stack
-                        .graphql_as(token, CREATE_ORDER, json!({ "i": { "items": [{ "menuItemId": GARLIC_BREAD, "quantity": 2 }] } }))
+                        .graphql_as(
+                            token,
+                            CREATE_ORDER,
+                            json!({ "i": { "items": [{ "menuItemId": GARLIC_BREAD, "quantity": 2 }] } }),
+                        )
                         .await?;
                     graphql_outcome(&answer)
                 }
@@ -161,18 +170,24 @@ async fn the_authorisation_matrix_holds_on_every_service() -> anyhow::Result<()>
                         _ => panic!("unexpected tablet answer {answer}"),
                     }
                 }
-                "gql orders" => graphql_outcome(&stack.graphql_as(token, "{ orders { edges { node { id } } } }", json!({})).await?),
+                "gql orders" => {
+                    graphql_outcome(&stack.graphql_as(token, "{ orders { edges { node { id } } } }", json!({})).await?)
+                }
                 "gql user(A)" => graphql_outcome(
                     &stack.graphql_as(token, "query($id: ID!) { user(id: $id) { id } }", json!({ "id": a_id })).await?,
                 ),
                 "gql search (public, scoped)" => {
                     let answer = stack
-                        .graphql_as(token, "query($q: String!) { search(query: $q) { __typename ... on Order { customer { id } } } }", json!({ "q": &a_order[..8] }))
+                        .graphql_as(
+                            token,
+                            "query($q: String!) { search(query: $q) { __typename ... on Order { customer { id } } } }",
+                            json!({ "q": &a_order[..8] }),
+                        )
                         .await?;
                     // Whatever a caller may search, no one but A and the kitchen sees A's order.
-                    let sees_a = answer["data"]["search"]
-                        .as_array()
-                        .is_some_and(|r| r.iter().any(|x| x["__typename"] == "Order" && x["customer"]["id"] == a_id.as_str()));
+                    let sees_a = answer["data"]["search"].as_array().is_some_and(|r| {
+                        r.iter().any(|x| x["__typename"] == "Order" && x["customer"]["id"] == a_id.as_str())
+                    });
                     let allowed = token.is_some_and(|t| *t == customer_a || *t == kitchen || *t == read_only);
                     assert!(!sees_a || allowed, "a search showed A's order to someone else: {answer}");
                     graphql_outcome(&answer)
@@ -180,7 +195,11 @@ async fn the_authorisation_matrix_holds_on_every_service() -> anyhow::Result<()>
                 "gql updateOrderStatus(A's, ACCEPTED)" | "gql cancelOrder(A's)" | "gql completeOrder(A's, READY)" => {
                     // A fresh order of A's for every caller, in the state the command needs.
                     let fresh = stack
-                        .graphql_as(Some(&customer_a), CREATE_ORDER, json!({ "i": { "items": [{ "menuItemId": GARLIC_BREAD, "quantity": 1 }] } }))
+                        .graphql_as(
+                            Some(&customer_a),
+                            CREATE_ORDER,
+                            json!({ "i": { "items": [{ "menuItemId": GARLIC_BREAD, "quantity": 1 }] } }),
+                        )
                         .await?["data"]["createOrder"]["id"]
                         .as_str()
                         .expect("an order")
@@ -191,7 +210,9 @@ async fn the_authorisation_matrix_holds_on_every_service() -> anyhow::Result<()>
                             "mutation($id: ID!) { updateOrderStatus(id: $id, status: ACCEPTED) { id } }",
                             json!({ "id": fresh }),
                         ),
-                        "gql cancelOrder(A's)" => ("mutation($id: ID!) { cancelOrder(orderId: $id) { id } }", json!({ "id": fresh })),
+                        "gql cancelOrder(A's)" => {
+                            ("mutation($id: ID!) { cancelOrder(orderId: $id) { id } }", json!({ "id": fresh }))
+                        }
                         _ => {
                             for status in ["ACCEPTED", "PREPARING", "READY"] {
                                 let moved = stack
@@ -210,7 +231,8 @@ async fn the_authorisation_matrix_holds_on_every_service() -> anyhow::Result<()>
                         stack.orders.grpc_addr()
                     ))
                     .await?;
-                    let mut request = tonic::Request::new(restaurant_proto::v1::GetOrderRequest { id: a_order.clone() });
+                    let mut request =
+                        tonic::Request::new(restaurant_proto::v1::GetOrderRequest { id: a_order.clone() });
                     if let Some(token) = token {
                         tokens::grpc::attach(&mut request, token, Some(token));
                     }
@@ -246,7 +268,11 @@ async fn the_authorisation_matrix_holds_on_every_service() -> anyhow::Result<()>
     Ok(())
 }
 
-fn print_matrix(callers: &[(&str, Option<Token>)], expected: &[(&str, [Outcome; 9])], got: &BTreeMap<usize, Vec<Outcome>>) {
+fn print_matrix(
+    callers: &[(&str, Option<Token>)],
+    expected: &[(&str, [Outcome; 9])],
+    got: &BTreeMap<usize, Vec<Outcome>>,
+) {
     let short = |o: &Outcome| match o {
         Data => "data",
         Unauthenticated => "UNAUTH",

@@ -40,7 +40,8 @@ fn variables_read_by(service: &str) -> BTreeSet<String> {
     let config = read(&format!("services/{service}/src/config.rs"));
     let kit = read("shared/service-kit/src/config.rs");
     let mut names = BTreeSet::new();
-    for call in ["env_or(\"", "env_parse(\"", "bind_addr(\"", "required_secret(\"", "secret(\"", "var_os(\"", "var(\""] {
+    for call in ["env_or(\"", "env_parse(\"", "bind_addr(\"", "required_secret(\"", "secret(\"", "var_os(\"", "var(\""]
+    {
         for piece in config.split(call).skip(1) {
             names.insert(piece.split('"').next().expect("unwrap: a literal").to_owned());
         }
@@ -70,7 +71,18 @@ fn variables_read_by(service: &str) -> BTreeSet<String> {
 fn compose_runs_every_service_with_every_variable_it_reads() {
     let compose = compose();
     let services = merged(&compose["services"]);
-    for name in ["redpanda-0", "redpanda-1", "redpanda-2", "topics", "console", "postgres", "users", "orders", "kitchen", "gateway"] {
+    for name in [
+        "redpanda-0",
+        "redpanda-1",
+        "redpanda-2",
+        "topics",
+        "console",
+        "postgres",
+        "users",
+        "orders",
+        "kitchen",
+        "gateway",
+    ] {
         assert!(services.contains_key(name), "compose lacks the {name} service");
     }
     for service in ["users", "orders", "kitchen", "gateway"] {
@@ -94,7 +106,11 @@ fn compose_runs_every_service_with_every_variable_it_reads() {
     }
     // Host ports as the product specifies.
     let ports = |service: &str| -> Vec<String> {
-        merged(&services[service]).get("ports").and_then(Yaml::as_vec).map(|p| p.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect()).unwrap_or_default()
+        merged(&services[service])
+            .get("ports")
+            .and_then(Yaml::as_vec)
+            .map(|p| p.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default()
     };
     assert_eq!(ports("postgres"), ["5433:5432"]);
     assert_eq!(ports("console"), ["8090:8080"]);
@@ -108,7 +124,8 @@ fn console_decodes_events_with_protobuf_files_that_exist() {
     let console = YamlLoader::load_from_str(&read("compose/console-config.yml")).expect("unwrap: YAML").remove(0);
     let protobuf = &console["kafka"]["protobuf"];
     assert_eq!(protobuf["enabled"].as_bool(), Some(true));
-    let paths: Vec<&str> = protobuf["fileSystem"]["paths"].as_vec().expect("proto paths").iter().filter_map(Yaml::as_str).collect();
+    let paths: Vec<&str> =
+        protobuf["fileSystem"]["paths"].as_vec().expect("proto paths").iter().filter_map(Yaml::as_str).collect();
     let compose = compose();
     let volumes: Vec<String> = merged(&compose["services"]["console"])["volumes"]
         .as_vec()

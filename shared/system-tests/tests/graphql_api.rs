@@ -11,7 +11,11 @@ const CREATE_ORDER: &str = "mutation($i: CreateOrderInput!) { createOrder(input:
 
 async fn place(stack: &Stack, customer: &Token, item: &str, quantity: i32) -> anyhow::Result<String> {
     let answer = stack
-        .graphql_as(Some(customer), CREATE_ORDER, json!({ "i": { "items": [{ "menuItemId": item, "quantity": quantity }] } }))
+        .graphql_as(
+            Some(customer),
+            CREATE_ORDER,
+            json!({ "i": { "items": [{ "menuItemId": item, "quantity": quantity }] } }),
+        )
         .await?;
     Ok(answer["data"]["createOrder"]["id"].as_str().ok_or_else(|| anyhow::anyhow!("{answer}"))?.to_owned())
 }
@@ -35,7 +39,8 @@ async fn a_page_of_orders_costs_a_constant_number_of_backend_calls() -> anyhow::
     for _ in 0..3 {
         customers.push(stack.register_customer().await?.1);
     }
-    let query = "{ orders(first: 50) { edges { node { id customer { username } items { quantity menuItem { name } } } } } }";
+    let query =
+        "{ orders(first: 50) { edges { node { id customer { username } items { quantity menuItem { name } } } } } }";
     let mut costs = vec![];
     for round in 0..2 {
         let orders = if round == 0 { 3 } else { 24 };
@@ -70,14 +75,24 @@ async fn the_lifecycle_over_graphql_with_codes_for_every_refusal() -> anyhow::Re
 
     assert_eq!(code(&set_status(&stack, &customer, &order, "ACCEPTED").await?).as_deref(), Some("FORBIDDEN"));
     assert_eq!(code(&set_status(&stack, &chef, &order, "READY").await?).as_deref(), Some("CONFLICT"));
-    assert_eq!(set_status(&stack, &chef, &order, "ACCEPTED").await?["data"]["updateOrderStatus"], json!({ "status": "ACCEPTED", "version": 2 }));
+    assert_eq!(
+        set_status(&stack, &chef, &order, "ACCEPTED").await?["data"]["updateOrderStatus"],
+        json!({ "status": "ACCEPTED", "version": 2 })
+    );
     let cancel = "mutation($id: ID!) { cancelOrder(orderId: $id) { status } }";
-    assert_eq!(code(&stack.graphql_as(Some(&other), cancel, json!({ "id": order })).await?).as_deref(), Some("FORBIDDEN"));
+    assert_eq!(
+        code(&stack.graphql_as(Some(&other), cancel, json!({ "id": order })).await?).as_deref(),
+        Some("FORBIDDEN")
+    );
     let cancelled = stack.graphql_as(Some(&customer), cancel, json!({ "id": order })).await?;
     assert_eq!(cancelled["data"]["cancelOrder"]["status"], "CANCELLED");
 
     let mine = stack
-        .graphql_as(Some(&customer), "{ orders { edges { node { id status customer { id } timeline { status } } } } me { id } }", json!({}))
+        .graphql_as(
+            Some(&customer),
+            "{ orders { edges { node { id status customer { id } timeline { status } } } } me { id } }",
+            json!({}),
+        )
         .await?;
     let node = &mine["data"]["orders"]["edges"][0]["node"];
     assert_eq!(node["customer"]["id"], me.as_str());
@@ -93,12 +108,19 @@ async fn the_lifecycle_over_graphql_with_codes_for_every_refusal() -> anyhow::Re
     let anonymous = stack.graphql(search, json!({ "q": drinks[0].1 })).await?;
     assert_eq!(anonymous["data"]["search"][0]["__typename"], "MenuItem");
     let kitchen = stack.graphql_as(Some(&chef), search, json!({ "q": &order[..8] })).await?;
-    assert!(kitchen["data"]["search"].as_array().is_some_and(|r| r.iter().any(|x| x["id"] == order.as_str())), "{kitchen}");
+    assert!(
+        kitchen["data"]["search"].as_array().is_some_and(|r| r.iter().any(|x| x["id"] == order.as_str())),
+        "{kitchen}"
+    );
     let stranger = stack.graphql_as(Some(&other), search, json!({ "q": &order[..8] })).await?;
     assert!(stranger["data"]["search"].as_array().is_some_and(|r| r.iter().all(|x| x["__typename"] != "Order")));
 
     // Bad input and abuse get codes, not crashes.
-    assert_eq!(code(&stack.graphql_as(Some(&customer), "{ orders(first: 0) { edges { cursor } } }", json!({})).await?).as_deref(), Some("BAD_USER_INPUT"));
+    assert_eq!(
+        code(&stack.graphql_as(Some(&customer), "{ orders(first: 0) { edges { cursor } } }", json!({})).await?)
+            .as_deref(),
+        Some("BAD_USER_INPUT")
+    );
     assert_eq!(code(&stack.graphql(search, json!({ "q": "" })).await?).as_deref(), Some("BAD_USER_INPUT"));
     let deep = format!("{{ orders {{ edges {{ node {{ {} }} }} }} }}", "customer { id } ".repeat(1));
     assert!(stack.graphql_as(Some(&chef), &deep, json!({})).await?["errors"].is_null());
@@ -125,7 +147,8 @@ impl Subscriber {
         let mut request = format!("ws://{}/graphql", stack.gateway.http_addr()).into_client_request()?;
         request.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse()?);
         let (mut socket, _) = tokio_tungstenite::connect_async(request).await?;
-        let init = json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {}", token.as_str()) } });
+        let init =
+            json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {}", token.as_str()) } });
         socket.send(Message::text(init.to_string())).await?;
         let mut subscriber = Self { socket };
         assert_eq!(subscriber.next().await?["type"], "connection_ack");
@@ -163,7 +186,9 @@ impl Subscriber {
                     Message::Text(text) => {
                         let message: Value = serde_json::from_str(text.as_str())?;
                         match message["type"].as_str() {
-                            Some("ping") => self.socket.send(Message::text(json!({ "type": "pong" }).to_string())).await?,
+                            Some("ping") => {
+                                self.socket.send(Message::text(json!({ "type": "pong" }).to_string())).await?
+                            }
                             Some("pong") => {}
                             _ => return Ok(message),
                         }
@@ -180,7 +205,12 @@ impl Subscriber {
 /// Places orders until one's creation reaches `kitchen`'s `orderCreated` subscription (the
 /// upstream stream reads from the end once joined, so earlier events are not seen); returns
 /// every id placed.
-async fn until_one_arrives(stack: &Stack, customer: &Token, item: &str, kitchen: &mut Subscriber) -> anyhow::Result<Vec<String>> {
+async fn until_one_arrives(
+    stack: &Stack,
+    customer: &Token,
+    item: &str,
+    kitchen: &mut Subscriber,
+) -> anyhow::Result<Vec<String>> {
     let started = std::time::Instant::now();
     let mut placed = vec![];
     loop {
@@ -253,14 +283,28 @@ async fn each_subscriber_receives_exactly_its_own_events_in_order() -> anyhow::R
     for (id, status) in [(&a1, "ACCEPTED"), (&b1, "ACCEPTED"), (&a1, "PREPARING"), (&b1, "PREPARING"), (&a1, "READY")] {
         assert!(set_status(&stack, &chef, id, status).await?["errors"].is_null());
     }
-    let expect = |who: &str, version: i64, status: &str, previous: &str| (who.to_owned(), version, status.to_owned(), previous.to_owned());
+    let expect = |who: &str, version: i64, status: &str, previous: &str| {
+        (who.to_owned(), version, status.to_owned(), previous.to_owned())
+    };
     let mut got = vec![];
     for _ in 0..3 {
         let m = a.next().await?;
         let e = &m["payload"]["data"]["orderStatusChanged"];
-        got.push((e["orderId"].as_str().unwrap_or_default().to_owned(), e["version"].as_i64().unwrap_or_default(), e["status"].as_str().unwrap_or_default().to_owned(), e["previousStatus"].as_str().unwrap_or_default().to_owned()));
+        got.push((
+            e["orderId"].as_str().unwrap_or_default().to_owned(),
+            e["version"].as_i64().unwrap_or_default(),
+            e["status"].as_str().unwrap_or_default().to_owned(),
+            e["previousStatus"].as_str().unwrap_or_default().to_owned(),
+        ));
     }
-    assert_eq!(got, [expect(&a1, 2, "ACCEPTED", "PLACED"), expect(&a1, 3, "PREPARING", "ACCEPTED"), expect(&a1, 4, "READY", "PREPARING")]);
+    assert_eq!(
+        got,
+        [
+            expect(&a1, 2, "ACCEPTED", "PLACED"),
+            expect(&a1, 3, "PREPARING", "ACCEPTED"),
+            expect(&a1, 4, "READY", "PREPARING")
+        ]
+    );
     let mut got = vec![];
     for _ in 0..2 {
         let m = b.next().await?;

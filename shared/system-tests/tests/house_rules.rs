@@ -70,8 +70,12 @@ fn no_service_touches_another_services_schema() {
                     let in_sql = text.lines().any(|line| {
                         let upper = line.to_uppercase();
                         line.contains(&pattern)
-                            && (upper.contains("SELECT") || upper.contains("FROM ") || upper.contains("INSERT")
-                                || upper.contains("UPDATE ") || upper.contains("JOIN ") || line.contains("embed_migrations"))
+                            && (upper.contains("SELECT")
+                                || upper.contains("FROM ")
+                                || upper.contains("INSERT")
+                                || upper.contains("UPDATE ")
+                                || upper.contains("JOIN ")
+                                || line.contains("embed_migrations"))
                     });
                     assert!(!in_sql, "{} uses the {other} schema", file.display());
                 }

@@ -58,7 +58,11 @@ async fn an_order_placed_over_graphql_appears_on_a_connected_tablet() -> anyhow:
     // Once the kitchen's consumer has joined its group, the path takes milliseconds.
     let sent = std::time::Instant::now();
     let answer = stack
-        .graphql_as(Some(&customer), CREATE_ORDER, json!({ "input": { "items": [{ "menuItemId": fries_id, "quantity": 4 }] } }))
+        .graphql_as(
+            Some(&customer),
+            CREATE_ORDER,
+            json!({ "input": { "items": [{ "menuItemId": fries_id, "quantity": 4 }] } }),
+        )
         .await?;
     let message = tablet.next_of_type("ticket").await?;
     eprintln!("order to tablet (warm): {:?}", sent.elapsed());
@@ -81,7 +85,11 @@ async fn the_same_event_delivered_twice_makes_one_ticket() -> anyhow::Result<()>
     let drinks = stack.menu_ids("DRINK", 2).await?;
 
     let first = stack
-        .graphql_as(Some(&customer), CREATE_ORDER, json!({ "input": { "items": [{ "menuItemId": drinks[0].0, "quantity": 1 }] } }))
+        .graphql_as(
+            Some(&customer),
+            CREATE_ORDER,
+            json!({ "input": { "items": [{ "menuItemId": drinks[0].0, "quantity": 1 }] } }),
+        )
         .await?;
     let first_id = first["data"]["createOrder"]["id"].as_str().expect("an order id").to_owned();
     let first_push = tablet.next_of_type("ticket").await?;
@@ -90,8 +98,14 @@ async fn the_same_event_delivered_twice_makes_one_ticket() -> anyhow::Result<()>
     // Deliver the very same record again, as a producer retry or a rebalance would.
     let brokers = testkit::brokers();
     let original = records::read(&brokers, &stack.topic, 1).await?.remove(0);
-    records::write(&brokers, &stack.topic, original.key.as_deref(), original.payload.as_deref().unwrap_or_default(), &original.headers)
-        .await?;
+    records::write(
+        &brokers,
+        &stack.topic,
+        original.key.as_deref(),
+        original.payload.as_deref().unwrap_or_default(),
+        &original.headers,
+    )
+    .await?;
     let kitchen = stack.kitchen.http_addr();
     testkit::eventually("the kitchen to see the duplicate", || async {
         (stack.metric(kitchen, "kitchen_stale_events_total").await.ok()? >= 1.0).then_some(())
@@ -100,7 +114,11 @@ async fn the_same_event_delivered_twice_makes_one_ticket() -> anyhow::Result<()>
 
     // The next push is the next order: nothing was pushed for the duplicate.
     let second = stack
-        .graphql_as(Some(&customer), CREATE_ORDER, json!({ "input": { "items": [{ "menuItemId": drinks[1].0, "quantity": 3 }] } }))
+        .graphql_as(
+            Some(&customer),
+            CREATE_ORDER,
+            json!({ "input": { "items": [{ "menuItemId": drinks[1].0, "quantity": 3 }] } }),
+        )
         .await?;
     let second_push = tablet.next_of_type("ticket").await?;
     assert_eq!(second_push["orderId"], second["data"]["createOrder"]["id"]);
@@ -108,10 +126,7 @@ async fn the_same_event_delivered_twice_makes_one_ticket() -> anyhow::Result<()>
 
     let db = stack.db.connect().await?;
     let changes: i64 = db
-        .query_one(
-            "SELECT count(*) FROM kitchen.tablet_changes WHERE order_id = $1::text::uuid",
-            &[&first_id],
-        )
+        .query_one("SELECT count(*) FROM kitchen.tablet_changes WHERE order_id = $1::text::uuid", &[&first_id])
         .await?
         .get(0);
     assert_eq!(changes, 1, "one change recorded for the order, not two");

@@ -39,7 +39,13 @@ async fn an_orders_trace_id_reaches_the_kitchens_log_and_the_tablet() -> anyhow:
     let with_trace: Vec<&str> = logs.lines().filter(|l| l.contains(&trace_id)).collect();
     let seen_in = |target: &str| with_trace.iter().any(|l| l.contains(target));
     assert!(seen_in("gateway"), "the gateway logged the request with its trace id:\n{logs}");
-    assert!(seen_in("orders::actors") && with_trace.iter().any(|l| l.contains("order placed")), "orders logged it:\n{logs}");
-    assert!(with_trace.iter().any(|l| l.contains("kitchen::kafka") && l.contains("ticket stored") && l.contains(&order)), "the kitchen logged it:\n{logs}");
+    assert!(
+        seen_in("orders::actors") && with_trace.iter().any(|l| l.contains("order placed")),
+        "orders logged it:\n{logs}"
+    );
+    assert!(
+        with_trace.iter().any(|l| l.contains("kitchen::kafka") && l.contains("ticket stored") && l.contains(&order)),
+        "the kitchen logged it:\n{logs}"
+    );
     Ok(())
 }

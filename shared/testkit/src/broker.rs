@@ -17,10 +17,7 @@ pub struct PrivateBroker {
 impl PrivateBroker {
     /// Starts a broker from `TANSU_BIN` and waits until it listens.
     pub fn start() -> anyhow::Result<Self> {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .context("finding a free port")?
-            .port();
+        let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).context("finding a free port")?.port();
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         let dir = tempfile::tempdir().context("creating the broker's directory")?;
         let mut broker = Self { addr, dir, child: None };

@@ -21,9 +21,8 @@ pub struct Record {
 /// Reads the first `count` records of `topic` (all partitions), within the test deadline.
 pub async fn read(brokers: &str, topic: &str, count: usize) -> anyhow::Result<Vec<Record>> {
     let group = crate::unique_name("reader");
-    let consumer: StreamConsumer = service_kit::kafka::consumer_config(brokers, &group)
-        .create()
-        .context("creating a reader")?;
+    let consumer: StreamConsumer =
+        service_kit::kafka::consumer_config(brokers, &group).create().context("creating a reader")?;
     consumer.subscribe(&[topic]).context("subscribing the reader")?;
     let mut stream = consumer.stream();
     let mut records = Vec::with_capacity(count);
@@ -56,7 +55,8 @@ pub async fn write(
     payload: &[u8],
     headers: &[(String, Vec<u8>)],
 ) -> anyhow::Result<()> {
-    let producer: FutureProducer = service_kit::kafka::producer_config(brokers).create().context("creating a writer")?;
+    let producer: FutureProducer =
+        service_kit::kafka::producer_config(brokers).create().context("creating a writer")?;
     let mut owned = OwnedHeaders::new();
     for (name, value) in headers {
         owned = owned.insert(Header { key: name, value: Some(value) });
@@ -65,10 +65,6 @@ pub async fn write(
     if let Some(key) = key {
         record = record.key(key);
     }
-    producer
-        .send(record, Duration::from_secs(10))
-        .await
-        .map_err(|(e, _)| e)
-        .context("writing a record")?;
+    producer.send(record, Duration::from_secs(10)).await.map_err(|(e, _)| e).context("writing a record")?;
     Ok(())
 }

@@ -12,9 +12,8 @@ pub struct Tablet {
 impl Tablet {
     /// Connects to `ws://<addr>/ws` without credentials (it must then send an `auth` message).
     pub async fn connect(addr: std::net::SocketAddr) -> anyhow::Result<Self> {
-        let (socket, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws"))
-            .await
-            .context("connecting the tablet")?;
+        let (socket, _) =
+            tokio_tungstenite::connect_async(format!("ws://{addr}/ws")).await.context("connecting the tablet")?;
         Ok(Self { socket })
     }
 

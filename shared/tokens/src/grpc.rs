@@ -27,7 +27,11 @@ pub fn status(error: &TokenError) -> tonic::Status {
 }
 
 /// Checks that a platform service is calling; returns its name.
-pub fn calling_service(metadata: &MetadataMap, verifier: &TokenVerifier, access: &Access) -> Result<String, tonic::Status> {
+pub fn calling_service(
+    metadata: &MetadataMap,
+    verifier: &TokenVerifier,
+    access: &Access,
+) -> Result<String, tonic::Status> {
     let token = token_at(metadata, "authorization")?.ok_or_else(|| status(&TokenError::Missing))?;
     match verifier.authorize(&token, &access.clone().for_services()).map_err(|e| status(&e))? {
         Principal::Service(name) => Ok(name),

@@ -53,7 +53,8 @@ pub fn bearer(header: &str) -> Option<Token> {
 /// widen it.
 pub fn attenuate(token: &Token, verifier: &TokenVerifier, checks: &str) -> Result<Token, TokenError> {
     let biscuit = Biscuit::from_base64(token.as_str(), verifier.public_key()).map_err(|_| TokenError::Invalid)?;
-    let block = biscuit_auth::builder::BlockBuilder::new().code(checks).map_err(|e| TokenError::Attenuation(e.to_string()))?;
+    let block =
+        biscuit_auth::builder::BlockBuilder::new().code(checks).map_err(|e| TokenError::Attenuation(e.to_string()))?;
     let narrowed = biscuit.append(block).map_err(|e| TokenError::Attenuation(e.to_string()))?;
     Ok(Token::new(narrowed.to_base64().map_err(|e| TokenError::Attenuation(e.to_string()))?))
 }

@@ -1,5 +1,5 @@
-use crate::access::{Access, Allowed, Principal, Role, UserClaims};
 use crate::Token;
+use crate::access::{Access, Allowed, Principal, Role, UserClaims};
 use biscuit_auth::error::{FailedCheck, Logic, Token as BiscuitError};
 use biscuit_auth::macros::authorizer;
 use biscuit_auth::{Algorithm, AuthorizerLimits, Biscuit, PublicKey};
@@ -213,16 +213,15 @@ impl TokenVerifier {
                 builder.code("deny if true;").map_err(|e| TokenError::Forbidden(e.to_string()))?
             }
         };
-        let mut authorizer = base
-            .merge(policy)
-            .set_limits(LIMITS)
-            .build(&biscuit)
-            .map_err(|e| TokenError::Forbidden(e.to_string()))?;
+        let mut authorizer =
+            base.merge(policy).set_limits(LIMITS).build(&biscuit).map_err(|e| TokenError::Forbidden(e.to_string()))?;
         match authorizer.authorize() {
             Ok(_) => {}
-            Err(BiscuitError::FailedLogic(
-                Logic::Unauthorized { checks, .. } | Logic::NoMatchingPolicy { checks },
-            )) if checks.iter().any(is_expiry) => return Err(TokenError::Expired),
+            Err(BiscuitError::FailedLogic(Logic::Unauthorized { checks, .. } | Logic::NoMatchingPolicy { checks }))
+                if checks.iter().any(is_expiry) =>
+            {
+                return Err(TokenError::Expired);
+            }
             Err(e) => return Err(TokenError::Forbidden(describe(&e))),
         }
         Ok((principal(&mut authorizer)?, ids))

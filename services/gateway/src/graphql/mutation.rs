@@ -1,7 +1,7 @@
 use super::types::{AuthPayload, CreateOrderInput, LoginInput, Order, OrderStatus, RegisterInput};
-use juniper::ID;
 use super::{Context, backend_error};
 use crate::model::NewOrderLine;
+use juniper::ID;
 use juniper::{FieldResult, graphql_object};
 
 pub struct Mutation;
@@ -44,7 +44,8 @@ impl Mutation {
     /// Moves an order along its lifecycle (kitchen staff; READY → PREPARING is the recall).
     async fn update_order_status(context: &Context, id: ID, status: OrderStatus) -> FieldResult<Order> {
         let caller = context.user()?;
-        let order = context.orders.update_status(&caller.token, id.to_string(), status.into()).await.map_err(backend_error)?;
+        let order =
+            context.orders.update_status(&caller.token, id.to_string(), status.into()).await.map_err(backend_error)?;
         Ok(Order(order))
     }
 

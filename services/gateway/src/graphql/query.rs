@@ -26,11 +26,7 @@ impl Query {
         let page = context.orders.menu(first, after, category.map(Into::into)).await.map_err(backend_error)?;
         let end_cursor = page.items.last().map(|(_, cursor)| cursor.clone());
         Ok(MenuItemConnection {
-            edges: page
-                .items
-                .into_iter()
-                .map(|(item, cursor)| MenuItemEdge { cursor, node: MenuItem(item) })
-                .collect(),
+            edges: page.items.into_iter().map(|(item, cursor)| MenuItemEdge { cursor, node: MenuItem(item) }).collect(),
             page_info: PageInfo { has_next_page: page.has_next_page, end_cursor },
         })
     }
@@ -38,7 +34,8 @@ impl Query {
     /// The signed-in user.
     async fn me(context: &Context) -> FieldResult<User> {
         let caller = context.user()?;
-        let user = context.users.get_user(&caller.token, caller.claims.user_id.to_string()).await.map_err(backend_error)?;
+        let user =
+            context.users.get_user(&caller.token, caller.claims.user_id.to_string()).await.map_err(backend_error)?;
         Ok(User(user))
     }
 

@@ -38,12 +38,12 @@ fn live<T: Send + 'static>(
         .map(move |event| {
             let _counted = &watching;
             match event {
-            Ok(event) if keep(&event) => Some(Ok(map(&event))),
-            Ok(_) => None,
-            Err(_) => Some(Err(error(ErrorCode::Unavailable, "this subscription fell behind; subscribe again"))),
+                Ok(event) if keep(&event) => Some(Ok(map(&event))),
+                Ok(_) => None,
+                Err(_) => Some(Err(error(ErrorCode::Unavailable, "this subscription fell behind; subscribe again"))),
             }
         })
-        .take_while(|item| std::future::ready(!matches!(item, Some(Err(_)))) )
+        .take_while(|item| std::future::ready(!matches!(item, Some(Err(_)))))
         .filter_map(std::future::ready);
     Box::pin(stream)
 }

@@ -132,7 +132,8 @@ impl Handler<PublishChange> for TicketHub {
 
     fn handle(&mut self, PublishChange(change): PublishChange, _: &mut Self::Context) {
         let change = Arc::new(change);
-        let push = TicketPush::Change(Arc::new(SharedChange { change: change.clone(), wire: std::sync::OnceLock::new() }));
+        let push =
+            TicketPush::Change(Arc::new(SharedChange { change: change.clone(), wire: std::sync::OnceLock::new() }));
         let mut gone = Vec::new();
         for (id, tablet) in &self.tablets {
             if self.behind.contains(id) {

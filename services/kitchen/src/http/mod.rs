@@ -47,7 +47,9 @@ async fn complete_order(
     .await;
     let ticket = match ticket {
         Ok(Some(ticket)) => ticket,
-        Ok(None) => return json_error(StatusCode::NOT_FOUND, "NOT_FOUND", format!("there is no ticket for order {id}")),
+        Ok(None) => {
+            return json_error(StatusCode::NOT_FOUND, "NOT_FOUND", format!("there is no ticket for order {id}"));
+        }
         Err(e) => return unexpected(&e),
     };
     match deps.orders.apply(&token, &order_id, ticket.status, crate::grpc::OrderCommand::Complete).await {
@@ -68,7 +70,11 @@ async fn complete_order(
 }
 
 /// Checks the request's bearer token against `access` (kitchen staff only).
-pub fn authorize(request: &HttpRequest, verifier: &TokenVerifier, access: Access) -> Result<tokens::UserClaims, HttpResponse> {
+pub fn authorize(
+    request: &HttpRequest,
+    verifier: &TokenVerifier,
+    access: Access,
+) -> Result<tokens::UserClaims, HttpResponse> {
     let verdict = (|| {
         let header = request.headers().get("authorization").ok_or(TokenError::Missing)?;
         let token = header.to_str().ok().and_then(tokens::bearer).ok_or(TokenError::Invalid)?;
@@ -107,22 +113,24 @@ struct TicketsQuery {
 async fn list_tickets(
     request: HttpRequest,
     deps: web::Data<crate::ws::Deps>,
-        query: web::Query<TicketsQuery>,
+    query: web::Query<TicketsQuery>,
 ) -> HttpResponse {
     if let Err(refusal) = authorize(&request, &deps.verifier, Access::read("ticket")) {
         return refusal;
     }
     let status = match query.status.as_deref() {
         None => None,
-        Some(value) => match TicketStatus::parse(value) {
-            Some(status) => Some(status),
-            None => {
-                return HttpResponse::BadRequest().json(error_body(
+        Some(value) => {
+            match TicketStatus::parse(value) {
+                Some(status) => Some(status),
+                None => {
+                    return HttpResponse::BadRequest().json(error_body(
                     "BAD_USER_INPUT",
                     &format!("unknown status {:?}; expected one of PLACED, ACCEPTED, PREPARING, READY, COMPLETED, CANCELLED", value.chars().take(40).collect::<String>()),
                 ));
+                }
             }
-        },
+        }
     };
     let result = async {
         let client = deps.pool.get().await?;
@@ -140,7 +148,7 @@ async fn list_tickets(
 async fn get_ticket(
     request: HttpRequest,
     deps: web::Data<crate::ws::Deps>,
-        order_id: web::Path<String>,
+    order_id: web::Path<String>,
 ) -> HttpResponse {
     if let Err(refusal) = authorize(&request, &deps.verifier, Access::read("ticket").of(order_id.as_str())) {
         return refusal;
@@ -155,7 +163,9 @@ async fn get_ticket(
     .await;
     match result {
         Ok(Some(ticket)) => HttpResponse::Ok().json(TicketView::from(&ticket)),
-        Ok(None) => HttpResponse::NotFound().json(error_body("NOT_FOUND", &format!("there is no ticket for order {order_id}"))),
+        Ok(None) => {
+            HttpResponse::NotFound().json(error_body("NOT_FOUND", &format!("there is no ticket for order {order_id}")))
+        }
         Err(e) => unexpected(&e),
     }
 }

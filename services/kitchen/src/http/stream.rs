@@ -35,8 +35,5 @@ pub(super) async fn new_tickets(deps: web::Data<Deps>, query: web::Query<StreamQ
             Ok::<_, actix_web::Error>(web::Bytes::from(format!("event: ticket\ndata: {data}\n\n")))
         })
     });
-    HttpResponse::Ok()
-        .content_type("text/event-stream")
-        .insert_header(("cache-control", "no-cache"))
-        .streaming(events)
+    HttpResponse::Ok().content_type("text/event-stream").insert_header(("cache-control", "no-cache")).streaming(events)
 }

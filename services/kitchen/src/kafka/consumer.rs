@@ -78,9 +78,8 @@ impl TicketConsumer {
             .create()
             .context("creating the Kafka consumer")?;
         consumer.subscribe(&[topic]).with_context(|| format!("subscribing to {topic}"))?;
-        let producer = service_kit::kafka::producer_config(brokers)
-            .create()
-            .context("creating the dead-letter producer")?;
+        let producer =
+            service_kit::kafka::producer_config(brokers).create().context("creating the dead-letter producer")?;
         let dead_letters = DeadLetters { producer, topic: format!("{topic}{}", service_kit::kafka::ORDERS_DLQ_SUFFIX) };
         Ok(Self { consumer: Arc::new(consumer), dead_letters: Arc::new(dead_letters), pool, hub, metrics, failpoint })
     }

@@ -3,8 +3,8 @@
 use crate::domain::{Ticket, TicketChange, TicketItem, TicketStatus};
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use deadpool_postgres::GenericClient;
+use serde::{Deserialize, Serialize};
 use tokio_postgres::{IsolationLevel, Row};
 use uuid::Uuid;
 
@@ -104,7 +104,11 @@ pub async fn changes_after(
     }
     let rows = client
         .query(
-            &client.prepare_cached("SELECT seq, ticket FROM kitchen.tablet_changes WHERE seq > $1 AND seq <= $2 ORDER BY seq").await?,
+            &client
+                .prepare_cached(
+                    "SELECT seq, ticket FROM kitchen.tablet_changes WHERE seq > $1 AND seq <= $2 ORDER BY seq",
+                )
+                .await?,
             &[&after_seq, &last],
         )
         .await
@@ -142,11 +146,13 @@ async fn tickets_where(
 ) -> anyhow::Result<Vec<Ticket>> {
     let rows = client
         .query(
-            &client.prepare_cached(&format!(
-                "SELECT order_id, customer_id, status, order_version, total_cents, items, timeline,
+            &client
+                .prepare_cached(&format!(
+                    "SELECT order_id, customer_id, status, order_version, total_cents, items, timeline,
                         placed_at, updated_at
                  FROM kitchen.tickets WHERE {condition} ORDER BY placed_at, order_id"
-            )).await?,
+                ))
+                .await?,
             params,
         )
         .await

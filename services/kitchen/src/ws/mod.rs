@@ -43,10 +43,8 @@ async fn connect(
         None => None,
         Some(header) => {
             let token = header.to_str().ok().and_then(tokens::bearer);
-            let verdict = token
-                .clone()
-                .ok_or(tokens::TokenError::Invalid)
-                .and_then(|t| session::check(&deps.verifier, &t));
+            let verdict =
+                token.clone().ok_or(tokens::TokenError::Invalid).and_then(|t| session::check(&deps.verifier, &t));
             if let Err(e) = verdict {
                 return Ok(crate::http::token_error(&e));
             }

@@ -163,9 +163,13 @@ impl TabletSession {
         ctx.spawn(
             async move {
                 let client = deps.pool.get().await.map_err(|_| unavailable())?;
-                let ticket = store::tickets::by_order(&client, id).await.map_err(|_| unavailable())?.ok_or_else(|| {
-                    crate::grpc::CommandRefused { code: "NOT_FOUND", message: format!("there is no ticket for order {id}") }
-                })?;
+                let ticket =
+                    store::tickets::by_order(&client, id).await.map_err(|_| unavailable())?.ok_or_else(|| {
+                        crate::grpc::CommandRefused {
+                            code: "NOT_FOUND",
+                            message: format!("there is no ticket for order {id}"),
+                        }
+                    })?;
                 deps.orders.apply(&token, &id.to_string(), ticket.status, command).await
             }
             .into_actor(self)
@@ -178,7 +182,10 @@ impl TabletSession {
 }
 
 fn unavailable() -> crate::grpc::CommandRefused {
-    crate::grpc::CommandRefused { code: "UNAVAILABLE", message: "the kitchen cannot reach its tickets right now".into() }
+    crate::grpc::CommandRefused {
+        code: "UNAVAILABLE",
+        message: "the kitchen cannot reach its tickets right now".into(),
+    }
 }
 
 impl Actor for TabletSession {

@@ -1,5 +1,4 @@
 use crate::caller::Caller;
-use service_kit::trace::TraceParent;
 use crate::domain::{
     Cart, CustomerId, IdempotencyKey, MenuItemId, Order, OrderId, OrderLine, OrderStatus, TransitionRefused,
 };
@@ -8,6 +7,7 @@ use crate::store::{self, orders::KeyClaim};
 use actix::prelude::*;
 use anyhow::Context as _;
 use deadpool_postgres::Pool;
+use service_kit::trace::TraceParent;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -96,19 +96,17 @@ impl Handler<Place> for OrderActor {
         self.last_command = Instant::now();
         let pool = self.pool.clone();
         let id = self.id;
-        AtomicResponse::new(Box::pin(
-            place_order(pool, id, place).into_actor(self).map(|result, actor, ctx| {
-                match &result {
-                    Ok(Placed::New(order)) => {
-                        actor.metrics.orders_placed.inc();
-                        actor.order = Some(order.clone());
-                    }
-                    // The order belongs to another actor (or none): this one has nothing to own.
-                    Ok(Placed::Replayed(_)) | Err(_) => ctx.stop(),
+        AtomicResponse::new(Box::pin(place_order(pool, id, place).into_actor(self).map(|result, actor, ctx| {
+            match &result {
+                Ok(Placed::New(order)) => {
+                    actor.metrics.orders_placed.inc();
+                    actor.order = Some(order.clone());
                 }
-                result
-            }),
-        ))
+                // The order belongs to another actor (or none): this one has nothing to own.
+                Ok(Placed::Replayed(_)) | Err(_) => ctx.stop(),
+            }
+            result
+        })))
     }
 }
 
@@ -133,11 +131,8 @@ async fn place_order(pool: Pool, id: OrderId, place: Place) -> Result<Placed, Pl
     }
 
     let ids: Vec<MenuItemId> = place.cart.lines().iter().map(|l| l.menu_item_id).collect();
-    let menu: HashMap<MenuItemId, _> = store::menu::by_ids(&tx, &ids)
-        .await?
-        .into_iter()
-        .map(|item| (item.id, item))
-        .collect();
+    let menu: HashMap<MenuItemId, _> =
+        store::menu::by_ids(&tx, &ids).await?.into_iter().map(|item| (item.id, item)).collect();
     let mut lines = Vec::with_capacity(ids.len());
     for (index, line) in place.cart.lines().iter().enumerate() {
         let item = menu

@@ -190,10 +190,8 @@ async fn publish_pass(pool: Pool, publisher: Arc<EventPublisher>, metrics: Order
 async fn hold_relay_lock(pg_config: tokio_postgres::Config, relay: Addr<OutboxRelay>, mut shutdown: ShutdownListener) {
     loop {
         let session = async {
-            let (client, mut connection) = pg_config
-                .connect(tokio_postgres::NoTls)
-                .await
-                .context("connecting the relay's lock session")?;
+            let (client, mut connection) =
+                pg_config.connect(tokio_postgres::NoTls).await.context("connecting the relay's lock session")?;
             // Drive the connection, turning notifications into wake-ups.
             let wake = relay.clone();
             let mut messages = futures::stream::poll_fn(move |cx| connection.poll_message(cx));

@@ -38,11 +38,11 @@ impl Handler<PlaceOrder> for OrderRegistry {
 
     fn handle(&mut self, msg: PlaceOrder, ctx: &mut Self::Context) -> Self::Result {
         let id = OrderId::generate();
-        let actor = OrderActor::new(id, self.pool.clone(), ctx.address().recipient(), self.metrics.clone())
-            .start();
+        let actor = OrderActor::new(id, self.pool.clone(), ctx.address().recipient(), self.metrics.clone()).start();
         self.live.insert(id, actor.clone());
         self.metrics.live_order_actors.set(self.live.len() as i64);
-        let place = Place { customer: msg.customer, cart: msg.cart, idempotency_key: msg.idempotency_key, trace: msg.trace };
+        let place =
+            Place { customer: msg.customer, cart: msg.cart, idempotency_key: msg.idempotency_key, trace: msg.trace };
         Box::pin(async move {
             actor
                 .send(place)

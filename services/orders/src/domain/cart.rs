@@ -99,10 +99,9 @@ impl Cart {
                 let line = index + 1;
                 let menu_item_id = MenuItemId::parse(&input.menu_item_id)
                     .map_err(|source| CartError::BadMenuItemId { line, source })?;
-                let quantity = Quantity::parse(input.quantity)
-                    .ok_or(CartError::BadQuantity { line, quantity: input.quantity })?;
-                let note = Note::parse(input.note.as_deref())
-                    .map_err(|length| CartError::BadNote { line, length })?;
+                let quantity =
+                    Quantity::parse(input.quantity).ok_or(CartError::BadQuantity { line, quantity: input.quantity })?;
+                let note = Note::parse(input.note.as_deref()).map_err(|length| CartError::BadNote { line, length })?;
                 Ok(CartLine { menu_item_id, quantity, note })
             })
             .collect::<Result<_, _>>()?;
@@ -166,35 +165,25 @@ mod tests {
     #[test]
     fn refuses_what_no_kitchen_can_cook() {
         assert_eq!(Cart::parse(vec![]), Err(CartError::Empty));
-        assert_eq!(
-            Cart::parse(vec![line(A, 0, None)]),
-            Err(CartError::BadQuantity { line: 1, quantity: 0 })
-        );
+        assert_eq!(Cart::parse(vec![line(A, 0, None)]), Err(CartError::BadQuantity { line: 1, quantity: 0 }));
         assert_eq!(
             Cart::parse(vec![line(A, 1, None), line(A, -3, None)]),
             Err(CartError::BadQuantity { line: 2, quantity: -3 })
         );
-        assert_eq!(
-            Cart::parse(vec![line(A, 51, None)]),
-            Err(CartError::BadQuantity { line: 1, quantity: 51 })
-        );
+        assert_eq!(Cart::parse(vec![line(A, 51, None)]), Err(CartError::BadQuantity { line: 1, quantity: 51 }));
         assert!(matches!(
             Cart::parse(vec![line("not-a-uuid", 1, None)]),
             Err(CartError::BadMenuItemId { line: 1, .. })
         ));
         let long = "x".repeat(201);
-        assert_eq!(
-            Cart::parse(vec![line(A, 1, Some(&long))]),
-            Err(CartError::BadNote { line: 1, length: 201 })
-        );
+        assert_eq!(Cart::parse(vec![line(A, 1, Some(&long))]), Err(CartError::BadNote { line: 1, length: 201 }));
         let too_many = (0..101).map(|_| line(A, 1, None)).collect();
         assert_eq!(Cart::parse(too_many), Err(CartError::TooManyLines(101)));
     }
 
     #[test]
     fn blank_notes_are_no_notes_and_limits_are_inclusive() {
-        let cart = Cart::parse(vec![line(A, 50, Some("   ")), line(B, 1, Some(&"y".repeat(200)))])
-            .expect("valid cart");
+        let cart = Cart::parse(vec![line(A, 50, Some("   ")), line(B, 1, Some(&"y".repeat(200)))]).expect("valid cart");
         assert_eq!(cart.lines()[0].note, None);
         assert_eq!(cart.lines()[0].quantity.get(), 50);
     }

@@ -9,6 +9,4 @@ mod order;
 pub use cart::{Cart, CartError, CartLine, CartLineInput, IdempotencyKey, Note, Quantity};
 pub use ids::{CustomerId, InvalidId, MenuItemId, OrderId};
 pub use menu::{Cents, MenuCategory, MenuItem};
-pub use order::{
-    Change, Order, OrderEvent, now, OrderLine, OrderStatus, StatusReached, TransitionRefused,
-};
+pub use order::{Change, Order, OrderEvent, OrderLine, OrderStatus, StatusReached, TransitionRefused, now};

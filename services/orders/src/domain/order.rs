@@ -29,14 +29,8 @@ pub struct TransitionRefused {
 }
 
 impl OrderStatus {
-    pub const ALL: [Self; 6] = [
-        Self::Placed,
-        Self::Accepted,
-        Self::Preparing,
-        Self::Ready,
-        Self::Completed,
-        Self::Cancelled,
-    ];
+    pub const ALL: [Self; 6] =
+        [Self::Placed, Self::Accepted, Self::Preparing, Self::Ready, Self::Completed, Self::Cancelled];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -129,10 +123,7 @@ impl Order {
         lines: Vec<OrderLine>,
         now: DateTime<Utc>,
     ) -> (Self, OrderEvent) {
-        let total = lines
-            .iter()
-            .map(|l| l.unit_price.times(l.quantity.get()))
-            .fold(Cents::default(), |a, b| a + b);
+        let total = lines.iter().map(|l| l.unit_price.times(l.quantity.get())).fold(Cents::default(), |a, b| a + b);
         let order = Self {
             id,
             customer_id,
@@ -163,11 +154,7 @@ impl Order {
         next.updated_at = now;
         next.timeline.push(StatusReached { status: to, at: now });
         let change = if to == OrderStatus::Cancelled {
-            Change::Cancelled {
-                from: self.status,
-                reason: reason.unwrap_or_default().to_owned(),
-                by: by.to_owned(),
-            }
+            Change::Cancelled { from: self.status, reason: reason.unwrap_or_default().to_owned(), by: by.to_owned() }
         } else {
             Change::StatusChanged { from: self.status, to, by: by.to_owned() }
         };

@@ -3,12 +3,12 @@ use crate::actors::Placed;
 use crate::caller::Caller;
 use crate::domain::{CartLineInput, CustomerId, OrderStatus};
 use crate::kafka::OrderFeed;
-use service_kit::trace::{HEADER as TRACE_HEADER, TraceParent};
-use service_kit::shutdown::ShutdownListener;
-use tokens::{Access, Role, TokenVerifier, grpc as auth};
 use crate::service::OrdersService;
 use crate::wire;
 use restaurant_proto::v1 as pb;
+use service_kit::shutdown::ShutdownListener;
+use service_kit::trace::{HEADER as TRACE_HEADER, TraceParent};
+use tokens::{Access, Role, TokenVerifier, grpc as auth};
 use tonic::{Request, Response, Status};
 
 pub struct OrderApi {
@@ -69,20 +69,32 @@ impl pb::order_service_server::OrderService for OrderApi {
     type WatchOrdersStream = EventStream;
 
     #[tracing::instrument(skip_all)]
-    async fn get_orders(&self, request: Request<pb::GetOrdersRequest>) -> Result<Response<pb::GetOrdersResponse>, Status> {
+    async fn get_orders(
+        &self,
+        request: Request<pb::GetOrdersRequest>,
+    ) -> Result<Response<pb::GetOrdersResponse>, Status> {
         let caller = self.caller(request.metadata(), Access::read("order"))?;
         let orders = self.service.get_orders(&caller, &request.get_ref().ids).await.map_err(|e| status(&e))?;
         Ok(Response::new(pb::GetOrdersResponse { orders: orders.iter().map(wire::order).collect() }))
     }
 
     #[tracing::instrument(skip_all)]
-    async fn list_orders(&self, request: Request<pb::ListOrdersRequest>) -> Result<Response<pb::ListOrdersResponse>, Status> {
+    async fn list_orders(
+        &self,
+        request: Request<pb::ListOrdersRequest>,
+    ) -> Result<Response<pb::ListOrdersResponse>, Status> {
         let caller = self.caller(request.metadata(), Access::read("order"))?;
         let body = request.into_inner();
         let status_filter = body.status.map(order_status).transpose()?;
         let page = self
             .service
-            .list_orders(&caller, page_size(body.first), body.after.as_deref(), status_filter, body.customer_id.as_deref())
+            .list_orders(
+                &caller,
+                page_size(body.first),
+                body.after.as_deref(),
+                status_filter,
+                body.customer_id.as_deref(),
+            )
             .await
             .map_err(|e| status(&e))?;
         Ok(Response::new(pb::ListOrdersResponse {
@@ -96,10 +108,14 @@ impl pb::order_service_server::OrderService for OrderApi {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn search_orders(&self, request: Request<pb::SearchOrdersRequest>) -> Result<Response<pb::ListOrdersResponse>, Status> {
+    async fn search_orders(
+        &self,
+        request: Request<pb::SearchOrdersRequest>,
+    ) -> Result<Response<pb::ListOrdersResponse>, Status> {
         let caller = self.caller(request.metadata(), Access::read("order"))?;
         let body = request.into_inner();
-        let orders = self.service.search_orders(&caller, &body.query, page_size(body.first)).await.map_err(|e| status(&e))?;
+        let orders =
+            self.service.search_orders(&caller, &body.query, page_size(body.first)).await.map_err(|e| status(&e))?;
         Ok(Response::new(pb::ListOrdersResponse {
             edges: orders
                 .iter()
@@ -110,7 +126,10 @@ impl pb::order_service_server::OrderService for OrderApi {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn update_order_status(&self, request: Request<pb::UpdateOrderStatusRequest>) -> Result<Response<pb::OrderResponse>, Status> {
+    async fn update_order_status(
+        &self,
+        request: Request<pb::UpdateOrderStatusRequest>,
+    ) -> Result<Response<pb::OrderResponse>, Status> {
         let id = request.get_ref().id.clone();
         let caller = self.caller(request.metadata(), Access::write("order").of(&id).for_roles(KITCHEN))?;
         let to = order_status(request.get_ref().status)?;
@@ -118,7 +137,10 @@ impl pb::order_service_server::OrderService for OrderApi {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn cancel_order(&self, request: Request<pb::CancelOrderRequest>) -> Result<Response<pb::OrderResponse>, Status> {
+    async fn cancel_order(
+        &self,
+        request: Request<pb::CancelOrderRequest>,
+    ) -> Result<Response<pb::OrderResponse>, Status> {
         let id = request.get_ref().id.clone();
         let caller = self.caller(request.metadata(), Access::write("order").of(&id))?;
         let reason = request.get_ref().reason.clone();
@@ -126,21 +148,30 @@ impl pb::order_service_server::OrderService for OrderApi {
     }
 
     #[tracing::instrument(skip_all)]
-    async fn complete_order(&self, request: Request<pb::CompleteOrderRequest>) -> Result<Response<pb::OrderResponse>, Status> {
+    async fn complete_order(
+        &self,
+        request: Request<pb::CompleteOrderRequest>,
+    ) -> Result<Response<pb::OrderResponse>, Status> {
         let id = request.get_ref().id.clone();
         let caller = self.caller(request.metadata(), Access::write("order").of(&id).for_roles(KITCHEN))?;
         self.change(caller, &id, OrderStatus::Completed, None, trace(request.metadata())).await
     }
 
     #[tracing::instrument(skip_all)]
-    async fn get_menu_items(&self, request: Request<pb::GetMenuItemsRequest>) -> Result<Response<pb::GetMenuItemsResponse>, Status> {
+    async fn get_menu_items(
+        &self,
+        request: Request<pb::GetMenuItemsRequest>,
+    ) -> Result<Response<pb::GetMenuItemsResponse>, Status> {
         auth::calling_service(request.metadata(), &self.verifier, &Access::read("menu"))?;
         let items = self.service.menu_items(&request.get_ref().ids).await.map_err(|e| status(&e))?;
         Ok(Response::new(pb::GetMenuItemsResponse { items: items.iter().map(wire::menu_item).collect() }))
     }
 
     #[tracing::instrument(skip_all)]
-    async fn search_menu(&self, request: Request<pb::SearchMenuRequest>) -> Result<Response<pb::GetMenuItemsResponse>, Status> {
+    async fn search_menu(
+        &self,
+        request: Request<pb::SearchMenuRequest>,
+    ) -> Result<Response<pb::GetMenuItemsResponse>, Status> {
         auth::calling_service(request.metadata(), &self.verifier, &Access::read("menu"))?;
         let body = request.into_inner();
         let items = self.service.search_menu(&body.query, page_size(body.first)).await.map_err(|e| status(&e))?;
@@ -149,7 +180,10 @@ impl pb::order_service_server::OrderService for OrderApi {
 
     /// A service token watches anything; with a customer's token forwarded, only their orders.
     #[tracing::instrument(skip_all)]
-    async fn watch_orders(&self, request: Request<pb::WatchOrdersRequest>) -> Result<Response<Self::WatchOrdersStream>, Status> {
+    async fn watch_orders(
+        &self,
+        request: Request<pb::WatchOrdersRequest>,
+    ) -> Result<Response<Self::WatchOrdersStream>, Status> {
         use pb::watch_orders_request::Filter;
         let user = auth::calling_service_or_user(request.metadata(), &self.verifier, &Access::read("order"))?;
         let caller = user.as_ref().map(Caller::from);
@@ -200,7 +234,8 @@ impl pb::order_service_server::OrderService for OrderApi {
         &self,
         request: Request<pb::CreateOrderRequest>,
     ) -> Result<Response<pb::CreateOrderResponse>, Status> {
-        let (claims, _) = auth::calling_user(request.metadata(), &self.verifier, &Access::write("order").for_roles(CUSTOMERS))?;
+        let (claims, _) =
+            auth::calling_user(request.metadata(), &self.verifier, &Access::write("order").for_roles(CUSTOMERS))?;
         let customer = CustomerId::from_uuid(claims.user_id);
         let trace = trace(request.metadata());
         let request = request.into_inner();
@@ -242,11 +277,7 @@ impl pb::order_service_server::OrderService for OrderApi {
             ),
         };
         let first = (request.first != 0).then_some(i64::from(request.first));
-        let page = self
-            .service
-            .menu(first, request.after.as_deref(), category)
-            .await
-            .map_err(|e| status(&e))?;
+        let page = self.service.menu(first, request.after.as_deref(), category).await.map_err(|e| status(&e))?;
         Ok(Response::new(pb::ListMenuItemsResponse {
             edges: page
                 .items

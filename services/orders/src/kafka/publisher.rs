@@ -16,9 +16,7 @@ pub struct EventPublisher {
 
 impl EventPublisher {
     pub fn new(brokers: &str, topic: &str) -> anyhow::Result<Self> {
-        let producer = service_kit::kafka::producer_config(brokers)
-            .create()
-            .context("creating the Kafka producer")?;
+        let producer = service_kit::kafka::producer_config(brokers).create().context("creating the Kafka producer")?;
         Ok(Self { producer, topic: topic.to_owned() })
     }
 
@@ -27,20 +25,14 @@ impl EventPublisher {
     pub async fn publish(&self, records: &[OutboxRecord]) -> usize {
         let mut deliveries = Vec::with_capacity(records.len());
         for record in records {
-            let mut headers = OwnedHeaders::new().insert(Header {
-                key: order_events::headers::EVENT_TYPE,
-                value: Some(record.event_type.as_bytes()),
-            });
+            let mut headers = OwnedHeaders::new()
+                .insert(Header { key: order_events::headers::EVENT_TYPE, value: Some(record.event_type.as_bytes()) });
             if let Some(traceparent) = &record.traceparent {
-                headers = headers.insert(Header {
-                    key: order_events::headers::TRACEPARENT,
-                    value: Some(traceparent.as_bytes()),
-                });
+                headers = headers
+                    .insert(Header { key: order_events::headers::TRACEPARENT, value: Some(traceparent.as_bytes()) });
             }
-            let message = FutureRecord::to(&self.topic)
-                .key(record.key.as_bytes())
-                .payload(&record.payload)
-                .headers(headers);
+            let message =
+                FutureRecord::to(&self.topic).key(record.key.as_bytes()).payload(&record.payload).headers(headers);
             match self.producer.send_result(message) {
                 Ok(delivery) => deliveries.push(delivery),
                 Err((e, _)) => {

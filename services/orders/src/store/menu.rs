@@ -5,8 +5,7 @@ use anyhow::Context as _;
 use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 
-const COLUMNS: &str =
-    "id, name, description, category, price_cents, available, station, prep_minutes, position";
+const COLUMNS: &str = "id, name, description, category, price_cents, available, station, prep_minutes, position";
 
 /// Where a page of the menu ends: opaque to clients (`<position>:<id>`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,11 +35,13 @@ pub async fn list(
     let (after_position, after_id) = after.map_or((i32::MIN, uuid::Uuid::nil()), |c| (c.position, c.id));
     let rows = client
         .query(
-            &client.prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM orders.menu_items
+            &client
+                .prepare_cached(&format!(
+                    "SELECT {COLUMNS} FROM orders.menu_items
                  WHERE (position, id) > ($1, $2) AND ($3::text IS NULL OR category = $3)
                  ORDER BY position, id LIMIT $4"
-            )).await?,
+                ))
+                .await?,
             &[&after_position, &after_id, &category.map(MenuCategory::as_str), &(first + 1)],
         )
         .await
@@ -57,7 +58,10 @@ pub async fn list(
 pub async fn by_ids(client: &impl GenericClient, ids: &[MenuItemId]) -> anyhow::Result<Vec<MenuItem>> {
     let ids: Vec<uuid::Uuid> = ids.iter().map(MenuItemId::as_uuid).collect();
     let rows = client
-        .query(&client.prepare_cached(&format!("SELECT {COLUMNS} FROM orders.menu_items WHERE id = ANY($1)")).await?, &[&ids])
+        .query(
+            &client.prepare_cached(&format!("SELECT {COLUMNS} FROM orders.menu_items WHERE id = ANY($1)")).await?,
+            &[&ids],
+        )
         .await
         .context("looking up menu items")?;
     rows.iter().map(menu_item).collect()
@@ -69,8 +73,9 @@ pub async fn search(client: &impl GenericClient, query: &str, first: i64) -> any
     let escaped = service_kit::db::like_literal(query);
     let rows = client
         .query(
-            &client.prepare_cached(&format!(
-                "SELECT {COLUMNS},
+            &client
+                .prepare_cached(&format!(
+                    "SELECT {COLUMNS},
                         ts_rank(to_tsvector('english', name || ' ' || description),
                                 plainto_tsquery('english', $1)) AS rank,
                         lower(name) LIKE '%' || $2 || '%' AS in_name
@@ -78,7 +83,8 @@ pub async fn search(client: &impl GenericClient, query: &str, first: i64) -> any
                  WHERE to_tsvector('english', name || ' ' || description) @@ plainto_tsquery('english', $1)
                     OR lower(name) LIKE '%' || $2 || '%'
                  ORDER BY in_name DESC, rank DESC, position LIMIT $3"
-            )).await?,
+                ))
+                .await?,
             &[&query, &escaped, &first],
         )
         .await

@@ -1,12 +1,12 @@
 //! Orders with their lines and timeline.
 
 use crate::domain::{
-    Cents, CustomerId, IdempotencyKey, MenuItemId, Note, Order, OrderId, OrderLine, OrderStatus,
-    Quantity, StatusReached,
+    Cents, CustomerId, IdempotencyKey, MenuItemId, Note, Order, OrderId, OrderLine, OrderStatus, Quantity,
+    StatusReached,
 };
 use anyhow::Context as _;
-use std::collections::HashMap;
 use deadpool_postgres::{GenericClient, Transaction};
+use std::collections::HashMap;
 
 /// Writes a new order (version 1) with its lines and first timeline entry.
 pub async fn insert(tx: &Transaction<'_>, order: &Order, changed_by: &str) -> anyhow::Result<()> {
@@ -66,8 +66,11 @@ pub async fn insert(tx: &Transaction<'_>, order: &Order, changed_by: &str) -> an
 /// Adds the order's latest status to its timeline.
 async fn record_status(tx: &Transaction<'_>, order: &Order, changed_by: &str) -> anyhow::Result<()> {
     tx.execute(
-        &tx.prepare_cached("INSERT INTO orders.order_status_history (order_id, version, status, reached_at, changed_by)
-         VALUES ($1, $2, $3, $4, $5)").await?,
+        &tx.prepare_cached(
+            "INSERT INTO orders.order_status_history (order_id, version, status, reached_at, changed_by)
+         VALUES ($1, $2, $3, $4, $5)",
+        )
+        .await?,
         &[&order.id.as_uuid(), &order.version, &order.status.as_str(), &order.updated_at, &changed_by],
     )
     .await
@@ -98,13 +101,16 @@ pub async fn claim_idempotency_key(
 ) -> anyhow::Result<KeyClaim> {
     let claimed = tx
         .query_opt(
-            &tx.prepare_cached("INSERT INTO orders.idempotency_keys (customer_id, key, cart_fingerprint, order_id)
+            &tx.prepare_cached(
+                "INSERT INTO orders.idempotency_keys (customer_id, key, cart_fingerprint, order_id)
              VALUES ($1, $2, $3, $4)
              ON CONFLICT (customer_id, key) DO UPDATE
                SET cart_fingerprint = EXCLUDED.cart_fingerprint, order_id = EXCLUDED.order_id,
                    created_at = now()
                WHERE orders.idempotency_keys.created_at < now() - interval '24 hours'
-             RETURNING 1").await?,
+             RETURNING 1",
+            )
+            .await?,
             &[&customer.as_uuid(), &key.as_str(), &fingerprint, &order_id.as_uuid()],
         )
         .await
@@ -114,8 +120,11 @@ pub async fn claim_idempotency_key(
     }
     let row = tx
         .query_one(
-            &tx.prepare_cached("SELECT cart_fingerprint, order_id FROM orders.idempotency_keys
-             WHERE customer_id = $1 AND key = $2").await?,
+            &tx.prepare_cached(
+                "SELECT cart_fingerprint, order_id FROM orders.idempotency_keys
+             WHERE customer_id = $1 AND key = $2",
+            )
+            .await?,
             &[&customer.as_uuid(), &key.as_str()],
         )
         .await
@@ -139,8 +148,12 @@ pub async fn load_many(client: &impl GenericClient, ids: &[OrderId]) -> anyhow::
     let uuids: Vec<uuid::Uuid> = ids.iter().map(OrderId::as_uuid).collect();
     let rows = client
         .query(
-            &client.prepare_cached("SELECT id, customer_id, status, version, total_cents, created_at, updated_at
-             FROM orders.orders WHERE id = ANY($1)").await?,
+            &client
+                .prepare_cached(
+                    "SELECT id, customer_id, status, version, total_cents, created_at, updated_at
+             FROM orders.orders WHERE id = ANY($1)",
+                )
+                .await?,
             &[&uuids],
         )
         .await
@@ -148,8 +161,12 @@ pub async fn load_many(client: &impl GenericClient, ids: &[OrderId]) -> anyhow::
     let mut lines: HashMap<uuid::Uuid, Vec<OrderLine>> = HashMap::new();
     for r in client
         .query(
-            &client.prepare_cached("SELECT order_id, menu_item_id, name, station, quantity, unit_price_cents, note
-             FROM orders.order_items WHERE order_id = ANY($1) ORDER BY order_id, line_no").await?,
+            &client
+                .prepare_cached(
+                    "SELECT order_id, menu_item_id, name, station, quantity, unit_price_cents, note
+             FROM orders.order_items WHERE order_id = ANY($1) ORDER BY order_id, line_no",
+                )
+                .await?,
             &[&uuids],
         )
         .await
@@ -170,8 +187,12 @@ pub async fn load_many(client: &impl GenericClient, ids: &[OrderId]) -> anyhow::
     let mut timelines: HashMap<uuid::Uuid, Vec<StatusReached>> = HashMap::new();
     for r in client
         .query(
-            &client.prepare_cached("SELECT order_id, status, reached_at FROM orders.order_status_history
-             WHERE order_id = ANY($1) ORDER BY order_id, version").await?,
+            &client
+                .prepare_cached(
+                    "SELECT order_id, status, reached_at FROM orders.order_status_history
+             WHERE order_id = ANY($1) ORDER BY order_id, version",
+                )
+                .await?,
             &[&uuids],
         )
         .await
@@ -214,8 +235,11 @@ pub async fn update_status(
 ) -> anyhow::Result<bool> {
     let updated = tx
         .execute(
-            &tx.prepare_cached("UPDATE orders.orders SET status = $2, version = $3, updated_at = $4
-             WHERE id = $1 AND version = $5").await?,
+            &tx.prepare_cached(
+                "UPDATE orders.orders SET status = $2, version = $3, updated_at = $4
+             WHERE id = $1 AND version = $5",
+            )
+            .await?,
             &[&order.id.as_uuid(), &order.status.as_str(), &order.version, &order.updated_at, &expected_version],
         )
         .await
@@ -262,11 +286,15 @@ pub async fn list(
 ) -> anyhow::Result<(Vec<(Order, OrderCursor)>, bool)> {
     let rows = client
         .query(
-            &client.prepare_cached("SELECT id FROM orders.orders
+            &client
+                .prepare_cached(
+                    "SELECT id FROM orders.orders
              WHERE ($1::uuid IS NULL OR customer_id = $1)
                AND ($2::text IS NULL OR status = $2)
                AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4))
-             ORDER BY created_at DESC, id DESC LIMIT $5").await?,
+             ORDER BY created_at DESC, id DESC LIMIT $5",
+                )
+                .await?,
             &[
                 &customer.map(|c| c.as_uuid()),
                 &status.map(OrderStatus::as_str),
@@ -280,7 +308,16 @@ pub async fn list(
     let more = rows.len() as i64 > first;
     let ids: Vec<OrderId> = rows.iter().take(first as usize).map(|r| OrderId::from_uuid(r.get("id"))).collect();
     let orders = load_many(client, &ids).await?;
-    Ok((orders.into_iter().map(|o| { let c = OrderCursor::of(&o); (o, c) }).collect(), more))
+    Ok((
+        orders
+            .into_iter()
+            .map(|o| {
+                let c = OrderCursor::of(&o);
+                (o, c)
+            })
+            .collect(),
+        more,
+    ))
 }
 
 /// Orders whose id starts with `query` or with a line whose name contains it, newest first.
@@ -293,12 +330,16 @@ pub async fn search(
     let escaped = service_kit::db::like_literal(query);
     let rows = client
         .query(
-            &client.prepare_cached("SELECT o.id FROM orders.orders o
+            &client
+                .prepare_cached(
+                    "SELECT o.id FROM orders.orders o
              WHERE ($1::uuid IS NULL OR o.customer_id = $1)
                AND (o.id::text LIKE $2 || '%'
                     OR EXISTS (SELECT 1 FROM orders.order_items i
                                WHERE i.order_id = o.id AND lower(i.name) LIKE '%' || $2 || '%'))
-             ORDER BY o.created_at DESC, o.id DESC LIMIT $3").await?,
+             ORDER BY o.created_at DESC, o.id DESC LIMIT $3",
+                )
+                .await?,
             &[&customer.map(|c| c.as_uuid()), &escaped, &first],
         )
         .await

@@ -41,8 +41,12 @@ pub async fn append(
 pub async fn unpublished(client: &impl GenericClient, limit: i64) -> anyhow::Result<Vec<OutboxRecord>> {
     let rows = client
         .query(
-            &client.prepare_cached("SELECT id, order_id, event_type, payload, traceparent, created_at FROM orders.outbox
-             WHERE published_at IS NULL ORDER BY id LIMIT $1").await?,
+            &client
+                .prepare_cached(
+                    "SELECT id, order_id, event_type, payload, traceparent, created_at FROM orders.outbox
+             WHERE published_at IS NULL ORDER BY id LIMIT $1",
+                )
+                .await?,
             &[&limit],
         )
         .await
@@ -63,7 +67,10 @@ pub async fn unpublished(client: &impl GenericClient, limit: i64) -> anyhow::Res
 /// Stamps rows the broker has acknowledged.
 pub async fn mark_published(client: &impl GenericClient, ids: &[i64]) -> anyhow::Result<()> {
     client
-        .execute(&client.prepare_cached("UPDATE orders.outbox SET published_at = now() WHERE id = ANY($1)").await?, &[&ids])
+        .execute(
+            &client.prepare_cached("UPDATE orders.outbox SET published_at = now() WHERE id = ANY($1)").await?,
+            &[&ids],
+        )
         .await
         .context("marking outbox rows published")?;
     Ok(())
@@ -73,8 +80,12 @@ pub async fn mark_published(client: &impl GenericClient, ids: &[i64]) -> anyhow:
 pub async fn backlog(client: &impl GenericClient) -> anyhow::Result<(i64, f64)> {
     let row = client
         .query_one(
-            &client.prepare_cached("SELECT count(*), COALESCE(EXTRACT(EPOCH FROM now() - min(created_at))::float8, 0)
-             FROM orders.outbox WHERE published_at IS NULL").await?,
+            &client
+                .prepare_cached(
+                    "SELECT count(*), COALESCE(EXTRACT(EPOCH FROM now() - min(created_at))::float8, 0)
+             FROM orders.outbox WHERE published_at IS NULL",
+                )
+                .await?,
             &[],
         )
         .await
@@ -87,7 +98,9 @@ pub async fn prune(client: &impl GenericClient, retention: std::time::Duration) 
     let seconds = retention.as_secs_f64();
     client
         .execute(
-            &client.prepare_cached("DELETE FROM orders.outbox WHERE published_at < now() - make_interval(secs => $1)").await?,
+            &client
+                .prepare_cached("DELETE FROM orders.outbox WHERE published_at < now() - make_interval(secs => $1)")
+                .await?,
             &[&seconds],
         )
         .await

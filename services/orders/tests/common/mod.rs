@@ -44,7 +44,13 @@ impl Running {
 }
 
 pub async fn start() -> anyhow::Result<Running> {
-    start_with(TestDatabase::create().await?, testkit::unique_name("orders.events"), TestAuth::new(), testkit::brokers()).await
+    start_with(
+        TestDatabase::create().await?,
+        testkit::unique_name("orders.events"),
+        TestAuth::new(),
+        testkit::brokers(),
+    )
+    .await
 }
 
 /// Another instance on the same database, topic and key (or a private broker).
@@ -66,4 +72,3 @@ pub async fn start_with(db: TestDatabase, topic: String, auth: TestAuth, brokers
 pub fn item(id: &str, quantity: i32) -> pb::OrderItemInput {
     pb::OrderItemInput { menu_item_id: id.to_owned(), quantity, note: None }
 }
-

@@ -84,10 +84,8 @@ impl UserService for UserApi {
             .iter()
             .map(|id| uuid::Uuid::parse_str(id).map_err(|_| Status::invalid_argument(format!("{id:?} is not a UUID"))))
             .collect::<Result<Vec<_>, _>>()?;
-        let allowed: Vec<uuid::Uuid> = ids
-            .into_iter()
-            .filter(|id| caller.role == Role::KitchenStaff || *id == caller.user_id)
-            .collect();
+        let allowed: Vec<uuid::Uuid> =
+            ids.into_iter().filter(|id| caller.role == Role::KitchenStaff || *id == caller.user_id).collect();
         let found = self.service.users(&allowed).await.map_err(|e| status(&e))?;
         Ok(Response::new(pb::GetUsersResponse { users: found.iter().map(user).collect() }))
     }
@@ -116,11 +114,8 @@ impl UserService for UserApi {
         request: Request<pb::ListRevocationsRequest>,
     ) -> Result<Response<pb::ListRevocationsResponse>, Status> {
         auth::calling_service(request.metadata(), &self.verifier, &Access::read("revocations"))?;
-        let (revocation_ids, last_seq) = self
-            .service
-            .revocations_after(request.get_ref().after_seq)
-            .await
-            .map_err(|e| status(&e))?;
+        let (revocation_ids, last_seq) =
+            self.service.revocations_after(request.get_ref().after_seq).await.map_err(|e| status(&e))?;
         Ok(Response::new(pb::ListRevocationsResponse { revocation_ids, last_seq }))
     }
 }

@@ -28,12 +28,7 @@ pub struct AllowedOrigins(Vec<String>);
 impl AllowedOrigins {
     /// A comma-separated list; blanks and trailing slashes are ignored.
     pub fn parse(list: &str) -> Self {
-        Self(
-            list.split(',')
-                .map(|o| o.trim().trim_end_matches('/').to_owned())
-                .filter(|o| !o.is_empty())
-                .collect(),
-        )
+        Self(list.split(',').map(|o| o.trim().trim_end_matches('/').to_owned()).filter(|o| !o.is_empty()).collect())
     }
 
     pub fn allows(&self, origin: &str) -> bool {
@@ -92,8 +87,8 @@ pub fn serve<F>(settings: &HttpSettings, ops: Ops, routes: F) -> anyhow::Result<
 where
     F: Fn(&mut web::ServiceConfig) + Clone + Send + 'static,
 {
-    let listener = std::net::TcpListener::bind(settings.addr)
-        .with_context(|| format!("binding HTTP on {}", settings.addr))?;
+    let listener =
+        std::net::TcpListener::bind(settings.addr).with_context(|| format!("binding HTTP on {}", settings.addr))?;
     let addr = listener.local_addr().context("reading the HTTP address")?;
     let origins = settings.allowed_origins.clone();
     let server = actix_web::HttpServer::new(move || {

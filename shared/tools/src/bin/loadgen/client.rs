@@ -88,7 +88,11 @@ impl Api {
 
     pub async fn sign_in(&self, username: &str, password: &str) -> anyhow::Result<String> {
         let data = self
-            .graphql(None, "mutation($i: LoginInput!) { login(input: $i) { token } }", json!({ "i": { "username": username, "password": password } }))
+            .graphql(
+                None,
+                "mutation($i: LoginInput!) { login(input: $i) { token } }",
+                json!({ "i": { "username": username, "password": password } }),
+            )
             .await?;
         Ok(data["login"]["token"].as_str().context("no token")?.to_owned())
     }
@@ -112,7 +116,8 @@ impl Api {
 
     /// Ids of the dishes that can be ordered now.
     pub async fn available_dishes(&self) -> anyhow::Result<Vec<String>> {
-        let menu = self.graphql(None, "{ menuItems(first: 50) { edges { node { id available } } } }", json!({})).await?;
+        let menu =
+            self.graphql(None, "{ menuItems(first: 50) { edges { node { id available } } } }", json!({})).await?;
         let dishes: Vec<String> = menu["menuItems"]["edges"]
             .as_array()
             .context("no menu")?
@@ -218,10 +223,13 @@ impl Connection {
         hello: Option<Value>,
         classify: impl Fn(&Value) -> Seen + Send + 'static,
     ) -> anyhow::Result<Self> {
-        let (socket, _) = tokio::time::timeout(CONNECT_TIMEOUT, tokio_tungstenite::connect_async_with_config(request, None, NO_NAGLE))
-            .await
-            .with_context(|| format!("connecting a {what} timed out"))?
-            .with_context(|| format!("connecting a {what}"))?;
+        let (socket, _) = tokio::time::timeout(
+            CONNECT_TIMEOUT,
+            tokio_tungstenite::connect_async_with_config(request, None, NO_NAGLE),
+        )
+        .await
+        .with_context(|| format!("connecting a {what} timed out"))?
+        .with_context(|| format!("connecting a {what}"))?;
         let (mut sink, stream) = socket.split();
         if let Some(hello) = hello {
             sink.send(Message::text(hello.to_string())).await.with_context(|| format!("greeting as a {what}"))?;
@@ -313,30 +321,31 @@ impl Subscriber {
         let mut request = graphql_url.replacen("http", "ws", 1).into_client_request()?;
         request.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse()?);
         let init = json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } });
-        let connection = Connection::open("subscriber", request, Some(init), |message| match message["type"].as_str() {
-            Some("connection_ack") => Seen::Live,
-            Some("ping") => Seen::Reply(json!({ "type": "pong" })),
-            Some("error") => {
-                eprintln!("subscription {} refused: {}", message["id"], message["payload"]);
-                Seen::Nothing
-            }
-            Some("next") if !message["payload"]["errors"].is_null() => {
-                eprintln!("subscription {} refused: {}", message["id"], message["payload"]["errors"]);
-                Seen::Nothing
-            }
-            Some("next") => {
-                let data = &message["payload"]["data"];
-                if let Some(id) = data["orderCreated"]["id"].as_str() {
-                    Seen::Event(key(id, "PLACED"))
-                } else if let Some(id) = data["orderStatusChanged"]["orderId"].as_str() {
-                    Seen::Event(key(id, data["orderStatusChanged"]["status"].as_str().unwrap_or_default()))
-                } else {
+        let connection =
+            Connection::open("subscriber", request, Some(init), |message| match message["type"].as_str() {
+                Some("connection_ack") => Seen::Live,
+                Some("ping") => Seen::Reply(json!({ "type": "pong" })),
+                Some("error") => {
+                    eprintln!("subscription {} refused: {}", message["id"], message["payload"]);
                     Seen::Nothing
                 }
-            }
-            _ => Seen::Nothing,
-        })
-        .await?;
+                Some("next") if !message["payload"]["errors"].is_null() => {
+                    eprintln!("subscription {} refused: {}", message["id"], message["payload"]["errors"]);
+                    Seen::Nothing
+                }
+                Some("next") => {
+                    let data = &message["payload"]["data"];
+                    if let Some(id) = data["orderCreated"]["id"].as_str() {
+                        Seen::Event(key(id, "PLACED"))
+                    } else if let Some(id) = data["orderStatusChanged"]["orderId"].as_str() {
+                        Seen::Event(key(id, data["orderStatusChanged"]["status"].as_str().unwrap_or_default()))
+                    } else {
+                        Seen::Nothing
+                    }
+                }
+                _ => Seen::Nothing,
+            })
+            .await?;
         let pings = connection.sink.clone();
         let pinger = tokio::spawn(async move {
             loop {

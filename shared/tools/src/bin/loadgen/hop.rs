@@ -21,9 +21,11 @@ pub async fn run(brokers: &str, partitions: i32, count: usize, rate: f64) -> any
     let run = uuid::Uuid::new_v4().simple().to_string();
     let topic = format!("bench.hop.{run}");
     service_kit::kafka::ensure_topics(brokers, &[(&topic, partitions)]).await?;
-    let producer: FutureProducer = service_kit::kafka::producer_config(brokers).create().context("creating the producer")?;
-    let consumer: StreamConsumer =
-        service_kit::kafka::consumer_config(brokers, &format!("bench-hop-{run}")).create().context("creating the consumer")?;
+    let producer: FutureProducer =
+        service_kit::kafka::producer_config(brokers).create().context("creating the producer")?;
+    let consumer: StreamConsumer = service_kit::kafka::consumer_config(brokers, &format!("bench-hop-{run}"))
+        .create()
+        .context("creating the consumer")?;
     consumer.subscribe(&[&topic]).context("subscribing")?;
 
     // Key → when it arrived.
@@ -79,7 +81,8 @@ pub async fn run(brokers: &str, partitions: i32, count: usize, rate: f64) -> any
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     reader.abort();
-    let mut hops: Vec<Duration> = sent.iter().filter_map(|(k, at)| arrived(k).map(|got| got.saturating_duration_since(*at))).collect();
+    let mut hops: Vec<Duration> =
+        sent.iter().filter_map(|(k, at)| arrived(k).map(|got| got.saturating_duration_since(*at))).collect();
     let missing = count - hops.len();
     anyhow::ensure!(missing == 0, "{missing} of {count} records never reached the consumer");
     Ok(format!(

@@ -153,7 +153,8 @@ impl Step {
 
 async fn ramp(mut flags: Flags) -> anyhow::Result<String> {
     let restaurant = Restaurant::open(&mut flags).await?;
-    let (from, step, seconds): (f64, f64, f64) = (flags.get("from", 50.0)?, flags.get("step", 50.0)?, flags.get("seconds", 8.0)?);
+    let (from, step, seconds): (f64, f64, f64) =
+        (flags.get("from", 50.0)?, flags.get("step", 50.0)?, flags.get("seconds", 8.0)?);
     let ceiling: f64 = flags.get("ceiling", 0.0)?;
     flags.done()?;
     anyhow::ensure!(from > 0.0 && step > 0.0 && seconds > 0.0, "--from, --step and --seconds must be positive");
@@ -225,17 +226,28 @@ async fn ramp(mut flags: Flags) -> anyhow::Result<String> {
     let keys: Vec<String> = all.iter().flat_map(|s| s.placed.iter().map(|p| key(&p.id, "PLACED"))).collect();
     wait_for_all(&[&tablet.arrivals], &keys, Instant::now() + ARRIVAL_DEADLINE).await;
     let counts: Vec<usize> = keys.iter().map(|k| tablet.arrivals.get(k).map_or(0, |(_, n)| n)).collect();
-    let (missing, doubled) = (counts.iter().filter(|&&n| n == 0).count(), counts.iter().map(|n| n.saturating_sub(1)).sum::<usize>());
-    lines.push(format!("ramp: {} orders placed, all arrived on the tablet: missing {missing}, doubled {doubled}", keys.len()));
+    let (missing, doubled) =
+        (counts.iter().filter(|&&n| n == 0).count(), counts.iter().map(|n| n.saturating_sub(1)).sum::<usize>());
+    lines.push(format!(
+        "ramp: {} orders placed, all arrived on the tablet: missing {missing}, doubled {doubled}",
+        keys.len()
+    ));
     match best {
         Some((rate, delivered)) => {
-            let ratio = if ceiling > 0.0 { format!(", {:.0} % of the pgbench ceiling {ceiling:.0}/s", 100.0 * delivered / ceiling) } else { String::new() };
+            let ratio = if ceiling > 0.0 {
+                format!(", {:.0} % of the pgbench ceiling {ceiling:.0}/s", 100.0 * delivered / ceiling)
+            } else {
+                String::new()
+            };
             lines.push(format!("max sustained throughput: {delivered:.0} orders/s (offered {rate:.0}/s){ratio}"));
         }
         None => lines.push(format!("max sustained throughput: below {from:.0} orders/s")),
     }
     lines.push(format!("resident memory at peak load: {memory}"));
-    lines.push(format!("relay commit → publish      {}", relay_delay(&restaurant.orders_metrics).await.unwrap_or_else(|e| format!("unavailable ({e})"))));
+    lines.push(format!(
+        "relay commit → publish      {}",
+        relay_delay(&restaurant.orders_metrics).await.unwrap_or_else(|e| format!("unavailable ({e})"))
+    ));
     anyhow::ensure!(missing == 0 && doubled == 0, "{}\nevery order must arrive exactly once", lines.join("\n"));
     Ok(lines.join("\n"))
 }
@@ -295,7 +307,8 @@ async fn latency(mut flags: Flags) -> anyhow::Result<String> {
         }
         anyhow::ensure!(live, "a customer's subscription never went live");
     }
-    let timed: Vec<&client::Placed> = placing.placed.iter().filter(|p| !probes.values().any(|q| q.id == p.id)).collect();
+    let timed: Vec<&client::Placed> =
+        placing.placed.iter().filter(|p| !probes.values().any(|q| q.id == p.id)).collect();
     let interval = Duration::from_secs_f64(1.0 / rate);
     let started = Instant::now();
     let mut bumped = Vec::with_capacity(timed.len());
@@ -323,15 +336,29 @@ async fn latency(mut flags: Flags) -> anyhow::Result<String> {
         }
     }
     let report = [
-        format!("latency run: {} orders at {rate:.0}/s, {} customers each subscribed to their orders", placing.placed.len(), subscribers.len()),
+        format!(
+            "latency run: {} orders at {rate:.0}/s, {} customers each subscribed to their orders",
+            placing.placed.len(),
+            subscribers.len()
+        ),
         format!("createOrder → tablet        {}  (missing {missing})", summary(&mut to_tablet)),
         format!("createOrder response        {}", summary(&mut responses)),
-        format!("bump → orderStatusChanged   {}  ({} bumps, missing {status_missing})", summary(&mut to_customer), bumped.len()),
+        format!(
+            "bump → orderStatusChanged   {}  ({} bumps, missing {status_missing})",
+            summary(&mut to_customer),
+            bumped.len()
+        ),
         format!("bump → ticket on the tablet {}", summary(&mut bump_to_tablet)),
-        format!("relay commit → publish      {}", relay_delay(&restaurant.orders_metrics).await.unwrap_or_else(|e| format!("unavailable ({e})"))),
+        format!(
+            "relay commit → publish      {}",
+            relay_delay(&restaurant.orders_metrics).await.unwrap_or_else(|e| format!("unavailable ({e})"))
+        ),
     ]
     .join("\n");
-    anyhow::ensure!(missing == 0 && status_missing == 0 && doubled == 0, "{report}\nevery event must arrive exactly once (doubled {doubled})");
+    anyhow::ensure!(
+        missing == 0 && status_missing == 0 && doubled == 0,
+        "{report}\nevery event must arrive exactly once (doubled {doubled})"
+    );
     Ok(report)
 }
 
@@ -362,7 +389,8 @@ async fn fanout(mut flags: Flags) -> anyhow::Result<String> {
         .await
         .into_iter()
         .collect::<anyhow::Result<_>>()?;
-    let sockets: Vec<&client::Arrivals> = tablets.iter().map(|t| &t.arrivals).chain(subscribers.iter().map(|s| &s.arrivals)).collect();
+    let sockets: Vec<&client::Arrivals> =
+        tablets.iter().map(|t| &t.arrivals).chain(subscribers.iter().map(|s| &s.arrivals)).collect();
 
     // Probe orders until one reaches every socket: from then on every subscription is live.
     let mut live = false;
@@ -402,7 +430,11 @@ async fn fanout(mut flags: Flags) -> anyhow::Result<String> {
             match socket.get(&key(&p.id, "PLACED")) {
                 Some((at, n)) => {
                     let delay = at.saturating_duration_since(p.sent);
-                    if i < tablets.len() { to_tablets.push(delay) } else { to_subscribers.push(delay) }
+                    if i < tablets.len() {
+                        to_tablets.push(delay)
+                    } else {
+                        to_subscribers.push(delay)
+                    }
                     doubled += n - 1;
                 }
                 None => missing += 1,
@@ -446,5 +478,10 @@ async fn relay_delay(url: &str) -> anyhow::Result<String> {
     let total = buckets.last().map_or(0.0, |b| b.1);
     anyhow::ensure!(total > 0.0, "no events published yet");
     let quantile = |q: f64| buckets.iter().find(|(_, c)| *c >= q * total).map_or(f64::INFINITY, |(le, _)| *le) * 1000.0;
-    Ok(format!("p50 ≤ {} ms  p99 ≤ {} ms  ({} events since start, bucket bounds)", quantile(0.5), quantile(0.99), total))
+    Ok(format!(
+        "p50 ≤ {} ms  p99 ≤ {} ms  ({} events since start, bucket bounds)",
+        quantile(0.5),
+        quantile(0.99),
+        total
+    ))
 }
