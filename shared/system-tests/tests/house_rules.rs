@@ -98,12 +98,49 @@ fn in_services_only_the_kafka_module_knows_rdkafka() {
 
 #[test]
 fn service_cores_know_no_wire_format() {
-    for service in ["orders", "kitchen"] {
-        let domain = repo().join("services").join(service).join("src/domain");
-        for file in rust_files(&domain) {
+    for service in ["orders", "kitchen", "users"] {
+        let src = repo().join("services").join(service).join("src");
+        // A domain is a folder (`domain/`) or one file (`domain.rs`).
+        let mut files = rust_files(&src.join("domain"));
+        files.extend(Some(src.join("domain.rs")).filter(|f| f.exists()));
+        assert!(!files.is_empty(), "{service} has no domain module");
+        for file in files {
             let text = read(&file);
             for wire in ["restaurant_proto", "prost", "serde", "actix_web", "tonic", "juniper"] {
                 assert!(!text.contains(wire), "{} (the domain) names {wire}", file.display());
+            }
+        }
+    }
+}
+
+#[test]
+fn every_module_opens_with_a_line_saying_what_it_is_for() {
+    let mut missing = Vec::new();
+    for dir in crate_dirs() {
+        for file in rust_files(&dir) {
+            if !read(&file).starts_with("//!") {
+                missing.push(file.display().to_string());
+            }
+        }
+    }
+    assert!(missing.is_empty(), "these files do not open with a `//!` line:\n{}", missing.join("\n"));
+}
+
+/// Servers start, and other services are reached, only through `service_kit` (one place for
+/// middleware, timeouts, keep-alives, health and shutdown).
+#[test]
+fn servers_and_channels_are_built_only_by_the_service_kit() {
+    let kit = repo().join("shared/service-kit");
+    for dir in crate_dirs().into_iter().filter(|d| !d.ends_with("service-kit")) {
+        for file in rust_files(&dir.join("src")) {
+            let text = read(&file);
+            for pattern in ["HttpServer::new", "Server::builder()", "Endpoint::from_shared", "health_reporter()"] {
+                assert!(
+                    !text.contains(pattern),
+                    "{} uses {pattern}: use service_kit ({})",
+                    file.display(),
+                    kit.display()
+                );
             }
         }
     }

@@ -1,3 +1,5 @@
+//! `TestAuth`: a root key of a test's own, the settings and tokens services and callers need.
+
 use service_kit::config::AuthSettings;
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,3 +1,5 @@
+//! `PrivateBroker`: a Kafka-API broker of one test's own that it can stop and start again.
+
 use anyhow::Context as _;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};

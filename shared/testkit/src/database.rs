@@ -1,3 +1,5 @@
+//! `TestDatabase`: a fresh, empty PostgreSQL database per test.
+
 use anyhow::Context as _;
 use service_kit::config::DatabaseSettings;
 use tokio_postgres::NoTls;

@@ -1,3 +1,5 @@
+//! `LogCapture`: every log line of a test process, for tests about what is (not) logged.
+
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 

@@ -1,3 +1,5 @@
+//! `Tablet`: a kitchen tablet's WebSocket as a test drives it.
+
 use anyhow::Context as _;
 use futures::{SinkExt as _, StreamExt as _};
 use tokio_tungstenite::tungstenite::Message;

@@ -1,3 +1,6 @@
+//! What a token may do: roles, the claims of a user token, and an `Access` (operation,
+//! resource, allowed principals) that the verifier decides with datalog policies.
+
 use uuid::Uuid;
 
 /// A user's role.

@@ -1,3 +1,5 @@
+//! `TokenIssuer`: mints user and service tokens from the root private key (users only).
+
 use crate::{Token, TokenError, TokenVerifier, UserClaims};
 use biscuit_auth::macros::biscuit;
 use biscuit_auth::{Algorithm, KeyPair, PrivateKey};

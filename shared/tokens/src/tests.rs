@@ -1,3 +1,5 @@
+//! Minting, verifying, attenuating and revoking tokens, with real keys.
+
 use super::*;
 use std::time::Duration;
 

@@ -1,3 +1,6 @@
+//! `TokenVerifier`: checks a token's signature, revocation and checks with the public key
+//! only, then decides one `Access`; decisions are reused briefly (`DECISION_TTL`).
+
 use crate::Token;
 use crate::access::{Access, Allowed, Principal, Role, UserClaims};
 use biscuit_auth::error::{FailedCheck, Logic, Token as BiscuitError};

@@ -1,3 +1,7 @@
+//! `OrderActor`: the one owner of a live order. It loads the order lazily, applies one command
+//! at a time (the change, its timeline entry and its outbox event in one transaction), and
+//! stops when idle or soon after the order finished.
+
 use crate::caller::Caller;
 use crate::domain::{
     Cart, CustomerId, IdempotencyKey, MenuItemId, Order, OrderId, OrderLine, OrderStatus, TransitionRefused,

@@ -1,3 +1,7 @@
+//! `OutboxRelay`: publishes the outbox to the broker in id order, in exactly one instance at a
+//! time (an advisory lock), woken by `NOTIFY` with a fallback poll, marking rows published only
+//! after the broker acknowledged them.
+
 use crate::kafka::EventPublisher;
 use crate::metrics::OrdersMetrics;
 use crate::store::outbox;

@@ -1,3 +1,6 @@
+//! `OrderRegistry`: finds or starts the `OrderActor` of an order, and the messages that reach
+//! it (place an order, change its status).
+
 use super::order::{ChangeStatus, ChangeStatusError, OrderActor, Place, PlaceOrderError, Placed};
 use crate::domain::{Cart, CustomerId, IdempotencyKey, Order, OrderId};
 use crate::metrics::OrdersMetrics;

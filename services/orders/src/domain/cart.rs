@@ -1,3 +1,6 @@
+//! A customer's cart as they send it, checked once: line count, quantities, notes and
+//! idempotency keys within their limits.
+
 use super::{InvalidId, MenuItemId};
 
 /// Lines in one order, at most.

@@ -1,3 +1,5 @@
+//! Typed ids (orders, menu items, customers), parsed once from text at the edge.
+
 use uuid::Uuid;
 
 /// An id that is not a UUID.

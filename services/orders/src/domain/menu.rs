@@ -1,3 +1,5 @@
+//! The menu: money in cents, categories and items as customers see them.
+
 use super::MenuItemId;
 
 /// An amount of money in cents.

@@ -1,3 +1,6 @@
+//! An order, its lines, its timeline and its lifecycle: `OrderStatus::check_transition` is
+//! the one place a status change is decided.
+
 use super::{Cents, CustomerId, MenuItemId, Note, OrderId, Quantity};
 use chrono::{DateTime, SubsecRound as _, Utc};
 

@@ -1,3 +1,6 @@
+//! `OrderApi`: `restaurant.v1.OrderService` over the core. Each call checks the calling
+//! service's and the user's tokens, converts Protobuf at the edge and maps errors once.
+
 use super::status;
 use crate::actors::Placed;
 use crate::caller::Caller;

@@ -1,3 +1,6 @@
+//! `OrderFeed`: every order event that reaches the topic, whichever instance wrote it, for
+//! the `WatchOrders` streams of this process.
+
 use anyhow::Context as _;
 use rdkafka::Message as _;
 use rdkafka::consumer::{Consumer as _, StreamConsumer};

@@ -1,3 +1,5 @@
+//! `EventPublisher`: the relay's idempotent producer to the order events topic.
+
 use crate::store::outbox::OutboxRecord;
 use anyhow::Context as _;
 use rdkafka::message::{Header, OwnedHeaders};
