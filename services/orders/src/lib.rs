@@ -65,14 +65,13 @@ impl Application {
         actors::OutboxRelay::new(pool.clone(), config.database.pg.clone(), publisher, metrics, shutdown.listener())
             .start();
         let feed = kafka::OrderFeed::start(&config.kafka.brokers, &config.kafka.orders_topic, shutdown.listener())?;
-        shutdown.run_until_shutdown(
-            "revocation follower",
-            tokens::revocation::follow_users_service(
-                verifier.revocations().clone(),
-                config.auth.users_url.clone(),
-                service_token,
-            ),
-        );
+        tokens::revocation::RevocationFollower::of_users_service(
+            verifier.revocations().clone(),
+            &config.auth.users_url,
+            service_token,
+            shutdown.listener(),
+        )?
+        .start();
         let service = service::OrdersService::new(registry.clone(), pool);
 
         let grpc_api = grpc::OrderApi::new(service.clone(), verifier.clone(), feed, shutdown.listener());
