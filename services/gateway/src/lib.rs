@@ -78,13 +78,6 @@ impl Application {
         self.http.addr()
     }
 
-    /// Runs until SIGTERM or Ctrl-C, then stops gracefully.
-    pub async fn run_until_signalled(self) -> anyhow::Result<()> {
-        service_kit::shutdown::os_signal().await;
-        self.stop().await;
-        Ok(())
-    }
-
     /// Stops taking requests, lets in-flight ones finish and stops following order events.
     pub async fn stop(self) {
         self.http.stop().await;

@@ -96,13 +96,6 @@ impl Application {
         self.http.addr()
     }
 
-    /// Runs until SIGTERM or Ctrl-C, then stops gracefully.
-    pub async fn run_until_signalled(self) -> anyhow::Result<()> {
-        service_kit::shutdown::os_signal().await;
-        self.stop().await;
-        Ok(())
-    }
-
     /// Stops consuming, closes the tablets' sockets (they reconnect to another instance), lets
     /// in-flight requests finish and waits for every background task.
     pub async fn stop(self) {

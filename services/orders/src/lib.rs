@@ -91,13 +91,6 @@ impl Application {
         self.grpc_addr
     }
 
-    /// Runs until SIGTERM or Ctrl-C, then stops gracefully.
-    pub async fn run_until_signalled(self) -> anyhow::Result<()> {
-        service_kit::shutdown::os_signal().await;
-        self.stop().await;
-        Ok(())
-    }
-
     /// Stops taking requests, lets in-flight ones finish, stops the relay and waits for every
     /// component to finish.
     pub async fn stop(self) {

@@ -81,12 +81,6 @@ impl Application {
         self.grpc_addr
     }
 
-    pub async fn run_until_signalled(self) -> anyhow::Result<()> {
-        service_kit::shutdown::os_signal().await;
-        self.stop().await;
-        Ok(())
-    }
-
     pub async fn stop(self) {
         self.http.stop().await;
         self.shutdown.complete().await;
