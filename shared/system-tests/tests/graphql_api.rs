@@ -273,7 +273,10 @@ async fn each_subscriber_receives_exactly_its_own_events_in_order() -> anyhow::R
     .await;
     let mut snoop = Subscriber::connect(&stack, &bob).await?;
     snoop.subscribe("snoop", watch, json!({ "id": a1 })).await?;
-    assert_eq!(snoop.refusal("snoop").await?, "FORBIDDEN");
+    // Someone else's order does not exist for them (the same answer as an unknown id).
+    assert_eq!(snoop.refusal("snoop").await?, "NOT_FOUND");
+    snoop.subscribe("unknown", watch, json!({ "id": "00000000-0000-4000-8000-000000000000" })).await?;
+    assert_eq!(snoop.refusal("unknown").await?, "NOT_FOUND");
     snoop.subscribe("everything", watch, json!({})).await?;
     assert_eq!(snoop.refusal("everything").await?, "BAD_USER_INPUT");
     snoop.subscribe("new", "subscription { orderCreated { id } }", json!({})).await?;
