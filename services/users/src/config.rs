@@ -1,5 +1,6 @@
 //! The users service's settings, from environment variables (see `README.md`).
 
+use crate::throttle::{Limit, SignInLimits};
 use service_kit::Secret;
 use service_kit::config::{DatabaseSettings, bind_addr, env_parse, required_secret};
 use service_kit::http::{AllowedOrigins, HttpSettings};
@@ -19,6 +20,9 @@ pub struct Config {
     pub token_private_key: Secret,
     /// `TOKEN_TTL_SECONDS` (86400): how long a user token lives.
     pub token_ttl: Duration,
+    /// `SIGN_IN_ACCOUNT_BURST` (5) and `SIGN_IN_ACCOUNT_REFILL_SECONDS` (12); likewise
+    /// `SIGN_IN_ADDRESS_*` (20, 3): see `throttle.rs` for why these defaults.
+    pub sign_in_limits: SignInLimits,
 }
 
 impl Config {
@@ -33,6 +37,7 @@ impl Config {
             http_workers: 1,
             token_private_key,
             token_ttl: Duration::from_secs(3600),
+            sign_in_limits: SignInLimits::default(),
         }
     }
 
@@ -50,6 +55,18 @@ impl Config {
             http_workers: env_parse("HTTP_WORKERS", 2)?,
             token_private_key: required_secret("TOKEN_PRIVATE_KEY")?,
             token_ttl: Duration::from_secs(env_parse("TOKEN_TTL_SECONDS", 86_400)?),
+            sign_in_limits: SignInLimits {
+                per_account: limit("ACCOUNT", SignInLimits::default().per_account)?,
+                per_address: limit("ADDRESS", SignInLimits::default().per_address)?,
+            },
         })
     }
+}
+
+/// `SIGN_IN_<WHO>_BURST` and `SIGN_IN_<WHO>_REFILL_SECONDS`.
+fn limit(who: &str, default: Limit) -> anyhow::Result<Limit> {
+    let burst = env_parse(&format!("SIGN_IN_{who}_BURST"), default.burst)?;
+    let refill = env_parse(&format!("SIGN_IN_{who}_REFILL_SECONDS"), default.refill.as_secs_f64())?;
+    anyhow::ensure!(burst > 0 && refill > 0.0, "SIGN_IN_{who}_* must be positive");
+    Ok(Limit { burst, refill: Duration::from_secs_f64(refill) })
 }

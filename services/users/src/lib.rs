@@ -8,6 +8,7 @@
 //! - [`passwords`]: the `PasswordHasher` actors (a `SyncArbiter`, one per core) behind a
 //!   bounded queue; [`store`]: the `users` schema.
 //! - adapters: [`http`] (`/auth/register`, `/auth/login`, port 8083), [`grpc`] (port 9001).
+//! - [`throttle`]: sign-in attempts per account and per client address (`governor`).
 //! - [`admin`]: the binary's operator commands (keys, staff accounts, service tokens).
 //! - [`Application`]: builds it from a [`Config`] and runs it until shutdown.
 
@@ -19,6 +20,7 @@ pub mod http;
 pub mod passwords;
 pub mod service;
 pub mod store;
+pub mod throttle;
 
 pub use config::Config;
 
@@ -28,6 +30,9 @@ use service_kit::{db, http::HttpServer, ops::Ops, shutdown::Shutdown};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokens::TokenIssuer;
+
+/// How often idle sign-in throttle buckets are forgotten.
+const FORGET_IDLE_THROTTLES: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The running service: its bound addresses, and what to stop at shutdown.
 pub struct Application {
@@ -46,7 +51,13 @@ impl Application {
         let pool = db::pool(&config.database)?;
         db::migrate(&pool, store::SCHEMA, store::migrations::migrations::runner()).await?;
         let ops = Ops::new("users").with_database(&pool);
-        let service = service::UsersService::new(pool, issuer, config.token_ttl, passwords::Passwords::start_default());
+        let service = service::UsersService::new(
+            pool,
+            issuer,
+            config.token_ttl,
+            passwords::Passwords::start_default(),
+            config.sign_in_limits,
+        );
         let shutdown = Shutdown::new();
 
         // This service's own verifier follows revocations straight from its database.
@@ -60,6 +71,17 @@ impl Application {
             shutdown.listener(),
         )
         .start();
+
+        shutdown.run_until_shutdown("forgetting idle throttles", {
+            let service = service.clone();
+            async move {
+                let mut every = tokio::time::interval(FORGET_IDLE_THROTTLES);
+                loop {
+                    every.tick().await;
+                    service.forget_idle_throttles();
+                }
+            }
+        });
 
         let grpc_addr = service_kit::grpc::serve(
             config.grpc_addr,

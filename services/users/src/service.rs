@@ -4,8 +4,11 @@
 use crate::domain::{Password, Role, User, Username};
 use crate::passwords::{HashingError, Passwords};
 use crate::store;
+use crate::throttle::{SignInLimits, SignInThrottle, Throttled};
 use anyhow::Context as _;
 use deadpool_postgres::Pool;
+use service_kit::error::retry_after_seconds;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokens::{IssuedToken, Token, TokenIssuer, UserClaims};
@@ -29,6 +32,8 @@ pub enum RegisterError {
     InvalidInput(String),
     #[error("that username is taken")]
     Taken,
+    #[error("too many sign-ups from this address; try again in {} s", retry_after_seconds(.0.retry_after))]
+    Throttled(Throttled),
     #[error(transparent)]
     Busy(HashingError),
     #[error(transparent)]
@@ -42,6 +47,8 @@ pub enum LoginError {
     /// The same answer for an unknown user and a wrong password.
     #[error("wrong username or password")]
     WrongCredentials,
+    #[error("too many sign-in attempts; try again in {} s", retry_after_seconds(.0.retry_after))]
+    Throttled(Throttled),
     #[error(transparent)]
     Busy(HashingError),
     #[error(transparent)]
@@ -81,9 +88,14 @@ impl Classified for RegisterError {
         match self {
             Self::InvalidInput(_) => ErrorKind::InvalidInput,
             Self::Taken => ErrorKind::Conflict,
+            Self::Throttled(_) => ErrorKind::RateLimited,
             Self::Busy(_) => ErrorKind::Unavailable,
             Self::Unexpected(_) => ErrorKind::Unexpected,
         }
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        if let Self::Throttled(throttled) = self { Some(throttled.retry_after) } else { None }
     }
 }
 
@@ -92,9 +104,14 @@ impl Classified for LoginError {
         match self {
             Self::InvalidInput(_) => ErrorKind::InvalidInput,
             Self::WrongCredentials => ErrorKind::Unauthenticated,
+            Self::Throttled(_) => ErrorKind::RateLimited,
             Self::Busy(_) => ErrorKind::Unavailable,
             Self::Unexpected(_) => ErrorKind::Unexpected,
         }
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        if let Self::Throttled(throttled) = self { Some(throttled.retry_after) } else { None }
     }
 }
 
@@ -114,16 +131,34 @@ pub struct UsersService {
     issuer: Arc<TokenIssuer>,
     token_ttl: Duration,
     passwords: Passwords,
+    throttle: Arc<SignInThrottle>,
 }
 
 impl UsersService {
-    pub fn new(pool: Pool, issuer: Arc<TokenIssuer>, token_ttl: Duration, passwords: Passwords) -> Self {
-        Self { pool, issuer, token_ttl, passwords }
+    pub fn new(
+        pool: Pool,
+        issuer: Arc<TokenIssuer>,
+        token_ttl: Duration,
+        passwords: Passwords,
+        limits: SignInLimits,
+    ) -> Self {
+        Self { pool, issuer, token_ttl, passwords, throttle: Arc::new(SignInThrottle::new(limits)) }
+    }
+
+    /// Forgets idle throttle buckets (every service instance calls this now and then).
+    pub fn forget_idle_throttles(&self) {
+        self.throttle.forget_idle();
     }
 
     /// A new CUSTOMER account (registration never makes staff), signed in.
     #[tracing::instrument(skip_all)]
-    pub async fn register(&self, username: &str, password: &str) -> Result<Session, RegisterError> {
+    pub async fn register(
+        &self,
+        username: &str,
+        password: &str,
+        from: Option<IpAddr>,
+    ) -> Result<Session, RegisterError> {
+        self.throttle.attempt(None, from).map_err(RegisterError::Throttled)?;
         let username = Username::parse(username).map_err(RegisterError::InvalidInput)?;
         let password = Password::parse(password).map_err(RegisterError::InvalidInput)?;
         let hash = self.passwords.hash(password.expose().to_owned()).await?;
@@ -134,8 +169,10 @@ impl UsersService {
     }
 
     #[tracing::instrument(skip_all)]
-    pub async fn login(&self, username: &str, password: &str) -> Result<Session, LoginError> {
+    pub async fn login(&self, username: &str, password: &str, from: Option<IpAddr>) -> Result<Session, LoginError> {
         let username = Username::parse(username).map_err(|_| LoginError::WrongCredentials)?;
+        // Before any work: a throttled guess costs no hash.
+        self.throttle.attempt(Some(username.as_str()), from).map_err(LoginError::Throttled)?;
         if password.is_empty() {
             return Err(LoginError::InvalidInput("the password is empty".into()));
         }

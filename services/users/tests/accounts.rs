@@ -15,11 +15,16 @@ struct Running {
 }
 
 async fn start() -> anyhow::Result<Running> {
+    start_with(users::throttle::SignInLimits::default()).await
+}
+
+async fn start_with(sign_in_limits: users::throttle::SignInLimits) -> anyhow::Result<Running> {
     testkit::init_logs();
     let db = TestDatabase::create().await?;
     let auth = TestAuth::new();
     let app = users::Application::build(users::Config {
         token_ttl: std::time::Duration::from_secs(600),
+        sign_in_limits,
         ..users::Config::for_tests(db.settings(), auth.private_key_hex())
     })
     .await?;
@@ -177,5 +182,72 @@ async fn logouts_commit_in_the_order_followers_read_them() -> anyhow::Result<()>
     second.await??;
     let (seen, _) = users::store::revocations_after(&**observer, 0, 100).await?;
     assert_eq!(seen, ["rev-first", "rev-second"], "commit order is seq order");
+    Ok(())
+}
+
+/// 40 wrong passwords in a row were all answered "wrong password": now an account gets a
+/// burst of tries, then RATE_LIMITED with a wait, over REST and gRPC alike, and a correct
+/// password does not jump the queue.
+#[actix_rt::test]
+async fn guessing_a_password_is_throttled_per_account_on_every_transport() -> anyhow::Result<()> {
+    let s = start().await?;
+    s.post("/auth/register", json!({ "username": "ada", "password": "correct horse" })).await?;
+    s.post("/auth/register", json!({ "username": "bob", "password": "correct horse" })).await?;
+    for guess in 0..users::throttle::ACCOUNT_BURST {
+        let (status, _) =
+            s.post("/auth/login", json!({ "username": "ada", "password": format!("guess {guess}") })).await?;
+        assert_eq!(status, 401, "guess {guess} is answered as a wrong password");
+    }
+    let response = s
+        .http
+        .post(format!("http://{}/auth/login", s.app.http_addr()))
+        .json(&json!({ "username": "ADA", "password": "correct horse" }))
+        .send()
+        .await?;
+    assert_eq!(response.status().as_u16(), 429);
+    let wait: u64 = response.headers()["retry-after"].to_str()?.parse()?;
+    assert!((1..=12).contains(&wait), "Retry-After: {wait}");
+    let body: Value = response.json().await?;
+    assert_eq!(body["error"]["code"], "RATE_LIMITED", "{body}");
+
+    // Through gRPC (as the gateway calls it, from another client address): the same account
+    // is still throttled, with the wait in the metadata.
+    let mut request =
+        tonic::Request::new(pb::LoginRequest { username: "ada".into(), password: "correct horse".into() });
+    tokens::grpc::attach(&mut request, &s.auth.service_token("gateway"), None);
+    request.metadata_mut().insert(service_kit::grpc::CLIENT_ADDRESS, "203.0.113.9".parse()?);
+    let refused = s.grpc().await?.login(request).await.expect_err("throttled");
+    assert_eq!(refused.code(), tonic::Code::ResourceExhausted);
+    assert!(refused.metadata().get("retry-after").is_some());
+    // Another account is not affected.
+    let (status, _) = s.post("/auth/login", json!({ "username": "bob", "password": "correct horse" })).await?;
+    assert_eq!(status, 200);
+    s.app.stop().await;
+    Ok(())
+}
+
+/// One address gets a burst of sign-ups and sign-ins across accounts, then waits.
+#[actix_rt::test]
+async fn a_flood_from_one_address_is_throttled() -> anyhow::Result<()> {
+    // The default burst, refilled hourly: the test does not depend on how fast hashes are.
+    let limits = users::throttle::SignInLimits {
+        per_address: users::throttle::Limit {
+            burst: users::throttle::ADDRESS_BURST,
+            refill: std::time::Duration::from_secs(3600),
+        },
+        ..Default::default()
+    };
+    let s = start_with(limits).await?;
+    let mut answers = Vec::new();
+    for n in 0..=users::throttle::ADDRESS_BURST {
+        let (status, body) =
+            s.post("/auth/register", json!({ "username": format!("guest{n}"), "password": "correct horse" })).await?;
+        answers.push((status, body["error"]["code"].as_str().map(str::to_owned)));
+    }
+    let created = answers.iter().filter(|(status, _)| *status == 201).count();
+    assert_eq!(created, users::throttle::ADDRESS_BURST as usize, "{answers:?}");
+    assert_eq!(answers.last(), Some(&(429, Some("RATE_LIMITED".to_owned()))));
+    assert_eq!(s.db.count("users.users").await?, i64::from(users::throttle::ADDRESS_BURST), "refusals write nothing");
+    s.app.stop().await;
     Ok(())
 }

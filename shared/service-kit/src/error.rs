@@ -125,6 +125,18 @@ impl ErrorKind {
 /// An operation's error that knows its [`ErrorKind`]; what every adapter maps from.
 pub trait Classified: std::fmt::Display {
     fn kind(&self) -> ErrorKind;
+
+    /// For [`ErrorKind::RateLimited`]: when asking again may succeed (HTTP `Retry-After`, gRPC
+    /// `retry-after` metadata, in whole seconds rounded up).
+    fn retry_after(&self) -> Option<std::time::Duration> {
+        None
+    }
+}
+
+/// Whole seconds, rounded up, and at least one: what `Retry-After` carries.
+pub fn retry_after_seconds(wait: std::time::Duration) -> u64 {
+    let whole = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    whole.max(1)
 }
 
 /// An `anyhow` error is, by the house rules, the unexpected.
@@ -141,8 +153,15 @@ pub fn grpc_status(error: &dyn Classified) -> tonic::Status {
     // Trait upcasting: a `Classified` is a `Display`.
     let shown: &dyn std::fmt::Display = error;
     kind.log(shown);
-    tonic::Status::new(kind.grpc_code(), kind.public_message(shown))
+    let mut status = tonic::Status::new(kind.grpc_code(), kind.public_message(shown));
+    if let Some(wait) = error.retry_after() {
+        status.metadata_mut().insert(RETRY_AFTER, retry_after_seconds(wait).into());
+    }
+    status
 }
+
+/// The gRPC metadata (and HTTP header) saying how many seconds to wait before asking again.
+pub const RETRY_AFTER: &str = "retry-after";
 
 /// An error another service answered a gRPC call with, read back into the vocabulary, with the
 /// words fit to pass on to this service's own caller.
@@ -151,11 +170,13 @@ pub fn grpc_status(error: &dyn Classified) -> tonic::Status {
 pub struct UpstreamError {
     pub kind: ErrorKind,
     pub message: String,
+    /// Passed on from a rate-limited answer.
+    pub retry_after: Option<std::time::Duration>,
 }
 
 impl UpstreamError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Self { kind, message: message.into() }
+        Self { kind, message: message.into(), retry_after: None }
     }
 }
 
@@ -165,13 +186,22 @@ impl From<tonic::Status> for UpstreamError {
         let kind = ErrorKind::from_grpc_code(status.code());
         let shown = format!("{:?}: {}", status.code(), status.message());
         kind.log(&shown);
-        Self { kind, message: kind.public_message(&status.message()) }
+        let retry_after = status
+            .metadata()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok()?.parse().ok())
+            .map(std::time::Duration::from_secs);
+        Self { kind, message: kind.public_message(&status.message()), retry_after }
     }
 }
 
 impl Classified for UpstreamError {
     fn kind(&self) -> ErrorKind {
         self.kind
+    }
+
+    fn retry_after(&self) -> Option<std::time::Duration> {
+        self.retry_after
     }
 }
 
@@ -195,6 +225,20 @@ mod tests {
             assert_eq!(kind.http_status().is_server_error(), server_side, "{kind:?}");
             assert_eq!(kind.message_is_for_the_caller(), !server_side, "{kind:?}");
         }
+    }
+
+    #[test]
+    fn a_wait_survives_a_grpc_hop_in_whole_seconds() {
+        let error = UpstreamError {
+            kind: ErrorKind::RateLimited,
+            message: "slow down".into(),
+            retry_after: Some(std::time::Duration::from_millis(2100)),
+        };
+        let passed_on = UpstreamError::from(grpc_status(&error));
+        assert_eq!(passed_on.kind, ErrorKind::RateLimited);
+        assert_eq!(passed_on.retry_after, Some(std::time::Duration::from_secs(3)));
+        assert_eq!(retry_after_seconds(std::time::Duration::ZERO), 1);
+        assert_eq!(retry_after_seconds(std::time::Duration::from_secs(4)), 4);
     }
 
     #[test]

@@ -50,15 +50,17 @@ fn session(session: crate::service::Session) -> pb::AuthResponse {
 impl UserService for UserApi {
     async fn register(&self, request: Request<pb::RegisterRequest>) -> Result<Response<pb::AuthResponse>, Status> {
         auth::calling_service(request.metadata(), &self.verifier, &Access::write("user"))?;
+        let from = service_kit::grpc::client_address(request.metadata());
         let body = request.into_inner();
-        let created = self.service.register(&body.username, &body.password).await.map_err(|e| status(&e))?;
+        let created = self.service.register(&body.username, &body.password, from).await.map_err(|e| status(&e))?;
         Ok(Response::new(session(created)))
     }
 
     async fn login(&self, request: Request<pb::LoginRequest>) -> Result<Response<pb::AuthResponse>, Status> {
         auth::calling_service(request.metadata(), &self.verifier, &Access::read("user"))?;
+        let from = service_kit::grpc::client_address(request.metadata());
         let body = request.into_inner();
-        let signed_in = self.service.login(&body.username, &body.password).await.map_err(|e| status(&e))?;
+        let signed_in = self.service.login(&body.username, &body.password, from).await.map_err(|e| status(&e))?;
         Ok(Response::new(session(signed_in)))
     }
 

@@ -2,7 +2,7 @@
 
 use crate::domain::User;
 use crate::service::{Session, UsersService};
-use actix_web::{HttpResponse, http::StatusCode, web};
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use serde::{Deserialize, Serialize};
 use service_kit::http::{error_response, json_config};
 
@@ -50,15 +50,25 @@ fn session(status: StatusCode, session: &Session) -> HttpResponse {
     }))
 }
 
-async fn register(service: web::Data<UsersService>, body: web::Json<Credentials>) -> HttpResponse {
-    match service.register(&body.username, &body.password).await {
+/// The client's address as this server sees it (a reverse proxy in front makes this the
+/// proxy's: compose/README.md says how the proxy's own limits take over there).
+fn client_address(request: &HttpRequest) -> Option<std::net::IpAddr> {
+    request.peer_addr().map(|peer| peer.ip())
+}
+
+async fn register(
+    request: HttpRequest,
+    service: web::Data<UsersService>,
+    body: web::Json<Credentials>,
+) -> HttpResponse {
+    match service.register(&body.username, &body.password, client_address(&request)).await {
         Ok(s) => session(StatusCode::CREATED, &s),
         Err(e) => error_response(&e),
     }
 }
 
-async fn login(service: web::Data<UsersService>, body: web::Json<Credentials>) -> HttpResponse {
-    match service.login(&body.username, &body.password).await {
+async fn login(request: HttpRequest, service: web::Data<UsersService>, body: web::Json<Credentials>) -> HttpResponse {
+    match service.login(&body.username, &body.password, client_address(&request)).await {
         Ok(s) => session(StatusCode::OK, &s),
         Err(e) => error_response(&e),
     }

@@ -25,6 +25,16 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 pub const KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(10);
 pub const KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Metadata a service calling another on a person's behalf sets to that person's network
+/// address (the gateway, for sign-ins), so throttles key on the person, not on the gateway.
+/// Only service-token callers are believed, and every call needs a service token.
+pub const CLIENT_ADDRESS: &str = "x-client-address";
+
+/// The [`CLIENT_ADDRESS`] a calling service vouched for, if any.
+pub fn client_address(metadata: &tonic::metadata::MetadataMap) -> Option<std::net::IpAddr> {
+    metadata.get(CLIENT_ADDRESS)?.to_str().ok()?.parse().ok()
+}
+
 /// A client channel to `url`. It connects lazily, so a service starts even when the one it
 /// calls is not up yet, and reconnects by itself.
 pub fn channel(url: &str) -> anyhow::Result<Channel> {

@@ -14,7 +14,14 @@ pub fn error_response(error: &dyn Classified) -> HttpResponse {
     let kind = error.kind();
     let shown: &dyn std::fmt::Display = error;
     kind.log(shown);
-    json_error(kind.http_status(), kind.code(), kind.public_message(shown))
+    let mut response = json_error(kind.http_status(), kind.code(), kind.public_message(shown));
+    if let Some(wait) = error.retry_after() {
+        let seconds = crate::error::retry_after_seconds(wait).to_string();
+        if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&seconds) {
+            response.headers_mut().insert(actix_web::http::header::RETRY_AFTER, value);
+        }
+    }
+    response
 }
 
 /// A kind and a message written for the caller, as an HTTP answer.
