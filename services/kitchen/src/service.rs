@@ -205,10 +205,10 @@ impl Kitchen {
     /// kitchen still has them all (at most [`MAX_REPLAY`]), a snapshot otherwise.
     pub async fn board(&self, resume_from: Option<i64>) -> Result<Board, BoardError> {
         let mut client = self.pool.get().await?;
-        if let Some(after) = resume_from {
-            if let Some((seq, changes)) = store::tickets::changes_after(&client, after, MAX_REPLAY).await? {
-                return Ok(Board::Missed { seq, changes });
-            }
+        if let Some(after) = resume_from
+            && let Some((seq, changes)) = store::tickets::changes_after(&client, after, MAX_REPLAY).await?
+        {
+            return Ok(Board::Missed { seq, changes });
         }
         let (seq, tickets) = store::tickets::open_tickets(&mut client).await?;
         Ok(Board::Snapshot { seq, tickets })

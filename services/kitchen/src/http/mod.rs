@@ -27,8 +27,8 @@ fn bearer_token(request: &HttpRequest) -> Result<Token, TokenError> {
 }
 
 /// Checks the request's bearer token against `access` (kitchen staff only).
-fn authorize(request: &HttpRequest, kitchen: &Kitchen, access: Access) -> Result<(), HttpResponse> {
-    bearer_token(request).and_then(|token| kitchen.authorize(&token, access)).map(drop).map_err(|e| error_response(&e))
+fn authorize(request: &HttpRequest, kitchen: &Kitchen, access: Access) -> Result<(), TokenError> {
+    bearer_token(request).and_then(|token| kitchen.authorize(&token, access)).map(drop)
 }
 
 /// `POST /order/{orderId}/done`: completes a READY order through the orders service (the ticket
@@ -61,8 +61,8 @@ async fn list_tickets(
     kitchen: web::Data<Kitchen>,
     query: web::Query<TicketsQuery>,
 ) -> HttpResponse {
-    if let Err(refusal) = authorize(&request, &kitchen, Access::read("ticket")) {
-        return refusal;
+    if let Err(e) = authorize(&request, &kitchen, Access::read("ticket")) {
+        return error_response(&e);
     }
     match kitchen.tickets(query.status.as_deref()).await {
         Ok(tickets) => HttpResponse::Ok().json(serde_json::json!({
@@ -73,8 +73,8 @@ async fn list_tickets(
 }
 
 async fn get_ticket(request: HttpRequest, kitchen: web::Data<Kitchen>, order_id: web::Path<String>) -> HttpResponse {
-    if let Err(refusal) = authorize(&request, &kitchen, Access::read("ticket").of(order_id.as_str())) {
-        return refusal;
+    if let Err(e) = authorize(&request, &kitchen, Access::read("ticket").of(order_id.as_str())) {
+        return error_response(&e);
     }
     match kitchen.ticket(&order_id).await {
         Ok(ticket) => HttpResponse::Ok().json(TicketView::from(&ticket)),

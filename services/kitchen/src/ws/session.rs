@@ -155,10 +155,10 @@ impl Actor for TabletSession {
             }
         });
         ctx.run_interval(TOKEN_RECHECK_INTERVAL, |session, ctx| {
-            if let Some(token) = &session.token {
-                if let Err(e) = check(&session.kitchen, token) {
-                    session.refuse(&e, ctx);
-                }
+            if let Some(token) = &session.token
+                && let Err(e) = check(&session.kitchen, token)
+            {
+                session.refuse(&e, ctx);
             }
         });
         if self.token.is_some() {
