@@ -47,7 +47,16 @@ async fn a_placed_order_is_stored_priced_and_published_with_its_full_state() -> 
         .get_order(s.as_user(&stranger, pb::GetOrderRequest { id: order.id.clone() }))
         .await
         .expect_err("another customer's order");
-    assert_eq!(refused.code(), tonic::Code::PermissionDenied);
+    // Answered exactly like an id that does not exist: ids cannot be probed.
+    let unknown = uuid::Uuid::new_v4().to_string();
+    let missing = s
+        .grpc
+        .clone()
+        .get_order(s.as_user(&stranger, pb::GetOrderRequest { id: unknown.clone() }))
+        .await
+        .expect_err("an unknown order");
+    assert_eq!((refused.code(), missing.code()), (tonic::Code::NotFound, tonic::Code::NotFound));
+    assert_eq!(refused.message().replace(&order.id, "ID"), missing.message().replace(&unknown, "ID"));
 
     let record = records::read(&testkit::brokers(), &s.topic, 1).await?.remove(0);
     assert_eq!(record.key.as_deref(), Some(order.id.as_bytes()));

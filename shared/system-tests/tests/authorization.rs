@@ -14,14 +14,17 @@ enum Outcome {
     Data,
     Unauthenticated,
     Forbidden,
+    /// Also what someone else's order answers: it does not exist for them.
+    NotFound,
 }
-use Outcome::{Data, Forbidden, Unauthenticated};
+use Outcome::{Data, Forbidden, NotFound, Unauthenticated};
 
 fn graphql_outcome(answer: &Value) -> Outcome {
     match answer["errors"][0]["extensions"]["code"].as_str() {
         None if !answer["data"].is_null() => Data,
         Some("UNAUTHENTICATED") => Unauthenticated,
         Some("FORBIDDEN") => Forbidden,
+        Some("NOT_FOUND") => NotFound,
         other => panic!("unexpected answer ({other:?}): {answer}"),
     }
 }
@@ -94,7 +97,7 @@ async fn the_authorisation_matrix_holds_on_every_service() -> anyhow::Result<()>
     let expected: Vec<(&str, [Outcome; 9])> = vec![
         ("gql menuItems (public)", [Data, Data, Data, Data, Data, Data, Data, Data, Data]),
         ("gql me", [bad, Data, Data, Data, bad, bad, bad, Data, bad]),
-        ("gql order(A's order)", [bad, Data, Forbidden, Data, bad, bad, bad, Data, bad]),
+        ("gql order(A's order)", [bad, Data, NotFound, Data, bad, bad, bad, Data, bad]),
         ("gql createOrder", [bad, Data, Data, Forbidden, bad, bad, bad, Forbidden, bad]),
         ("REST POST /order/create", [bad, Data, Data, Forbidden, bad, bad, bad, Forbidden, bad]),
         ("REST GET /tickets", [bad, Forbidden, Forbidden, Data, bad, bad, bad, Data, bad]),
@@ -104,7 +107,7 @@ async fn the_authorisation_matrix_holds_on_every_service() -> anyhow::Result<()>
         ("gql user(A)", [bad, Data, Forbidden, Data, bad, bad, bad, Data, bad]),
         ("gql search (public, scoped)", [Data, Data, Data, Data, Data, Data, Data, Data, Data]),
         ("gql updateOrderStatus(A's, ACCEPTED)", [bad, Forbidden, Forbidden, Data, bad, bad, bad, Forbidden, bad]),
-        ("gql cancelOrder(A's)", [bad, Data, Forbidden, Data, bad, bad, bad, Forbidden, bad]),
+        ("gql cancelOrder(A's)", [bad, Data, NotFound, Data, bad, bad, bad, Forbidden, bad]),
         ("gql completeOrder(A's, READY)", [bad, Forbidden, Forbidden, Data, bad, bad, bad, Forbidden, bad]),
         // Backends called directly, with the caller's own token where a service token belongs.
         ("gRPC orders GetOrder, no svc token", [bad, Forbidden, Forbidden, Forbidden, bad, bad, bad, Forbidden, bad]),

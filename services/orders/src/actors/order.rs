@@ -185,8 +185,6 @@ pub struct ChangeStatus {
 pub enum ChangeStatusError {
     #[error("there is no order {0}")]
     NotFound(OrderId),
-    #[error("order {0} belongs to another customer")]
-    NotYours(OrderId),
     #[error("customers may only cancel their orders")]
     CustomersOnlyCancel,
     #[error(transparent)]
@@ -240,7 +238,9 @@ async fn change_status(
             };
             current = Some(order.clone());
             let by = match &change.caller {
-                Caller::Customer(me) if *me != order.customer_id => return Err(ChangeStatusError::NotYours(id)),
+                // Someone else's order does not exist for this caller: the same answer as an
+                // unknown id, so ids cannot be probed.
+                Caller::Customer(me) if *me != order.customer_id => return Err(ChangeStatusError::NotFound(id)),
                 Caller::Customer(_) if change.to != OrderStatus::Cancelled => {
                     return Err(ChangeStatusError::CustomersOnlyCancel);
                 }

@@ -18,7 +18,7 @@ pub struct Quantity(u8);
 
 impl Quantity {
     pub fn parse(value: i64) -> Option<Self> {
-        (1..=MAX_QUANTITY).contains(&value).then(|| Self(value as u8))
+        (1..=MAX_QUANTITY).contains(&value).then_some(Self(value as u8))
     }
 
     pub fn get(self) -> u32 {
@@ -26,7 +26,21 @@ impl Quantity {
     }
 }
 
-/// A cook's note on a line ("no onions"): trimmed, never empty, at most 200 characters.
+/// Characters a note may not hold: they reach other people's screens (the kitchen's tablets),
+/// where invisible ones hide text and bidi overrides reorder it ("no nuts" shown for "nuts").
+fn hidden_or_reordering(c: char) -> bool {
+    (c.is_control() && c != '\n')
+        || matches!(c,
+            '\u{200B}'..='\u{200F}'   // zero-width space, joiners, direction marks
+            | '\u{202A}'..='\u{202E}' // bidi embeddings and overrides
+            | '\u{2060}'..='\u{2064}' // word joiner, invisible operators
+            | '\u{2066}'..='\u{2069}' // bidi isolates
+            | '\u{FEFF}'              // zero-width no-break space
+        )
+}
+
+/// A cook's note on a line ("no onions"): trimmed, never empty, at most 200 characters, with
+/// no control, invisible or reordering characters (see [`hidden_or_reordering`]).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Note(String);
 
@@ -37,7 +51,7 @@ impl Note {
             return Ok(None);
         };
         let length = text.chars().count();
-        if length > MAX_NOTE_CHARS || text.chars().any(|c| c.is_control() && c != '\n') {
+        if length > MAX_NOTE_CHARS || text.chars().any(hidden_or_reordering) {
             return Err(length);
         }
         Ok(Some(Self(text.to_owned())))
@@ -82,7 +96,7 @@ pub enum CartError {
     #[error("line {line}: quantity {quantity} is out of range (1 to {MAX_QUANTITY})")]
     BadQuantity { line: usize, quantity: i64 },
     #[error(
-        "line {line}: the note has {length} characters or control characters; at most {MAX_NOTE_CHARS} plain characters are allowed"
+        "line {line}: the note has {length} characters or control, invisible or text-direction characters; at most {MAX_NOTE_CHARS} plain characters are allowed"
     )]
     BadNote { line: usize, length: usize },
 }
@@ -116,15 +130,16 @@ impl Cart {
     }
 
     /// The same text for the same multiset of (item, quantity, note), whatever the line order:
-    /// what an idempotency key is bound to.
+    /// what an idempotency key is bound to. Notes are quoted with their quotes and backslashes
+    /// escaped, so no note can spell a separator and two different carts never share a text.
     pub fn fingerprint(&self) -> String {
         let mut lines: Vec<&CartLine> = self.lines.iter().collect();
         lines.sort();
         lines
             .iter()
             .map(|l| {
-                let note = l.note.as_ref().map_or("", Note::as_str);
-                format!("{}x{}:{}", l.menu_item_id, l.quantity.get(), note.escape_default())
+                let note = l.note.as_ref().map(Note::as_str);
+                format!("{}x{}:{note:?}", l.menu_item_id, l.quantity.get())
             })
             .collect::<Vec<_>>()
             .join("|")
@@ -198,6 +213,31 @@ mod tests {
         let three = Cart::parse(vec![line(B, 2, None), line(A, 1, None)]).expect("valid");
         assert_eq!(one.fingerprint(), two.fingerprint());
         assert_ne!(one.fingerprint(), three.fingerprint());
+    }
+
+    #[test]
+    fn notes_refuse_what_would_hide_or_reorder_text_on_a_tablet() {
+        for bad in
+            ["no\u{0}nuts", "no\u{202E}stun", "no\u{200B}nuts", "\u{2066}nuts\u{2069}", "a\u{FEFF}b", "tab\there"]
+        {
+            assert!(
+                matches!(Cart::parse(vec![line(A, 1, Some(bad))]), Err(CartError::BadNote { line: 1, .. })),
+                "{bad:?} was accepted"
+            );
+        }
+        let fine = Cart::parse(vec![line(A, 1, Some("sans oignons, épicé 🌶\nextra sauce"))]).expect("plain text");
+        assert!(fine.lines()[0].note.is_some());
+    }
+
+    #[test]
+    fn a_note_cannot_make_two_carts_share_a_fingerprint() {
+        // One line whose note spells a separator and a second line, against two real lines.
+        let forged = format!("x\"), Some(\"{B}x1:None");
+        let one = Cart::parse(vec![line(A, 1, Some(&forged))]).expect("valid");
+        let two = Cart::parse(vec![line(A, 1, Some("x")), line(B, 1, None)]).expect("valid");
+        assert_ne!(one.fingerprint(), two.fingerprint());
+        let piped = Cart::parse(vec![line(A, 1, Some(&format!("x|{B}x1:")))]).expect("valid");
+        assert_ne!(piped.fingerprint(), two.fingerprint());
     }
 
     #[test]

@@ -35,8 +35,6 @@ pub enum GetOrderError {
     InvalidId(#[from] InvalidId),
     #[error("there is no order {0}")]
     NotFound(OrderId),
-    #[error("order {0} belongs to another customer")]
-    NotYours(OrderId),
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -46,7 +44,6 @@ impl Classified for GetOrderError {
         match self {
             Self::InvalidId(_) => ErrorKind::InvalidInput,
             Self::NotFound(_) => ErrorKind::NotFound,
-            Self::NotYours(_) => ErrorKind::Forbidden,
             Self::Unexpected(_) => ErrorKind::Unexpected,
         }
     }
@@ -67,9 +64,7 @@ impl Classified for ChangeOrderError {
         match self {
             Self::InvalidId(_) | Self::ReasonTooLong => ErrorKind::InvalidInput,
             Self::Change(ChangeStatusError::NotFound(_)) => ErrorKind::NotFound,
-            Self::Change(ChangeStatusError::NotYours(_) | ChangeStatusError::CustomersOnlyCancel) => {
-                ErrorKind::Forbidden
-            }
+            Self::Change(ChangeStatusError::CustomersOnlyCancel) => ErrorKind::Forbidden,
             Self::Change(ChangeStatusError::Refused(_) | ChangeStatusError::Busy(_)) => ErrorKind::Conflict,
             Self::Change(ChangeStatusError::Unexpected(_)) => ErrorKind::Unexpected,
         }

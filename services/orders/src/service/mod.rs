@@ -99,8 +99,9 @@ impl OrdersService {
         let id = OrderId::parse(id)?;
         let client = self.pool.get().await.context("connecting to PostgreSQL")?;
         let order = store::orders::load(&client, id).await?.ok_or(GetOrderError::NotFound(id))?;
+        // Someone else's order answers exactly like an unknown id: no existence oracle.
         if !caller.may_see(order.customer_id) {
-            return Err(GetOrderError::NotYours(id));
+            return Err(GetOrderError::NotFound(id));
         }
         Ok(order)
     }
