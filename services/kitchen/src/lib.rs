@@ -4,13 +4,18 @@
 //! change live to the kitchen tablets.
 //!
 //! Map (core first, adapters last):
-//! - [`domain`]: tickets, their statuses and changes — plain Rust, no wire types.
+//! - [`domain`]: tickets, their statuses and changes, and the cooks' commands with the one
+//!   rule for where each takes a ticket (`TicketStatus::after`) — plain Rust, no wire types.
+//! - [`service`]: the core, [`Kitchen`]: applying an order event, reading the board and the
+//!   tickets, a cook's command; one error enum per operation, classified by `ErrorKind`.
 //! - [`store`]: PostgreSQL (`kitchen` schema: tickets and the tablet change log) and its
 //!   migrations (`sql/kitchen`).
 //! - [`actors`]: `TicketHub`, which fans changes out to tablet sessions.
-//! - adapters: [`kafka`] (`TicketConsumer`, the consumer actor, and the dead-letter topic),
-//!   [`ws`] (`GET /ws`, one `TabletSession` actor per tablet), [`http`] (REST and SSE),
-//!   [`grpc`] (the orders client that tablet commands go through).
+//! - [`wire`]: the JSON form of a ticket, the same on every HTTP adapter.
+//! - adapters, which call the core and never each other: [`kafka`] (`TicketConsumer`, the
+//!   consumer actor, and the dead-letter topic), [`ws`] (`GET /ws`, one `TabletSession` actor
+//!   per tablet), [`http`] (REST and SSE), [`grpc`] (the orders client the core sends cooks'
+//!   commands through).
 //! - [`Application`]: builds all of it from a [`Config`] and runs it until shutdown.
 
 pub mod actors;
@@ -20,10 +25,13 @@ pub mod grpc;
 pub mod http;
 pub mod kafka;
 pub mod metrics;
+pub mod service;
 pub mod store;
+pub mod wire;
 pub mod ws;
 
 pub use config::Config;
+pub use service::Kitchen;
 
 use actix::{Actor as _, Addr};
 use actix_web::web;
@@ -34,8 +42,10 @@ use std::net::SocketAddr;
 /// The running service: its bound address, and what to stop at shutdown.
 pub struct Application {
     http: HttpServer,
-    consumer: Addr<kafka::TicketConsumer>,
     hub: Addr<actors::TicketHub>,
+    /// Stops the consumer, first: it finishes the record in hand and commits its offsets.
+    consuming: Shutdown,
+    /// Stops the other background actors, last.
     shutdown: Shutdown,
 }
 
@@ -67,39 +77,37 @@ impl Application {
         .start();
 
         let hub = actors::TicketHub::new(metrics.clone()).start();
-        let consumer = kafka::TicketConsumer::new(
+        let orders = grpc::OrdersClient::new(&config.orders_url, service_token)?;
+        let kitchen = Kitchen::new(pool, hub.clone(), orders, verifier, metrics.clone());
+        let consuming = Shutdown::new();
+        kafka::TicketConsumer::new(
             &config.kafka.brokers,
             &config.consumer_group,
             &config.kafka.orders_topic,
-            pool.clone(),
-            hub.clone(),
+            kitchen.clone(),
             metrics,
-            config.failpoint.clone(),
+            config.failpoint.as_deref(),
+            consuming.listener(),
         )?
         .start();
-        let deps = ws::Deps {
-            hub: hub.clone(),
-            pool,
-            verifier,
-            orders: grpc::OrdersClient::new(&config.orders_url, service_token)?,
-        };
         let origins = config.allowed_origins.clone();
         let http = service_kit::http::serve(&config.http_settings(), ops, move |cfg| {
-            cfg.app_data(web::Data::new(deps.clone())).app_data(web::Data::new(origins.clone()));
+            cfg.app_data(web::Data::new(kitchen.clone())).app_data(web::Data::new(origins.clone()));
             http::configure(cfg);
             ws::configure(cfg);
         })?;
-        Ok(Self { http, consumer, hub, shutdown })
+        Ok(Self { http, hub, consuming, shutdown })
     }
 
     pub fn http_addr(&self) -> SocketAddr {
         self.http.addr()
     }
 
-    /// Stops consuming, closes the tablets' sockets (they reconnect to another instance), lets
+    /// Stops consuming (the record in hand is applied and every stored offset committed before
+    /// this goes on), closes the tablets' sockets (they reconnect to another instance), lets
     /// in-flight requests finish and waits for every background task.
     pub async fn stop(self) {
-        let _ = self.consumer.send(kafka::StopConsuming).await;
+        self.consuming.complete().await;
         let _ = self.hub.send(actors::CloseAll).await;
         self.http.stop().await;
         self.shutdown.complete().await;

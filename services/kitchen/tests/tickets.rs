@@ -356,3 +356,80 @@ async fn browsers_from_other_origins_are_turned_away_and_sse_streams_new_orders(
     app.stop().await;
     Ok(())
 }
+
+/// Versions 1 to 3 (PLACED, ACCEPTED, PREPARING) of every order, enqueued on one producer and
+/// acknowledged together; the key keeps each order's events in one partition, in order.
+async fn write_histories(topic: &str, orders: &[String]) -> anyhow::Result<()> {
+    let producer: rdkafka::producer::FutureProducer =
+        service_kit::kafka::producer_config(&testkit::brokers()).create()?;
+    let mut acks = Vec::with_capacity(orders.len() * 3);
+    for (version, status) in
+        [(1, pb::OrderStatus::Placed), (2, pb::OrderStatus::Accepted), (3, pb::OrderStatus::Preparing)]
+    {
+        for order in orders {
+            let payload = event(order, version, status);
+            let record = rdkafka::producer::FutureRecord::to(topic).key(order.as_bytes()).payload(&payload);
+            acks.push(producer.send_result(record).map_err(|(e, _)| e)?);
+        }
+    }
+    for ack in acks {
+        ack.await?.map_err(|(e, _)| e)?;
+    }
+    Ok(())
+}
+
+#[actix_rt::test]
+async fn a_kitchen_stopped_mid_stream_applies_each_change_once_and_the_next_resumes_after_it() -> anyhow::Result<()> {
+    const ORDERS: usize = 200;
+    let changes = 3 * ORDERS as i64;
+    let db = TestDatabase::create().await?;
+    let topic = testkit::unique_name("orders.events");
+    let group = testkit::unique_name("kitchen");
+    let auth = TestAuth::new();
+    let first = start_with(db.clone(), topic.clone(), auth.clone(), group.clone(), None).await?;
+    let orders: Vec<String> = (0..ORDERS).map(|_| uuid::Uuid::new_v4().to_string()).collect();
+    write_histories(&topic, &orders).await?;
+    testkit::eventually("the first kitchen to be applying changes", || async {
+        (db.count("kitchen.tablet_changes").await.ok()? > 0).then_some(())
+    })
+    .await;
+    // Stops while records are still coming: the record in hand is applied, offsets committed.
+    first.app.stop().await;
+    let applied_by_the_first = db.count("kitchen.tablet_changes").await?;
+    assert!(applied_by_the_first < changes, "stopped mid-stream: {applied_by_the_first} of {changes} changes applied");
+
+    let second = start_with(db.clone(), topic, auth, group, None).await?;
+    testkit::eventually("the second kitchen to apply the rest", || async {
+        (db.count("kitchen.tablet_changes").await.ok()? >= changes).then_some(())
+    })
+    .await;
+    let client = db.connect().await?;
+    let count = |sql: &'static str| {
+        let client = &client;
+        async move { anyhow::Ok(client.query_one(sql, &[]).await?.get::<_, i64>(0)) }
+    };
+    assert_eq!(db.count("kitchen.tickets").await?, ORDERS as i64, "one ticket per order");
+    assert_eq!(
+        count("SELECT count(*) FROM kitchen.tickets WHERE status = 'PREPARING' AND order_version = 3").await?,
+        ORDERS as i64,
+        "every ticket reached its last version"
+    );
+    assert_eq!(db.count("kitchen.tablet_changes").await?, changes, "every change applied exactly once");
+    assert_eq!(
+        count(
+            "SELECT count(*) FROM (SELECT order_id, ticket->>'orderVersion' FROM kitchen.tablet_changes
+             GROUP BY 1, 2 HAVING count(*) > 1) AS twice"
+        )
+        .await?,
+        0,
+        "no order version in the tablet change log twice"
+    );
+    assert_eq!(count("SELECT last_seq FROM kitchen.tablet_sequence").await?, changes, "sequence numbers without gaps");
+    assert_eq!(
+        metric(second.app.http_addr(), "kitchen_stale_events_total").await,
+        Some(0.0),
+        "the second kitchen started right after the last record the first applied: it saw none of them again"
+    );
+    second.app.stop().await;
+    Ok(())
+}

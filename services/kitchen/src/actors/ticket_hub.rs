@@ -1,3 +1,6 @@
+//! [`TicketHub`]: the actor that pushes every committed ticket change to the connected tablets
+//! and the SSE feed, without letting a slow tablet slow the others.
+
 use crate::domain::TicketChange;
 use crate::metrics::KitchenMetrics;
 use actix::dev::SendError;

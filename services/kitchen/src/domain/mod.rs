@@ -1,6 +1,10 @@
 //! The kitchen's words: a ticket is what a cook sees of one order, and every change to a
 //! ticket gets the next tablet sequence number. Nothing here knows Protobuf, JSON or SQL.
 
+mod command;
+
+pub use command::{CookCommand, Refused};
+
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 

@@ -2,13 +2,13 @@
 //! item names. The token rides in the URL because `EventSource` cannot send headers; the
 //! access log prints paths without query strings, so it never reaches a log.
 
-use super::{STAFF, token_error};
 use crate::actors::SubscribeStream;
-use crate::ws::Deps;
-use crate::ws::protocol::TicketView;
+use crate::service::{ErrorKind, Kitchen};
+use crate::wire::TicketView;
 use actix_web::{HttpResponse, web};
 use futures::StreamExt as _;
 use serde::Deserialize;
+use service_kit::http::{error_response, kind_response};
 use tokens::{Access, Token, TokenError};
 
 #[derive(Deserialize)]
@@ -17,15 +17,15 @@ pub(super) struct StreamQuery {
     access_token: Option<String>,
 }
 
-pub(super) async fn new_tickets(deps: web::Data<Deps>, query: web::Query<StreamQuery>) -> HttpResponse {
+pub(super) async fn new_tickets(kitchen: web::Data<Kitchen>, query: web::Query<StreamQuery>) -> HttpResponse {
     let Some(token) = query.into_inner().access_token.filter(|t| !t.is_empty()) else {
-        return token_error(&TokenError::Missing);
+        return error_response(&TokenError::Missing);
     };
-    if let Err(e) = deps.verifier.authorize(&Token::new(token), &Access::read("ticket").for_roles(STAFF)) {
-        return token_error(&e);
+    if let Err(e) = kitchen.authorize(&Token::new(token), Access::read("ticket")) {
+        return error_response(&e);
     }
-    let Ok(changes) = deps.hub.send(SubscribeStream).await else {
-        return HttpResponse::ServiceUnavailable().finish();
+    let Ok(changes) = kitchen.hub().send(SubscribeStream).await else {
+        return kind_response(ErrorKind::Unavailable, "the kitchen is shutting down");
     };
     let events = tokio_stream::wrappers::BroadcastStream::new(changes).filter_map(|change| async move {
         // A listener that fell behind just misses those; new orders are what this feed shows.

@@ -4,12 +4,13 @@
 pub mod protocol;
 pub mod session;
 
-pub use session::{Deps, TabletSession};
+pub use session::TabletSession;
 
+use crate::service::Kitchen;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use service_kit::ErrorKind;
-use service_kit::http::{AllowedOrigins, kind_response};
+use service_kit::http::{AllowedOrigins, error_response, kind_response};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/ws", web::get().to(connect));
@@ -28,7 +29,7 @@ struct ConnectQuery {
 async fn connect(
     request: HttpRequest,
     stream: web::Payload,
-    deps: web::Data<Deps>,
+    kitchen: web::Data<Kitchen>,
     origins: web::Data<AllowedOrigins>,
     query: web::Query<ConnectQuery>,
 ) -> Result<HttpResponse, actix_web::Error> {
@@ -43,14 +44,13 @@ async fn connect(
         None => None,
         Some(header) => {
             let token = header.to_str().ok().and_then(tokens::bearer);
-            let verdict =
-                token.clone().ok_or(tokens::TokenError::Invalid).and_then(|t| session::check(&deps.verifier, &t));
+            let verdict = token.clone().ok_or(tokens::TokenError::Invalid).and_then(|t| session::check(&kitchen, &t));
             if let Err(e) = verdict {
-                return Ok(crate::http::token_error(&e));
+                return Ok(error_response(&e));
             }
             token
         }
     };
-    let session = TabletSession::new(deps.get_ref().clone(), token, query.last_seq);
+    let session = TabletSession::new(kitchen.get_ref().clone(), token, query.last_seq);
     actix_web_actors::ws::start(session, &request, stream)
 }

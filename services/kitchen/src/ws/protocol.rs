@@ -1,6 +1,8 @@
 //! The JSON text frames of the tablet protocol (documented in `PROTOCOL.md`).
 
-use crate::domain::{Ticket, TicketChange};
+use crate::domain::{Ticket, TicketChange, TicketStatus};
+use crate::service::{Classified, ErrorKind};
+use crate::wire::TicketView;
 use serde::{Deserialize, Serialize};
 
 /// What the kitchen sends a tablet.
@@ -50,62 +52,6 @@ pub enum TabletMessage {
     Recall { order_id: String },
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TicketView<'a> {
-    order_id: String,
-    customer_id: String,
-    status: &'static str,
-    version: i64,
-    items: Vec<ItemView<'a>>,
-    total_cents: i64,
-    placed_at: String,
-    updated_at: String,
-    timeline: Vec<StatusView>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ItemView<'a> {
-    menu_item_id: String,
-    name: &'a str,
-    station: &'a str,
-    quantity: u32,
-    note: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-struct StatusView {
-    status: &'static str,
-    at: String,
-}
-
-impl<'a> From<&'a Ticket> for TicketView<'a> {
-    fn from(t: &'a Ticket) -> Self {
-        Self {
-            order_id: t.order_id.to_string(),
-            customer_id: t.customer_id.to_string(),
-            status: t.status.as_str(),
-            version: t.order_version,
-            items: t
-                .items
-                .iter()
-                .map(|i| ItemView {
-                    menu_item_id: i.menu_item_id.to_string(),
-                    name: &i.name,
-                    station: &i.station,
-                    quantity: i.quantity,
-                    note: i.note.as_deref(),
-                })
-                .collect(),
-            total_cents: t.total_cents,
-            placed_at: t.placed_at.to_rfc3339(),
-            updated_at: t.updated_at.to_rfc3339(),
-            timeline: t.timeline.iter().map(|(s, at)| StatusView { status: s.as_str(), at: at.to_rfc3339() }).collect(),
-        }
-    }
-}
-
 pub fn snapshot(seq: i64, tickets: &[Ticket]) -> String {
     to_text(&ServerMessage::Snapshot { seq, tickets: tickets.iter().map(TicketView::from).collect() })
 }
@@ -119,16 +65,26 @@ pub fn ticket(change: &TicketChange) -> String {
     })
 }
 
-pub fn error(code: &'static str, message: impl Into<String>) -> String {
-    to_text(&ServerMessage::Error { code, message: message.into(), order_id: None })
+/// An `error` about the tablet itself (its message, its token, the kitchen's state).
+pub fn error(kind: ErrorKind, message: impl Into<String>) -> String {
+    to_text(&ServerMessage::Error { code: kind.code(), message: message.into(), order_id: None })
 }
 
-pub fn command_error(code: &'static str, message: impl Into<String>, order_id: &str) -> String {
-    to_text(&ServerMessage::Error { code, message: message.into(), order_id: Some(order_id.to_owned()) })
+/// An `error` answering a command on `order_id`: logged first when it is not the cook's doing,
+/// with the words a caller may see (unexpected details withheld), as REST answers do.
+pub fn command_refused(error: &dyn Classified, order_id: &str) -> String {
+    let kind = error.kind();
+    let shown: &dyn std::fmt::Display = error;
+    kind.log(shown);
+    to_text(&ServerMessage::Error {
+        code: kind.code(),
+        message: kind.public_message(shown),
+        order_id: Some(order_id.to_owned()),
+    })
 }
 
-pub fn ack(order_id: &str, status: &'static str) -> String {
-    to_text(&ServerMessage::Ack { order_id: order_id.to_owned(), status })
+pub fn ack(order_id: &str, status: TicketStatus) -> String {
+    to_text(&ServerMessage::Ack { order_id: order_id.to_owned(), status: status.as_str() })
 }
 
 pub fn resync() -> String {

@@ -1,13 +1,14 @@
+//! [`TabletSession`]: one connected tablet, from authentication to its last frame. It reads
+//! and commands through the kitchen core, and receives changes from the `TicketHub`.
+
 use super::protocol::{self, TabletMessage};
-use crate::actors::{CaughtUp, Join, Leave, TabletId, TicketHub, TicketPush};
-use crate::grpc::{OrderCommand, OrdersClient};
-use crate::store;
+use crate::actors::{CaughtUp, Join, Leave, TabletId, TicketPush};
+use crate::domain::CookCommand;
+use crate::service::{Board, Classified as _, ErrorKind, Kitchen};
 use actix::prelude::*;
 use actix_web_actors::ws;
-use anyhow::Context as _;
-use deadpool_postgres::Pool;
 use std::time::{Duration, Instant};
-use tokens::{Access, Token, TokenError, TokenVerifier};
+use tokens::{Access, Token, TokenError};
 
 /// How often the kitchen pings a tablet.
 pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(5);
@@ -20,27 +21,16 @@ pub const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
 pub const TOKEN_RECHECK_INTERVAL: Duration = Duration::from_secs(1);
 /// Changes that may wait for one tablet before it is told to resync.
 pub const TABLET_BUFFER: usize = 256;
-/// A reconnecting tablet is sent at most this many missed changes; further behind, a snapshot.
-pub const MAX_REPLAY: i64 = 1_000;
 
 /// May this token watch the board? Kitchen staff, reading.
-pub fn check(verifier: &TokenVerifier, token: &Token) -> Result<(), TokenError> {
-    verifier.authorize(token, &Access::read("ticket").for_roles(crate::http::STAFF)).map(|_| ())
-}
-
-/// What a session needs besides its own state.
-#[derive(Clone)]
-pub struct Deps {
-    pub hub: Addr<TicketHub>,
-    pub pool: Pool,
-    pub verifier: TokenVerifier,
-    pub orders: OrdersClient,
+pub fn check(kitchen: &Kitchen, token: &Token) -> Result<(), TokenError> {
+    kitchen.authorize(token, Access::read("ticket")).map(drop)
 }
 
 /// One connected tablet: once authenticated, a snapshot of the open tickets (or, when it
 /// reconnects with its last sequence number, exactly what it missed), then every change.
 pub struct TabletSession {
-    deps: Deps,
+    kitchen: Kitchen,
     /// The verified token; `None` until the tablet authenticates.
     token: Option<Token>,
     /// The sequence number a reconnecting tablet last saw.
@@ -53,15 +43,15 @@ pub struct TabletSession {
 
 impl TabletSession {
     /// `token`: already verified from the upgrade request's header, if it had one.
-    pub fn new(deps: Deps, token: Option<Token>, resume_from: Option<i64>) -> Self {
-        Self { deps, token, resume_from, id: None, seq: 0, last_heard: Instant::now() }
+    pub fn new(kitchen: Kitchen, token: Option<Token>, resume_from: Option<i64>) -> Self {
+        Self { kitchen, token, resume_from, id: None, seq: 0, last_heard: Instant::now() }
     }
 
     /// Joins the hub, then shows the board. Both happen before anything else is handled
     /// (`wait`): pushes that arrive meanwhile queue up, and those already shown are skipped by
     /// sequence number. Nothing falls between the two.
     fn open_board(&mut self, ctx: &mut ws::WebsocketContext<Self>) {
-        let join = self.deps.hub.send(Join { tablet: ctx.address().recipient() });
+        let join = self.kitchen.hub().send(Join { tablet: ctx.address().recipient() });
         ctx.wait(join.into_actor(self).map(|joined, session, ctx| match joined {
             Ok(id) => {
                 session.id = Some(id);
@@ -74,39 +64,32 @@ impl TabletSession {
 
     /// Sends what the tablet missed since `resume_from`, or a snapshot.
     fn show_board(&mut self, ctx: &mut ws::WebsocketContext<Self>, resume_from: Option<i64>) {
-        let pool = self.deps.pool.clone();
-        ctx.wait(
-            async move {
-                let mut client = pool.get().await.context("connecting to PostgreSQL")?;
-                if let Some(after) = resume_from {
-                    if let Some((last, missed)) = store::tickets::changes_after(&client, after, MAX_REPLAY).await? {
-                        return anyhow::Ok((last, missed.iter().map(protocol::ticket).collect::<Vec<_>>()));
+        let kitchen = self.kitchen.clone();
+        ctx.wait(async move { kitchen.board(resume_from).await }.into_actor(self).map(
+            |board, session, ctx| match board {
+                Ok(Board::Missed { seq, changes }) => {
+                    session.seq = seq;
+                    for change in &changes {
+                        ctx.text(protocol::ticket(change));
                     }
                 }
-                let (seq, tickets) = store::tickets::open_tickets(&mut client).await?;
-                Ok((seq, vec![protocol::snapshot(seq, &tickets)]))
-            }
-            .into_actor(self)
-            .map(|result, session, ctx| match result {
-                Ok((seq, messages)) => {
+                Ok(Board::Snapshot { seq, tickets }) => {
                     session.seq = seq;
-                    for message in messages {
-                        ctx.text(message);
-                    }
+                    ctx.text(protocol::snapshot(seq, &tickets));
                 }
                 Err(e) => {
-                    tracing::error!(error = format!("{e:#}"), "loading a tablet's board failed");
-                    ctx.text(protocol::error("UNAVAILABLE", "the kitchen cannot load tickets right now"));
+                    e.kind().log(&e);
+                    // Whatever failed, the tablet's answer is the same: reconnect in a moment.
+                    ctx.text(protocol::error(ErrorKind::Unavailable, "the kitchen cannot load tickets right now"));
                     ctx.close(Some(ws::CloseCode::Again.into()));
                     ctx.stop();
                 }
-            }),
-        );
+            },
+        ));
     }
 
     fn refuse(&self, error: &TokenError, ctx: &mut ws::WebsocketContext<Self>) {
-        let code = if error.is_unauthenticated() { "UNAUTHENTICATED" } else { "FORBIDDEN" };
-        ctx.text(protocol::error(code, error.to_string()));
+        ctx.text(protocol::error(error.kind(), error.to_string()));
         ctx.close(Some(ws::CloseCode::Policy.into()));
         ctx.stop();
     }
@@ -115,7 +98,7 @@ impl TabletSession {
         let message: TabletMessage = match serde_json::from_str(text) {
             Ok(message) => message,
             Err(e) if self.token.is_some() => {
-                ctx.text(protocol::error("BAD_USER_INPUT", format!("not a tablet message: {e}")));
+                ctx.text(protocol::error(ErrorKind::InvalidInput, format!("not a tablet message: {e}")));
                 return;
             }
             Err(_) => return self.refuse(&TokenError::Missing, ctx),
@@ -124,7 +107,7 @@ impl TabletSession {
             return match message {
                 TabletMessage::Auth { token, last_seq } => {
                     let token = Token::new(token);
-                    match check(&self.deps.verifier, &token) {
+                    match check(&self.kitchen, &token) {
                         Ok(()) => {
                             self.token = Some(token);
                             self.resume_from = last_seq;
@@ -138,53 +121,23 @@ impl TabletSession {
         };
         match message {
             TabletMessage::Auth { .. } => {
-                ctx.text(protocol::error("BAD_USER_INPUT", "this tablet is already authenticated"));
+                ctx.text(protocol::error(ErrorKind::InvalidInput, "this tablet is already authenticated"));
             }
-            TabletMessage::Bump { order_id } => self.command(ctx, token, order_id, OrderCommand::Bump),
-            TabletMessage::Recall { order_id } => self.command(ctx, token, order_id, OrderCommand::Recall),
+            TabletMessage::Bump { order_id } => self.command(ctx, token, order_id, CookCommand::Bump),
+            TabletMessage::Recall { order_id } => self.command(ctx, token, order_id, CookCommand::Recall),
         }
     }
 
-    /// Sends a tablet command to the orders service, on the cook's behalf. The ticket's change
-    /// comes back through the event log like any other; the answer here is an ack or an error,
-    /// and the socket stays open either way.
-    fn command(&mut self, ctx: &mut ws::WebsocketContext<Self>, token: Token, order_id: String, command: OrderCommand) {
-        let write = Access::write("ticket").of(&order_id).for_roles(crate::http::STAFF);
-        if let Err(e) = self.deps.verifier.authorize(&token, &write) {
-            let code = if e.is_unauthenticated() { "UNAUTHENTICATED" } else { "FORBIDDEN" };
-            ctx.text(protocol::command_error(code, e.to_string(), &order_id));
-            return;
-        }
-        let Ok(id) = uuid::Uuid::parse_str(&order_id) else {
-            ctx.text(protocol::command_error("BAD_USER_INPUT", "the order id is not a UUID", &order_id));
-            return;
-        };
-        let deps = self.deps.clone();
-        ctx.spawn(
-            async move {
-                let client = deps.pool.get().await.map_err(|_| unavailable())?;
-                let ticket =
-                    store::tickets::by_order(&client, id).await.map_err(|_| unavailable())?.ok_or_else(|| {
-                        crate::grpc::CommandRefused {
-                            code: "NOT_FOUND",
-                            message: format!("there is no ticket for order {id}"),
-                        }
-                    })?;
-                deps.orders.apply(&token, &id.to_string(), ticket.status, command).await
-            }
-            .into_actor(self)
-            .map(move |result, _, ctx| match result {
-                Ok(status) => ctx.text(protocol::ack(&order_id, status)),
-                Err(refused) => ctx.text(protocol::command_error(refused.code, refused.message, &order_id)),
-            }),
-        );
-    }
-}
-
-fn unavailable() -> crate::grpc::CommandRefused {
-    crate::grpc::CommandRefused {
-        code: "UNAVAILABLE",
-        message: "the kitchen cannot reach its tickets right now".into(),
+    /// Sends a cook's command through the kitchen core. The ticket's change comes back through
+    /// the event log like any other; the answer here is an ack or an error, and the socket stays
+    /// open either way.
+    fn command(&mut self, ctx: &mut ws::WebsocketContext<Self>, token: Token, order_id: String, command: CookCommand) {
+        let (kitchen, id) = (self.kitchen.clone(), order_id.clone());
+        let answer = async move { kitchen.command(&token, &id, command).await };
+        ctx.spawn(answer.into_actor(self).map(move |result, _, ctx| match result {
+            Ok(status) => ctx.text(protocol::ack(&order_id, status)),
+            Err(refused) => ctx.text(protocol::command_refused(&refused, &order_id)),
+        }));
     }
 }
 
@@ -202,10 +155,10 @@ impl Actor for TabletSession {
             }
         });
         ctx.run_interval(TOKEN_RECHECK_INTERVAL, |session, ctx| {
-            if let Some(token) = &session.token {
-                if let Err(e) = check(&session.deps.verifier, token) {
-                    session.refuse(&e, ctx);
-                }
+            if let Some(token) = &session.token
+                && let Err(e) = check(&session.kitchen, token)
+            {
+                session.refuse(&e, ctx);
             }
         });
         if self.token.is_some() {
@@ -221,7 +174,7 @@ impl Actor for TabletSession {
 
     fn stopped(&mut self, _: &mut Self::Context) {
         if let Some(id) = self.id {
-            self.deps.hub.do_send(Leave { id });
+            self.kitchen.hub().do_send(Leave { id });
         }
     }
 }
@@ -241,7 +194,7 @@ impl Handler<TicketPush> for TabletSession {
                 ctx.text(protocol::resync());
                 self.show_board(ctx, None);
                 if let Some(id) = self.id {
-                    self.deps.hub.do_send(CaughtUp { id });
+                    self.kitchen.hub().do_send(CaughtUp { id });
                 }
             }
             TicketPush::Closing => {
@@ -267,7 +220,9 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for TabletSession {
             ws::Message::Ping(bytes) => ctx.pong(&bytes),
             ws::Message::Pong(_) => {}
             ws::Message::Text(text) => self.on_text(&text, ctx),
-            ws::Message::Binary(_) => ctx.text(protocol::error("BAD_USER_INPUT", "tablet messages are JSON text")),
+            ws::Message::Binary(_) => {
+                ctx.text(protocol::error(ErrorKind::InvalidInput, "tablet messages are JSON text"));
+            }
             ws::Message::Close(reason) => {
                 ctx.close(reason);
                 ctx.stop();
