@@ -27,6 +27,7 @@ pub mod model;
 
 pub use config::Config;
 
+use actix::Actor as _;
 use actix_web::web;
 use anyhow::Context as _;
 use service_kit::{http::HttpServer, ops::Ops, shutdown::Shutdown};
@@ -52,14 +53,13 @@ impl Application {
         let shutdown = Shutdown::new();
         let (live, follow_orders) = live::LiveOrders::start(orders.clone(), open);
         shutdown.run_until_shutdown("order events", follow_orders);
-        shutdown.run_until_shutdown(
-            "revocation follower",
-            tokens::revocation::follow_users_service(
-                verifier.revocations().clone(),
-                config.auth.users_url.clone(),
-                service_token.clone(),
-            ),
-        );
+        tokens::revocation::RevocationFollower::of_users_service(
+            verifier.revocations().clone(),
+            &config.auth.users_url,
+            service_token.clone(),
+            shutdown.listener(),
+        )?
+        .start();
         let backends = http::Backends {
             orders,
             users: backends::UsersBackend::new(&config.auth.users_url, service_token, &calls)?,
@@ -80,13 +80,6 @@ impl Application {
 
     pub fn http_addr(&self) -> SocketAddr {
         self.http.addr()
-    }
-
-    /// Runs until SIGTERM or Ctrl-C, then stops gracefully.
-    pub async fn run_until_signalled(self) -> anyhow::Result<()> {
-        service_kit::shutdown::os_signal().await;
-        self.stop().await;
-        Ok(())
     }
 
     /// Stops taking requests, lets in-flight ones finish and stops following order events.

@@ -6,5 +6,5 @@ async fn main() -> anyhow::Result<()> {
     let config = gateway::Config::from_env()?;
     let app = gateway::Application::build(config).await?;
     tracing::info!(http = %app.http_addr(), "gateway ready");
-    app.run_until_signalled().await
+    service_kit::shutdown::run_until_signalled(app.stop()).await
 }

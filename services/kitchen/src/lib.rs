@@ -58,14 +58,13 @@ impl Application {
         let ops = Ops::new("kitchen").with_database(&pool).with_broker(&config.kafka.brokers);
         let metrics = metrics::KitchenMetrics::register(ops.registry())?;
         let shutdown = Shutdown::new();
-        shutdown.run_until_shutdown(
-            "revocation follower",
-            tokens::revocation::follow_users_service(
-                verifier.revocations().clone(),
-                config.auth.users_url.clone(),
-                service_token.clone(),
-            ),
-        );
+        tokens::revocation::RevocationFollower::of_users_service(
+            verifier.revocations().clone(),
+            &config.auth.users_url,
+            service_token.clone(),
+            shutdown.listener(),
+        )?
+        .start();
 
         let hub = actors::TicketHub::new(metrics.clone()).start();
         let consumer = kafka::TicketConsumer::new(
@@ -95,13 +94,6 @@ impl Application {
 
     pub fn http_addr(&self) -> SocketAddr {
         self.http.addr()
-    }
-
-    /// Runs until SIGTERM or Ctrl-C, then stops gracefully.
-    pub async fn run_until_signalled(self) -> anyhow::Result<()> {
-        service_kit::shutdown::os_signal().await;
-        self.stop().await;
-        Ok(())
     }
 
     /// Stops consuming, closes the tablets' sockets (they reconnect to another instance), lets

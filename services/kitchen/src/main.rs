@@ -6,5 +6,5 @@ async fn main() -> anyhow::Result<()> {
     let config = kitchen::Config::from_env()?;
     let app = kitchen::Application::build(config).await?;
     tracing::info!(http = %app.http_addr(), "kitchen ready");
-    app.run_until_signalled().await
+    service_kit::shutdown::run_until_signalled(app.stop()).await
 }

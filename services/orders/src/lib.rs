@@ -65,14 +65,13 @@ impl Application {
         actors::OutboxRelay::new(pool.clone(), config.database.pg.clone(), publisher, metrics, shutdown.listener())
             .start();
         let feed = kafka::OrderFeed::start(&config.kafka.brokers, &config.kafka.orders_topic, shutdown.listener())?;
-        shutdown.run_until_shutdown(
-            "revocation follower",
-            tokens::revocation::follow_users_service(
-                verifier.revocations().clone(),
-                config.auth.users_url.clone(),
-                service_token,
-            ),
-        );
+        tokens::revocation::RevocationFollower::of_users_service(
+            verifier.revocations().clone(),
+            &config.auth.users_url,
+            service_token,
+            shutdown.listener(),
+        )?
+        .start();
         let service = service::OrdersService::new(registry.clone(), pool);
 
         let grpc_api = grpc::OrderApi::new(service.clone(), verifier.clone(), feed, shutdown.listener());
@@ -90,13 +89,6 @@ impl Application {
 
     pub fn grpc_addr(&self) -> SocketAddr {
         self.grpc_addr
-    }
-
-    /// Runs until SIGTERM or Ctrl-C, then stops gracefully.
-    pub async fn run_until_signalled(self) -> anyhow::Result<()> {
-        service_kit::shutdown::os_signal().await;
-        self.stop().await;
-        Ok(())
     }
 
     /// Stops taking requests, lets in-flight ones finish, stops the relay and waits for every

@@ -6,5 +6,5 @@ async fn main() -> anyhow::Result<()> {
     let config = orders::Config::from_env()?;
     let app = orders::Application::build(config).await?;
     tracing::info!(http = %app.http_addr(), grpc = %app.grpc_addr(), "orders ready");
-    app.run_until_signalled().await
+    service_kit::shutdown::run_until_signalled(app.stop()).await
 }

@@ -43,7 +43,7 @@ pub async fn create_staff(
     let pool = db::pool(database)?;
     db::migrate(&pool, crate::store::SCHEMA, crate::store::migrations::migrations::runner()).await?;
     let issuer = Arc::new(TokenIssuer::from_private_key_hex(private_key_hex).context("TOKEN_PRIVATE_KEY")?);
-    let service = UsersService::new(pool, issuer, Duration::from_secs(60));
+    let service = UsersService::new(pool, issuer, Duration::from_secs(60), crate::passwords::Passwords::start(1, 1));
     let user = service.ensure_staff(username, password).await?;
     tracing::info!(user = %user.id, username = %user.username, "kitchen staff account ready");
     Ok(())

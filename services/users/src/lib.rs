@@ -5,7 +5,8 @@
 //! Map (core first, adapters last):
 //! - [`domain`]: usernames, passwords, users — parsed once.
 //! - [`service`]: register, login, lookups, logout, staff accounts; one error enum each.
-//! - [`passwords`]: hashing off the async threads; [`store`]: the `users` schema.
+//! - [`passwords`]: the `PasswordHasher` actors (a `SyncArbiter`, one per core) behind a
+//!   bounded queue; [`store`]: the `users` schema.
 //! - adapters: [`http`] (`/auth/register`, `/auth/login`, port 8083), [`grpc`] (port 9001).
 //! - [`admin`]: the binary's operator commands (keys, staff accounts, service tokens).
 //! - [`Application`]: builds it from a [`Config`] and runs it until shutdown.
@@ -21,6 +22,7 @@ pub mod store;
 
 pub use config::Config;
 
+use actix::Actor as _;
 use anyhow::Context as _;
 use service_kit::{db, http::HttpServer, ops::Ops, shutdown::Shutdown};
 use std::net::SocketAddr;
@@ -44,17 +46,20 @@ impl Application {
         let pool = db::pool(&config.database)?;
         db::migrate(&pool, store::SCHEMA, store::migrations::migrations::runner()).await?;
         let ops = Ops::new("users").with_database(&pool);
-        let service = service::UsersService::new(pool, issuer, config.token_ttl);
+        let service = service::UsersService::new(pool, issuer, config.token_ttl, passwords::Passwords::start_default());
         let shutdown = Shutdown::new();
 
         // This service's own verifier follows revocations straight from its database.
-        shutdown.run_until_shutdown("revocation follower", {
-            let service = service.clone();
-            tokens::revocation::follow(verifier.revocations().clone(), move |after| {
-                let service = service.clone();
+        let follower_service = service.clone();
+        tokens::revocation::RevocationFollower::new(
+            verifier.revocations().clone(),
+            move |after| {
+                let service = follower_service.clone();
                 async move { service.revocations_after(after).await.map_err(|e| format!("{e:#}")) }
-            })
-        });
+            },
+            shutdown.listener(),
+        )
+        .start();
 
         let grpc_addr = service_kit::grpc::serve(
             config.grpc_addr,
@@ -74,12 +79,6 @@ impl Application {
 
     pub fn grpc_addr(&self) -> SocketAddr {
         self.grpc_addr
-    }
-
-    pub async fn run_until_signalled(self) -> anyhow::Result<()> {
-        service_kit::shutdown::os_signal().await;
-        self.stop().await;
-        Ok(())
     }
 
     pub async fn stop(self) {

@@ -28,7 +28,7 @@ async fn main() -> anyhow::Result<()> {
             let config = users::Config::from_env()?;
             let app = users::Application::build(config).await?;
             tracing::info!(http = %app.http_addr(), grpc = %app.grpc_addr(), "users ready");
-            app.run_until_signalled().await
+            service_kit::shutdown::run_until_signalled(app.stop()).await
         }
         ["generate-keys", dir] => users::admin::generate_keys(std::path::Path::new(dir)),
         ["mint-service-token", name, rest @ ..] => {

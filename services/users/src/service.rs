@@ -2,7 +2,8 @@
 //! the platform's [`ErrorKind`]; `service_kit` maps kinds to status codes, once.
 
 use crate::domain::{Password, Role, User, Username};
-use crate::{passwords, store};
+use crate::passwords::{HashingError, Passwords};
+use crate::store;
 use anyhow::Context as _;
 use deadpool_postgres::Pool;
 use std::sync::Arc;
@@ -29,6 +30,8 @@ pub enum RegisterError {
     #[error("that username is taken")]
     Taken,
     #[error(transparent)]
+    Busy(HashingError),
+    #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
 
@@ -40,8 +43,26 @@ pub enum LoginError {
     #[error("wrong username or password")]
     WrongCredentials,
     #[error(transparent)]
+    Busy(HashingError),
+    #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
+
+/// A full hashing queue is the one hashing failure a caller can do something about (wait).
+macro_rules! from_hashing_error {
+    ($error:ident) => {
+        impl From<HashingError> for $error {
+            fn from(error: HashingError) -> Self {
+                match error {
+                    HashingError::Busy => Self::Busy(error),
+                    HashingError::Unexpected(e) => Self::Unexpected(e),
+                }
+            }
+        }
+    };
+}
+from_hashing_error!(RegisterError);
+from_hashing_error!(LoginError);
 
 #[derive(Debug, thiserror::Error)]
 pub enum LookupError {
@@ -60,6 +81,7 @@ impl Classified for RegisterError {
         match self {
             Self::InvalidInput(_) => ErrorKind::InvalidInput,
             Self::Taken => ErrorKind::Conflict,
+            Self::Busy(_) => ErrorKind::Unavailable,
             Self::Unexpected(_) => ErrorKind::Unexpected,
         }
     }
@@ -70,6 +92,7 @@ impl Classified for LoginError {
         match self {
             Self::InvalidInput(_) => ErrorKind::InvalidInput,
             Self::WrongCredentials => ErrorKind::Unauthenticated,
+            Self::Busy(_) => ErrorKind::Unavailable,
             Self::Unexpected(_) => ErrorKind::Unexpected,
         }
     }
@@ -90,11 +113,12 @@ pub struct UsersService {
     pool: Pool,
     issuer: Arc<TokenIssuer>,
     token_ttl: Duration,
+    passwords: Passwords,
 }
 
 impl UsersService {
-    pub fn new(pool: Pool, issuer: Arc<TokenIssuer>, token_ttl: Duration) -> Self {
-        Self { pool, issuer, token_ttl }
+    pub fn new(pool: Pool, issuer: Arc<TokenIssuer>, token_ttl: Duration, passwords: Passwords) -> Self {
+        Self { pool, issuer, token_ttl, passwords }
     }
 
     /// A new CUSTOMER account (registration never makes staff), signed in.
@@ -102,7 +126,7 @@ impl UsersService {
     pub async fn register(&self, username: &str, password: &str) -> Result<Session, RegisterError> {
         let username = Username::parse(username).map_err(RegisterError::InvalidInput)?;
         let password = Password::parse(password).map_err(RegisterError::InvalidInput)?;
-        let hash = passwords::hash(password.expose().to_owned()).await?;
+        let hash = self.passwords.hash(password.expose().to_owned()).await?;
         let client = self.pool.get().await.context("connecting to PostgreSQL")?;
         let user = store::insert(&**client, &username, &hash, Role::Customer).await?.ok_or(RegisterError::Taken)?;
         tracing::info!(user = %user.id, "registered");
@@ -123,7 +147,7 @@ impl UsersService {
         };
         // Bounded like registration, but checked after the lookup so both failures cost alike.
         let password = password.chars().take(crate::domain::PASSWORD_CHARS.end() + 1).collect();
-        if !passwords::verify(password, hash).await? {
+        if !self.passwords.verify(password, hash).await? {
             return Err(LoginError::WrongCredentials);
         }
         let user = user.ok_or(LoginError::WrongCredentials)?;
@@ -156,9 +180,11 @@ impl UsersService {
 
     /// Revokes a (verified) token: every service refuses it once its list refreshes.
     pub async fn logout(&self, revocation_ids: Vec<String>) -> anyhow::Result<()> {
-        let client = self.pool.get().await.context("connecting to PostgreSQL")?;
+        let mut client = self.pool.get().await.context("connecting to PostgreSQL")?;
         let expires_at = chrono::Utc::now() + self.token_ttl;
-        store::revoke(&**client, &revocation_ids, expires_at).await
+        let transaction = client.transaction().await.context("starting a transaction")?;
+        store::revoke(&transaction, &revocation_ids, expires_at).await?;
+        transaction.commit().await.context("committing a logout")
     }
 
     pub async fn revocations_after(&self, after_seq: i64) -> anyhow::Result<(Vec<String>, i64)> {
@@ -171,7 +197,7 @@ impl UsersService {
     pub async fn ensure_staff(&self, username: &str, password: &str) -> anyhow::Result<User> {
         let username = Username::parse(username).map_err(anyhow::Error::msg)?;
         let password = Password::parse_operator_chosen(password).map_err(anyhow::Error::msg)?;
-        let hash = passwords::hash(password.expose().to_owned()).await?;
+        let hash = self.passwords.hash(password.expose().to_owned()).await?;
         let client = self.pool.get().await.context("connecting to PostgreSQL")?;
         if let Some(user) = store::insert(&**client, &username, &hash, Role::KitchenStaff).await? {
             return Ok(user);

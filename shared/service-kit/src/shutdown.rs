@@ -73,6 +73,14 @@ impl ShutdownListener {
     }
 }
 
+/// Waits for SIGTERM or Ctrl-C, then runs `stop`: an application's graceful stop, a future
+/// that does nothing until then (`run_until_signalled(app.stop())`).
+pub async fn run_until_signalled(stop: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
+    os_signal().await;
+    stop.await;
+    Ok(())
+}
+
 /// Resolves on Ctrl-C or SIGTERM.
 pub async fn os_signal() {
     let ctrl_c = async {

@@ -145,3 +145,16 @@ fn servers_and_channels_are_built_only_by_the_service_kit() {
         }
     }
 }
+
+/// Every service is an Actix actor system: its `Application::build` starts at least one actor.
+#[test]
+fn every_service_starts_an_actor() {
+    for dir in crate_dirs().into_iter().filter(|d| d.parent().is_some_and(|p| p.ends_with("services"))) {
+        let lib = read(&dir.join("src/lib.rs"));
+        assert!(
+            lib.contains("Actor as _") && lib.contains(".start()"),
+            "{} starts no actor in its lib.rs",
+            dir.display()
+        );
+    }
+}

@@ -1,71 +1,176 @@
-//! Keeping a [`RevocationList`] current: every service polls for revocations recorded since
-//! the last one it saw, so a revoked token is refused everywhere within about one interval.
+//! [`RevocationFollower`]: the actor that keeps a process's [`RevocationList`] current. It asks
+//! for the revocations recorded since the last one it saw every [`POLL_INTERVAL`] (and at once
+//! when told [`Refresh`]), so a revoked token is refused everywhere within about one interval.
+//! Every service starts one with its verifier and stops it through its shutdown.
 
 use crate::RevocationList;
-use std::future::Future;
+use actix::prelude::*;
+use futures::future::LocalBoxFuture;
+use service_kit::shutdown::ShutdownListener;
 use std::time::Duration;
 
 /// How often revocations are fetched. A revoked token is refused within this (plus one fetch).
 pub const POLL_INTERVAL: Duration = Duration::from_millis(500);
 
-/// Polls `fetch(after_seq) -> (revocation ids, last seq)` forever, adding what it returns to
-/// `list`. A failing fetch is logged once per outage and retried on the next tick.
-pub async fn follow<F, Fut, E>(list: RevocationList, mut fetch: F)
-where
-    F: FnMut(i64) -> Fut,
-    Fut: Future<Output = Result<(Vec<String>, i64), E>>,
-    E: std::fmt::Display,
-{
-    let mut after = 0;
-    let mut failing = false;
-    let mut tick = tokio::time::interval(POLL_INTERVAL);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        // Drain: a burst of logouts may take several pages.
-        loop {
-            match fetch(after).await {
+/// One page of revocations after a sequence number: the ids and the last sequence number.
+pub type Page = (Vec<String>, i64);
+/// How a follower fetches a page after a sequence number (gRPC elsewhere, the database in users).
+pub type Fetch = Box<dyn FnMut(i64) -> LocalBoxFuture<'static, Result<Page, String>>>;
+
+pub struct RevocationFollower {
+    list: RevocationList,
+    fetch: Fetch,
+    /// The last sequence number seen; the next fetch asks for what came after it.
+    after: i64,
+    /// A fetch is in flight: ticks and refreshes wait for it instead of piling up.
+    fetching: bool,
+    /// Logs an outage once, not every tick.
+    failing: bool,
+    /// Held until the actor has stopped, so the service's shutdown waits for it.
+    shutdown: Option<ShutdownListener>,
+}
+
+impl RevocationFollower {
+    pub fn new<F, Fut>(list: RevocationList, mut fetch: F, shutdown: ShutdownListener) -> Self
+    where
+        F: FnMut(i64) -> Fut + 'static,
+        Fut: Future<Output = Result<Page, String>> + 'static,
+    {
+        let fetch: Fetch = Box::new(move |after| Box::pin(fetch(after)));
+        Self { list, fetch, after: 0, fetching: false, failing: false, shutdown: Some(shutdown) }
+    }
+
+    /// Follows the users service's `ListRevocations` over gRPC, with this service's token.
+    pub fn of_users_service(
+        list: RevocationList,
+        users_url: &str,
+        service_token: crate::Token,
+        shutdown: ShutdownListener,
+    ) -> anyhow::Result<Self> {
+        use restaurant_proto::v1::{ListRevocationsRequest, user_service_client::UserServiceClient};
+        let client = UserServiceClient::new(service_kit::grpc::channel(users_url)?);
+        let fetch = move |after_seq| {
+            let mut client = client.clone();
+            let mut request = tonic::Request::new(ListRevocationsRequest { after_seq });
+            crate::grpc::attach(&mut request, &service_token, None);
+            async move {
+                let answer =
+                    client.list_revocations(request).await.map_err(|s| format!("{:?}: {}", s.code(), s.message()))?;
+                let answer = answer.into_inner();
+                Ok((answer.revocation_ids, answer.last_seq))
+            }
+        };
+        Ok(Self::new(list, fetch, shutdown))
+    }
+
+    fn fetch_next(&mut self, ctx: &mut Context<Self>) {
+        if self.fetching {
+            return;
+        }
+        self.fetching = true;
+        let page = (self.fetch)(self.after);
+        ctx.spawn(page.into_actor(self).map(|page, follower, ctx| {
+            follower.fetching = false;
+            match page {
                 Ok((ids, last)) => {
-                    failing = false;
-                    let more = !ids.is_empty() && last > after;
-                    list.insert_all(ids);
-                    after = last.max(after);
-                    if !more {
-                        break;
+                    follower.failing = false;
+                    let more = !ids.is_empty() && last > follower.after;
+                    follower.list.insert_all(ids);
+                    follower.after = last.max(follower.after);
+                    // Drain: a burst of logouts may take several pages.
+                    if more {
+                        follower.fetch_next(ctx);
                     }
                 }
                 Err(e) => {
-                    if !failing {
+                    if !follower.failing {
                         tracing::warn!(error = %e, "fetching revocations failed; retrying");
                     }
-                    failing = true;
-                    break;
+                    follower.failing = true;
                 }
             }
-        }
+        }));
     }
 }
 
-/// Follows the users service's revocations over gRPC (`ListRevocations`, with this service's
-/// token). Runs until dropped.
-pub async fn follow_users_service(list: RevocationList, users_url: String, service_token: crate::Token) {
-    use restaurant_proto::v1::{ListRevocationsRequest, user_service_client::UserServiceClient};
-    let channel = match service_kit::grpc::channel(&users_url) {
-        Ok(channel) => channel,
-        Err(e) => {
-            tracing::error!(error = format!("{e:#}"), "USERS_GRPC_URL is invalid; revocations will not be seen");
-            return;
+impl Actor for RevocationFollower {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        self.fetch_next(ctx);
+        ctx.run_interval(POLL_INTERVAL, |follower, ctx| follower.fetch_next(ctx));
+        if let Some(mut shutdown) = self.shutdown.clone() {
+            ctx.spawn(async move { shutdown.recv().await }.into_actor(self).map(|(), _, ctx| ctx.stop()));
         }
-    };
-    let client = UserServiceClient::new(channel);
-    follow(list, move |after_seq| {
-        let mut client = client.clone();
-        let mut request = tonic::Request::new(ListRevocationsRequest { after_seq });
-        crate::grpc::attach(&mut request, &service_token, None);
-        async move {
-            let answer = client.list_revocations(request).await?.into_inner();
-            Ok::<_, tonic::Status>((answer.revocation_ids, answer.last_seq))
+    }
+
+    fn stopped(&mut self, _: &mut Context<Self>) {
+        // Tells the service's shutdown this follower has finished.
+        self.shutdown.take();
+    }
+}
+
+/// Fetch now instead of at the next tick (for example right after a logout in this process).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Refresh;
+
+impl Handler<Refresh> for RevocationFollower {
+    type Result = ();
+
+    fn handle(&mut self, _: Refresh, ctx: &mut Context<Self>) {
+        self.fetch_next(ctx);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    /// A revocation log in memory: what `ListRevocations` would answer, two ids per page.
+    #[derive(Clone, Default)]
+    struct Log(Arc<Mutex<Vec<String>>>);
+
+    impl Log {
+        fn page(&self, after: i64) -> Result<Page, String> {
+            let ids = self.0.lock().map_err(|e| e.to_string())?;
+            let start = usize::try_from(after).map_err(|e| e.to_string())?;
+            let page: Vec<String> = ids.iter().skip(start).take(2).cloned().collect();
+            Ok((page.clone(), after + i64::try_from(page.len()).map_err(|e| e.to_string())?))
         }
-    })
-    .await;
+    }
+
+    #[actix_rt::test]
+    async fn follows_every_page_and_stops_with_the_service() {
+        let log = Log::default();
+        log.0.lock().expect("unwrap: not poisoned").extend((0..5).map(|i| format!("rev-{i}")));
+        let list = RevocationList::default();
+        let shutdown = service_kit::shutdown::Shutdown::new();
+        let fetching = log.clone();
+        let follower = RevocationFollower::new(
+            list.clone(),
+            move |after| std::future::ready(fetching.page(after)),
+            shutdown.listener(),
+        )
+        .start();
+        // Five ids take three pages; all arrive without waiting for further ticks.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+        while !list.contains_any(&["rev-4".to_owned()]) {
+            assert!(tokio::time::Instant::now() < deadline, "the follower did not drain the log");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert!((0..5).all(|i| list.contains_any(&[format!("rev-{i}")])));
+        // A logout recorded later is seen once asked.
+        log.0.lock().expect("unwrap: not poisoned").push("rev-5".into());
+        follower.do_send(Refresh);
+        let deadline = tokio::time::Instant::now() + POLL_INTERVAL;
+        while !list.contains_any(&["rev-5".to_owned()]) {
+            assert!(tokio::time::Instant::now() < deadline, "Refresh did not fetch before the next tick");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        // The service's shutdown completes only once the follower has stopped.
+        tokio::time::timeout(Duration::from_secs(2), shutdown.complete()).await.expect("the follower stopped");
+        assert!(!follower.connected(), "the follower is still running");
+    }
 }
