@@ -3,14 +3,15 @@
 //! its failure as an [`UpstreamError`] (a backend's status read back into the platform's error
 //! vocabulary), so nothing past this module sees a gRPC status.
 //!
-//! - [`orders`]: `OrderService` (the menu, orders, the order-events stream).
-//! - [`users`]: `UserService` (accounts and sessions).
+//! - `orders`: [`OrdersBackend`], the `OrderService` (the menu, orders, the order-events
+//!   stream).
+//! - `users`: [`UsersBackend`], the `UserService` (accounts, sessions, user lookups).
 //! - `convert`: Protobuf ↔ [`crate::model`].
 //! - here: what every request carries (tokens, trace) and the call counter.
 
 mod convert;
-pub mod orders;
-pub mod users;
+mod orders;
+mod users;
 
 pub use orders::OrdersBackend;
 pub use users::UsersBackend;
