@@ -3,12 +3,16 @@
 //! The public GraphQL API (Juniper) over the gRPC backends.
 //!
 //! Map:
-//! - [`graphql`]: the schema — queries, mutations, types, and the error-code mapping.
-//! - [`model`]: the backends' data as the gateway sees it (no Protobuf).
-//! - [`backends`]: gRPC clients with deadlines; the only module that knows Protobuf.
+//! - [`graphql`]: the schema — queries, mutations, subscriptions, types by area, and
+//!   `field_error`, the one mapping from an error's `ErrorKind` to `extensions.code`.
+//! - [`model`]: the backends' data as the gateway sees it (no Protobuf; times as times).
+//! - [`backends`]: gRPC clients with deadlines, one file per backend, Protobuf ↔ model in
+//!   `convert`; the only module that knows Protobuf and tonic (failures leave it as
+//!   `UpstreamError`).
 //! - [`loaders`]: per-request dataloaders that batch nested lookups.
 //! - [`live`]: the one upstream order-events stream, fanned out to subscriptions.
-//! - [`http`]: `/graphql` and GraphiQL.
+//! - [`http`]: `/graphql` (POST and WebSocket), GraphiQL, `/config.json` and the web UI.
+//! - [`config`]: the settings, from the environment.
 //! - [`Application`]: builds it from a [`Config`] and runs it until shutdown.
 //!
 //! **Only this crate depends on juniper.**

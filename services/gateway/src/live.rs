@@ -74,16 +74,14 @@ impl LiveOrders {
                                     // No kitchen-wide subscriber is fine.
                                     drop(feed.send(event));
                                 }
-                                Err(status) => {
-                                    tracing::warn!(code = ?status.code(), message = status.message(), "order events stream ended");
+                                Err(error) => {
+                                    tracing::warn!(kind = ?error.kind, %error, "order events stream ended");
                                     break;
                                 }
                             }
                         }
                     }
-                    Err(status) => {
-                        tracing::warn!(code = ?status.code(), message = status.message(), "cannot follow order events");
-                    }
+                    Err(error) => tracing::warn!(kind = ?error.kind, %error, "cannot follow order events"),
                 }
                 tracing::info!(?delay, "reconnecting to order events");
                 tokio::time::sleep(delay).await;

@@ -7,23 +7,13 @@ use crate::backends::{OrdersBackend, UsersBackend};
 use crate::model::{MenuItem, User};
 use dataloader::BatchFn;
 use dataloader::cached::Loader;
+use service_kit::UpstreamError;
 use std::collections::HashMap;
 use tokens::Token;
 
-/// A batch's failure, copied to every key it covered.
-#[derive(Debug, Clone)]
-pub struct BatchError {
-    pub code: tonic::Code,
-    pub message: String,
-}
-
-impl From<BatchError> for tonic::Status {
-    fn from(e: BatchError) -> Self {
-        tonic::Status::new(e.code, e.message)
-    }
-}
-
-type Loaded<T> = Result<Option<T>, BatchError>;
+/// One key's answer: found, not found, or the failure of the batch that covered it (copied to
+/// every key of that batch).
+type Loaded<T> = Result<Option<T>, UpstreamError>;
 
 pub struct UserBatch {
     users: UsersBackend,
@@ -37,10 +27,7 @@ impl BatchFn<String, Loaded<User>> for UserBatch {
                 let mut by_id: HashMap<String, User> = found.into_iter().map(|u| (u.id.clone(), u)).collect();
                 ids.iter().map(|id| (id.clone(), Ok(by_id.remove(id)))).collect()
             }
-            Err(status) => {
-                let error = BatchError { code: status.code(), message: status.message().to_owned() };
-                ids.iter().map(|id| (id.clone(), Err(error.clone()))).collect()
-            }
+            Err(error) => ids.iter().map(|id| (id.clone(), Err(error.clone()))).collect(),
         }
     }
 }
@@ -56,10 +43,7 @@ impl BatchFn<String, Loaded<MenuItem>> for MenuItemBatch {
                 let mut by_id: HashMap<String, MenuItem> = found.into_iter().map(|i| (i.id.clone(), i)).collect();
                 ids.iter().map(|id| (id.clone(), Ok(by_id.remove(id)))).collect()
             }
-            Err(status) => {
-                let error = BatchError { code: status.code(), message: status.message().to_owned() };
-                ids.iter().map(|id| (id.clone(), Err(error.clone()))).collect()
-            }
+            Err(error) => ids.iter().map(|id| (id.clone(), Err(error.clone()))).collect(),
         }
     }
 }

@@ -1,5 +1,8 @@
 //! What the gateway knows of the backends' data, converted from Protobuf once, in
-//! [`crate::backends`]. The GraphQL layer sees only these.
+//! [`crate::backends`]. The GraphQL layer sees only these. Times are times here; they become
+//! strings only in the GraphQL layer.
+
+use chrono::{DateTime, Utc};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OrderStatus {
@@ -55,10 +58,10 @@ pub struct Order {
     pub version: i64,
     pub lines: Vec<OrderLine>,
     pub total_cents: i64,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
     /// When each status was reached.
-    pub timeline: Vec<(OrderStatus, String)>,
+    pub timeline: Vec<(OrderStatus, DateTime<Utc>)>,
 }
 
 #[derive(Debug, Clone)]
@@ -97,7 +100,7 @@ pub struct User {
     pub id: String,
     pub username: String,
     pub role: Role,
-    pub created_at: String,
+    pub created_at: DateTime<Utc>,
 }
 
 /// A signed-in user and their token.

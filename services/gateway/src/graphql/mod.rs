@@ -1,11 +1,16 @@
-//! The GraphQL schema (Juniper): types, queries, mutations, and the one mapping from a backend's
-//! gRPC status to a GraphQL error with a stable `extensions.code`.
+//! The GraphQL schema (Juniper): the per-request [`Context`], the roots ([`Query`],
+//! [`Mutation`], [`Subscription`]), the object and input types (`types/`), and [`field_error`],
+//! the one way an error becomes a GraphQL error with a stable `extensions.code`. This module
+//! knows neither Protobuf nor gRPC: backends answer with [`crate::model`] data or a
+//! [`service_kit::UpstreamError`].
 
+mod error;
 mod mutation;
 mod query;
 mod subscription;
 mod types;
 
+pub use error::{Refusal, field_error};
 pub use mutation::Mutation;
 pub use query::Query;
 pub use subscription::Subscription;
@@ -13,7 +18,7 @@ pub use subscription::Subscription;
 use crate::backends::{OrdersBackend, UsersBackend};
 use crate::live::LiveOrders;
 use crate::loaders::Loaders;
-use juniper::{FieldError, FieldResult, RootNode, Value};
+use juniper::{FieldResult, RootNode};
 use tokens::{Token, TokenError, UserClaims};
 
 /// Nesting deeper than this is refused before execution.
@@ -54,72 +59,12 @@ pub struct Caller {
 impl juniper::Context for Context {}
 
 impl Context {
-    /// The signed-in caller, or UNAUTHENTICATED.
+    /// The signed-in caller, or why there is none (no token, or the refusal of the one sent).
     pub fn user(&self) -> FieldResult<&Caller> {
         match &self.caller {
             Ok(Some(caller)) => Ok(caller),
-            Ok(None) => Err(token_error(&TokenError::Missing)),
-            Err(e) => Err(token_error(e)),
+            Ok(None) => Err(field_error(&TokenError::Missing)),
+            Err(refused) => Err(field_error(refused)),
         }
     }
-}
-
-/// The one mapping from a token refusal to a GraphQL error.
-pub fn token_error(error: &TokenError) -> FieldError {
-    let code = if error.is_unauthenticated() { ErrorCode::Unauthenticated } else { ErrorCode::Forbidden };
-    self::error(code, error)
-}
-
-/// The stable error codes of the API (`extensions.code`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorCode {
-    Unauthenticated,
-    Forbidden,
-    NotFound,
-    BadUserInput,
-    Conflict,
-    Unavailable,
-    Internal,
-}
-
-impl ErrorCode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Unauthenticated => "UNAUTHENTICATED",
-            Self::Forbidden => "FORBIDDEN",
-            Self::NotFound => "NOT_FOUND",
-            Self::BadUserInput => "BAD_USER_INPUT",
-            Self::Conflict => "CONFLICT",
-            Self::Unavailable => "UNAVAILABLE",
-            Self::Internal => "INTERNAL",
-        }
-    }
-}
-
-pub fn error(code: ErrorCode, message: impl std::fmt::Display) -> FieldError {
-    let mut extensions = juniper::Object::with_capacity(1);
-    extensions.add_field("code", Value::scalar(code.as_str().to_owned()));
-    FieldError::new(message, Value::Object(extensions))
-}
-
-/// The one mapping from a backend's status to a GraphQL error. Backend messages for the
-/// caller's mistakes are passed on (they say what to fix); internal ones are not.
-pub fn backend_error(status: tonic::Status) -> FieldError {
-    use tonic::Code;
-    let code = match status.code() {
-        Code::InvalidArgument | Code::OutOfRange => ErrorCode::BadUserInput,
-        Code::NotFound => ErrorCode::NotFound,
-        Code::AlreadyExists | Code::Aborted | Code::FailedPrecondition => ErrorCode::Conflict,
-        Code::Unauthenticated => ErrorCode::Unauthenticated,
-        Code::PermissionDenied => ErrorCode::Forbidden,
-        Code::Unavailable | Code::DeadlineExceeded | Code::ResourceExhausted | Code::Cancelled => {
-            tracing::warn!(code = ?status.code(), message = status.message(), "backend unavailable");
-            return error(ErrorCode::Unavailable, "a backend service is unavailable; try again shortly");
-        }
-        _ => {
-            tracing::error!(code = ?status.code(), message = status.message(), "backend failed");
-            return error(ErrorCode::Internal, "internal error");
-        }
-    };
-    error(code, status.message())
 }

@@ -1,8 +1,9 @@
+//! The mutation root: accounts and sessions, placing orders and moving them along.
+
 use super::types::{AuthPayload, CreateOrderInput, LoginInput, Order, OrderStatus, RegisterInput};
-use super::{Context, backend_error};
+use super::{Context, field_error};
 use crate::model::NewOrderLine;
-use juniper::ID;
-use juniper::{FieldResult, graphql_object};
+use juniper::{FieldResult, ID, graphql_object};
 
 pub struct Mutation;
 
@@ -10,20 +11,20 @@ pub struct Mutation;
 impl Mutation {
     /// A new customer account, signed in.
     async fn register(context: &Context, input: RegisterInput) -> FieldResult<AuthPayload> {
-        let session = context.users.register(input.username, input.password).await.map_err(backend_error)?;
+        let session = context.users.register(input.username, input.password).await.map_err(|e| field_error(&e))?;
         Ok(AuthPayload(session))
     }
 
     /// Signs in; the same error for an unknown user and a wrong password.
     async fn login(context: &Context, input: LoginInput) -> FieldResult<AuthPayload> {
-        let session = context.users.login(input.username, input.password).await.map_err(backend_error)?;
+        let session = context.users.login(input.username, input.password).await.map_err(|e| field_error(&e))?;
         Ok(AuthPayload(session))
     }
 
     /// Revokes the token this request was made with, on every service.
     async fn logout(context: &Context) -> FieldResult<bool> {
         let caller = context.user()?;
-        context.users.logout(&caller.token).await.map_err(backend_error)?;
+        context.users.logout(&caller.token).await.map_err(|e| field_error(&e))?;
         Ok(true)
     }
 
@@ -36,23 +37,29 @@ impl Mutation {
             .into_iter()
             .map(|i| NewOrderLine { menu_item_id: i.menu_item_id.to_string(), quantity: i.quantity, note: i.note })
             .collect();
-        let order =
-            context.orders.create_order(&caller.token, lines, input.idempotency_key).await.map_err(backend_error)?;
+        let order = context
+            .orders
+            .create_order(&caller.token, lines, input.idempotency_key)
+            .await
+            .map_err(|e| field_error(&e))?;
         Ok(Order(order))
     }
 
     /// Moves an order along its lifecycle (kitchen staff; READY → PREPARING is the recall).
     async fn update_order_status(context: &Context, id: ID, status: OrderStatus) -> FieldResult<Order> {
         let caller = context.user()?;
-        let order =
-            context.orders.update_status(&caller.token, id.to_string(), status.into()).await.map_err(backend_error)?;
+        let order = context
+            .orders
+            .update_status(&caller.token, id.to_string(), status.into())
+            .await
+            .map_err(|e| field_error(&e))?;
         Ok(Order(order))
     }
 
     /// Completes a READY order (kitchen staff).
     async fn complete_order(context: &Context, order_id: ID) -> FieldResult<Order> {
         let caller = context.user()?;
-        let order = context.orders.complete(&caller.token, order_id.to_string()).await.map_err(backend_error)?;
+        let order = context.orders.complete(&caller.token, order_id.to_string()).await.map_err(|e| field_error(&e))?;
         Ok(Order(order))
     }
 
@@ -60,7 +67,7 @@ impl Mutation {
     /// any such order).
     async fn cancel_order(context: &Context, order_id: ID) -> FieldResult<Order> {
         let caller = context.user()?;
-        let order = context.orders.cancel(&caller.token, order_id.to_string()).await.map_err(backend_error)?;
+        let order = context.orders.cancel(&caller.token, order_id.to_string()).await.map_err(|e| field_error(&e))?;
         Ok(Order(order))
     }
 }

@@ -1,12 +1,27 @@
+//! The query root: the menu, the caller, orders, users and search.
+
 use super::types::{
     MenuCategory, MenuItem, MenuItemConnection, MenuItemEdge, Order, OrderConnection, OrderEdge, OrderStatus, PageInfo,
-    SearchResult, User,
+    User,
 };
-use super::{Context, ErrorCode, backend_error, error};
+use super::{Context, Refusal, field_error};
 use juniper::{FieldResult, ID, graphql_object};
 
 /// Menu items on one page when `first` is not given.
-const DEFAULT_PAGE_SIZE: i32 = 50;
+const DEFAULT_MENU_PAGE_SIZE: i32 = 50;
+/// Orders on one page when `first` is not given.
+const DEFAULT_ORDERS_PAGE_SIZE: i32 = 20;
+/// The longest search, in characters.
+const MAX_SEARCH_CHARS: usize = 64;
+
+/// What `search` finds.
+#[derive(juniper::GraphQLUnion)]
+#[graphql(context = Context)]
+pub enum SearchResult {
+    MenuItem(MenuItem),
+    User(User),
+    Order(Order),
+}
 
 pub struct Query;
 
@@ -19,11 +34,11 @@ impl Query {
         after: Option<String>,
         category: Option<MenuCategory>,
     ) -> FieldResult<MenuItemConnection> {
-        let first = first.unwrap_or(DEFAULT_PAGE_SIZE);
+        let first = first.unwrap_or(DEFAULT_MENU_PAGE_SIZE);
         if first < 1 {
-            return Err(error(ErrorCode::BadUserInput, format!("first must be at least 1, not {first}")));
+            return Err(field_error(&Refusal::PageSize(first)));
         }
-        let page = context.orders.menu(first, after, category.map(Into::into)).await.map_err(backend_error)?;
+        let page = context.orders.menu(first, after, category.map(Into::into)).await.map_err(|e| field_error(&e))?;
         let end_cursor = page.items.last().map(|(_, cursor)| cursor.clone());
         Ok(MenuItemConnection {
             edges: page.items.into_iter().map(|(item, cursor)| MenuItemEdge { cursor, node: MenuItem(item) }).collect(),
@@ -34,8 +49,11 @@ impl Query {
     /// The signed-in user.
     async fn me(context: &Context) -> FieldResult<User> {
         let caller = context.user()?;
-        let user =
-            context.users.get_user(&caller.token, caller.claims.user_id.to_string()).await.map_err(backend_error)?;
+        let user = context
+            .users
+            .get_user(&caller.token, caller.claims.user_id.to_string())
+            .await
+            .map_err(|e| field_error(&e))?;
         Ok(User(user))
     }
 
@@ -47,15 +65,15 @@ impl Query {
         status: Option<OrderStatus>,
     ) -> FieldResult<OrderConnection> {
         let caller = context.user()?;
-        let first = first.unwrap_or(20);
+        let first = first.unwrap_or(DEFAULT_ORDERS_PAGE_SIZE);
         if first < 1 {
-            return Err(error(ErrorCode::BadUserInput, format!("first must be at least 1, not {first}")));
+            return Err(field_error(&Refusal::PageSize(first)));
         }
         let page = context
             .orders
             .list_orders(&caller.token, first, after, status.map(Into::into))
             .await
-            .map_err(backend_error)?;
+            .map_err(|e| field_error(&e))?;
         let end_cursor = page.orders.last().map(|(_, cursor)| cursor.clone());
         Ok(OrderConnection {
             edges: page.orders.into_iter().map(|(order, cursor)| OrderEdge { cursor, node: Order(order) }).collect(),
@@ -66,21 +84,21 @@ impl Query {
     /// A user: customers may look up only themselves.
     async fn user(context: &Context, id: ID) -> FieldResult<User> {
         let caller = context.user()?;
-        let user = context.users.get_user(&caller.token, id.to_string()).await.map_err(backend_error)?;
+        let user = context.users.get_user(&caller.token, id.to_string()).await.map_err(|e| field_error(&e))?;
         Ok(User(user))
     }
 
     /// Menu items for everyone; signed-in callers also find users and orders they may see.
     async fn search(context: &Context, query: String) -> FieldResult<Vec<SearchResult>> {
         let trimmed = query.trim();
-        if trimmed.is_empty() || trimmed.chars().count() > 64 {
-            return Err(error(ErrorCode::BadUserInput, "a search needs 1 to 64 characters"));
+        if trimmed.is_empty() || trimmed.chars().count() > MAX_SEARCH_CHARS {
+            return Err(field_error(&Refusal::SearchLength { max: MAX_SEARCH_CHARS }));
         }
         let mut results: Vec<SearchResult> = context
             .orders
             .search_menu(trimmed.to_owned())
             .await
-            .map_err(backend_error)?
+            .map_err(|e| field_error(&e))?
             .into_iter()
             .map(|item| SearchResult::MenuItem(MenuItem(item)))
             .collect();
@@ -89,8 +107,8 @@ impl Query {
                 context.users.search_users(&caller.token, trimmed.to_owned()),
                 context.orders.search_orders(&caller.token, trimmed.to_owned()),
             );
-            results.extend(users.map_err(backend_error)?.into_iter().map(|u| SearchResult::User(User(u))));
-            results.extend(orders.map_err(backend_error)?.into_iter().map(|o| SearchResult::Order(Order(o))));
+            results.extend(users.map_err(|e| field_error(&e))?.into_iter().map(|u| SearchResult::User(User(u))));
+            results.extend(orders.map_err(|e| field_error(&e))?.into_iter().map(|o| SearchResult::Order(Order(o))));
         }
         Ok(results)
     }
@@ -98,7 +116,7 @@ impl Query {
     /// One order: customers only their own; kitchen staff any.
     async fn order(context: &Context, id: ID) -> FieldResult<Order> {
         let caller = context.user()?;
-        let order = context.orders.get_order(&caller.token, id.to_string()).await.map_err(backend_error)?;
+        let order = context.orders.get_order(&caller.token, id.to_string()).await.map_err(|e| field_error(&e))?;
         Ok(Order(order))
     }
 }

@@ -1,5 +1,8 @@
-use super::types::{Order, OrderStatus};
-use super::{Context, ErrorCode, backend_error, error};
+//! The subscription root: live order events, from the gateway's one upstream stream
+//! ([`crate::live`]).
+
+use super::types::{Order, OrderStatus, int};
+use super::{Context, Refusal, field_error};
 use crate::model::{self, OrderChange};
 use futures::{Stream, StreamExt as _};
 use juniper::{FieldResult, GraphQLObject, ID, graphql_subscription};
@@ -40,7 +43,7 @@ fn live<T: Send + 'static>(
             match event {
                 Ok(event) if keep(&event) => Some(Ok(map(&event))),
                 Ok(_) => None,
-                Err(_) => Some(Err(error(ErrorCode::Unavailable, "this subscription fell behind; subscribe again"))),
+                Err(_) => Some(Err(field_error(&Refusal::FellBehind))),
             }
         })
         .take_while(|item| std::future::ready(!matches!(item, Some(Err(_)))))
@@ -54,7 +57,7 @@ impl Subscription {
     async fn order_created(context: &Context) -> FieldResult<Live<Order>> {
         let caller = context.user()?;
         if caller.claims.role != Role::KitchenStaff {
-            return Err(error(ErrorCode::Forbidden, "only kitchen staff follow new orders"));
+            return Err(field_error(&Refusal::KitchenStaffOnly));
         }
         Ok(live(context, None, |e| e.change == OrderChange::Created, |e| Order(e.order.clone())))
     }
@@ -66,11 +69,11 @@ impl Subscription {
         let order_id = order_id.map(|id| id.to_string());
         match (&order_id, caller.claims.role) {
             (None, Role::Customer) => {
-                return Err(error(ErrorCode::BadUserInput, "customers subscribe to one order: give its orderId"));
+                return Err(field_error(&Refusal::OneOrderOnly));
             }
             // The orders service decides whether this caller may see it (NOT_FOUND, FORBIDDEN).
             (Some(id), _) => {
-                context.orders.get_order(&caller.token, id.clone()).await.map_err(backend_error)?;
+                context.orders.get_order(&caller.token, id.clone()).await.map_err(|e| field_error(&e))?;
             }
             (None, Role::KitchenStaff) => {}
         }
@@ -87,7 +90,7 @@ impl Subscription {
                 order_id: ID::new(&e.order.id),
                 status: e.order.status.into(),
                 previous_status: previous,
-                version: i32::try_from(e.order.version).unwrap_or(i32::MAX),
+                version: int(e.order.version),
                 order: Order(e.order.clone()),
             }
         }))

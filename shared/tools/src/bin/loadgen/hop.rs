@@ -1,7 +1,8 @@
-//! The broker hop: what the broker alone costs between a producer and a consumer with the
-//! services' own settings (`service_kit::kafka`), on a throwaway topic. The order-to-tablet
-//! delay can get no lower than this.
+//! `hop`: what the broker alone costs between a producer and a consumer with the services' own
+//! settings (`service_kit::kafka`), on a throwaway topic. The order-to-tablet delay can get no
+//! lower than this.
 
+use crate::flags::Flags;
 use crate::stats::summary;
 use anyhow::Context as _;
 use futures::StreamExt as _;
@@ -17,7 +18,19 @@ const RECORD_BYTES: usize = 400;
 /// How long to keep probing until the consumer has joined its group.
 const JOIN_DEADLINE: Duration = Duration::from_secs(30);
 
-pub async fn run(brokers: &str, partitions: i32, count: usize, rate: f64) -> anyhow::Result<String> {
+pub async fn run(mut flags: Flags) -> anyhow::Result<String> {
+    let kafka = service_kit::config::KafkaSettings::from_env()?;
+    let brokers = flags.get("brokers", kafka.brokers)?;
+    let partitions = flags.get("partitions", kafka.orders_topic_partitions)?;
+    let (records, rate) = (flags.get("records", 1000)?, flags.get("rate", 100.0)?);
+    flags.done()?;
+    anyhow::ensure!(records > 0 && rate > 0.0, "--records and --rate must be positive");
+    measure(&brokers, partitions, records, rate).await
+}
+
+/// `count` records at `rate` per second through a fresh topic: produce → consume and
+/// produce → ack.
+async fn measure(brokers: &str, partitions: i32, count: usize, rate: f64) -> anyhow::Result<String> {
     let run = uuid::Uuid::new_v4().simple().to_string();
     let topic = format!("bench.hop.{run}");
     service_kit::kafka::ensure_topics(brokers, &[(&topic, partitions)]).await?;

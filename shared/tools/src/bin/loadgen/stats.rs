@@ -5,6 +5,9 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// How often resident memory is sampled under load.
+pub const MEMORY_SAMPLE_EVERY: Duration = Duration::from_millis(200);
+
 /// p50, p95, p99 and max of `values`, in milliseconds.
 pub fn summary(values: &mut [Duration]) -> String {
     if values.is_empty() {

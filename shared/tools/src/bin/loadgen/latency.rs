@@ -1,0 +1,117 @@
+//! `latency`: `createOrder` → ticket on the tablet for `--orders` orders at `--rate`, then a
+//! tablet bump → `orderStatusChanged` on the customer's subscription (and → the tablet), each
+//! event checked to arrive exactly once.
+
+use crate::client::{Placed, Subscriber, Tablet, key, place_orders, wait_for_all};
+use crate::flags::Flags;
+use crate::restaurant::{ARRIVAL_DEADLINE, PROBE_WAIT, Restaurant};
+use crate::stats::summary;
+use serde_json::json;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+pub async fn run(mut flags: Flags) -> anyhow::Result<String> {
+    let restaurant = Restaurant::open(&mut flags).await?;
+    let (count, rate) = (flags.get("orders", 1000)?, flags.get("rate", 100.0)?);
+    flags.done()?;
+    anyhow::ensure!(count > 0 && rate > 0.0, "--orders and --rate must be positive");
+    let api = &restaurant.api;
+    let tablet = Tablet::connect(&restaurant.kitchen, &restaurant.chef).await?;
+    let mut subscribers = Vec::with_capacity(restaurant.customers.len());
+    for token in &restaurant.customers {
+        subscribers.push(Subscriber::connect(&api.url, token).await?);
+    }
+
+    // createOrder → ticket on the tablet.
+    let placing = place_orders(api, &restaurant.customers, &restaurant.dishes, count, rate).await;
+    anyhow::ensure!(placing.errors.is_empty(), "{} orders failed, first: {}", placing.errors.len(), placing.errors[0]);
+    let keys: Vec<String> = placing.placed.iter().map(|p| key(&p.id, "PLACED")).collect();
+    wait_for_all(&[&tablet.arrivals], &keys, Instant::now() + ARRIVAL_DEADLINE).await;
+    let (mut to_tablet, mut missing, mut doubled) = (vec![], 0, 0);
+    for p in &placing.placed {
+        match tablet.arrivals.get(&key(&p.id, "PLACED")) {
+            Some((at, n)) => {
+                to_tablet.push(at.saturating_duration_since(p.sent));
+                doubled += n - 1;
+            }
+            None => missing += 1,
+        }
+    }
+    let mut responses: Vec<Duration> = placing.placed.iter().map(|p| p.response).collect();
+
+    // Each customer watches each of their orders; a cook bumps them at the same rate.
+    let status_query = "subscription($id: ID!) { orderStatusChanged(orderId: $id) { orderId status } }";
+    for p in &placing.placed {
+        subscribers[p.customer].subscribe(&p.id, status_query, json!({ "id": p.id })).await?;
+    }
+    // The last subscription of each connection, bumped first and awaited, proves the
+    // connection's subscriptions are live before anything is timed.
+    let mut probes: HashMap<usize, &Placed> = HashMap::new();
+    for p in &placing.placed {
+        probes.insert(p.customer, p);
+    }
+    for (customer, p) in &probes {
+        // A bump can overtake its own subscription's set-up: bump again (the next status) until
+        // one reaches the customer.
+        let mut live = false;
+        for status in ["ACCEPTED", "PREPARING", "READY", "COMPLETED"] {
+            tablet.bump(&p.id).await?;
+            let seen = [key(&p.id, status)];
+            wait_for_all(&[&subscribers[*customer].arrivals], &seen, Instant::now() + PROBE_WAIT).await;
+            if subscribers[*customer].arrivals.get(&seen[0]).is_some() {
+                live = true;
+                break;
+            }
+        }
+        anyhow::ensure!(live, "a customer's subscription never went live");
+    }
+    let timed: Vec<&Placed> = placing.placed.iter().filter(|p| !probes.values().any(|q| q.id == p.id)).collect();
+    let interval = Duration::from_secs_f64(1.0 / rate);
+    let started = Instant::now();
+    let mut bumped = Vec::with_capacity(timed.len());
+    for (i, p) in timed.iter().enumerate() {
+        tokio::time::sleep_until((started + interval.mul_f64(i as f64)).into()).await;
+        let at = Instant::now();
+        tablet.bump(&p.id).await?;
+        bumped.push((*p, at));
+    }
+    let deadline = Instant::now() + ARRIVAL_DEADLINE;
+    for (p, _) in &bumped {
+        wait_for_all(&[&subscribers[p.customer].arrivals, &tablet.arrivals], &[key(&p.id, "ACCEPTED")], deadline).await;
+    }
+    let (mut to_customer, mut bump_to_tablet, mut status_missing) = (vec![], vec![], 0);
+    for (p, at) in &bumped {
+        match subscribers[p.customer].arrivals.get(&key(&p.id, "ACCEPTED")) {
+            Some((got, n)) => {
+                to_customer.push(got.saturating_duration_since(*at));
+                doubled += n - 1;
+            }
+            None => status_missing += 1,
+        }
+        if let Some((got, _)) = tablet.arrivals.get(&key(&p.id, "ACCEPTED")) {
+            bump_to_tablet.push(got.saturating_duration_since(*at));
+        }
+    }
+    let report = [
+        format!(
+            "latency run: {} orders at {rate:.0}/s, {} customers each subscribed to their orders",
+            placing.placed.len(),
+            subscribers.len()
+        ),
+        format!("createOrder → tablet        {}  (missing {missing})", summary(&mut to_tablet)),
+        format!("createOrder response        {}", summary(&mut responses)),
+        format!(
+            "bump → orderStatusChanged   {}  ({} bumps, missing {status_missing})",
+            summary(&mut to_customer),
+            bumped.len()
+        ),
+        format!("bump → ticket on the tablet {}", summary(&mut bump_to_tablet)),
+        restaurant.relay_delay_line().await,
+    ]
+    .join("\n");
+    anyhow::ensure!(
+        missing == 0 && status_missing == 0 && doubled == 0,
+        "{report}\nevery event must arrive exactly once (doubled {doubled})"
+    );
+    Ok(report)
+}

@@ -1,0 +1,81 @@
+//! What the `ramp`, `latency` and `fanout` commands talk to: the GraphQL API with a signed-in
+//! cook, fresh customers and the dishes on the menu; the kitchen's address; the processes
+//! whose memory is watched; and the orders service's relay delay.
+
+use crate::client::Api;
+use crate::flags::Flags;
+use crate::stats::Services;
+use anyhow::Context as _;
+use std::time::Duration;
+
+/// How long after the last order is sent every order may take to arrive before it counts as
+/// missing.
+pub const ARRIVAL_DEADLINE: Duration = Duration::from_secs(30);
+/// How long one probe may take to arrive before another is sent.
+pub const PROBE_WAIT: Duration = Duration::from_secs(3);
+
+pub struct Restaurant {
+    pub api: Api,
+    /// The kitchen's `HOST:PORT`, for tablets.
+    pub kitchen: String,
+    /// The orders service's `/metrics`, for the relay delay.
+    orders_metrics: String,
+    pub services: Services,
+    /// The kitchen staff's token.
+    pub chef: String,
+    /// One token per customer.
+    pub customers: Vec<String>,
+    /// Ids of the menu items that can be ordered.
+    pub dishes: Vec<String>,
+}
+
+impl Restaurant {
+    /// Takes the common flags, signs in the kitchen staff (`KITCHEN_USERNAME` /
+    /// `KITCHEN_PASSWORD`), registers `--customers` customers and reads the menu.
+    pub async fn open(flags: &mut Flags) -> anyhow::Result<Self> {
+        let api = Api::new(&flags.get("gateway", "http://127.0.0.1:8082/graphql".to_owned())?);
+        let kitchen = flags.get("kitchen", "127.0.0.1:8081".to_owned())?;
+        let orders_metrics = flags.get("orders-metrics", "http://127.0.0.1:8080/metrics".to_owned())?;
+        let services = Services::parse(&flags.get("pids", String::new())?)?;
+        let customers: usize = flags.get("customers", 10)?;
+        let chef_name = std::env::var("KITCHEN_USERNAME").unwrap_or_else(|_| "kitchen".into());
+        let chef_password = std::env::var("KITCHEN_PASSWORD").unwrap_or_else(|_| "kitchen".into());
+        let chef = api.sign_in(&chef_name, &chef_password).await.context("signing in as kitchen staff")?;
+        let customers = api.new_customers(customers.max(1)).await.context("registering customers")?;
+        let dishes = api.available_dishes().await?;
+        Ok(Self { api, kitchen, orders_metrics, services, chef, customers, dishes })
+    }
+
+    /// The report line of the outbox relay's commit → publish delay, or why it is unknown.
+    pub async fn relay_delay_line(&self) -> String {
+        format!(
+            "relay commit → publish      {}",
+            relay_delay(&self.orders_metrics).await.unwrap_or_else(|e| format!("unavailable ({e})"))
+        )
+    }
+}
+
+/// Quantiles of `orders_outbox_commit_to_publish_seconds`, from its histogram buckets (upper
+/// bounds: a bucket's quantile is reported as its upper edge).
+async fn relay_delay(url: &str) -> anyhow::Result<String> {
+    let text = reqwest::get(url).await?.text().await?;
+    let mut buckets: Vec<(f64, f64)> = text
+        .lines()
+        .filter(|l| l.starts_with("orders_outbox_commit_to_publish_seconds_bucket"))
+        .filter_map(|l| {
+            let le = l.split("le=\"").nth(1)?.split('"').next()?;
+            let count: f64 = l.rsplit(' ').next()?.parse().ok()?;
+            Some((if le == "+Inf" { f64::INFINITY } else { le.parse().ok()? }, count))
+        })
+        .collect();
+    buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let total = buckets.last().map_or(0.0, |b| b.1);
+    anyhow::ensure!(total > 0.0, "no events published yet");
+    let quantile = |q: f64| buckets.iter().find(|(_, c)| *c >= q * total).map_or(f64::INFINITY, |(le, _)| *le) * 1000.0;
+    Ok(format!(
+        "p50 ≤ {} ms  p99 ≤ {} ms  ({} events since start, bucket bounds)",
+        quantile(0.5),
+        quantile(0.99),
+        total
+    ))
+}
