@@ -1,6 +1,7 @@
 //! Accounts in the restaurant's words: usernames and passwords parsed once, at the edge.
 
 use chrono::{DateTime, Utc};
+use service_kit::Secret;
 pub use tokens::Role;
 use uuid::Uuid;
 
@@ -35,15 +36,9 @@ impl Username {
     }
 }
 
-/// A password as typed: 8 to 128 characters. Never logged (no `Debug` of its content).
-#[derive(Clone)]
-pub struct Password(String);
-
-impl std::fmt::Debug for Password {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Password(<hidden>)")
-    }
-}
+/// A password as typed: 8 to 128 characters. Never logged (a [`Secret`]).
+#[derive(Debug, Clone)]
+pub struct Password(Secret);
 
 impl Password {
     pub fn parse(value: &str) -> Result<Self, String> {
@@ -51,7 +46,7 @@ impl Password {
         if !PASSWORD_CHARS.contains(&length) {
             return Err(format!("a password has {} to {} characters", PASSWORD_CHARS.start(), PASSWORD_CHARS.end()));
         }
-        Ok(Self(value.to_owned()))
+        Ok(Self(Secret::new(value)))
     }
 
     /// A staff password set by an operator command: any non-empty password up to the maximum
@@ -62,11 +57,11 @@ impl Password {
         if length == 0 || length > *PASSWORD_CHARS.end() {
             return Err(format!("a password has 1 to {} characters", PASSWORD_CHARS.end()));
         }
-        Ok(Self(value.to_owned()))
+        Ok(Self(Secret::new(value)))
     }
 
     pub fn expose(&self) -> &str {
-        &self.0
+        self.0.expose()
     }
 }
 

@@ -180,9 +180,11 @@ impl UsersService {
 
     /// Revokes a (verified) token: every service refuses it once its list refreshes.
     pub async fn logout(&self, revocation_ids: Vec<String>) -> anyhow::Result<()> {
-        let client = self.pool.get().await.context("connecting to PostgreSQL")?;
+        let mut client = self.pool.get().await.context("connecting to PostgreSQL")?;
         let expires_at = chrono::Utc::now() + self.token_ttl;
-        store::revoke(&**client, &revocation_ids, expires_at).await
+        let transaction = client.transaction().await.context("starting a transaction")?;
+        store::revoke(&transaction, &revocation_ids, expires_at).await?;
+        transaction.commit().await.context("committing a logout")
     }
 
     pub async fn revocations_after(&self, after_seq: i64) -> anyhow::Result<(Vec<String>, i64)> {

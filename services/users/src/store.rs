@@ -98,12 +98,21 @@ pub async fn update_credentials(
     Ok(())
 }
 
+/// Records revoked tokens. Must run inside a transaction: it locks the table against other
+/// writers until commit, so revocations commit in `seq` order. Without that, a logout that
+/// took seq 5 but committed after one that took seq 6 would never be seen by a follower that
+/// had already read 6 and asks for `seq > 6` from then on. Logouts are rare; readers are not
+/// blocked (EXCLUSIVE mode still allows `SELECT`).
 pub async fn revoke(
-    client: &impl GenericClient,
+    transaction: &tokio_postgres::Transaction<'_>,
     revocation_ids: &[String],
     expires_at: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<()> {
-    client
+    transaction
+        .batch_execute("LOCK TABLE users.revoked_tokens IN EXCLUSIVE MODE")
+        .await
+        .context("locking the revocation log")?;
+    transaction
         .execute(
             "INSERT INTO users.revoked_tokens (revocation_id, expires_at)
              SELECT id, $2 FROM unnest($1::text[]) AS id

@@ -139,3 +139,43 @@ async fn customers_look_up_only_themselves() -> anyhow::Result<()> {
     s.app.stop().await;
     Ok(())
 }
+
+/// Followers ask for `seq > last seen`; a logout that took an earlier seq but commits later
+/// must not slip behind them. Logouts therefore commit in seq order: a second logout waits
+/// until the first has committed, and a follower never sees the later one alone.
+#[actix_rt::test]
+async fn logouts_commit_in_the_order_followers_read_them() -> anyhow::Result<()> {
+    let s = start().await?;
+    let pool = service_kit::db::pool(&s.db.settings())?;
+    let expires = chrono::Utc::now() + chrono::Duration::hours(1);
+    let mut first = pool.get().await?;
+    let first = first.transaction().await?;
+    users::store::revoke(&first, &["rev-first".to_owned()], expires).await?;
+
+    let second_pool = pool.clone();
+    let second = actix_rt::spawn(async move {
+        let mut client = second_pool.get().await?;
+        let transaction = client.transaction().await?;
+        users::store::revoke(&transaction, &["rev-second".to_owned()], expires).await?;
+        transaction.commit().await?;
+        anyhow::Ok(())
+    });
+    // The second logout waits for the first one's lock (seen from PostgreSQL itself)...
+    let observer = pool.get().await?;
+    let waiting_for_the_lock = "SELECT count(*) FROM pg_stat_activity
+         WHERE wait_event_type = 'Lock' AND query LIKE 'LOCK TABLE users.revoked_tokens%'";
+    testkit::eventually("the second logout to wait for the first", || async {
+        let row = observer.query_one(waiting_for_the_lock, &[]).await.ok()?;
+        (row.get::<_, i64>(0) == 1).then_some(())
+    })
+    .await;
+    // ...so a follower reading now sees neither, and cannot move past the first.
+    let (seen, last) = users::store::revocations_after(&**observer, 0, 100).await?;
+    assert!(seen.is_empty(), "a follower saw {seen:?} while the first logout was uncommitted");
+    assert_eq!(last, 0);
+    first.commit().await?;
+    second.await??;
+    let (seen, _) = users::store::revocations_after(&**observer, 0, 100).await?;
+    assert_eq!(seen, ["rev-first", "rev-second"], "commit order is seq order");
+    Ok(())
+}

@@ -96,13 +96,13 @@ pub fn decode(key: Option<&[u8]>, value: Option<&[u8]>) -> Result<OrderEvent, De
     if event.order_version != order.version {
         return Err(DecodeError::VersionMismatch { event: event.order_version, order: order.version });
     }
-    if let Some(key) = key {
-        if key != event.order_id.as_bytes() {
-            return Err(DecodeError::KeyMismatch {
-                key: String::from_utf8_lossy(key).into_owned(),
-                order_id: event.order_id.clone(),
-            });
-        }
+    if let Some(key) = key
+        && key != event.order_id.as_bytes()
+    {
+        return Err(DecodeError::KeyMismatch {
+            key: String::from_utf8_lossy(key).into_owned(),
+            order_id: event.order_id.clone(),
+        });
     }
     Ok(event)
 }

@@ -122,7 +122,7 @@ async fn the_lifecycle_over_graphql_with_codes_for_every_refusal() -> anyhow::Re
         Some("BAD_USER_INPUT")
     );
     assert_eq!(code(&stack.graphql(search, json!({ "q": "" })).await?).as_deref(), Some("BAD_USER_INPUT"));
-    let deep = format!("{{ orders {{ edges {{ node {{ {} }} }} }} }}", "customer { id } ".repeat(1));
+    let deep = format!("{{ orders {{ edges {{ node {{ {} }} }} }} }}", "customer { id } ");
     assert!(stack.graphql_as(Some(&chef), &deep, json!({})).await?["errors"].is_null());
     let too_deep = format!("{{ me {}{} }}", "{ id ".repeat(20), "}".repeat(20));
     assert!(!stack.graphql(&too_deep, json!({})).await?["errors"].is_null());

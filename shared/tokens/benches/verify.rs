@@ -1,6 +1,9 @@
 //! Verification + authorisation cost per request (release build): `cargo bench -p tokens`.
 //! Prints one line per case; `ci/bench` records them in `ci/BENCHMARKS.md`.
 
+// A benchmark's output is its result.
+#![allow(clippy::print_stdout)]
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 use tokens::{Access, Role, TokenIssuer, UserClaims};

@@ -14,10 +14,10 @@ pub fn attach<T>(request: &mut tonic::Request<T>, service: &Token, user: Option<
     if let Ok(value) = MetadataValue::try_from(format!("Bearer {}", service.as_str())) {
         metadata.insert("authorization", value);
     }
-    if let Some(user) = user {
-        if let Ok(value) = MetadataValue::try_from(format!("Bearer {}", user.as_str())) {
-            metadata.insert(USER_TOKEN, value);
-        }
+    if let Some(user) = user
+        && let Ok(value) = MetadataValue::try_from(format!("Bearer {}", user.as_str()))
+    {
+        metadata.insert(USER_TOKEN, value);
     }
 }
 

@@ -18,7 +18,7 @@ pub struct Quantity(u8);
 
 impl Quantity {
     pub fn parse(value: i64) -> Option<Self> {
-        (1..=MAX_QUANTITY).contains(&value).then(|| Self(value as u8))
+        (1..=MAX_QUANTITY).contains(&value).then_some(Self(value as u8))
     }
 
     pub fn get(self) -> u32 {

@@ -10,7 +10,7 @@ use service_kit::Classified;
 
 /// The service this process serves over gRPC.
 pub fn services(api: OrderApi) -> service_kit::grpc::GrpcServices {
-    service_kit::grpc::GrpcServices::new().add(OrderServiceServer::new(api))
+    service_kit::grpc::GrpcServices::new().with_service(OrderServiceServer::new(api))
 }
 
 fn status(error: &dyn Classified) -> tonic::Status {

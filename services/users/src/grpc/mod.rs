@@ -14,7 +14,7 @@ pub const MAX_BATCH: usize = 500;
 
 /// The service this process serves over gRPC.
 pub fn services(service: UsersService, verifier: TokenVerifier) -> service_kit::grpc::GrpcServices {
-    service_kit::grpc::GrpcServices::new().add(UserServiceServer::new(UserApi { service, verifier }))
+    service_kit::grpc::GrpcServices::new().with_service(UserServiceServer::new(UserApi { service, verifier }))
 }
 
 pub struct UserApi {

@@ -51,7 +51,7 @@ impl GrpcServices {
         Self::default()
     }
 
-    pub fn add<S>(mut self, service: S) -> Self
+    pub fn with_service<S>(mut self, service: S) -> Self
     where
         S: tower::Service<
                 http::Request<tonic::body::Body>,
