@@ -17,6 +17,10 @@ pub fn pool(settings: &DatabaseSettings) -> anyhow::Result<Pool> {
 /// Applies `runner`'s migrations to `schema`, recording them in `<schema>.schema_history` so
 /// every service keeps its own history. Two instances starting together serialise on an
 /// advisory lock rather than racing each other's DDL.
+///
+/// The schema is created only when `pg_namespace` lacks it: PostgreSQL checks the CREATE right
+/// on the database before it looks at `IF NOT EXISTS`, and in production (compose's
+/// `postgres-init.sh`) each service's role owns its schema but may create nothing else.
 pub async fn migrate(pool: &Pool, schema: &str, mut runner: refinery::Runner) -> anyhow::Result<()> {
     anyhow::ensure!(
         schema.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
@@ -26,10 +30,7 @@ pub async fn migrate(pool: &Pool, schema: &str, mut runner: refinery::Runner) ->
     let lock_key = schema_lock_key(schema);
     client.execute("SELECT pg_advisory_lock($1)", &[&lock_key]).await.context("taking the migration lock")?;
     let result = async {
-        client
-            .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
-            .await
-            .with_context(|| format!("creating schema {schema}"))?;
+        ensure_schema(&client, schema).await?;
         runner.set_migration_table_name(format!("{schema}.schema_history"));
         let client: &mut tokio_postgres::Client = &mut client;
         runner.run_async(client).await.with_context(|| format!("migrating schema {schema}"))?;
@@ -38,6 +39,29 @@ pub async fn migrate(pool: &Pool, schema: &str, mut runner: refinery::Runner) ->
     .await;
     client.execute("SELECT pg_advisory_unlock($1)", &[&lock_key]).await.context("releasing the migration lock")?;
     result
+}
+
+/// Creates `schema` if it is missing, and refuses early, with a reason, when it exists but this
+/// role may not create tables in it (rather than failing later inside the first migration).
+async fn ensure_schema(client: &tokio_postgres::Client, schema: &str) -> anyhow::Result<()> {
+    let row = client
+        .query_opt("SELECT has_schema_privilege(oid, 'CREATE') FROM pg_namespace WHERE nspname = $1", &[&schema])
+        .await
+        .with_context(|| format!("looking up schema {schema}"))?;
+    match row {
+        Some(row) => {
+            let may_create: bool = row.get(0);
+            anyhow::ensure!(
+                may_create,
+                "schema {schema} exists but this role may not create in it: it should own the schema \
+                 (see compose/postgres-init.sh)"
+            );
+            Ok(())
+        }
+        None => client.batch_execute(&format!("CREATE SCHEMA {schema}")).await.with_context(|| {
+            format!("creating schema {schema} (the role needs CREATE on the database, or the schema made beforehand)")
+        }),
+    }
 }
 
 /// A stable advisory-lock key per schema (FNV-1a; stable across builds, unlike `DefaultHasher`).
