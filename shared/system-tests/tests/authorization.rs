@@ -280,6 +280,7 @@ fn print_matrix(
         Data => "data",
         Unauthenticated => "UNAUTH",
         Forbidden => "FORBID",
+        NotFound => "NOTFOUND",
     };
     let mut out = format!("{:<36}", "operation \\ caller");
     for (name, _) in callers {

@@ -17,7 +17,8 @@ fn crate_dirs() -> Vec<PathBuf> {
 
 fn rust_files(dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
-    let mut pending = vec![dir.to_path_buf()];
+    // A folder that does not exist holds no files (a service's domain may be one file).
+    let mut pending: Vec<PathBuf> = Some(dir.to_path_buf()).filter(|d| d.is_dir()).into_iter().collect();
     while let Some(dir) = pending.pop() {
         for entry in std::fs::read_dir(&dir).expect("unwrap: a readable folder").flatten() {
             let path = entry.path();
