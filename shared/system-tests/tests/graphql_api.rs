@@ -80,9 +80,10 @@ async fn the_lifecycle_over_graphql_with_codes_for_every_refusal() -> anyhow::Re
         json!({ "status": "ACCEPTED", "version": 2 })
     );
     let cancel = "mutation($id: ID!) { cancelOrder(orderId: $id) { status } }";
+    // Someone else's order does not exist for them.
     assert_eq!(
         code(&stack.graphql_as(Some(&other), cancel, json!({ "id": order })).await?).as_deref(),
-        Some("FORBIDDEN")
+        Some("NOT_FOUND")
     );
     let cancelled = stack.graphql_as(Some(&customer), cancel, json!({ "id": order })).await?;
     assert_eq!(cancelled["data"]["cancelOrder"]["status"], "CANCELLED");
