@@ -109,6 +109,13 @@ async fn an_idempotency_key_makes_a_retry_return_the_first_order() -> anyhow::Re
     assert_eq!(other.code(), tonic::Code::AlreadyExists);
     assert_eq!(s.db.count("orders.orders").await?, 1);
     assert_eq!(s.db.count("orders.outbox").await?, 1);
+
+    // Keys are kept 24 hours, then pruned: the table does not grow for ever.
+    let client = service_kit::db::pool(&s.db.settings())?.get().await?;
+    assert_eq!(orders::store::outbox::prune_idempotency_keys(&client).await?, 0, "a fresh key stays");
+    client.execute("UPDATE orders.idempotency_keys SET created_at = now() - interval '25 hours'", &[]).await?;
+    assert_eq!(orders::store::outbox::prune_idempotency_keys(&client).await?, 1);
+    assert_eq!(s.db.count("orders.idempotency_keys").await?, 0);
     s.app.stop().await;
     Ok(())
 }

@@ -80,12 +80,14 @@ impl Actor for OutboxRelay {
             ctx.spawn(
                 async move {
                     let client = pool.get().await.context("connecting to PostgreSQL")?;
-                    outbox::prune(&client, OUTBOX_RETENTION).await
+                    let outbox = outbox::prune(&client, OUTBOX_RETENTION).await?;
+                    let keys = outbox::prune_idempotency_keys(&client).await?;
+                    anyhow::Ok((outbox, keys))
                 }
                 .into_actor(relay)
                 .map(|result, _, _| match result {
-                    Ok(0) => {}
-                    Ok(pruned) => tracing::info!(pruned, "pruned published outbox rows"),
+                    Ok((0, 0)) => {}
+                    Ok((outbox, keys)) => tracing::info!(outbox, keys, "pruned published outbox rows and expired keys"),
                     Err(e) => tracing::warn!(error = format!("{e:#}"), "pruning the outbox failed"),
                 }),
             );
