@@ -257,3 +257,54 @@ async fn every_call_needs_the_right_tokens_and_refusals_write_nothing() -> anyho
     s.app.stop().await;
     Ok(())
 }
+
+/// Least privilege between services: each operation accepts only the service tokens of the
+/// services that need it. The kitchen moves orders along; it does not place them.
+#[actix_rt::test]
+async fn a_service_token_opens_only_the_calls_its_service_needs() -> anyhow::Result<()> {
+    let s = start().await?;
+    let kitchen = s.auth.service_token("kitchen");
+    fn on_behalf<T>(service: &Token, user: &Token, message: T) -> tonic::Request<T> {
+        let mut request = tonic::Request::new(message);
+        tokens::grpc::attach(&mut request, service, Some(user));
+        request
+    }
+    let refused = s
+        .grpc
+        .clone()
+        .create_order(on_behalf(
+            &kitchen,
+            &s.customer,
+            pb::CreateOrderRequest { items: vec![item(GARLIC_BREAD, 1)], idempotency_key: None },
+        ))
+        .await
+        .expect_err("the kitchen does not place orders");
+    assert_eq!(refused.code(), tonic::Code::PermissionDenied);
+    assert!(refused.message().contains("kitchen"), "{}", refused.message());
+    assert_eq!(s.db.count("orders.orders").await?, 0, "a refusal writes nothing");
+
+    // The same order moved along by the kitchen's tablets: allowed.
+    let order = s
+        .grpc
+        .clone()
+        .create_order(
+            s.as_customer(pb::CreateOrderRequest { items: vec![item(GARLIC_BREAD, 1)], idempotency_key: None }),
+        )
+        .await?
+        .into_inner()
+        .order
+        .expect("an order");
+    let (_, chef) = s.auth.user_token(Role::KitchenStaff);
+    let accepted = s
+        .grpc
+        .clone()
+        .update_order_status(on_behalf(
+            &kitchen,
+            &chef,
+            pb::UpdateOrderStatusRequest { id: order.id, status: pb::OrderStatus::Accepted.into() },
+        ))
+        .await?;
+    assert_eq!(accepted.into_inner().order.map(|o| o.status), Some(pb::OrderStatus::Accepted.into()));
+    s.app.stop().await;
+    Ok(())
+}

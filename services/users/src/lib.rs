@@ -75,7 +75,9 @@ impl Application {
         shutdown.run_until_shutdown("housekeeping", {
             let service = service.clone();
             async move {
-                let mut every = tokio::time::interval(HOUSEKEEPING_INTERVAL);
+                // The first round after one interval: nothing has grown at start.
+                let start = tokio::time::Instant::now() + HOUSEKEEPING_INTERVAL;
+                let mut every = tokio::time::interval_at(start, HOUSEKEEPING_INTERVAL);
                 loop {
                     every.tick().await;
                     match service.housekeeping().await {
