@@ -50,7 +50,8 @@ pub struct Application {
 }
 
 impl Application {
-    /// Migrates the schema, starts the consumer and the hub and binds the port (0 picks one).
+    /// Migrates the schema, starts the hub, the change-log follower that feeds it and the
+    /// consumer, and binds the port (0 picks one).
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let pool = db::pool(&config.database)?;
         db::migrate(&pool, store::SCHEMA, store::migrations::migrations::runner()).await?;
@@ -77,6 +78,21 @@ impl Application {
         .start();
 
         let hub = actors::TicketHub::new(metrics.clone()).start();
+        // Read before the port is bound: every change after it reaches the hub, and no tablet
+        // can have taken a snapshot older than it.
+        let pushed = {
+            let client = pool.get().await.context("connecting to PostgreSQL")?;
+            store::tickets::last_seq(&client).await?
+        };
+        actors::ChangeLogFollower::new(
+            pool.clone(),
+            config.database.pg.clone(),
+            hub.clone(),
+            config.change_log,
+            pushed,
+            shutdown.listener(),
+        )
+        .start();
         let orders = grpc::OrdersClient::new(&config.orders_url, service_token)?;
         let kitchen = Kitchen::new(pool, hub.clone(), orders, verifier, metrics.clone());
         let consuming = Shutdown::new();
