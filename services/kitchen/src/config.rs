@@ -35,8 +35,8 @@ pub struct Config {
     /// `KITCHEN_FAILPOINT`: for fault tests only. `exit_after_ticket_commit` stops the consumer
     /// after a ticket is committed in PostgreSQL and before its offset is, as a crash would.
     pub failpoint: Option<String>,
-    /// `KITCHEN_CHANGE_LOG_KEPT` ([`CHANGE_LOG_KEPT`]): how many of the latest tablet changes
-    /// are kept for reconnecting tablets; pruned every [`CHANGE_LOG_PRUNE_INTERVAL`].
+    /// How many of the latest tablet changes are kept for reconnecting tablets
+    /// ([`CHANGE_LOG_KEPT`]; tests keep fewer), pruned every [`CHANGE_LOG_PRUNE_INTERVAL`].
     pub change_log: ChangeLogRetention,
 }
 
@@ -84,10 +84,7 @@ impl Config {
             orders_url: env_or("ORDERS_GRPC_URL", "http://127.0.0.1:9000"),
             allowed_origins: allowed_origins(LOCAL_ORIGINS),
             failpoint: std::env::var("KITCHEN_FAILPOINT").ok().filter(|f| !f.is_empty()),
-            change_log: ChangeLogRetention {
-                kept: env_parse("KITCHEN_CHANGE_LOG_KEPT", CHANGE_LOG_KEPT)?,
-                prune_interval: CHANGE_LOG_PRUNE_INTERVAL,
-            },
+            change_log: ChangeLogRetention { kept: CHANGE_LOG_KEPT, prune_interval: CHANGE_LOG_PRUNE_INTERVAL },
         })
     }
 }
