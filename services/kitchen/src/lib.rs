@@ -8,14 +8,18 @@
 //!   rule for where each takes a ticket (`TicketStatus::after`) — plain Rust, no wire types.
 //! - [`service`]: the core, [`Kitchen`]: applying an order event, reading the board and the
 //!   tickets, a cook's command; one error enum per operation, classified by `ErrorKind`.
-//! - [`store`]: PostgreSQL (`kitchen` schema: tickets and the tablet change log) and its
-//!   migrations (`sql/kitchen`).
-//! - [`actors`]: `TicketHub`, which fans changes out to tablet sessions.
+//! - [`store`]: PostgreSQL (`kitchen` schema: tickets, and the tablet change log whose insert
+//!   trigger `NOTIFY`s every instance) and its migrations (`sql/kitchen`); which refusals are for
+//!   good (SQLSTATE classes 22, 23, 54).
+//! - [`actors`]: `ChangeLogFollower`, which reads every committed change from the change log
+//!   (whichever instance's consumer wrote it) in sequence order and prunes the log, and
+//!   `TicketHub`, which fans those changes out to tablet sessions and SSE listeners.
 //! - [`wire`]: the JSON form of a ticket, the same on every HTTP adapter.
 //! - adapters, which call the core and never each other: [`kafka`] (`TicketConsumer`, the
-//!   consumer actor, and the dead-letter topic), [`ws`] (`GET /ws`, one `TabletSession` actor
-//!   per tablet), [`http`] (REST and SSE), [`grpc`] (the orders client the core sends cooks'
-//!   commands through).
+//!   consumer actor, which only writes tickets, and the dead-letter topic for undecodable and
+//!   refused records), [`ws`] (`GET /ws`, one `TabletSession` actor per tablet, ended when its
+//!   token's lease does), [`http`] (REST with paged `GET /tickets`, and SSE, also ended with its
+//!   token), [`grpc`] (the orders client the core sends cooks' commands through).
 //! - [`Application`]: builds all of it from a [`Config`] and runs it until shutdown.
 
 pub mod actors;
