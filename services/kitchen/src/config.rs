@@ -1,10 +1,18 @@
 //! The kitchen service's settings, from environment variables (see `README.md`).
 
+use crate::actors::ChangeLogRetention;
 use service_kit::config::{
     AuthSettings, DatabaseSettings, KafkaSettings, LOCAL_ORIGINS, allowed_origins, bind_addr, env_or, env_parse,
 };
 use service_kit::http::{AllowedOrigins, HttpSettings};
 use std::net::SocketAddr;
+use std::time::Duration;
+
+/// The tablet change log keeps ten times what a reconnecting tablet may be replayed
+/// (`service::MAX_REPLAY`): replays never miss, and a follower that lags has a wide margin.
+pub const CHANGE_LOG_KEPT: i64 = 10 * crate::service::MAX_REPLAY;
+/// Each instance prunes the change log this often.
+pub const CHANGE_LOG_PRUNE_INTERVAL: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -27,6 +35,9 @@ pub struct Config {
     /// `KITCHEN_FAILPOINT`: for fault tests only. `exit_after_ticket_commit` stops the consumer
     /// after a ticket is committed in PostgreSQL and before its offset is, as a crash would.
     pub failpoint: Option<String>,
+    /// How many of the latest tablet changes are kept for reconnecting tablets
+    /// ([`CHANGE_LOG_KEPT`]; tests keep fewer), pruned every [`CHANGE_LOG_PRUNE_INTERVAL`].
+    pub change_log: ChangeLogRetention,
 }
 
 impl Config {
@@ -51,6 +62,8 @@ impl Config {
             orders_url: "http://127.0.0.1:9".into(),
             allowed_origins: AllowedOrigins::parse(LOCAL_ORIGINS),
             failpoint: None,
+            // Pruned often, so that a test that keeps few changes sees it soon.
+            change_log: ChangeLogRetention { kept: CHANGE_LOG_KEPT, prune_interval: Duration::from_millis(200) },
         }
     }
 
@@ -71,6 +84,7 @@ impl Config {
             orders_url: env_or("ORDERS_GRPC_URL", "http://127.0.0.1:9000"),
             allowed_origins: allowed_origins(LOCAL_ORIGINS),
             failpoint: std::env::var("KITCHEN_FAILPOINT").ok().filter(|f| !f.is_empty()),
+            change_log: ChangeLogRetention { kept: CHANGE_LOG_KEPT, prune_interval: CHANGE_LOG_PRUNE_INTERVAL },
         })
     }
 }

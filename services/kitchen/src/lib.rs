@@ -8,14 +8,18 @@
 //!   rule for where each takes a ticket (`TicketStatus::after`) — plain Rust, no wire types.
 //! - [`service`]: the core, [`Kitchen`]: applying an order event, reading the board and the
 //!   tickets, a cook's command; one error enum per operation, classified by `ErrorKind`.
-//! - [`store`]: PostgreSQL (`kitchen` schema: tickets and the tablet change log) and its
-//!   migrations (`sql/kitchen`).
-//! - [`actors`]: `TicketHub`, which fans changes out to tablet sessions.
+//! - [`store`]: PostgreSQL (`kitchen` schema: tickets, and the tablet change log whose insert
+//!   trigger `NOTIFY`s every instance) and its migrations (`sql/kitchen`); which refusals are for
+//!   good (SQLSTATE classes 22, 23, 54).
+//! - [`actors`]: `ChangeLogFollower`, which reads every committed change from the change log
+//!   (whichever instance's consumer wrote it) in sequence order and prunes the log, and
+//!   `TicketHub`, which fans those changes out to tablet sessions and SSE listeners.
 //! - [`wire`]: the JSON form of a ticket, the same on every HTTP adapter.
 //! - adapters, which call the core and never each other: [`kafka`] (`TicketConsumer`, the
-//!   consumer actor, and the dead-letter topic), [`ws`] (`GET /ws`, one `TabletSession` actor
-//!   per tablet), [`http`] (REST and SSE), [`grpc`] (the orders client the core sends cooks'
-//!   commands through).
+//!   consumer actor, which only writes tickets, and the dead-letter topic for undecodable and
+//!   refused records), [`ws`] (`GET /ws`, one `TabletSession` actor per tablet, ended when its
+//!   token's lease does), [`http`] (REST with paged `GET /tickets`, and SSE, also ended with its
+//!   token), [`grpc`] (the orders client the core sends cooks' commands through).
 //! - [`Application`]: builds all of it from a [`Config`] and runs it until shutdown.
 
 pub mod actors;
@@ -50,7 +54,8 @@ pub struct Application {
 }
 
 impl Application {
-    /// Migrates the schema, starts the consumer and the hub and binds the port (0 picks one).
+    /// Migrates the schema, starts the hub, the change-log follower that feeds it and the
+    /// consumer, and binds the port (0 picks one).
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let pool = db::pool(&config.database)?;
         db::migrate(&pool, store::SCHEMA, store::migrations::migrations::runner()).await?;
@@ -77,6 +82,21 @@ impl Application {
         .start();
 
         let hub = actors::TicketHub::new(metrics.clone()).start();
+        // Read before the port is bound: every change after it reaches the hub, and no tablet
+        // can have taken a snapshot older than it.
+        let pushed = {
+            let client = pool.get().await.context("connecting to PostgreSQL")?;
+            store::tickets::last_seq(&client).await?
+        };
+        actors::ChangeLogFollower::new(
+            pool.clone(),
+            config.database.pg.clone(),
+            hub.clone(),
+            config.change_log,
+            pushed,
+            shutdown.listener(),
+        )
+        .start();
         let orders = grpc::OrdersClient::new(&config.orders_url, service_token)?;
         let kitchen = Kitchen::new(pool, hub.clone(), orders, verifier, metrics.clone());
         let consuming = Shutdown::new();

@@ -7,6 +7,7 @@ pub struct KitchenMetrics {
     pub ticket_changes: IntCounter,
     pub stale_events: IntCounter,
     pub malformed_events: IntCounter,
+    pub refused_events: IntCounter,
     pub tablets_connected: IntGauge,
     pub tablet_resyncs: IntCounter,
     pub dead_letters: IntCounter,
@@ -16,7 +17,10 @@ pub struct KitchenMetrics {
 impl KitchenMetrics {
     pub fn register(registry: &Registry) -> anyhow::Result<Self> {
         let metrics = Self {
-            ticket_changes: IntCounter::new("kitchen_ticket_changes_total", "Ticket changes stored and pushed")?,
+            ticket_changes: IntCounter::new(
+                "kitchen_ticket_changes_total",
+                "Ticket changes stored (by this instance's consumer)",
+            )?,
             stale_events: IntCounter::new(
                 "kitchen_stale_events_total",
                 "Order events that changed nothing (duplicates or older versions)",
@@ -24,6 +28,10 @@ impl KitchenMetrics {
             malformed_events: IntCounter::new(
                 "kitchen_malformed_events_total",
                 "Order events that could not be decoded",
+            )?,
+            refused_events: IntCounter::new(
+                "kitchen_refused_events_total",
+                "Order events whose ticket the database refuses for good (poison records)",
             )?,
             tablets_connected: IntGauge::new("kitchen_tablets_connected", "Open tablet WebSockets")?,
             tablet_resyncs: IntCounter::new(
@@ -33,12 +41,13 @@ impl KitchenMetrics {
             consumer_lag: IntGauge::new("kitchen_consumer_lag", "Order events on the broker not yet applied")?,
             dead_letters: IntCounter::new(
                 "kitchen_dead_letters_total",
-                "Malformed events copied to the dead-letter topic",
+                "Malformed or refused events copied to the dead-letter topic",
             )?,
         };
         registry.register(Box::new(metrics.ticket_changes.clone()))?;
         registry.register(Box::new(metrics.stale_events.clone()))?;
         registry.register(Box::new(metrics.malformed_events.clone()))?;
+        registry.register(Box::new(metrics.refused_events.clone()))?;
         registry.register(Box::new(metrics.tablets_connected.clone()))?;
         registry.register(Box::new(metrics.tablet_resyncs.clone()))?;
         registry.register(Box::new(metrics.dead_letters.clone()))?;

@@ -4,15 +4,16 @@
 //! separates the caller's mistakes from the unexpected, classified by the platform's
 //! [`ErrorKind`]; `service_kit` (REST) and `ws::protocol` (tablets) turn kinds into answers.
 
-use crate::actors::{PublishChange, TicketHub};
+use crate::actors::TicketHub;
 use crate::domain::{CookCommand, Refused, Ticket, TicketChange, TicketStatus};
 use crate::grpc::OrdersClient;
 use crate::metrics::KitchenMetrics;
 use crate::store;
 use actix::Addr;
+use chrono::{DateTime, Utc};
 use deadpool_postgres::{Pool, PoolError};
 use service_kit::UpstreamError;
-use tokens::{Access, Principal, Role, Token, TokenError, TokenVerifier, UserClaims};
+use tokens::{Access, Principal, Role, Token, TokenError, TokenLease, TokenVerifier, UserClaims};
 use uuid::Uuid;
 
 pub use service_kit::{Classified, ErrorKind};
@@ -22,6 +23,11 @@ pub const STAFF: &[Role] = &[Role::KitchenStaff];
 
 /// A reconnecting tablet is sent at most this many missed changes; further behind, a snapshot.
 pub const MAX_REPLAY: i64 = 1_000;
+
+/// `GET /tickets` answers this many tickets when the caller does not say (`first`)…
+pub const DEFAULT_PAGE: i64 = 100;
+/// …and never more than this many at once.
+pub const MAX_PAGE: i64 = 500;
 
 /// The kitchen: its tickets (PostgreSQL), the hub that pushes their changes to tablets, the
 /// orders service that cooks' commands go to, and who may do what.
@@ -37,8 +43,8 @@ pub struct Kitchen {
 /// What an order event did to the tickets.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Applied {
-    /// The ticket changed: stored with the next tablet sequence number, and pushed to the
-    /// tablets.
+    /// The ticket changed: stored with the next tablet sequence number (every instance's
+    /// change-log follower then pushes it to its tablets).
     Changed(TicketChange),
     /// A duplicate or an older version: nothing changed.
     Unchanged,
@@ -53,8 +59,14 @@ pub enum Board {
     Missed { seq: i64, changes: Vec<TicketChange> },
 }
 
+/// Why an order event's ticket was not stored. Only [`ApplyError::Refused`] is for good: the
+/// others may pass, and the same event should be tried again.
 #[derive(Debug, thiserror::Error)]
 pub enum ApplyError {
+    /// The database refuses this ticket's data and always will (a NUL in a note, a time out of
+    /// its range…): the event is poison.
+    #[error("the kitchen cannot store this ticket: {0}")]
+    Refused(String),
     #[error("the kitchen's database is unreachable: {0}")]
     Unreachable(#[from] PoolError),
     #[error(transparent)]
@@ -64,6 +76,7 @@ pub enum ApplyError {
 impl Classified for ApplyError {
     fn kind(&self) -> ErrorKind {
         match self {
+            Self::Refused(_) => ErrorKind::InvalidInput,
             Self::Unreachable(_) => ErrorKind::Unavailable,
             Self::Unexpected(_) => ErrorKind::Unexpected,
         }
@@ -87,10 +100,22 @@ impl Classified for BoardError {
     }
 }
 
+/// One page of `GET /tickets`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketPage {
+    pub tickets: Vec<Ticket>,
+    /// Where the next page starts (`after`), when there may be one.
+    pub next: Option<String>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ListTicketsError {
     #[error("unknown status {0:?}; expected one of PLACED, ACCEPTED, PREPARING, READY, COMPLETED, CANCELLED")]
     UnknownStatus(String),
+    #[error("first must be between 1 and {MAX_PAGE}")]
+    BadPageSize,
+    #[error("after is not a cursor this kitchen gave out")]
+    BadCursor,
     #[error("the kitchen's database is unreachable: {0}")]
     Unreachable(#[from] PoolError),
     #[error(transparent)]
@@ -100,7 +125,7 @@ pub enum ListTicketsError {
 impl Classified for ListTicketsError {
     fn kind(&self) -> ErrorKind {
         match self {
-            Self::UnknownStatus(_) => ErrorKind::InvalidInput,
+            Self::UnknownStatus(_) | Self::BadPageSize | Self::BadCursor => ErrorKind::InvalidInput,
             Self::Unreachable(_) => ErrorKind::Unavailable,
             Self::Unexpected(_) => ErrorKind::Unexpected,
         }
@@ -182,16 +207,25 @@ impl Kitchen {
         }
     }
 
+    /// [`Self::authorize`] for a long-lived session (a tablet socket, an SSE stream): the lease
+    /// it then checks locally, every tick, to end when the token is revoked or expires.
+    pub fn lease(&self, token: &Token, access: Access) -> Result<TokenLease, TokenError> {
+        self.authorize(token, access)?;
+        self.verifier.lease(token)
+    }
+
     /// Applies an order event's ticket: stored only if its order version is newer than the
-    /// stored one, with the next tablet sequence number in the same statement; once that is
-    /// committed, the change goes to the tablets. Applying the same event twice changes nothing.
-    pub async fn apply(&self, ticket: &Ticket, trace_id: Option<String>) -> Result<Applied, ApplyError> {
+    /// stored one, with the next tablet sequence number (and the trace) in the same statement.
+    /// The tablets hear of it from the change log, on every instance. Applying the same event
+    /// twice changes nothing.
+    pub async fn apply(&self, ticket: &Ticket, trace_id: Option<&str>) -> Result<Applied, ApplyError> {
         let client = self.pool.get().await?;
-        match store::tickets::apply(&client, ticket).await? {
-            Some(mut change) => {
+        let stored = store::tickets::apply(&client, ticket, trace_id)
+            .await
+            .map_err(|e| store::refused_for_good(&e).map_or(ApplyError::Unexpected(e), ApplyError::Refused))?;
+        match stored {
+            Some(change) => {
                 self.metrics.ticket_changes.inc();
-                change.trace_id = trace_id;
-                self.hub.do_send(PublishChange(change.clone()));
                 Ok(Applied::Changed(change))
             }
             None => {
@@ -214,16 +248,37 @@ impl Kitchen {
         Ok(Board::Snapshot { seq, tickets })
     }
 
-    /// Tickets with the given status (every ticket when `None`), oldest first.
-    pub async fn tickets(&self, status: Option<&str>) -> Result<Vec<Ticket>, ListTicketsError> {
+    /// Tickets with the given status (every ticket when `None`), oldest first: `first` of them
+    /// ([`DEFAULT_PAGE`] when `None`, at most [`MAX_PAGE`]), after the cursor `after` that the
+    /// previous page gave.
+    pub async fn tickets(
+        &self,
+        status: Option<&str>,
+        first: Option<i64>,
+        after: Option<&str>,
+    ) -> Result<TicketPage, ListTicketsError> {
         let status = status
             .map(|value| {
                 TicketStatus::parse(value)
                     .ok_or_else(|| ListTicketsError::UnknownStatus(value.chars().take(40).collect()))
             })
             .transpose()?;
+        let first = first.unwrap_or(DEFAULT_PAGE);
+        if !(1..=MAX_PAGE).contains(&first) {
+            return Err(ListTicketsError::BadPageSize);
+        }
+        let after = after.map(|cursor| PageCursor::parse(cursor).ok_or(ListTicketsError::BadCursor)).transpose()?;
         let client = self.pool.get().await?;
-        Ok(store::tickets::by_status(&client, status).await?)
+        // One more than asked tells whether there is a next page.
+        let mut tickets =
+            store::tickets::page(&client, status, after.map(|c| (c.placed_at, c.order_id)), first + 1).await?;
+        let more = tickets.len() as i64 > first;
+        tickets.truncate(first as usize);
+        let next = tickets
+            .last()
+            .filter(|_| more)
+            .map(|t| PageCursor { placed_at: t.placed_at, order_id: t.order_id }.to_string());
+        Ok(TicketPage { tickets, next })
     }
 
     /// The ticket of one order.
@@ -248,5 +303,28 @@ impl Kitchen {
         let next = ticket.status.after(command)?;
         self.orders.set_status(cook, ticket.order_id, next).await?;
         Ok(next)
+    }
+}
+
+/// Where a page of tickets ends: the last ticket's place in the (placed at, order id) order.
+/// Callers treat it as opaque; it is `<placed_at in µs since the epoch>_<order id>`.
+struct PageCursor {
+    placed_at: DateTime<Utc>,
+    order_id: Uuid,
+}
+
+impl PageCursor {
+    fn parse(text: &str) -> Option<Self> {
+        /// 4714-11-24 BC, PostgreSQL's first day: a cursor before it would be refused there.
+        const FIRST_DAY: i64 = -210_866_803_200_000_000;
+        let (micros, order_id) = text.split_once('_')?;
+        let micros: i64 = micros.parse().ok().filter(|m| *m >= FIRST_DAY)?;
+        Some(Self { placed_at: DateTime::from_timestamp_micros(micros)?, order_id: Uuid::try_parse(order_id).ok()? })
+    }
+}
+
+impl std::fmt::Display for PageCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}_{}", self.placed_at.timestamp_micros(), self.order_id.simple())
     }
 }

@@ -1,5 +1,6 @@
-//! The kitchen alone, fed forged events on a real broker: ordering by version, malformed
-//! records, and what the REST endpoints answer.
+//! The kitchen alone (or two of it on one database), fed forged events on a real broker:
+//! ordering by version, malformed and poison records, the live feed from the change log, its
+//! pruning, paging, sessions ending with their tokens, and what the REST endpoints answer.
 
 use restaurant_proto::v1 as pb;
 use serde_json::Value;
@@ -8,6 +9,16 @@ use tokens::{Role, Token};
 
 /// An encoded `OrderEvent` for `order_id` at `version`, as the orders service would write it.
 fn event(order_id: &str, version: i64, status: pb::OrderStatus) -> Vec<u8> {
+    event_with(order_id, version, status, |_| {})
+}
+
+/// [`event`], changed by `forge` before it is encoded.
+fn event_with(
+    order_id: &str,
+    version: i64,
+    status: pb::OrderStatus,
+    forge: impl FnOnce(&mut pb::OrderEvent),
+) -> Vec<u8> {
     let at = restaurant_proto::prost_types::Timestamp { seconds: 1_795_000_000 + version, nanos: 0 };
     let order = pb::Order {
         id: order_id.to_owned(),
@@ -36,14 +47,16 @@ fn event(order_id: &str, version: i64, status: pb::OrderStatus) -> Vec<u8> {
             changed_by: "kitchen".to_owned(),
         })
     };
-    order_events::encode(&pb::OrderEvent {
+    let mut event = pb::OrderEvent {
         event_id: uuid::Uuid::new_v4().to_string(),
         order_id: order_id.to_owned(),
         order_version: version,
         occurred_at: Some(at),
         change: Some(change),
         order: Some(order),
-    })
+    };
+    forge(&mut event);
+    order_events::encode(&event)
 }
 
 struct Kitchen {
@@ -68,19 +81,28 @@ async fn start_with(
     group: String,
     failpoint: Option<String>,
 ) -> anyhow::Result<Kitchen> {
+    start_configured(db, topic, auth, group, |config| config.failpoint = failpoint).await
+}
+
+/// [`start_with`], with `configure` changing the test configuration first.
+async fn start_configured(
+    db: TestDatabase,
+    topic: String,
+    auth: TestAuth,
+    group: String,
+    configure: impl FnOnce(&mut kitchen::Config),
+) -> anyhow::Result<Kitchen> {
     testkit::init_logs();
     // No users or orders service here: revocations and tablet commands are tested with the
     // whole stack.
-    let app = kitchen::Application::build(kitchen::Config {
-        failpoint,
-        ..kitchen::Config::for_tests(
-            db.settings(),
-            testkit::kafka_settings(&topic),
-            auth.settings("kitchen", "http://127.0.0.1:9"),
-            group,
-        )
-    })
-    .await?;
+    let mut config = kitchen::Config::for_tests(
+        db.settings(),
+        testkit::kafka_settings(&topic),
+        auth.settings("kitchen", "http://127.0.0.1:9"),
+        group,
+    );
+    configure(&mut config);
+    let app = kitchen::Application::build(config).await?;
     let (_, chef) = auth.user_token(Role::KitchenStaff);
     Ok(Kitchen { app, db, topic, auth, chef })
 }
@@ -431,5 +453,285 @@ async fn a_kitchen_stopped_mid_stream_applies_each_change_once_and_the_next_resu
         "the second kitchen started right after the last record the first applied: it saw none of them again"
     );
     second.app.stop().await;
+    Ok(())
+}
+
+/// Reads tablet messages until `count` `ticket` messages came; returns their (seq, orderId).
+async fn tickets_on(tablet: &mut Tablet, count: usize) -> anyhow::Result<Vec<(i64, String)>> {
+    let mut seen = Vec::with_capacity(count);
+    while seen.len() < count {
+        let message = tablet.next_json().await?;
+        anyhow::ensure!(message["type"] == "ticket", "only ticket changes were expected: {message}");
+        seen.push((
+            message["seq"].as_i64().expect("a sequence number"),
+            message["orderId"].as_str().expect("an order id").to_owned(),
+        ));
+    }
+    Ok(seen)
+}
+
+#[actix_rt::test]
+async fn a_tablet_on_one_kitchen_sees_a_change_another_kitchens_consumer_wrote() -> anyhow::Result<()> {
+    let writer = start().await?;
+    // Same database, but its consumer reads a topic nobody writes: every change it could push
+    // is one the other kitchen's consumer wrote.
+    let reader = start_with(
+        writer.db.clone(),
+        testkit::unique_name("orders.events"),
+        writer.auth.clone(),
+        testkit::unique_name("kitchen"),
+        None,
+    )
+    .await?;
+    let mut tablet = Tablet::connect_with_token(reader.app.http_addr(), &reader.chef).await?;
+    let seq = tablet.next_of_type("snapshot").await?["seq"].as_i64().expect("a sequence number");
+    let order = new_order(&writer.topic).await?;
+    let pushed = tablet.next_json().await?;
+    assert_eq!(pushed["type"], "ticket", "{pushed}");
+    assert_eq!((pushed["orderId"].as_str(), pushed["seq"].as_i64()), (Some(order.as_str()), Some(seq + 1)));
+    assert_eq!(
+        metric(reader.app.http_addr(), "kitchen_ticket_changes_total").await,
+        Some(0.0),
+        "the reader wrote none"
+    );
+    reader.app.stop().await;
+    writer.app.stop().await;
+    Ok(())
+}
+
+#[actix_rt::test]
+async fn tablets_on_two_kitchens_in_one_group_get_every_change_once_in_order() -> anyhow::Result<()> {
+    const ORDERS: usize = 20;
+    let db = TestDatabase::create().await?;
+    let topic = testkit::unique_name("orders.events");
+    let group = testkit::unique_name("kitchen");
+    let auth = TestAuth::new();
+    let a = start_with(db.clone(), topic.clone(), auth.clone(), group.clone(), None).await?;
+    let b = start_with(db.clone(), topic.clone(), auth.clone(), group, None).await?;
+    let mut tablets = Vec::new();
+    for kitchen in [&a, &b] {
+        for _ in 0..2 {
+            let mut tablet = Tablet::connect_with_token(kitchen.app.http_addr(), &kitchen.chef).await?;
+            assert_eq!(tablet.next_of_type("snapshot").await?["seq"], 0);
+            tablets.push(tablet);
+        }
+    }
+    let orders: Vec<String> = (0..ORDERS).map(|_| uuid::Uuid::new_v4().to_string()).collect();
+    write_histories(&topic, &orders).await?;
+    let last = new_order(&topic).await?;
+    let changes = 3 * ORDERS + 1;
+    let seen = futures::future::try_join_all(tablets.iter_mut().map(|t| tickets_on(t, changes))).await?;
+    let client = db.connect().await?;
+    let log: Vec<(i64, String)> = client
+        .query("SELECT seq, order_id::text FROM kitchen.tablet_changes ORDER BY seq", &[])
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(log.len(), changes);
+    for (tablet, seen) in seen.iter().enumerate() {
+        let seqs: Vec<i64> = seen.iter().map(|(seq, _)| *seq).collect();
+        assert_eq!(seqs, (1..=changes as i64).collect::<Vec<_>>(), "tablet {tablet}: gapless, in order, once");
+        assert_eq!(seen, &log, "tablet {tablet}: each change as the log has it");
+    }
+    assert!(seen[0].iter().any(|(_, order)| *order == last));
+    b.app.stop().await;
+    a.app.stop().await;
+    Ok(())
+}
+
+/// Writes `poison` (a record for `order` that the kitchen's database refuses), then a good
+/// version 2 of the same order (same key, so same partition, after it); checks the good one
+/// becomes the ticket and the dead-letter topic keeps the poison with a reason that mentions
+/// `reason`.
+async fn poison_is_set_aside(forge: impl FnOnce(&mut pb::OrderEvent), reason: &str) -> anyhow::Result<()> {
+    let Kitchen { app, topic, chef, .. } = start().await?;
+    let brokers = testkit::brokers();
+    let order = uuid::Uuid::new_v4().to_string();
+    let poison = event_with(&order, 1, pb::OrderStatus::Placed, forge);
+    records::write(&brokers, &topic, Some(order.as_bytes()), &poison, &[]).await?;
+    let good = event(&order, 2, pb::OrderStatus::Accepted);
+    records::write(&brokers, &topic, Some(order.as_bytes()), &good, &[]).await?;
+    let url = format!("http://{}/ticket/{order}", app.http_addr());
+    let ticket = testkit::eventually("the good record's ticket", || async {
+        let (status, ticket) = get_as(Some(&chef), &url).await.ok()?;
+        (status == 200).then_some(ticket)
+    })
+    .await;
+    assert_eq!((ticket["version"].as_i64(), ticket["status"].as_str()), (Some(2), Some("ACCEPTED")));
+    let kept = records::read(&brokers, &format!("{topic}.dlq"), 1).await?.remove(0);
+    assert_eq!(kept.payload.as_deref(), Some(&poison[..]), "the poison is kept as it was");
+    let why = kept.headers.iter().find(|(name, _)| name == "dlq-reason").map(|(_, v)| String::from_utf8_lossy(v));
+    assert!(why.as_deref().is_some_and(|why| why.contains(reason)), "dlq-reason {why:?} should mention {reason:?}");
+    app.stop().await;
+    Ok(())
+}
+
+#[actix_rt::test]
+async fn a_note_with_a_nul_character_goes_to_the_dead_letters_and_the_next_record_is_applied() -> anyhow::Result<()> {
+    poison_is_set_aside(
+        |event| {
+            let order = event.order.as_mut().expect("an order");
+            order.lines[0].note = Some("no pickles\u{0}".into());
+        },
+        "22P05",
+    )
+    .await
+}
+
+#[actix_rt::test]
+async fn a_time_postgresql_cannot_hold_goes_to_the_dead_letters_and_the_next_record_is_applied() -> anyhow::Result<()> {
+    poison_is_set_aside(
+        |event| {
+            // About 10,700 BC: a time chrono holds, PostgreSQL (from 4713 BC) does not.
+            let order = event.order.as_mut().expect("an order");
+            order.created_at = Some(restaurant_proto::prost_types::Timestamp { seconds: -400_000_000_000, nanos: 0 });
+        },
+        "22008",
+    )
+    .await
+}
+
+#[actix_rt::test]
+async fn a_malformed_uuid_inside_the_order_goes_to_the_dead_letters_and_the_next_record_is_applied()
+-> anyhow::Result<()> {
+    poison_is_set_aside(
+        |event| {
+            let order = event.order.as_mut().expect("an order");
+            order.lines[0].menu_item_id = "638386e1-c6f9-5a21-aeb8-bd1f0a70e77".into();
+        },
+        "menu_item_id",
+    )
+    .await
+}
+
+#[actix_rt::test]
+async fn the_change_log_keeps_what_tablets_may_replay_and_older_resumes_get_a_snapshot() -> anyhow::Result<()> {
+    let db = TestDatabase::create().await?;
+    let topic = testkit::unique_name("orders.events");
+    let Kitchen { app, chef, .. } =
+        start_configured(db.clone(), topic.clone(), TestAuth::new(), testkit::unique_name("kitchen"), |config| {
+            config.change_log.kept = 3
+        })
+        .await?;
+    let mut orders = vec![];
+    for _ in 0..6 {
+        orders.push(new_order(&topic).await?);
+    }
+    let client = db.connect().await?;
+    testkit::eventually("the log to be pruned to its last 3 changes", || async {
+        let row =
+            client.query_one("SELECT count(*), min(seq), max(seq) FROM kitchen.tablet_changes", &[]).await.ok()?;
+        let (count, first, last): (i64, Option<i64>, Option<i64>) = (row.get(0), row.get(1), row.get(2));
+        (count == 3 && first == Some(4) && last == Some(6)).then_some(())
+    })
+    .await;
+
+    // Still in the log: exactly what it missed.
+    let mut tablet = Tablet::connect(app.http_addr()).await?;
+    tablet.send_json(&serde_json::json!({ "type": "auth", "token": chef.as_str(), "lastSeq": 4 })).await?;
+    assert_eq!(tickets_on(&mut tablet, 2).await?, vec![(5, orders[4].clone()), (6, orders[5].clone())]);
+    // Pruned: a snapshot of the board instead.
+    let mut tablet = Tablet::connect(app.http_addr()).await?;
+    tablet.send_json(&serde_json::json!({ "type": "auth", "token": chef.as_str(), "lastSeq": 1 })).await?;
+    let snapshot = tablet.next_json().await?;
+    assert_eq!((snapshot["type"].as_str(), snapshot["seq"].as_i64()), (Some("snapshot"), Some(6)));
+    assert_eq!(snapshot["tickets"].as_array().map(Vec::len), Some(6));
+    app.stop().await;
+    Ok(())
+}
+
+#[actix_rt::test]
+async fn tickets_come_in_pages_that_together_are_the_whole_list() -> anyhow::Result<()> {
+    let Kitchen { app, topic, chef, .. } = start().await?;
+    let mut orders = vec![];
+    for _ in 0..5 {
+        orders.push(new_order(&topic).await?);
+    }
+    let base = format!("http://{}/tickets", app.http_addr());
+    let whole = testkit::eventually("the five tickets", || async {
+        let (_, body) = get_as(Some(&chef), &base).await.ok()?;
+        (body["tickets"].as_array()?.len() == 5).then_some(body)
+    })
+    .await;
+    assert!(whole.get("next").is_none(), "a single page has no cursor: {whole}");
+    let ids = |body: &Value| -> Vec<String> {
+        body["tickets"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|t| t["orderId"].as_str().unwrap_or("").to_owned())
+            .collect()
+    };
+    // Same placed_at for all: the order id breaks the tie.
+    orders.sort();
+    assert_eq!(ids(&whole), orders);
+
+    let mut paged = vec![];
+    let mut url = format!("{base}?first=2");
+    let mut pages = 0;
+    loop {
+        let (status, body) = get_as(Some(&chef), &url).await?;
+        assert_eq!(status, 200, "{body}");
+        pages += 1;
+        paged.extend(ids(&body));
+        match body["next"].as_str() {
+            Some(next) => url = format!("{base}?first=2&after={next}"),
+            None => break,
+        }
+    }
+    assert_eq!((pages, paged), (3, orders.clone()), "2 + 2 + 1, each once, in order");
+    let (_, placed) = get_as(Some(&chef), &format!("{base}?status=PLACED&first=4")).await?;
+    assert_eq!(ids(&placed), orders[..4]);
+    assert!(placed["next"].is_string());
+
+    for refused in ["first=0", "first=501", "after=nonsense", "after=12_zz"] {
+        let (status, body) = get_as(Some(&chef), &format!("{base}?{refused}")).await?;
+        assert_eq!((status, body["error"]["code"].as_str()), (400, Some("BAD_USER_INPUT")), "{refused}");
+    }
+    app.stop().await;
+    Ok(())
+}
+
+/// A kitchen staff token of `auth`'s that expires in `ttl`, and when.
+fn short_lived_chef(auth: &TestAuth, ttl: std::time::Duration) -> (Token, std::time::SystemTime) {
+    let claims =
+        tokens::UserClaims { user_id: uuid::Uuid::new_v4(), username: "chef".into(), role: Role::KitchenStaff };
+    let issued = auth.issuer().user_token(&claims, ttl).expect("minted");
+    (issued.token, issued.expires_at)
+}
+
+/// How long after `expires_at` it is now (zero if before).
+fn late(expires_at: std::time::SystemTime) -> std::time::Duration {
+    std::time::SystemTime::now().duration_since(expires_at).unwrap_or_default()
+}
+
+#[actix_rt::test]
+async fn an_sse_stream_and_a_tablet_end_when_their_token_expires() -> anyhow::Result<()> {
+    let Kitchen { app, auth, .. } = start().await?;
+    let (token, expires_at) = short_lived_chef(&auth, std::time::Duration::from_secs(3));
+    let mut tablet = Tablet::connect_with_token(app.http_addr(), &token).await?;
+    tablet.next_of_type("snapshot").await?;
+    let mut sse = reqwest::get(format!("http://{}/stream?access_token={}", app.http_addr(), token.as_str())).await?;
+    assert_eq!(sse.status().as_u16(), 200);
+
+    let ended = tokio::time::timeout(testkit::DEADLINE, async {
+        while sse.chunk().await?.is_some() {}
+        anyhow::Ok(())
+    })
+    .await;
+    assert!(matches!(ended, Ok(Ok(()))), "the stream ends: {ended:?}");
+    let sse_late = late(expires_at);
+    assert!(
+        std::time::SystemTime::now() + std::time::Duration::from_secs(1) >= expires_at,
+        "not before the token expired"
+    );
+    assert_eq!(tablet.next_of_type("error").await?["code"], "UNAUTHENTICATED");
+    assert_eq!(tablet.closed().await?, Some(1008));
+    let tablet_late = late(expires_at);
+    // Biscuit times have whole seconds: the token expired at most a second before `expires_at`.
+    assert!(sse_late < std::time::Duration::from_secs(2), "the SSE stream ended {sse_late:?} after expiry");
+    assert!(tablet_late < std::time::Duration::from_secs(2), "the tablet closed {tablet_late:?} after expiry");
+    app.stop().await;
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! Who may do what, across every service, against the real stack: the authorisation matrix,
-//! revocation reaching every service, and tokens never reaching the logs.
+//! revocation reaching every service (and ending kitchen sessions), and tokens never reaching
+//! the logs.
 
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -347,6 +348,35 @@ async fn a_revoked_token_is_refused_by_every_service_within_two_seconds() -> any
     stack.graphql_as(Some(&chef), "mutation { logout }", json!({})).await?;
     assert_eq!(tablet.next_of_type("error").await?["code"], "UNAUTHENTICATED");
     assert_eq!(tablet.closed().await?, Some(1008));
+    stack.stop().await;
+    Ok(())
+}
+
+#[actix_rt::test]
+async fn a_kitchen_sse_stream_and_tablet_close_within_two_seconds_of_logout() -> anyhow::Result<()> {
+    let stack = Stack::start().await?;
+    let chef = stack.kitchen_staff().await?;
+    let kitchen = stack.kitchen.http_addr();
+    let mut tablet = Tablet::connect_with_token(kitchen, &chef).await?;
+    tablet.next_of_type("snapshot").await?;
+    let mut sse = reqwest::get(format!("http://{kitchen}/stream?access_token={}", chef.as_str())).await?;
+    assert_eq!(sse.status().as_u16(), 200);
+
+    let answer = stack.graphql_as(Some(&chef), "mutation { logout }", json!({})).await?;
+    assert_eq!(answer["data"]["logout"], true);
+    let revoked = Instant::now();
+    let ended = tokio::time::timeout(testkit::DEADLINE, async {
+        while sse.chunk().await?.is_some() {}
+        anyhow::Ok(())
+    })
+    .await;
+    assert!(matches!(ended, Ok(Ok(()))), "the SSE stream ends: {ended:?}");
+    let sse_took = revoked.elapsed();
+    assert_eq!(tablet.next_of_type("error").await?["code"], "UNAUTHENTICATED");
+    assert_eq!(tablet.closed().await?, Some(1008));
+    let tablet_took = revoked.elapsed();
+    assert!(sse_took < Duration::from_secs(2), "the SSE stream closed {sse_took:?} after logout");
+    assert!(tablet_took < Duration::from_secs(2), "the tablet closed {tablet_took:?} after logout");
     stack.stop().await;
     Ok(())
 }

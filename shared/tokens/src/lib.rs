@@ -8,6 +8,8 @@
 //!   a holder appended (attenuation: a read-only tablet token, a token for one order). A grant
 //!   is reused for [`DECISION_TTL`] (2 s) for the same token and access; revocation is checked on
 //!   every use.
+//! - [`TokenLease`] (from [`TokenVerifier::lease`]) lets a long-lived session notice, locally,
+//!   that its token was revoked or has expired.
 //! - [`attenuate`] appends such checks, as a client would.
 //!
 //! Transport helpers: [`bearer`] reads `Bearer <token>`; tokens are never logged, and
@@ -16,11 +18,13 @@
 mod access;
 pub mod grpc;
 mod issuer;
+mod lease;
 pub mod revocation;
 mod verifier;
 
 pub use access::{Access, Allowed, Operation, Principal, Role, UserClaims};
 pub use issuer::{IssuedToken, TokenIssuer};
+pub use lease::TokenLease;
 pub use verifier::{DECISION_TTL, RevocationList, TokenError, TokenVerifier};
 
 use biscuit_auth::Biscuit;

@@ -107,3 +107,27 @@ fn keys_round_trip_through_hex_and_tokens_stay_out_of_debug_output() {
     assert_eq!(bearer("Basic abc"), None);
     assert_eq!(bearer("Bearer "), None);
 }
+
+#[test]
+fn a_lease_ends_when_its_token_is_revoked_or_expires() {
+    let issuer = TokenIssuer::generate();
+    let verifier = issuer.verifier();
+    let in_an_hour = std::time::SystemTime::now() + HOUR;
+    let issued = issuer.user_token_until(&staff(), in_an_hour).expect("minted");
+    let lease = verifier.lease(&issued.token).expect("a lease");
+    assert_eq!(lease.check(), Ok(()));
+    let secs = |t: std::time::SystemTime| t.duration_since(std::time::UNIX_EPOCH).expect("after 1970").as_secs();
+    assert_eq!(lease.expires_at().map(secs), Some(secs(in_an_hour)), "the issuer's expiry");
+    verifier.revocations().insert_all(issued.revocation_ids.clone());
+    assert_eq!(lease.check(), Err(TokenError::Revoked));
+
+    let a_minute_ago = std::time::SystemTime::now() - Duration::from_secs(60);
+    let expired = issuer.user_token_until(&staff(), a_minute_ago).expect("minted").token;
+    assert_eq!(verifier.lease(&expired).expect("a lease").check(), Err(TokenError::Expired));
+
+    // A holder's earlier deadline counts too.
+    let chef = issuer.user_token(&staff(), HOUR).expect("minted").token;
+    let short = attenuate(&chef, &verifier, "check if time($t), $t < 2020-01-01T00:00:00Z;").expect("attenuated");
+    assert_eq!(verifier.lease(&short).expect("a lease").check(), Err(TokenError::Expired));
+    assert_eq!(verifier.lease(&Token::new("not a token")).map(|_| ()), Err(TokenError::Invalid));
+}

@@ -1,8 +1,13 @@
-//! The kitchen's actors: [`TicketHub`] fans every ticket change out to the connected tablets.
-//! (The consumer actor lives in `kafka/`, the tablet session actors in `ws/`.)
+//! The kitchen's actors: [`ChangeLogFollower`] reads every committed ticket change from the
+//! tablet change log, in order, and hands it to [`TicketHub`], which fans it out to the
+//! connected tablets and SSE listeners. (The consumer actor lives in `kafka/`, the tablet
+//! session actors in `ws/`.)
 
+mod change_log_follower;
 mod ticket_hub;
 
+pub use change_log_follower::{ChangeLogFollower, ChangeLogRetention, FALLBACK_POLL, GAP_PATIENCE};
 pub use ticket_hub::{
-    CaughtUp, CloseAll, Join, Leave, PublishChange, STREAM_BUFFER, SubscribeStream, TabletId, TicketHub, TicketPush,
+    CaughtUp, CloseAll, Join, Leave, PublishChange, ResyncAll, STREAM_BUFFER, SubscribeStream, TabletId, TicketHub,
+    TicketPush,
 };

@@ -1,5 +1,6 @@
-//! [`TicketHub`]: the actor that pushes every committed ticket change to the connected tablets
-//! and the SSE feed, without letting a slow tablet slow the others.
+//! [`TicketHub`]: the actor that pushes every committed ticket change (handed to it in sequence
+//! order by the `ChangeLogFollower`) to the connected tablets and the SSE feed, without letting
+//! a slow tablet slow the others.
 
 use crate::domain::TicketChange;
 use crate::metrics::KitchenMetrics;
@@ -65,10 +66,17 @@ pub struct CaughtUp {
     pub id: TabletId,
 }
 
-/// A ticket changed and the change is committed: tell the tablets.
+/// A ticket changed and the change is committed: tell the tablets. Sent by the change-log
+/// follower only, once per change, in sequence order.
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct PublishChange(pub TicketChange);
+
+/// Changes were lost to this instance (pruned before it pushed them): every tablet takes a
+/// fresh snapshot.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ResyncAll;
 
 /// Every change from now on, as a stream (the SSE endpoint).
 #[derive(Message)]
@@ -160,6 +168,19 @@ impl Handler<PublishChange> for TicketHub {
         self.count();
         // No SSE listener is fine.
         let _ = self.stream.send(change);
+    }
+}
+
+impl Handler<ResyncAll> for TicketHub {
+    type Result = ();
+
+    fn handle(&mut self, _: ResyncAll, _: &mut Self::Context) {
+        for (id, tablet) in &self.tablets {
+            if self.behind.insert(*id) {
+                tablet.do_send(TicketPush::Resync);
+                self.metrics.tablet_resyncs.inc();
+            }
+        }
     }
 }
 

@@ -1,4 +1,5 @@
-//! The kitchen's REST endpoints: `GET /tickets?status=`, `GET /ticket/{orderId}`,
+//! The kitchen's REST endpoints: `GET /tickets?status=&first=&after=` (paged),
+//! `GET /ticket/{orderId}`,
 //! `POST /order/{orderId}/done` and the SSE feed `GET /stream`. Each checks the caller's token,
 //! calls the kitchen core and maps the result; errors go through `service_kit`'s one mapping.
 
@@ -54,6 +55,10 @@ async fn complete_order(
 #[serde(deny_unknown_fields)]
 struct TicketsQuery {
     status: Option<String>,
+    /// Page size (`service::DEFAULT_PAGE` when absent, at most `service::MAX_PAGE`).
+    first: Option<i64>,
+    /// The `next` cursor of the previous page.
+    after: Option<String>,
 }
 
 async fn list_tickets(
@@ -64,10 +69,15 @@ async fn list_tickets(
     if let Err(e) = authorize(&request, &kitchen, Access::read("ticket")) {
         return error_response(&e);
     }
-    match kitchen.tickets(query.status.as_deref()).await {
-        Ok(tickets) => HttpResponse::Ok().json(serde_json::json!({
-            "tickets": tickets.iter().map(TicketView::from).collect::<Vec<_>>()
-        })),
+    match kitchen.tickets(query.status.as_deref(), query.first, query.after.as_deref()).await {
+        Ok(page) => {
+            let tickets: Vec<_> = page.tickets.iter().map(TicketView::from).collect();
+            // The last page keeps the unpaged answer's shape: `next` only when there is more.
+            HttpResponse::Ok().json(match page.next {
+                Some(next) => serde_json::json!({ "tickets": tickets, "next": next }),
+                None => serde_json::json!({ "tickets": tickets }),
+            })
+        }
         Err(e) => error_response(&e),
     }
 }

@@ -1,10 +1,13 @@
 //! `GET /stream?access_token=…`: the seed's Server-Sent Events feed of new orders, with their
 //! item names. The token rides in the URL because `EventSource` cannot send headers; the
-//! access log prints paths without query strings, so it never reaches a log.
+//! access log prints paths without query strings, so it never reaches a log. The stream ends
+//! when the token does: its lease (revocation, expiry) is checked locally every
+//! [`TOKEN_RECHECK_INTERVAL`].
 
 use crate::actors::SubscribeStream;
 use crate::service::{ErrorKind, Kitchen};
 use crate::wire::TicketView;
+use crate::ws::session::TOKEN_RECHECK_INTERVAL;
 use actix_web::{HttpResponse, web};
 use futures::StreamExt as _;
 use serde::Deserialize;
@@ -21,11 +24,22 @@ pub(super) async fn new_tickets(kitchen: web::Data<Kitchen>, query: web::Query<S
     let Some(token) = query.into_inner().access_token.filter(|t| !t.is_empty()) else {
         return error_response(&TokenError::Missing);
     };
-    if let Err(e) = kitchen.authorize(&Token::new(token), Access::read("ticket")) {
-        return error_response(&e);
-    }
+    let lease = match kitchen.lease(&Token::new(token), Access::read("ticket")) {
+        Ok(lease) => lease,
+        Err(e) => return error_response(&e),
+    };
     let Ok(changes) = kitchen.hub().send(SubscribeStream).await else {
         return kind_response(ErrorKind::Unavailable, "the kitchen is shutting down");
+    };
+    let token_ended = async move {
+        let mut ticks = tokio::time::interval(TOKEN_RECHECK_INTERVAL);
+        loop {
+            ticks.tick().await;
+            if let Err(e) = lease.check() {
+                tracing::info!(reason = %e, "closing an SSE stream: its token ended");
+                return;
+            }
+        }
     };
     let events = tokio_stream::wrappers::BroadcastStream::new(changes).filter_map(|change| async move {
         // A listener that fell behind just misses those; new orders are what this feed shows.
@@ -35,5 +49,8 @@ pub(super) async fn new_tickets(kitchen: web::Data<Kitchen>, query: web::Query<S
             Ok::<_, actix_web::Error>(web::Bytes::from(format!("event: ticket\ndata: {data}\n\n")))
         })
     });
-    HttpResponse::Ok().content_type("text/event-stream").insert_header(("cache-control", "no-cache")).streaming(events)
+    HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header(("cache-control", "no-cache"))
+        .streaming(events.take_until(token_ended))
 }

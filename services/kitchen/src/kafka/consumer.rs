@@ -1,9 +1,9 @@
 //! [`TicketConsumer`]: the actor that owns the kitchen's consumer of `orders.events` and
 //! applies each record through the kitchen core, one at a time and in order; and the
-//! dead-letter topic for records that cannot be decoded.
+//! dead-letter topic for records that cannot be decoded or that the database refuses for good.
 
 use crate::metrics::KitchenMetrics;
-use crate::service::{Applied, Kitchen};
+use crate::service::{Applied, ApplyError, Kitchen};
 use actix::prelude::*;
 use anyhow::Context as _;
 use futures::Stream;
@@ -38,8 +38,12 @@ pub const DEAD_LETTER_TIMEOUT: Duration = Duration::from_secs(10);
 pub const FAILPOINT_EXIT_AFTER_TICKET_COMMIT: &str = "exit_after_ticket_commit";
 
 /// Consumes `orders.events` and turns each record into a ticket change through the kitchen
-/// core: the change is committed in PostgreSQL first, then pushed to the tablets, then the
-/// record's offset is stored (and committed within [`OFFSET_COMMIT_INTERVAL`]). A crash before
+/// core: the change is committed in PostgreSQL first (every instance's `ChangeLogFollower`
+/// then pushes it to its tablets), then the record's offset is stored (and committed within
+/// [`OFFSET_COMMIT_INTERVAL`]). A record that cannot be decoded, or whose ticket the database
+/// refuses for good (SQLSTATE class 22, 23 or 54: a NUL in a note, a time out of range…), is
+/// copied to the dead-letter topic and passed; anything else (the database unreachable,
+/// shutting down, a serialization failure) is retried until it passes. A crash before
 /// the offset commit redelivers the event, which then changes nothing (its version is no longer
 /// newer), so no ticket is lost or doubled.
 ///
@@ -62,8 +66,8 @@ pub struct TicketConsumer {
     stopping: bool,
 }
 
-/// Where records that cannot be decoded are copied (`<topic>.dlq`), with the reason in a
-/// header, so that operators can inspect them while the consumer moves on.
+/// Where records that cannot be decoded or stored are copied (`<topic>.dlq`), with the reason
+/// in a header, so that operators can inspect them while the consumer moves on.
 struct DeadLetters {
     producer: FutureProducer,
     topic: String,
@@ -247,11 +251,7 @@ async fn apply_record(
                 reason,
                 "skipping a malformed order event (copied to the dead-letter topic)"
             );
-            if !dead_letters.keep(&message, &reason, &mut shutdown).await {
-                return Outcome::Abandoned;
-            }
-            metrics.dead_letters.inc();
-            return Outcome::Settled;
+            return set_aside(&message, &reason, &dead_letters, &metrics, &mut shutdown).await;
         }
     };
     let trace_id = message
@@ -261,7 +261,7 @@ async fn apply_record(
         .and_then(service_kit::trace::TraceParent::parse)
         .map(|t| t.trace_id().to_owned());
     loop {
-        match kitchen.apply(&ticket, trace_id.clone()).await {
+        match kitchen.apply(&ticket, trace_id.as_deref()).await {
             Ok(Applied::Changed(change)) => {
                 tracing::info!(
                     order = %ticket.order_id,
@@ -273,6 +273,17 @@ async fn apply_record(
                 return Outcome::Settled;
             }
             Ok(Applied::Unchanged) => return Outcome::Settled,
+            Err(ApplyError::Refused(reason)) => {
+                metrics.refused_events.inc();
+                tracing::warn!(
+                    order = %ticket.order_id,
+                    partition = message.partition(),
+                    offset = message.offset(),
+                    reason,
+                    "skipping an order event the database refuses (copied to the dead-letter topic)"
+                );
+                return set_aside(&message, &reason, &dead_letters, &metrics, &mut shutdown).await;
+            }
             Err(e) => {
                 tracing::warn!(error = format!("{e:#}"), order = %ticket.order_id, "storing a ticket failed; retrying");
                 if !pause_unless_stopping(&mut shutdown).await {
@@ -281,6 +292,21 @@ async fn apply_record(
             }
         }
     }
+}
+
+/// Copies a record that will never make a ticket to the dead-letter topic with `reason`.
+async fn set_aside(
+    message: &OwnedMessage,
+    reason: &str,
+    dead_letters: &DeadLetters,
+    metrics: &KitchenMetrics,
+    shutdown: &mut Option<ShutdownListener>,
+) -> Outcome {
+    if !dead_letters.keep(message, reason, shutdown).await {
+        return Outcome::Abandoned;
+    }
+    metrics.dead_letters.inc();
+    Outcome::Settled
 }
 
 /// Waits [`RETRY_BACKOFF`]; `false` if shutdown has begun (then the record is given up).

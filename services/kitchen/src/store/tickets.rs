@@ -11,8 +11,16 @@ use uuid::Uuid;
 /// Stores `ticket` unless the stored one is at the same or a higher order version; when it is
 /// stored, it also takes the next tablet sequence number and records the change. One statement
 /// (so one round trip, atomic without BEGIN/COMMIT): this is on every order's way to the
-/// tablets. `None`: nothing changed (a duplicate or an older event).
-pub async fn apply(client: &deadpool_postgres::Object, ticket: &Ticket) -> anyhow::Result<Option<TicketChange>> {
+/// tablets. The change's insert notifies every kitchen instance's change-log follower on
+/// commit (a trigger). `None`: nothing changed (a duplicate or an older event).
+///
+/// A refusal by the database comes back as the `tokio_postgres::Error` (with its SQLSTATE)
+/// under the context, for the caller to tell a refused ticket from an outage.
+pub async fn apply(
+    client: &deadpool_postgres::Object,
+    ticket: &Ticket,
+    trace_id: Option<&str>,
+) -> anyhow::Result<Option<TicketChange>> {
     let stored = StoredTicket::from(ticket);
     let items = serde_json::to_value(&stored.items).context("encoding ticket items")?;
     let timeline = serde_json::to_value(&stored.timeline).context("encoding the timeline")?;
@@ -37,8 +45,8 @@ pub async fn apply(client: &deadpool_postgres::Object, ticket: &Ticket) -> anyho
                WHERE EXISTS (SELECT 1 FROM stored)
                RETURNING last_seq
              )
-             INSERT INTO kitchen.tablet_changes (seq, order_id, ticket)
-             SELECT last_seq, $1, $10::jsonb FROM next
+             INSERT INTO kitchen.tablet_changes (seq, order_id, ticket, trace_id)
+             SELECT last_seq, $1, $10::jsonb, $11 FROM next
              RETURNING seq",
         )
         .await
@@ -57,12 +65,64 @@ pub async fn apply(client: &deadpool_postgres::Object, ticket: &Ticket) -> anyho
                 &ticket.placed_at,
                 &ticket.updated_at,
                 &snapshot,
+                &trace_id,
             ],
         )
         .await
         .context("storing the ticket")?
         .map(|row| row.get(0));
-    Ok(seq.map(|seq| TicketChange { seq, ticket: ticket.clone(), trace_id: None }))
+    Ok(seq.map(|seq| TicketChange { seq, ticket: ticket.clone(), trace_id: trace_id.map(str::to_owned) }))
+}
+
+/// The last sequence number handed out.
+pub async fn last_seq(client: &impl GenericClient) -> anyhow::Result<i64> {
+    Ok(client
+        .query_one(&client.prepare_cached("SELECT last_seq FROM kitchen.tablet_sequence").await?, &[])
+        .await
+        .context("reading the tablet sequence")?
+        .get(0))
+}
+
+/// The committed changes after `after_seq`, in sequence order, at most `limit`, with their
+/// traces: what a change-log follower pushes next. The caller checks they are contiguous.
+pub async fn changes_from(
+    client: &impl GenericClient,
+    after_seq: i64,
+    limit: i64,
+) -> anyhow::Result<Vec<TicketChange>> {
+    let rows = client
+        .query(
+            &client
+                .prepare_cached(
+                    "SELECT seq, ticket, trace_id FROM kitchen.tablet_changes WHERE seq > $1 ORDER BY seq LIMIT $2",
+                )
+                .await?,
+            &[&after_seq, &limit],
+        )
+        .await
+        .context("reading the tablet change log")?;
+    rows.iter()
+        .map(|r| {
+            let stored: StoredTicket = serde_json::from_value(r.get("ticket")).context("decoding a stored change")?;
+            Ok(TicketChange { seq: r.get("seq"), ticket: stored.try_into()?, trace_id: r.get("trace_id") })
+        })
+        .collect()
+}
+
+/// Deletes every change but the last `kept`; returns how many it deleted.
+pub async fn prune_changes(client: &impl GenericClient, kept: i64) -> anyhow::Result<u64> {
+    client
+        .execute(
+            &client
+                .prepare_cached(
+                    "DELETE FROM kitchen.tablet_changes
+                     WHERE seq <= (SELECT last_seq FROM kitchen.tablet_sequence) - $1",
+                )
+                .await?,
+            &[&kept],
+        )
+        .await
+        .context("pruning the tablet change log")
 }
 
 /// The open tickets (oldest first) and the sequence number they are current as of, read in
@@ -81,7 +141,7 @@ pub async fn open_tickets(client: &mut deadpool_postgres::Object) -> anyhow::Res
         .context("reading the tablet sequence")?
         .get(0);
     let open: Vec<&str> = TicketStatus::OPEN.iter().map(|s| s.as_str()).collect();
-    let tickets = tickets_where(&tx, "status = ANY($1)", &[&open]).await?;
+    let tickets = tickets_where(&tx, "status = ANY($1) ORDER BY placed_at, order_id", &[&open]).await?;
     tx.commit().await.context("ending the snapshot transaction")?;
     Ok((seq, tickets))
 }
@@ -127,12 +187,29 @@ pub async fn changes_after(
     Ok(Some((last, changes)))
 }
 
-/// Tickets with the given status (any, when `None`), oldest first.
-pub async fn by_status(client: &impl GenericClient, status: Option<TicketStatus>) -> anyhow::Result<Vec<Ticket>> {
-    match status {
-        Some(status) => tickets_where(client, "status = $1", &[&status.as_str()]).await,
-        None => tickets_where(client, "true", &[]).await,
+/// At most `limit` tickets with the given status (any, when `None`), oldest first (by
+/// `placed_at`, then order id), after the ticket at `after` (placed at, order id) when given.
+pub async fn page(
+    client: &impl GenericClient,
+    status: Option<TicketStatus>,
+    after: Option<(DateTime<Utc>, Uuid)>,
+    limit: i64,
+) -> anyhow::Result<Vec<Ticket>> {
+    // Four statement shapes (each prepared once), so that each can use its index.
+    let status = status.map(TicketStatus::as_str);
+    let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = vec![&limit];
+    let mut condition = String::from("true");
+    if let Some(status) = &status {
+        params.push(status);
+        condition.push_str(&format!(" AND status = ${}", params.len()));
     }
+    if let Some((placed_at, order_id)) = &after {
+        params.push(placed_at);
+        params.push(order_id);
+        condition.push_str(&format!(" AND (placed_at, order_id) > (${}, ${})", params.len() - 1, params.len()));
+    }
+    condition.push_str(" ORDER BY placed_at, order_id LIMIT $1");
+    tickets_where(client, &condition, &params).await
 }
 
 pub async fn by_order(client: &impl GenericClient, order_id: Uuid) -> anyhow::Result<Option<Ticket>> {
@@ -150,7 +227,7 @@ async fn tickets_where(
                 .prepare_cached(&format!(
                     "SELECT order_id, customer_id, status, order_version, total_cents, items, timeline,
                         placed_at, updated_at
-                 FROM kitchen.tickets WHERE {condition} ORDER BY placed_at, order_id"
+                 FROM kitchen.tickets WHERE {condition}"
                 ))
                 .await?,
             params,

@@ -43,12 +43,11 @@ async fn connect(
     let token = match request.headers().get("authorization") {
         None => None,
         Some(header) => {
-            let token = header.to_str().ok().and_then(tokens::bearer);
-            let verdict = token.clone().ok_or(tokens::TokenError::Invalid).and_then(|t| session::check(&kitchen, &t));
-            if let Err(e) = verdict {
-                return Ok(error_response(&e));
+            let token = header.to_str().ok().and_then(tokens::bearer).ok_or(tokens::TokenError::Invalid);
+            match token.and_then(|t| Ok((session::check(&kitchen, &t)?, t))) {
+                Ok((lease, token)) => Some((token, lease)),
+                Err(e) => return Ok(error_response(&e)),
             }
-            token
         }
     };
     let session = TabletSession::new(kitchen.get_ref().clone(), token, query.last_seq);

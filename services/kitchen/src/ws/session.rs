@@ -8,7 +8,7 @@ use crate::service::{Board, Classified as _, ErrorKind, Kitchen};
 use actix::prelude::*;
 use actix_web_actors::ws;
 use std::time::{Duration, Instant};
-use tokens::{Access, Token, TokenError};
+use tokens::{Access, Token, TokenError, TokenLease};
 
 /// How often the kitchen pings a tablet.
 pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(5);
@@ -16,15 +16,16 @@ pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(5);
 pub const TABLET_TIMEOUT: Duration = Duration::from_secs(15);
 /// A tablet that has not authenticated by then is disconnected.
 pub const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
-/// How often a connected tablet's token is checked again (revocation, expiry): a revoked token
-/// loses its socket within this.
-pub const TOKEN_RECHECK_INTERVAL: Duration = Duration::from_secs(1);
+/// How often a connected tablet's token lease is checked (revocation, expiry; locally, no call
+/// to anyone): a revoked token loses its socket within this plus the revocation poll
+/// (`tokens::revocation::POLL_INTERVAL`), an expired one within this.
+pub const TOKEN_RECHECK_INTERVAL: Duration = Duration::from_millis(500);
 /// Changes that may wait for one tablet before it is told to resync.
 pub const TABLET_BUFFER: usize = 256;
 
-/// May this token watch the board? Kitchen staff, reading.
-pub fn check(kitchen: &Kitchen, token: &Token) -> Result<(), TokenError> {
-    kitchen.authorize(token, Access::read("ticket")).map(drop)
+/// May this token watch the board? Kitchen staff, reading; the lease says until when.
+pub fn check(kitchen: &Kitchen, token: &Token) -> Result<TokenLease, TokenError> {
+    kitchen.lease(token, Access::read("ticket"))
 }
 
 /// One connected tablet: once authenticated, a snapshot of the open tickets (or, when it
@@ -33,6 +34,8 @@ pub struct TabletSession {
     kitchen: Kitchen,
     /// The verified token; `None` until the tablet authenticates.
     token: Option<Token>,
+    /// Ends the session when the token is revoked or expires; with `token`.
+    lease: Option<TokenLease>,
     /// The sequence number a reconnecting tablet last saw.
     resume_from: Option<i64>,
     id: Option<TabletId>,
@@ -42,9 +45,11 @@ pub struct TabletSession {
 }
 
 impl TabletSession {
-    /// `token`: already verified from the upgrade request's header, if it had one.
-    pub fn new(kitchen: Kitchen, token: Option<Token>, resume_from: Option<i64>) -> Self {
-        Self { kitchen, token, resume_from, id: None, seq: 0, last_heard: Instant::now() }
+    /// `token`: already verified from the upgrade request's header, if it had one, with its
+    /// lease.
+    pub fn new(kitchen: Kitchen, token: Option<(Token, TokenLease)>, resume_from: Option<i64>) -> Self {
+        let (token, lease) = token.unzip();
+        Self { kitchen, token, lease, resume_from, id: None, seq: 0, last_heard: Instant::now() }
     }
 
     /// Joins the hub, then shows the board. Both happen before anything else is handled
@@ -108,8 +113,9 @@ impl TabletSession {
                 TabletMessage::Auth { token, last_seq } => {
                     let token = Token::new(token);
                     match check(&self.kitchen, &token) {
-                        Ok(()) => {
+                        Ok(lease) => {
                             self.token = Some(token);
+                            self.lease = Some(lease);
                             self.resume_from = last_seq;
                             self.open_board(ctx);
                         }
@@ -155,8 +161,8 @@ impl Actor for TabletSession {
             }
         });
         ctx.run_interval(TOKEN_RECHECK_INTERVAL, |session, ctx| {
-            if let Some(token) = &session.token
-                && let Err(e) = check(&session.kitchen, token)
+            if let Some(lease) = &session.lease
+                && let Err(e) = lease.check()
             {
                 session.refuse(&e, ctx);
             }
