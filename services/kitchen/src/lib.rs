@@ -67,19 +67,11 @@ impl Application {
             )
             .await?;
         }
-        let verifier =
-            tokens::TokenVerifier::from_public_key_hex(&config.auth.token_public_key).context("TOKEN_PUBLIC_KEY")?;
-        let service_token = tokens::Token::new(config.auth.service_token.clone());
         let ops = Ops::new("kitchen").with_database(&pool).with_broker(&config.kafka.brokers);
         let metrics = metrics::KitchenMetrics::register(ops.registry())?;
         let shutdown = Shutdown::new();
-        tokens::revocation::RevocationFollower::of_users_service(
-            verifier.revocations().clone(),
-            &config.auth.users_url,
-            service_token.clone(),
-            shutdown.listener(),
-        )?
-        .start();
+        let tokens::revocation::ServiceAuth { verifier, service_token } =
+            tokens::revocation::ServiceAuth::start(&config.auth, shutdown.listener())?;
 
         let hub = actors::TicketHub::new(metrics.clone()).start();
         // Read before the port is bound: every change after it reaches the hub, and no tablet
