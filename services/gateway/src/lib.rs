@@ -24,6 +24,7 @@ pub mod http;
 pub mod live;
 pub mod loaders;
 pub mod model;
+pub mod sockets;
 
 pub use config::Config;
 
@@ -48,11 +49,12 @@ impl Application {
         let ops = Ops::new("gateway");
         let calls = backends::calls_metric(ops.registry())?;
         let orders = backends::OrdersBackend::new(&config.orders_url, service_token.clone(), &calls)?;
-        let open = prometheus::IntGauge::new("gateway_subscriptions_open", "Open GraphQL subscriptions")?;
-        ops.registry().register(Box::new(open.clone()))?;
         let shutdown = Shutdown::new();
-        let (live, follow_orders) = live::LiveOrders::start(orders.clone(), open);
-        shutdown.run_until_shutdown("order events", follow_orders);
+        let live = live::LiveOrders::start(
+            orders.clone(),
+            live::LiveMetrics::register(ops.registry())?,
+            shutdown.listener(),
+        );
         tokens::revocation::RevocationFollower::of_users_service(
             verifier.revocations().clone(),
             &config.auth.users_url,
@@ -65,6 +67,8 @@ impl Application {
             users: backends::UsersBackend::new(&config.auth.users_url, service_token, &calls)?,
             verifier,
             live,
+            open_sockets: sockets::OpenSockets::default(),
+            socket_limits: config.socket_limits,
         };
         let schema = web::Data::new(graphql::schema());
         let context = web::Data::new(backends);
