@@ -41,6 +41,8 @@ impl Backends {
             caller,
             client_address,
             socket: None,
+            session: None,
+            verifier: self.verifier.clone(),
         }
     }
 }

@@ -9,7 +9,8 @@
 //!   ([`crate::graphql::cost`]) before Juniper sees it;
 //! - a signed-in socket ends when its token does: revoked (checked against the process's
 //!   revocation list every [`TOKEN_RECHECK_INTERVAL`], no backend call) or expired (a timer at
-//!   the expiry the token carries); it is closed with 4401 and the reason;
+//!   the expiry the token carries); it is closed with 4401 and the reason, and its
+//!   subscriptions deliver no event once the token has ended ([`SessionCheck`]);
 //! - sign-ins over the socket carry the client's address, like POSTs.
 
 use crate::graphql::{Caller, Schema, cost};
@@ -131,10 +132,31 @@ impl Drop for UserSocket {
     }
 }
 
-/// A socket's signed-in user: what ends the socket when it ends.
-struct Session {
+/// A socket's signed-in session: whether its token still holds, decided without a backend
+/// call (the process's revocation list, the expiry the token carries). The socket's task closes
+/// the socket when it ends; its subscriptions deliver nothing more once it has.
+pub struct SessionCheck {
     revocation_ids: Vec<String>,
     expires_at: Option<SystemTime>,
+    revocations: tokens::RevocationList,
+}
+
+impl SessionCheck {
+    /// `Err` once the token is revoked or expired.
+    pub fn current(&self) -> Result<(), TokenError> {
+        if self.expires_at.is_some_and(|at| SystemTime::now() >= at) {
+            return Err(TokenError::Expired);
+        }
+        if self.revocations.contains_any(&self.revocation_ids) {
+            return Err(TokenError::Revoked);
+        }
+        Ok(())
+    }
+}
+
+/// What the socket's task needs of a signed-in session.
+struct Session {
+    check: Arc<SessionCheck>,
     /// Counts the socket against the user's limit while the session lasts.
     _socket: UserSocket,
 }
@@ -154,7 +176,6 @@ pub async fn subscriptions(
     let client_address = request.peer_addr().map(|peer| peer.ip());
     let (mut response, socket, messages) = actix_ws::handle(&request, payload)?;
     let backends = backends.get_ref().clone();
-    let verifier = backends.verifier.clone();
     let (signed_in, session) = tokio::sync::oneshot::channel::<Session>();
     let init = move |params: juniper::Variables| async move {
         let header = params.get("authorization").and_then(|v| v.convert::<String>().ok());
@@ -163,6 +184,7 @@ pub async fn subscriptions(
             Some(header) => verify(&header, &backends.verifier).map_err(|e| Refused(e.to_string()))?,
         };
         let limits = backends.socket_limits;
+        let mut session = None;
         if let Some(caller) = &caller {
             let socket = backends.open_sockets.open(caller.claims.user_id, limits.sockets_per_user).ok_or_else(|| {
                 Refused(format!(
@@ -171,13 +193,18 @@ pub async fn subscriptions(
                 ))
             })?;
             let refused = |e: TokenError| Refused(e.to_string());
-            let revocation_ids = backends.verifier.revocation_ids(&caller.token).map_err(refused)?;
-            let expires_at = backends.verifier.expires_at(&caller.token).map_err(refused)?;
+            let check = Arc::new(SessionCheck {
+                revocation_ids: backends.verifier.revocation_ids(&caller.token).map_err(refused)?,
+                expires_at: backends.verifier.expires_at(&caller.token).map_err(refused)?,
+                revocations: backends.verifier.revocations().clone(),
+            });
+            session = Some(check.clone());
             // The socket's task is waiting for this; it cannot have gone while init runs.
-            let _ = signed_in.send(Session { revocation_ids, expires_at, _socket: socket });
+            let _ = signed_in.send(Session { check, _socket: socket });
         }
         let mut context = backends.context(Ok(caller), client_address);
         context.socket = Some(Arc::new(SubscriptionSlots::new(limits.subscriptions_per_socket)));
+        context.session = session;
         Ok::<_, Refused>(
             ConnectionConfig::new(context)
                 .with_keep_alive_interval(KEEP_ALIVE)
@@ -186,7 +213,7 @@ pub async fn subscriptions(
     };
     let schema = schema.into_inner();
     let connection = Connection::new(ArcSchema(schema.clone()), init);
-    actix_web::rt::spawn(serve(socket, messages, connection, session, verifier, schema));
+    actix_web::rt::spawn(serve(socket, messages, connection, session, schema));
     response.headers_mut().insert(
         actix_web::http::header::SEC_WEBSOCKET_PROTOCOL,
         actix_web::http::header::HeaderValue::from_static("graphql-transport-ws"),
@@ -202,7 +229,6 @@ async fn serve<I>(
     mut messages: actix_ws::MessageStream,
     connection: Protocol<I>,
     session: tokio::sync::oneshot::Receiver<Session>,
-    verifier: tokens::TokenVerifier,
     schema: Arc<Schema>,
 ) where
     I: juniper_graphql_ws::Init<DefaultScalarValue, crate::graphql::Context> + Send,
@@ -263,7 +289,7 @@ async fn serve<I>(
             }
         }
     };
-    let ended = session_end(session, &verifier);
+    let ended = session_end(session);
     tokio::select! {
         () = input => {}
         () = output => {}
@@ -278,10 +304,10 @@ async fn serve<I>(
 
 /// Resolves when the socket's signed-in session ends: its token revoked or expired. Never, for
 /// an anonymous socket.
-async fn session_end(session: tokio::sync::oneshot::Receiver<Session>, verifier: &tokens::TokenVerifier) -> TokenError {
+async fn session_end(session: tokio::sync::oneshot::Receiver<Session>) -> TokenError {
     let Ok(session) = session.await else { return std::future::pending().await };
     let expiry = async {
-        match session.expires_at {
+        match session.check.expires_at {
             Some(at) => tokio::time::sleep(at.duration_since(SystemTime::now()).unwrap_or_default()).await,
             None => std::future::pending().await,
         }
@@ -290,14 +316,14 @@ async fn session_end(session: tokio::sync::oneshot::Receiver<Session>, verifier:
         let mut ticks = tokio::time::interval(TOKEN_RECHECK_INTERVAL);
         loop {
             ticks.tick().await;
-            if verifier.revocations().contains_any(&session.revocation_ids) {
-                return;
+            if let Err(ended) = session.check.current() {
+                return ended;
             }
         }
     };
     tokio::select! {
         () = expiry => TokenError::Expired,
-        () = revoked => TokenError::Revoked,
+        ended = revoked => ended,
     }
 }
 

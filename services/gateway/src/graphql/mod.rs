@@ -54,6 +54,10 @@ pub struct Context {
     pub client_address: Option<std::net::IpAddr>,
     /// On a subscription socket: its budget of live subscriptions. `None` over HTTP POST.
     pub socket: Option<std::sync::Arc<crate::sockets::SubscriptionSlots>>,
+    /// On a signed-in socket: whether its token still holds (live events stop when it ends).
+    pub session: Option<std::sync::Arc<crate::sockets::SessionCheck>>,
+    /// The process's verifier: a logout here revokes the token in this process at once.
+    pub verifier: tokens::TokenVerifier,
 }
 
 /// A verified user and the token to forward on their behalf.

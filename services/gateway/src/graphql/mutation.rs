@@ -25,6 +25,11 @@ impl Mutation {
     async fn logout(context: &Context) -> FieldResult<bool> {
         let caller = context.user()?;
         context.users.logout(&caller.token).await.map_err(|e| field_error(&e))?;
+        // Refused in this process at once, not at the next revocation poll: this gateway's
+        // sockets on the token get no event from now on and close at their next check.
+        if let Ok(ids) = context.verifier.revocation_ids(&caller.token) {
+            context.verifier.revocations().insert_all(ids);
+        }
         Ok(true)
     }
 

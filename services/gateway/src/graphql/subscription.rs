@@ -43,9 +43,14 @@ async fn live<T: Send + 'static>(
         None => None,
     };
     let events = context.live.watch(watched).await.map_err(|e| field_error(&e))?;
+    let session = context.session.clone();
     let stream = events.filter_map(move |item| {
         // Held as long as the stream: the socket's slot is taken until the subscription ends.
         let _slot = &slot;
+        // A token revoked or expired sees nothing more (its socket is about to close).
+        if session.as_ref().is_some_and(|s| s.current().is_err()) {
+            return std::future::ready(None);
+        }
         std::future::ready(match item {
             LiveItem::Event(event) if keep(&event) => Some(Ok(map(&event))),
             LiveItem::Event(_) => None,
