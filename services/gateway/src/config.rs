@@ -1,8 +1,8 @@
 //! The gateway's settings, from environment variables (see `README.md`).
 
+use crate::sockets::{DEFAULT_SOCKETS_PER_USER, DEFAULT_SUBSCRIPTIONS_PER_SOCKET, SocketLimits};
 use service_kit::config::{AuthSettings, LOCAL_ORIGINS, allowed_origins, bind_addr, env_or, env_parse};
 use service_kit::http::{AllowedOrigins, HttpSettings};
-use crate::sockets::{DEFAULT_SOCKETS_PER_USER, DEFAULT_SUBSCRIPTIONS_PER_SOCKET, SocketLimits};
 use std::net::SocketAddr;
 
 #[derive(Debug, Clone)]

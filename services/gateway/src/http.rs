@@ -69,7 +69,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
         .app_data(web::JsonConfig::default().limit(MAX_BODY_BYTES))
         .route("/graphql", web::post().to(graphql))
-        .route("/graphql", web::get().guard(actix_web::guard::Header("upgrade", "websocket")).to(crate::sockets::subscriptions))
+        .route(
+            "/graphql",
+            web::get().guard(actix_web::guard::Header("upgrade", "websocket")).to(crate::sockets::subscriptions),
+        )
         .route("/graphql", web::get().to(graphiql));
 }
 
@@ -127,9 +130,9 @@ async fn graphql(
     };
     let client_address = request.peer_addr().map(|peer| peer.ip());
     let context = backends.context(caller(&request, &backends.verifier), client_address);
-    let answer =
-        crate::backends::TRACE.scope(trace, one.execute(&schema, &context)).instrument(span.clone()).await;
-    let status = if answer.is_ok() { actix_web::http::StatusCode::OK } else { actix_web::http::StatusCode::BAD_REQUEST };
+    let answer = crate::backends::TRACE.scope(trace, one.execute(&schema, &context)).instrument(span.clone()).await;
+    let status =
+        if answer.is_ok() { actix_web::http::StatusCode::OK } else { actix_web::http::StatusCode::BAD_REQUEST };
     // One line per request, with the trace id that the services after this one log too.
     span.in_scope(|| tracing::info!(status = status.as_u16(), ms = started.elapsed().as_millis() as u64, "graphql"));
     HttpResponse::build(status).json(answer)

@@ -50,11 +50,8 @@ impl Application {
         let calls = backends::calls_metric(ops.registry())?;
         let orders = backends::OrdersBackend::new(&config.orders_url, service_token.clone(), &calls)?;
         let shutdown = Shutdown::new();
-        let live = live::LiveOrders::start(
-            orders.clone(),
-            live::LiveMetrics::register(ops.registry())?,
-            shutdown.listener(),
-        );
+        let live =
+            live::LiveOrders::start(orders.clone(), live::LiveMetrics::register(ops.registry())?, shutdown.listener());
         tokens::revocation::RevocationFollower::of_users_service(
             verifier.revocations().clone(),
             &config.auth.users_url,

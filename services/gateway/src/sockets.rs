@@ -58,10 +58,7 @@ pub struct SocketLimits {
 
 impl Default for SocketLimits {
     fn default() -> Self {
-        Self {
-            subscriptions_per_socket: DEFAULT_SUBSCRIPTIONS_PER_SOCKET,
-            sockets_per_user: DEFAULT_SOCKETS_PER_USER,
-        }
+        Self { subscriptions_per_socket: DEFAULT_SUBSCRIPTIONS_PER_SOCKET, sockets_per_user: DEFAULT_SOCKETS_PER_USER }
     }
 }
 
@@ -186,12 +183,13 @@ pub async fn subscriptions(
         let limits = backends.socket_limits;
         let mut session = None;
         if let Some(caller) = &caller {
-            let socket = backends.open_sockets.open(caller.claims.user_id, limits.sockets_per_user).ok_or_else(|| {
-                Refused(format!(
-                    "at most {} subscription connections per user; close one first",
-                    limits.sockets_per_user
-                ))
-            })?;
+            let socket =
+                backends.open_sockets.open(caller.claims.user_id, limits.sockets_per_user).ok_or_else(|| {
+                    Refused(format!(
+                        "at most {} subscription connections per user; close one first",
+                        limits.sockets_per_user
+                    ))
+                })?;
             let refused = |e: TokenError| Refused(e.to_string());
             let check = Arc::new(SessionCheck {
                 revocation_ids: backends.verifier.revocation_ids(&caller.token).map_err(refused)?,
@@ -221,7 +219,16 @@ pub async fn subscriptions(
     Ok(response)
 }
 
-type Protocol<I> = Connection<ArcSchema<crate::graphql::Query, crate::graphql::Mutation, crate::graphql::Subscription, crate::graphql::Context, DefaultScalarValue>, I>;
+type Protocol<I> = Connection<
+    ArcSchema<
+        crate::graphql::Query,
+        crate::graphql::Mutation,
+        crate::graphql::Subscription,
+        crate::graphql::Context,
+        DefaultScalarValue,
+    >,
+    I,
+>;
 
 /// Runs one socket until the client leaves, the protocol closes it, or its session ends.
 async fn serve<I>(

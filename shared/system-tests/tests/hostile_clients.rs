@@ -62,9 +62,7 @@ async fn sign_ins_are_throttled_on_the_clients_address_and_say_how_long_to_wait(
 async fn batches_and_aliased_guesses_are_refused_before_anything_runs() -> anyhow::Result<()> {
     let stack = Stack::start().await?;
     let gateway = stack.gateway.http_addr();
-    let post = |body: Value| {
-        reqwest::Client::new().post(format!("http://{gateway}/graphql")).json(&body).send()
-    };
+    let post = |body: Value| reqwest::Client::new().post(format!("http://{gateway}/graphql")).json(&body).send();
     let calls = || stack.metric(gateway, "gateway_backend_calls_total");
     let before = calls().await?;
 

@@ -23,8 +23,8 @@ pub fn field_cost(name: &str) -> u32 {
         "orders" | "search" | "menuItems" => 4,
         // Every other root field is one backend call; nested fields are batched by the
         // dataloaders, and Juniper's field limit already bounds them.
-        "me" | "user" | "order" | "logout" | "updateOrderStatus" | "completeOrder" | "cancelOrder"
-        | "orderCreated" | "orderStatusChanged" | "__schema" | "__type" => 1,
+        "me" | "user" | "order" | "logout" | "updateOrderStatus" | "completeOrder" | "cancelOrder" | "orderCreated"
+        | "orderStatusChanged" | "__schema" | "__type" => 1,
         _ => 0,
     }
 }
@@ -39,9 +39,7 @@ pub fn request_cost(schema: &Schema, query: &str, operation_name: Option<&str>) 
     let fragments: HashMap<&str, &[Selection<'_, DefaultScalarValue>]> = document
         .iter()
         .filter_map(|definition| match definition {
-            Definition::Fragment(fragment) => {
-                Some((fragment.item.name.item, fragment.item.selection_set.as_slice()))
-            }
+            Definition::Fragment(fragment) => Some((fragment.item.name.item, fragment.item.selection_set.as_slice())),
             Definition::Operation(_) => None,
         })
         .collect();
@@ -120,11 +118,13 @@ mod tests {
 
     #[test]
     fn aliases_and_fragments_each_count() {
-        let guesses: String =
-            (0..30).map(|i| format!("g{i}: login(input: {{ username: \"ada\", password: \"p{i}\" }}) {{ token }} ")).collect();
+        let guesses: String = (0..30)
+            .map(|i| format!("g{i}: login(input: {{ username: \"ada\", password: \"p{i}\" }}) {{ token }} "))
+            .collect();
         assert_eq!(cost(&format!("mutation {{ {guesses} }}")), 30 * MAX_REQUEST_COST);
         assert_eq!(cost("{ a: orders { pageInfo { hasNextPage } } b: orders { pageInfo { hasNextPage } } }"), 8);
-        let spread = "query { ...Two ...Two } fragment Two on Query { a: search(query: \"x\") { __typename } b: me { id } }";
+        let spread =
+            "query { ...Two ...Two } fragment Two on Query { a: search(query: \"x\") { __typename } b: me { id } }";
         assert_eq!(cost(spread), 10);
         let cycle = "query { ...A } fragment A on Query { me { id } ...B } fragment B on Query { ...A }";
         assert_eq!(cost(cycle), 1);

@@ -11,13 +11,21 @@ pub struct Mutation;
 impl Mutation {
     /// A new customer account, signed in.
     async fn register(context: &Context, input: RegisterInput) -> FieldResult<AuthPayload> {
-        let session = context.users.register(input.username, input.password, context.client_address).await.map_err(|e| field_error(&e))?;
+        let session = context
+            .users
+            .register(input.username, input.password, context.client_address)
+            .await
+            .map_err(|e| field_error(&e))?;
         Ok(AuthPayload(session))
     }
 
     /// Signs in; the same error for an unknown user and a wrong password.
     async fn login(context: &Context, input: LoginInput) -> FieldResult<AuthPayload> {
-        let session = context.users.login(input.username, input.password, context.client_address).await.map_err(|e| field_error(&e))?;
+        let session = context
+            .users
+            .login(input.username, input.password, context.client_address)
+            .await
+            .map_err(|e| field_error(&e))?;
         Ok(AuthPayload(session))
     }
 

@@ -37,9 +37,9 @@ async fn live<T: Send + 'static>(
     map: impl Fn(&model::OrderEvent) -> T + Send + 'static,
 ) -> FieldResult<Live<T>> {
     let slot = match &context.socket {
-        Some(socket) => Some(
-            socket.take().ok_or_else(|| field_error(&Refusal::TooManySubscriptions { max: socket.max() }))?,
-        ),
+        Some(socket) => {
+            Some(socket.take().ok_or_else(|| field_error(&Refusal::TooManySubscriptions { max: socket.max() }))?)
+        }
         None => None,
     };
     let events = context.live.watch(watched).await.map_err(|e| field_error(&e))?;
