@@ -3,15 +3,20 @@
 //! The public GraphQL API (Juniper) over the gRPC backends.
 //!
 //! Map:
-//! - [`graphql`]: the schema — queries, mutations, subscriptions, types by area, and
-//!   `field_error`, the one mapping from an error's `ErrorKind` to `extensions.code`.
+//! - [`graphql`]: the schema — queries, mutations, subscriptions, types by area,
+//!   `field_error`, the one mapping from an error's `ErrorKind` to `extensions.code`, and
+//!   `cost`, what one request may spend on expensive fields (aliases included).
 //! - [`model`]: the backends' data as the gateway sees it (no Protobuf; times as times).
 //! - [`backends`]: gRPC clients with deadlines, one file per backend, Protobuf ↔ model in
 //!   `convert`; the only module that knows Protobuf and tonic (failures leave it as
-//!   `UpstreamError`).
+//!   `UpstreamError`). Sign-ins carry the client's address for users' throttle.
 //! - [`loaders`]: per-request dataloaders that batch nested lookups.
-//! - [`live`]: the one upstream order-events stream, fanned out to subscriptions.
-//! - [`http`]: `/graphql` (POST and WebSocket), GraphiQL, `/config.json` and the web UI.
+//! - [`live`]: `OrderEventsHub`, the actor that follows the one upstream order-events stream
+//!   and fans it out to subscriptions (per order, or kitchen-wide), bounded and never waiting.
+//! - [`sockets`]: the subscription sockets — sign-in, per-socket and per-user limits, costing,
+//!   and closing a socket when its token is revoked or expires.
+//! - [`http`]: `/graphql` (one request per POST, costed before it runs; the socket upgrade),
+//!   GraphiQL, `/config.json` and the web UI.
 //! - [`config`]: the settings, from the environment.
 //! - [`Application`]: builds it from a [`Config`] and runs it until shutdown.
 //!
@@ -41,7 +46,7 @@ pub struct Application {
 }
 
 impl Application {
-    /// Connects (lazily) to the backends, starts following order events and binds the port.
+    /// Connects (lazily) to the backends, starts the order-events hub and binds the port.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let service_token = tokens::Token::new(config.auth.service_token.clone());
         let verifier =
@@ -83,7 +88,8 @@ impl Application {
         self.http.addr()
     }
 
-    /// Stops taking requests, lets in-flight ones finish and stops following order events.
+    /// Stops taking requests, lets in-flight ones finish, then stops the order-events hub (which
+    /// ends the remaining subscriptions) and the revocation follower.
     pub async fn stop(self) {
         self.http.stop().await;
         self.shutdown.complete().await;

@@ -2,7 +2,7 @@
 //! `WatchOrders` stream (on the gateway's own service token) and fans it out to the
 //! subscriptions that joined it: kitchen-wide ones get every event, the subscribers of one order
 //! only that order's, so a customer's page never wakes (or falls behind) for other people's
-//! orders. Subscriptions join and leave by message; an order's entry goes when its last
+//! orders; subscriptions join and leave by message, and an order's entry goes when its last
 //! subscriber leaves or the order finishes. The upstream reconnects by itself (with backoff)
 //! after the orders service restarts. [`LiveOrders`] is the handle resolvers use.
 
