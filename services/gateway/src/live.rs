@@ -74,7 +74,7 @@ impl LiveMetrics {
 /// kitchen's `TicketHub`.
 pub struct OrderEventsHub {
     orders: OrdersBackend,
-    kitchen: HashMap<SubscriberId, mpsc::Sender<LiveItem>>,
+    kitchen_wide: HashMap<SubscriberId, mpsc::Sender<LiveItem>>,
     /// Subscribers of one order, by the order's id; an entry lives while it has subscribers
     /// and its order is not finished.
     by_order: HashMap<Uuid, HashMap<SubscriberId, mpsc::Sender<LiveItem>>>,
@@ -92,7 +92,7 @@ impl OrderEventsHub {
     pub fn new(orders: OrdersBackend, metrics: LiveMetrics, shutdown: ShutdownListener) -> Self {
         Self {
             orders,
-            kitchen: HashMap::new(),
+            kitchen_wide: HashMap::new(),
             by_order: HashMap::new(),
             next_id: 0,
             upstream: None,
@@ -104,7 +104,7 @@ impl OrderEventsHub {
 
     fn count(&self) {
         let per_order: usize = self.by_order.values().map(HashMap::len).sum();
-        self.metrics.open.set((self.kitchen.len() + per_order) as i64);
+        self.metrics.open.set((self.kitchen_wide.len() + per_order) as i64);
         self.metrics.orders_watched.set(self.by_order.len() as i64);
     }
 
@@ -143,7 +143,7 @@ impl OrderEventsHub {
                 }
             }
         }
-        push(&mut self.kitchen, &event);
+        push(&mut self.kitchen_wide, &event);
         self.count();
     }
 }
@@ -172,7 +172,7 @@ impl Actor for OrderEventsHub {
 
     fn stopped(&mut self, _: &mut Context<Self>) {
         // Dropping the buffers ends every subscription; then the service's shutdown may finish.
-        self.kitchen.clear();
+        self.kitchen_wide.clear();
         self.by_order.clear();
         self.count();
         self.shutdown.take();
@@ -224,7 +224,7 @@ impl Handler<Join> for OrderEventsHub {
         let events = match watched {
             Watched::Everything => {
                 let (sender, events) = mpsc::channel(SUBSCRIBER_BUFFER);
-                self.kitchen.insert(id, sender);
+                self.kitchen_wide.insert(id, sender);
                 events
             }
             Watched::Order(order) => {
@@ -244,7 +244,7 @@ impl Handler<Leave> for OrderEventsHub {
     fn handle(&mut self, Leave { id, watched }: Leave, _: &mut Context<Self>) {
         match watched {
             Watched::Everything => {
-                self.kitchen.remove(&id);
+                self.kitchen_wide.remove(&id);
             }
             Watched::Order(order) => {
                 if let Some(subscribers) = self.by_order.get_mut(&order) {
