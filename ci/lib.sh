@@ -221,3 +221,76 @@ build_web() {
 ensure_chromium() {
   ensure_packages chromium fonts-dejavu-core
 }
+
+# Monitoring: Debian's Prometheus (it ships promtool) and blackbox exporter. Their packages try
+# to start system services, which a container refuses (harmless); `start_monitoring` runs its own.
+ensure_prometheus() {
+  ensure_packages prometheus prometheus-blackbox-exporter
+  if ! command -v promtool >/dev/null; then
+    log "promtool is not on PATH after installing Debian's prometheus (expected /usr/bin/promtool)"
+    return 1
+  fi
+}
+
+PROMETHEUS_PORT="${PROMETHEUS_PORT:-9090}"
+BLACKBOX_PORT="${BLACKBOX_PORT:-9115}"
+
+# `write_local_prometheus_config FILE`: compose/prometheus/prometheus.yml for the local stack:
+# the same jobs and the same rule files, with static targets on the local ports and readiness
+# probed by a local blackbox exporter.
+write_local_prometheus_config() {
+  local file=$1 job port readiness=""
+  mkdir -p "$(dirname "$file")"
+  {
+    cat <<YAML
+# Written by ci/dev --ops (ci/lib.sh write_local_prometheus_config); compose's twin is
+# compose/prometheus/prometheus.yml.
+global:
+  scrape_interval: 5s
+  evaluation_interval: 5s
+rule_files:
+  - $ROOT/compose/prometheus/rules/*.yml
+scrape_configs:
+YAML
+    for job in orders:8080 kitchen:8081 gateway:8082 users:8083; do
+      port=${job#*:}
+      job=${job%:*}
+      printf '  - job_name: %s\n    static_configs: [{ targets: ["127.0.0.1:%s"] }]\n' "$job" "$port"
+      readiness+=$(printf '\n      - { targets: ["127.0.0.1:%s"], labels: { service: %s } }' "$port" "$job")
+    done
+    cat <<YAML
+  - job_name: readiness
+    metrics_path: /probe
+    params: { module: [http_ready] }
+    static_configs:$readiness
+    relabel_configs:
+      - { source_labels: [__address__], target_label: __param_target, replacement: "http://\$1/readyz" }
+      - { source_labels: [__address__], target_label: instance }
+      - { target_label: __address__, replacement: "127.0.0.1:$BLACKBOX_PORT" }
+  - job_name: prometheus
+    static_configs: [{ targets: ["127.0.0.1:$PROMETHEUS_PORT"] }]
+YAML
+  } >"$file"
+}
+
+# Prometheus and the blackbox exporter against the local stack (ci/dev --ops), with the rules
+# and alerts of compose/prometheus/rules; data in .state/prometheus. Stopped by `stop_started`.
+start_monitoring() {
+  local dir="$STATE/prometheus" port
+  write_local_prometheus_config "$dir/prometheus.yml"
+  promtool check config "$dir/prometheus.yml" >/dev/null
+  for port in "$PROMETHEUS_PORT" "$BLACKBOX_PORT"; do
+    if port_open 127.0.0.1 "$port"; then
+      log "something already listens on 127.0.0.1:$port (Debian's own prometheus service?): stop it, or set PROMETHEUS_PORT / BLACKBOX_PORT"
+      return 1
+    fi
+  done
+  prometheus-blackbox-exporter --config.file="$ROOT/compose/prometheus/blackbox.yml" \
+    --web.listen-address="127.0.0.1:$BLACKBOX_PORT" >"$STATE/logs/blackbox.log" 2>&1 &
+  STARTED_PIDS+=($!)
+  prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/data" \
+    --web.listen-address="127.0.0.1:$PROMETHEUS_PORT" >"$STATE/logs/prometheus.log" 2>&1 &
+  STARTED_PIDS+=($!)
+  wait_for_port 127.0.0.1 "$BLACKBOX_PORT" 30 "the blackbox exporter"
+  wait_for_port 127.0.0.1 "$PROMETHEUS_PORT" 30 prometheus
+}

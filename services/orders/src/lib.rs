@@ -29,7 +29,6 @@ pub mod wire;
 pub use config::Config;
 
 use actix::{Actor as _, Addr};
-use anyhow::Context as _;
 use service_kit::{db, http::HttpServer, ops::Ops, shutdown::Shutdown};
 use std::net::SocketAddr;
 
@@ -53,25 +52,17 @@ impl Application {
             )
             .await?;
         }
-        let verifier =
-            tokens::TokenVerifier::from_public_key_hex(&config.auth.token_public_key).context("TOKEN_PUBLIC_KEY")?;
-        let service_token = tokens::Token::new(config.auth.service_token.clone());
         let ops = Ops::new("orders").with_database(&pool).with_broker(&config.kafka.brokers);
         let metrics = metrics::OrdersMetrics::register(ops.registry())?;
         let shutdown = Shutdown::new();
+        let tokens::revocation::ServiceAuth { verifier, .. } =
+            tokens::revocation::ServiceAuth::start(&config.auth, shutdown.listener())?;
 
         let publisher = kafka::EventPublisher::new(&config.kafka.brokers, &config.kafka.orders_topic)?;
         let registry = actors::OrderRegistry::new(pool.clone(), metrics.clone()).start();
         actors::OutboxRelay::new(pool.clone(), config.database.pg.clone(), publisher, metrics, shutdown.listener())
             .start();
         let feed = kafka::OrderFeed::start(&config.kafka.brokers, &config.kafka.orders_topic, shutdown.listener())?;
-        tokens::revocation::RevocationFollower::of_users_service(
-            verifier.revocations().clone(),
-            &config.auth.users_url,
-            service_token,
-            shutdown.listener(),
-        )?
-        .start();
         let service = service::OrdersService::new(registry.clone(), pool);
 
         let grpc_api = grpc::OrderApi::new(service.clone(), verifier.clone(), feed, shutdown.listener());

@@ -109,6 +109,13 @@ async fn an_idempotency_key_makes_a_retry_return_the_first_order() -> anyhow::Re
     assert_eq!(other.code(), tonic::Code::AlreadyExists);
     assert_eq!(s.db.count("orders.orders").await?, 1);
     assert_eq!(s.db.count("orders.outbox").await?, 1);
+
+    // Keys are kept 24 hours, then pruned: the table does not grow for ever.
+    let client = service_kit::db::pool(&s.db.settings())?.get().await?;
+    assert_eq!(orders::store::outbox::prune_idempotency_keys(&client).await?, 0, "a fresh key stays");
+    client.execute("UPDATE orders.idempotency_keys SET created_at = now() - interval '25 hours'", &[]).await?;
+    assert_eq!(orders::store::outbox::prune_idempotency_keys(&client).await?, 1);
+    assert_eq!(s.db.count("orders.idempotency_keys").await?, 0);
     s.app.stop().await;
     Ok(())
 }
@@ -247,6 +254,57 @@ async fn every_call_needs_the_right_tokens_and_refusals_write_nothing() -> anyho
         .await?;
     assert_eq!(rest.status().as_u16(), 401);
     assert_eq!(s.db.count("orders.orders").await?, 0);
+    s.app.stop().await;
+    Ok(())
+}
+
+/// Least privilege between services: each operation accepts only the service tokens of the
+/// services that need it. The kitchen moves orders along; it does not place them.
+#[actix_rt::test]
+async fn a_service_token_opens_only_the_calls_its_service_needs() -> anyhow::Result<()> {
+    let s = start().await?;
+    let kitchen = s.auth.service_token("kitchen");
+    fn on_behalf<T>(service: &Token, user: &Token, message: T) -> tonic::Request<T> {
+        let mut request = tonic::Request::new(message);
+        tokens::grpc::attach(&mut request, service, Some(user));
+        request
+    }
+    let refused = s
+        .grpc
+        .clone()
+        .create_order(on_behalf(
+            &kitchen,
+            &s.customer,
+            pb::CreateOrderRequest { items: vec![item(GARLIC_BREAD, 1)], idempotency_key: None },
+        ))
+        .await
+        .expect_err("the kitchen does not place orders");
+    assert_eq!(refused.code(), tonic::Code::PermissionDenied);
+    assert!(refused.message().contains("kitchen"), "{}", refused.message());
+    assert_eq!(s.db.count("orders.orders").await?, 0, "a refusal writes nothing");
+
+    // The same order moved along by the kitchen's tablets: allowed.
+    let order = s
+        .grpc
+        .clone()
+        .create_order(
+            s.as_customer(pb::CreateOrderRequest { items: vec![item(GARLIC_BREAD, 1)], idempotency_key: None }),
+        )
+        .await?
+        .into_inner()
+        .order
+        .expect("an order");
+    let (_, chef) = s.auth.user_token(Role::KitchenStaff);
+    let accepted = s
+        .grpc
+        .clone()
+        .update_order_status(on_behalf(
+            &kitchen,
+            &chef,
+            pb::UpdateOrderStatusRequest { id: order.id, status: pb::OrderStatus::Accepted.into() },
+        ))
+        .await?;
+    assert_eq!(accepted.into_inner().order.map(|o| o.status), Some(pb::OrderStatus::Accepted.into()));
     s.app.stop().await;
     Ok(())
 }

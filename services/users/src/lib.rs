@@ -31,8 +31,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use tokens::TokenIssuer;
 
-/// How often idle sign-in throttle buckets are forgotten.
-const FORGET_IDLE_THROTTLES: std::time::Duration = std::time::Duration::from_secs(60);
+/// How often idle sign-in throttle buckets are forgotten and expired revocations deleted.
+const HOUSEKEEPING_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The running service: its bound addresses, and what to stop at shutdown.
 pub struct Application {
@@ -72,13 +72,19 @@ impl Application {
         )
         .start();
 
-        shutdown.run_until_shutdown("forgetting idle throttles", {
+        shutdown.run_until_shutdown("housekeeping", {
             let service = service.clone();
             async move {
-                let mut every = tokio::time::interval(FORGET_IDLE_THROTTLES);
+                // The first round after one interval: nothing has grown at start.
+                let start = tokio::time::Instant::now() + HOUSEKEEPING_INTERVAL;
+                let mut every = tokio::time::interval_at(start, HOUSEKEEPING_INTERVAL);
                 loop {
                     every.tick().await;
-                    service.forget_idle_throttles();
+                    match service.housekeeping().await {
+                        Ok(0) => {}
+                        Ok(pruned) => tracing::info!(pruned, "pruned expired revocations"),
+                        Err(e) => tracing::warn!(error = format!("{e:#}"), "housekeeping failed"),
+                    }
                 }
             }
         });

@@ -90,7 +90,7 @@ impl Classified for RegisterError {
             Self::Taken => ErrorKind::Conflict,
             Self::Throttled(_) => ErrorKind::RateLimited,
             Self::Busy(_) => ErrorKind::Unavailable,
-            Self::Unexpected(_) => ErrorKind::Unexpected,
+            Self::Unexpected(e) => e.kind(),
         }
     }
 
@@ -106,7 +106,7 @@ impl Classified for LoginError {
             Self::WrongCredentials => ErrorKind::Unauthenticated,
             Self::Throttled(_) => ErrorKind::RateLimited,
             Self::Busy(_) => ErrorKind::Unavailable,
-            Self::Unexpected(_) => ErrorKind::Unexpected,
+            Self::Unexpected(e) => e.kind(),
         }
     }
 
@@ -120,7 +120,7 @@ impl Classified for LookupError {
         match self {
             Self::InvalidId(_) | Self::InvalidQuery => ErrorKind::InvalidInput,
             Self::NotFound => ErrorKind::NotFound,
-            Self::Unexpected(_) => ErrorKind::Unexpected,
+            Self::Unexpected(e) => e.kind(),
         }
     }
 }
@@ -145,9 +145,12 @@ impl UsersService {
         Self { pool, issuer, token_ttl, passwords, throttle: Arc::new(SignInThrottle::new(limits)) }
     }
 
-    /// Forgets idle throttle buckets (every service instance calls this now and then).
-    pub fn forget_idle_throttles(&self) {
+    /// What keeps memory and tables from growing, run now and then by every instance: forgets
+    /// idle throttle buckets, and deletes revocations of tokens that have expired anyway.
+    pub async fn housekeeping(&self) -> anyhow::Result<u64> {
         self.throttle.forget_idle();
+        let client = self.pool.get().await.context("connecting to PostgreSQL")?;
+        store::prune_expired_revocations(&**client).await
     }
 
     /// A new CUSTOMER account (registration never makes staff), signed in.
@@ -178,6 +181,8 @@ impl UsersService {
         }
         let client = self.pool.get().await.context("connecting to PostgreSQL")?;
         let found = store::by_username(&**client, &username).await?;
+        // The hash takes a core for milliseconds and may queue: give the connection back first.
+        drop(client);
         let (user, hash) = match found {
             Some((user, hash)) => (Some(user), Some(hash)),
             None => (None, None),

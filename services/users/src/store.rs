@@ -124,6 +124,15 @@ pub async fn revoke(
     Ok(())
 }
 
+/// Deletes revocations of tokens that have expired anyway (an expired token is refused without
+/// them); returns how many.
+pub async fn prune_expired_revocations(client: &impl GenericClient) -> anyhow::Result<u64> {
+    client
+        .execute("DELETE FROM users.revoked_tokens WHERE expires_at < now()", &[])
+        .await
+        .context("pruning expired revocations")
+}
+
 /// Revocation ids recorded after `after_seq` (at most `limit`), and the last seq returned.
 pub async fn revocations_after(
     client: &impl GenericClient,

@@ -251,3 +251,22 @@ async fn a_flood_from_one_address_is_throttled() -> anyhow::Result<()> {
     s.app.stop().await;
     Ok(())
 }
+
+/// Revocations of tokens that have expired anyway are deleted; the others stay.
+#[actix_rt::test]
+async fn expired_revocations_are_pruned() -> anyhow::Result<()> {
+    let s = start().await?;
+    let pool = service_kit::db::pool(&s.db.settings())?;
+    let mut client = pool.get().await?;
+    let transaction = client.transaction().await?;
+    users::store::revoke(&transaction, &["rev-live".to_owned()], chrono::Utc::now() + chrono::Duration::hours(1))
+        .await?;
+    users::store::revoke(&transaction, &["rev-dead".to_owned()], chrono::Utc::now() - chrono::Duration::hours(1))
+        .await?;
+    transaction.commit().await?;
+    assert_eq!(users::store::prune_expired_revocations(&**client).await?, 1);
+    let (left, _) = users::store::revocations_after(&**client, 0, 100).await?;
+    assert_eq!(left, ["rev-live"]);
+    s.app.stop().await;
+    Ok(())
+}

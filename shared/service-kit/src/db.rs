@@ -11,7 +11,42 @@ pub use deadpool_postgres::{Client as PooledClient, Pool as PgPool};
 pub fn pool(settings: &DatabaseSettings) -> anyhow::Result<Pool> {
     let manager =
         Manager::from_config(settings.pg.clone(), NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
-    Pool::builder(manager).max_size(settings.max_connections).build().context("building the PostgreSQL pool")
+    Pool::builder(manager)
+        .max_size(settings.max_connections)
+        .runtime(deadpool_postgres::Runtime::Tokio1)
+        .wait_timeout(Some(POOL_WAIT_TIMEOUT))
+        .create_timeout(Some(CONNECT_TIMEOUT))
+        .recycle_timeout(Some(CONNECT_TIMEOUT))
+        .build()
+        .context("building the PostgreSQL pool")
+}
+
+/// How long a request waits for a free connection before it is answered UNAVAILABLE, instead
+/// of hanging while the database is down or every connection is busy.
+pub const POOL_WAIT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+/// How long opening (or checking) one connection may take.
+pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Whether `error` means "the database cannot be reached right now" (no free connection in
+/// time, connection refused or lost, the server shutting down or out of connections) rather
+/// than a failure of the request itself: asking again later helps.
+pub fn is_unavailable(error: &(dyn std::error::Error + 'static)) -> bool {
+    use tokio_postgres::error::SqlState;
+    if error.is::<deadpool_postgres::PoolError>() {
+        return true;
+    }
+    if let Some(error) = error.downcast_ref::<tokio_postgres::Error>() {
+        if error.is_closed() {
+            return true;
+        }
+        return error.code().is_some_and(|code| {
+            code.code().starts_with("08")
+                || [SqlState::ADMIN_SHUTDOWN, SqlState::CANNOT_CONNECT_NOW, SqlState::TOO_MANY_CONNECTIONS]
+                    .contains(code)
+        }) || error.code().is_none()
+            && std::error::Error::source(error).is_some_and(|s| s.is::<std::io::Error>());
+    }
+    false
 }
 
 /// Applies `runner`'s migrations to `schema`, recording them in `<schema>.schema_history` so
@@ -89,6 +124,35 @@ pub fn like_literal(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::error::{Classified as _, ErrorKind};
+
+    /// Against the real server of `DATABASE_URL` (as every database test here).
+    fn settings(max_connections: usize) -> DatabaseSettings {
+        DatabaseSettings { max_connections, ..DatabaseSettings::from_env().expect("unwrap: DATABASE_URL parses") }
+    }
+
+    #[tokio::test]
+    async fn a_busy_pool_answers_unavailable_in_time_instead_of_hanging() {
+        let pool = pool(&settings(1)).expect("a pool");
+        let _held = pool.get().await.expect("the one connection");
+        let started = std::time::Instant::now();
+        let refused = anyhow::Error::from(pool.get().await.expect_err("no free connection"));
+        assert!(started.elapsed() < POOL_WAIT_TIMEOUT * 2, "waited {:?}", started.elapsed());
+        assert_eq!(refused.context("connecting to PostgreSQL").kind(), ErrorKind::Unavailable);
+    }
+
+    #[tokio::test]
+    async fn a_server_that_is_not_there_is_unavailable_and_a_bad_query_is_not() {
+        let mut nowhere = settings(1);
+        nowhere.pg.host("127.0.0.1").port(9);
+        let refused = anyhow::Error::from(pool(&nowhere).expect("a pool").get().await.expect_err("nothing listens"));
+        assert_eq!(refused.kind(), ErrorKind::Unavailable);
+        let client = pool(&settings(1)).expect("a pool").get().await.expect("a connection");
+        let bad = anyhow::Error::from(client.simple_query("SELECT * FROM no_such_table").await.expect_err("no table"));
+        assert_eq!(bad.kind(), ErrorKind::Unexpected);
+    }
+
     #[test]
     fn like_wildcards_become_literals() {
         assert_eq!(super::like_literal("50%_Off\\"), "50\\%\\_off\\\\");

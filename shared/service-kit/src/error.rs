@@ -139,10 +139,11 @@ pub fn retry_after_seconds(wait: std::time::Duration) -> u64 {
     whole.max(1)
 }
 
-/// An `anyhow` error is, by the house rules, the unexpected.
+/// An `anyhow` error is, by the house rules, the unexpected — unless somewhere in its chain the
+/// database could not be reached, which asking again later may cure.
 impl Classified for anyhow::Error {
     fn kind(&self) -> ErrorKind {
-        ErrorKind::Unexpected
+        if self.chain().any(crate::db::is_unavailable) { ErrorKind::Unavailable } else { ErrorKind::Unexpected }
     }
 }
 

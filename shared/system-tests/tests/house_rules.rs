@@ -159,3 +159,27 @@ fn every_service_starts_an_actor() {
         );
     }
 }
+
+/// One error vocabulary: the codes clients see are spelled once, in `service_kit::error`;
+/// everything else names an `ErrorKind`. (Tests may spell them: they check what clients get.)
+#[test]
+fn error_codes_are_spelled_only_in_the_error_vocabulary() {
+    let vocabulary = repo().join("shared/service-kit/src/error.rs");
+    let codes = ["BAD_USER_INPUT", "NOT_FOUND", "CONFLICT", "FORBIDDEN", "UNAUTHENTICATED", "UNAVAILABLE", "INTERNAL"];
+    for dir in crate_dirs() {
+        for file in rust_files(&dir.join("src")) {
+            if file.ends_with("service-kit/src/error.rs") {
+                continue;
+            }
+            let text = read(&file);
+            for code in codes {
+                assert!(
+                    !text.contains(&format!("\"{code}\"")),
+                    "{} spells the code {code}: use service_kit::ErrorKind ({})",
+                    file.display(),
+                    vocabulary.display()
+                );
+            }
+        }
+    }
+}

@@ -86,6 +86,10 @@ pub struct Access {
     pub resource_id: Option<String>,
     /// Which principals may: only these roles (any user when empty), or services only.
     pub allowed: Allowed,
+    /// Which services may make the call (by the name in their service token); empty: any.
+    /// Least privilege between services: the kitchen's token cannot do what only the gateway
+    /// may.
+    pub callers: &'static [&'static str],
 }
 
 #[derive(Debug, Clone)]
@@ -100,11 +104,11 @@ pub enum Allowed {
 
 impl Access {
     pub fn read(resource: &'static str) -> Self {
-        Self { operation: Operation::Read, resource, resource_id: None, allowed: Allowed::AnyUser }
+        Self { operation: Operation::Read, resource, resource_id: None, allowed: Allowed::AnyUser, callers: &[] }
     }
 
     pub fn write(resource: &'static str) -> Self {
-        Self { operation: Operation::Write, resource, resource_id: None, allowed: Allowed::AnyUser }
+        Self { operation: Operation::Write, resource, resource_id: None, allowed: Allowed::AnyUser, callers: &[] }
     }
 
     pub fn of(mut self, id: impl ToString) -> Self {
@@ -114,6 +118,12 @@ impl Access {
 
     pub fn for_roles(mut self, roles: &'static [Role]) -> Self {
         self.allowed = Allowed::Roles(roles);
+        self
+    }
+
+    /// Only these services may make the call.
+    pub fn from_services(mut self, callers: &'static [&'static str]) -> Self {
+        self.callers = callers;
         self
     }
 

@@ -34,6 +34,9 @@ pub fn calling_service(
 ) -> Result<String, tonic::Status> {
     let token = token_at(metadata, "authorization")?.ok_or_else(|| status(&TokenError::Missing))?;
     match verifier.authorize(&token, &access.clone().for_services()).map_err(|e| status(&e))? {
+        Principal::Service(name) if !access.callers.is_empty() && !access.callers.contains(&name.as_str()) => {
+            Err(status(&TokenError::Forbidden(format!("the {name} service may not make this call"))))
+        }
         Principal::Service(name) => Ok(name),
         Principal::User(_) => Err(status(&TokenError::Forbidden("a service token is required".into()))),
     }

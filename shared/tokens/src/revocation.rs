@@ -110,6 +110,32 @@ impl Actor for RevocationFollower {
     }
 }
 
+/// What every service that verifies tokens starts with: the verifier (public key only), its own
+/// service token for outgoing calls, and a [`RevocationFollower`] keeping the verifier's list
+/// current until `shutdown`.
+pub struct ServiceAuth {
+    pub verifier: crate::TokenVerifier,
+    pub service_token: crate::Token,
+}
+
+impl ServiceAuth {
+    /// Must run inside an actix system (it starts the follower actor).
+    pub fn start(settings: &service_kit::config::AuthSettings, shutdown: ShutdownListener) -> anyhow::Result<Self> {
+        use anyhow::Context as _;
+        let verifier =
+            crate::TokenVerifier::from_public_key_hex(&settings.token_public_key).context("TOKEN_PUBLIC_KEY")?;
+        let service_token = crate::Token::new(settings.service_token.clone());
+        RevocationFollower::of_users_service(
+            verifier.revocations().clone(),
+            &settings.users_url,
+            service_token.clone(),
+            shutdown,
+        )?
+        .start();
+        Ok(Self { verifier, service_token })
+    }
+}
+
 /// Fetch now instead of at the next tick (for example right after a logout in this process).
 #[derive(Message)]
 #[rtype(result = "()")]

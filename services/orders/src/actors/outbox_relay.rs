@@ -80,12 +80,14 @@ impl Actor for OutboxRelay {
             ctx.spawn(
                 async move {
                     let client = pool.get().await.context("connecting to PostgreSQL")?;
-                    outbox::prune(&client, OUTBOX_RETENTION).await
+                    let outbox = outbox::prune(&client, OUTBOX_RETENTION).await?;
+                    let keys = outbox::prune_idempotency_keys(&client).await?;
+                    anyhow::Ok((outbox, keys))
                 }
                 .into_actor(relay)
                 .map(|result, _, _| match result {
-                    Ok(0) => {}
-                    Ok(pruned) => tracing::info!(pruned, "pruned published outbox rows"),
+                    Ok((0, 0)) => {}
+                    Ok((outbox, keys)) => tracing::info!(outbox, keys, "pruned published outbox rows and expired keys"),
                     Err(e) => tracing::warn!(error = format!("{e:#}"), "pruning the outbox failed"),
                 }),
             );
@@ -156,9 +158,32 @@ impl Handler<Wake> for OutboxRelay {
 /// Publishes until the outbox is empty; returns how many rows it published.
 async fn publish_pass(pool: Pool, publisher: Arc<EventPublisher>, metrics: OrdersMetrics) -> anyhow::Result<usize> {
     let client = pool.get().await.context("connecting to PostgreSQL")?;
+    // Measured before and after every pass, failed ones too: while the broker is down a pass
+    // waits up to the producer's timeout, and the backlog must still be seen growing (the
+    // OutboxNotDraining alert and the dashboard read these gauges).
+    measure_backlog(&client, &metrics).await?;
     let mut published = 0;
+    let drained = drain(&client, &publisher, &metrics, &mut published).await;
+    measure_backlog(&client, &metrics).await?;
+    drained.map(|()| published)
+}
+
+async fn measure_backlog(client: &deadpool_postgres::Client, metrics: &OrdersMetrics) -> anyhow::Result<()> {
+    let (waiting, oldest) = outbox::backlog(client).await?;
+    metrics.outbox_unpublished.set(waiting);
+    metrics.outbox_oldest_seconds.set(oldest);
+    Ok(())
+}
+
+/// One batch after another until the outbox is empty or a batch is not fully acknowledged.
+async fn drain(
+    client: &deadpool_postgres::Client,
+    publisher: &EventPublisher,
+    metrics: &OrdersMetrics,
+    published: &mut usize,
+) -> anyhow::Result<()> {
     loop {
-        let batch = outbox::unpublished(&client, BATCH_SIZE).await?;
+        let batch = outbox::unpublished(client, BATCH_SIZE).await?;
         if batch.is_empty() {
             break;
         }
@@ -171,21 +196,18 @@ async fn publish_pass(pool: Pool, publisher: Arc<EventPublisher>, metrics: Order
         }
         let ids: Vec<i64> = batch[..acknowledged].iter().map(|r| r.id).collect();
         if !ids.is_empty() {
-            outbox::mark_published(&client, &ids).await?;
+            outbox::mark_published(client, &ids).await?;
             metrics.outbox_published.inc_by(ids.len() as u64);
             metrics.publish_seconds.observe(started.elapsed().as_secs_f64());
         }
-        published += acknowledged;
+        *published += acknowledged;
         anyhow::ensure!(
             acknowledged == batch.len(),
             "the broker acknowledged {acknowledged} of {} events",
             batch.len()
         );
     }
-    let (waiting, oldest) = outbox::backlog(&client).await?;
-    metrics.outbox_unpublished.set(waiting);
-    metrics.outbox_oldest_seconds.set(oldest);
-    Ok(published)
+    Ok(())
 }
 
 /// Keeps trying to take the relay lock on a dedicated connection; while held, listens for

@@ -53,6 +53,11 @@ fn trace(metadata: &tonic::metadata::MetadataMap) -> Option<TraceParent> {
 
 /// Kitchen staff only.
 const KITCHEN: &[Role] = &[Role::KitchenStaff];
+/// The services that call each operation (least privilege: a leaked kitchen token cannot
+/// place orders or read the menu's customers' data).
+const GATEWAY: &[&str] = &["gateway"];
+/// Status changes come from the gateway (staff in the web UI) and the kitchen (tablets).
+const GATEWAY_AND_KITCHEN: &[&str] = &["gateway", "kitchen"];
 
 fn page_size(first: i32) -> Option<i64> {
     (first != 0).then_some(i64::from(first))
@@ -76,7 +81,7 @@ impl pb::order_service_server::OrderService for OrderApi {
         &self,
         request: Request<pb::GetOrdersRequest>,
     ) -> Result<Response<pb::GetOrdersResponse>, Status> {
-        let caller = self.caller(request.metadata(), Access::read("order"))?;
+        let caller = self.caller(request.metadata(), Access::read("order").from_services(GATEWAY))?;
         let orders = self.service.get_orders(&caller, &request.get_ref().ids).await.map_err(|e| status(&e))?;
         Ok(Response::new(pb::GetOrdersResponse { orders: orders.iter().map(wire::order).collect() }))
     }
@@ -86,7 +91,7 @@ impl pb::order_service_server::OrderService for OrderApi {
         &self,
         request: Request<pb::ListOrdersRequest>,
     ) -> Result<Response<pb::ListOrdersResponse>, Status> {
-        let caller = self.caller(request.metadata(), Access::read("order"))?;
+        let caller = self.caller(request.metadata(), Access::read("order").from_services(GATEWAY))?;
         let body = request.into_inner();
         let status_filter = body.status.map(order_status).transpose()?;
         let page = self
@@ -115,7 +120,7 @@ impl pb::order_service_server::OrderService for OrderApi {
         &self,
         request: Request<pb::SearchOrdersRequest>,
     ) -> Result<Response<pb::ListOrdersResponse>, Status> {
-        let caller = self.caller(request.metadata(), Access::read("order"))?;
+        let caller = self.caller(request.metadata(), Access::read("order").from_services(GATEWAY))?;
         let body = request.into_inner();
         let orders =
             self.service.search_orders(&caller, &body.query, page_size(body.first)).await.map_err(|e| status(&e))?;
@@ -134,7 +139,10 @@ impl pb::order_service_server::OrderService for OrderApi {
         request: Request<pb::UpdateOrderStatusRequest>,
     ) -> Result<Response<pb::OrderResponse>, Status> {
         let id = request.get_ref().id.clone();
-        let caller = self.caller(request.metadata(), Access::write("order").of(&id).for_roles(KITCHEN))?;
+        let caller = self.caller(
+            request.metadata(),
+            Access::write("order").of(&id).for_roles(KITCHEN).from_services(GATEWAY_AND_KITCHEN),
+        )?;
         let to = order_status(request.get_ref().status)?;
         self.change(caller, &id, to, None, trace(request.metadata())).await
     }
@@ -145,7 +153,7 @@ impl pb::order_service_server::OrderService for OrderApi {
         request: Request<pb::CancelOrderRequest>,
     ) -> Result<Response<pb::OrderResponse>, Status> {
         let id = request.get_ref().id.clone();
-        let caller = self.caller(request.metadata(), Access::write("order").of(&id))?;
+        let caller = self.caller(request.metadata(), Access::write("order").of(&id).from_services(GATEWAY))?;
         let reason = request.get_ref().reason.clone();
         self.change(caller, &id, OrderStatus::Cancelled, reason.as_deref(), trace(request.metadata())).await
     }
@@ -156,7 +164,10 @@ impl pb::order_service_server::OrderService for OrderApi {
         request: Request<pb::CompleteOrderRequest>,
     ) -> Result<Response<pb::OrderResponse>, Status> {
         let id = request.get_ref().id.clone();
-        let caller = self.caller(request.metadata(), Access::write("order").of(&id).for_roles(KITCHEN))?;
+        let caller = self.caller(
+            request.metadata(),
+            Access::write("order").of(&id).for_roles(KITCHEN).from_services(GATEWAY_AND_KITCHEN),
+        )?;
         self.change(caller, &id, OrderStatus::Completed, None, trace(request.metadata())).await
     }
 
@@ -165,7 +176,7 @@ impl pb::order_service_server::OrderService for OrderApi {
         &self,
         request: Request<pb::GetMenuItemsRequest>,
     ) -> Result<Response<pb::GetMenuItemsResponse>, Status> {
-        auth::calling_service(request.metadata(), &self.verifier, &Access::read("menu"))?;
+        auth::calling_service(request.metadata(), &self.verifier, &Access::read("menu").from_services(GATEWAY))?;
         let items = self.service.menu_items(&request.get_ref().ids).await.map_err(|e| status(&e))?;
         Ok(Response::new(pb::GetMenuItemsResponse { items: items.iter().map(wire::menu_item).collect() }))
     }
@@ -175,7 +186,7 @@ impl pb::order_service_server::OrderService for OrderApi {
         &self,
         request: Request<pb::SearchMenuRequest>,
     ) -> Result<Response<pb::GetMenuItemsResponse>, Status> {
-        auth::calling_service(request.metadata(), &self.verifier, &Access::read("menu"))?;
+        auth::calling_service(request.metadata(), &self.verifier, &Access::read("menu").from_services(GATEWAY))?;
         let body = request.into_inner();
         let items = self.service.search_menu(&body.query, page_size(body.first)).await.map_err(|e| status(&e))?;
         Ok(Response::new(pb::GetMenuItemsResponse { items: items.iter().map(wire::menu_item).collect() }))
@@ -188,7 +199,11 @@ impl pb::order_service_server::OrderService for OrderApi {
         request: Request<pb::WatchOrdersRequest>,
     ) -> Result<Response<Self::WatchOrdersStream>, Status> {
         use pb::watch_orders_request::Filter;
-        let user = auth::calling_service_or_user(request.metadata(), &self.verifier, &Access::read("order"))?;
+        let user = auth::calling_service_or_user(
+            request.metadata(),
+            &self.verifier,
+            &Access::read("order").from_services(GATEWAY),
+        )?;
         let caller = user.as_ref().map(Caller::from);
         let filter = request.into_inner().filter.unwrap_or(Filter::All(true));
         let own = match &caller {
@@ -237,8 +252,11 @@ impl pb::order_service_server::OrderService for OrderApi {
         &self,
         request: Request<pb::CreateOrderRequest>,
     ) -> Result<Response<pb::CreateOrderResponse>, Status> {
-        let (claims, _) =
-            auth::calling_user(request.metadata(), &self.verifier, &Access::write("order").for_roles(CUSTOMERS))?;
+        let (claims, _) = auth::calling_user(
+            request.metadata(),
+            &self.verifier,
+            &Access::write("order").for_roles(CUSTOMERS).from_services(GATEWAY),
+        )?;
         let customer = CustomerId::from_uuid(claims.user_id);
         let trace = trace(request.metadata());
         let request = request.into_inner();
@@ -259,7 +277,11 @@ impl pb::order_service_server::OrderService for OrderApi {
     #[tracing::instrument(skip_all)]
     async fn get_order(&self, request: Request<pb::GetOrderRequest>) -> Result<Response<pb::GetOrderResponse>, Status> {
         let id = request.get_ref().id.clone();
-        let (claims, _) = auth::calling_user(request.metadata(), &self.verifier, &Access::read("order").of(&id))?;
+        let (claims, _) = auth::calling_user(
+            request.metadata(),
+            &self.verifier,
+            &Access::read("order").of(&id).from_services(GATEWAY),
+        )?;
         let order = self.service.get_order(&Caller::from(&claims), &id).await.map_err(|e| status(&e))?;
         Ok(Response::new(pb::GetOrderResponse { order: Some(wire::order(&order)) }))
     }
@@ -270,7 +292,7 @@ impl pb::order_service_server::OrderService for OrderApi {
         request: Request<pb::ListMenuItemsRequest>,
     ) -> Result<Response<pb::ListMenuItemsResponse>, Status> {
         // The menu is public, but only platform services call this API.
-        auth::calling_service(request.metadata(), &self.verifier, &Access::read("menu"))?;
+        auth::calling_service(request.metadata(), &self.verifier, &Access::read("menu").from_services(GATEWAY))?;
         let request = request.into_inner();
         let category = match request.category {
             None => None,

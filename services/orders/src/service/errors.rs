@@ -24,7 +24,7 @@ impl Classified for CreateOrderError {
                 ErrorKind::InvalidInput
             }
             Self::Place(PlaceOrderError::KeyReusedForOtherCart) => ErrorKind::Conflict,
-            Self::Place(PlaceOrderError::Unexpected(_)) => ErrorKind::Unexpected,
+            Self::Place(PlaceOrderError::Unexpected(e)) => e.kind(),
         }
     }
 }
@@ -44,7 +44,7 @@ impl Classified for GetOrderError {
         match self {
             Self::InvalidId(_) => ErrorKind::InvalidInput,
             Self::NotFound(_) => ErrorKind::NotFound,
-            Self::Unexpected(_) => ErrorKind::Unexpected,
+            Self::Unexpected(e) => e.kind(),
         }
     }
 }
@@ -66,7 +66,7 @@ impl Classified for ChangeOrderError {
             Self::Change(ChangeStatusError::NotFound(_)) => ErrorKind::NotFound,
             Self::Change(ChangeStatusError::CustomersOnlyCancel) => ErrorKind::Forbidden,
             Self::Change(ChangeStatusError::Refused(_) | ChangeStatusError::Busy(_)) => ErrorKind::Conflict,
-            Self::Change(ChangeStatusError::Unexpected(_)) => ErrorKind::Unexpected,
+            Self::Change(ChangeStatusError::Unexpected(e)) => e.kind(),
         }
     }
 }
@@ -97,7 +97,7 @@ impl Classified for ListError {
                 ErrorKind::InvalidInput
             }
             Self::OthersOrders => ErrorKind::Forbidden,
-            Self::Unexpected(_) => ErrorKind::Unexpected,
+            Self::Unexpected(e) => e.kind(),
         }
     }
 }

@@ -93,6 +93,15 @@ pub async fn backlog(client: &impl GenericClient) -> anyhow::Result<(i64, f64)> 
     Ok((row.get(0), row.get(1)))
 }
 
+/// Deletes idempotency keys older than their 24 hours (an expired key is already treated as
+/// unused by `claim_idempotency_key`; this keeps the table from growing); returns how many.
+pub async fn prune_idempotency_keys(client: &impl GenericClient) -> anyhow::Result<u64> {
+    client
+        .execute("DELETE FROM orders.idempotency_keys WHERE created_at < now() - interval '24 hours'", &[])
+        .await
+        .context("pruning idempotency keys")
+}
+
 /// Deletes rows published longer ago than `retention`; returns how many.
 pub async fn prune(client: &impl GenericClient, retention: std::time::Duration) -> anyhow::Result<u64> {
     let seconds = retention.as_secs_f64();

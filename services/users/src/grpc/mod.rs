@@ -9,6 +9,11 @@ use service_kit::Classified;
 use tokens::{Access, TokenVerifier, grpc as auth};
 use tonic::{Request, Response, Status};
 
+/// Sign-ups, sign-ins, lookups and logouts come from the gateway only (least privilege).
+const GATEWAY: &[&str] = &["gateway"];
+/// Every service that verifies tokens follows revocations.
+const FOLLOWERS: &[&str] = &["gateway", "orders", "kitchen"];
+
 /// Ids per `GetUsers` call, at most (a page of orders names far fewer customers).
 pub const MAX_BATCH: usize = 500;
 
@@ -49,7 +54,7 @@ fn session(session: crate::service::Session) -> pb::AuthResponse {
 #[tonic::async_trait]
 impl UserService for UserApi {
     async fn register(&self, request: Request<pb::RegisterRequest>) -> Result<Response<pb::AuthResponse>, Status> {
-        auth::calling_service(request.metadata(), &self.verifier, &Access::write("user"))?;
+        auth::calling_service(request.metadata(), &self.verifier, &Access::write("user").from_services(GATEWAY))?;
         let from = service_kit::grpc::client_address(request.metadata());
         let body = request.into_inner();
         let created = self.service.register(&body.username, &body.password, from).await.map_err(|e| status(&e))?;
@@ -57,7 +62,7 @@ impl UserService for UserApi {
     }
 
     async fn login(&self, request: Request<pb::LoginRequest>) -> Result<Response<pb::AuthResponse>, Status> {
-        auth::calling_service(request.metadata(), &self.verifier, &Access::read("user"))?;
+        auth::calling_service(request.metadata(), &self.verifier, &Access::read("user").from_services(GATEWAY))?;
         let from = service_kit::grpc::client_address(request.metadata());
         let body = request.into_inner();
         let signed_in = self.service.login(&body.username, &body.password, from).await.map_err(|e| status(&e))?;
@@ -67,7 +72,11 @@ impl UserService for UserApi {
     /// Customers may look up only themselves; kitchen staff anyone.
     async fn get_user(&self, request: Request<pb::GetUserRequest>) -> Result<Response<pb::GetUserResponse>, Status> {
         let id = request.get_ref().id.clone();
-        let (caller, _) = auth::calling_user(request.metadata(), &self.verifier, &Access::read("user").of(&id))?;
+        let (caller, _) = auth::calling_user(
+            request.metadata(),
+            &self.verifier,
+            &Access::read("user").of(&id).from_services(GATEWAY),
+        )?;
         if caller.role != Role::KitchenStaff && caller.user_id.to_string() != id {
             return Err(Status::permission_denied("customers may only look up themselves"));
         }
@@ -77,7 +86,8 @@ impl UserService for UserApi {
 
     /// Same rule as `GetUser`, per id: a customer's batch answers only their own record.
     async fn get_users(&self, request: Request<pb::GetUsersRequest>) -> Result<Response<pb::GetUsersResponse>, Status> {
-        let (caller, _) = auth::calling_user(request.metadata(), &self.verifier, &Access::read("user"))?;
+        let (caller, _) =
+            auth::calling_user(request.metadata(), &self.verifier, &Access::read("user").from_services(GATEWAY))?;
         let ids = &request.get_ref().ids;
         if ids.len() > MAX_BATCH {
             return Err(Status::invalid_argument(format!("at most {MAX_BATCH} ids per call")));
@@ -96,7 +106,8 @@ impl UserService for UserApi {
         &self,
         request: Request<pb::SearchUsersRequest>,
     ) -> Result<Response<pb::SearchUsersResponse>, Status> {
-        let (caller, _) = auth::calling_user(request.metadata(), &self.verifier, &Access::read("user"))?;
+        let (caller, _) =
+            auth::calling_user(request.metadata(), &self.verifier, &Access::read("user").from_services(GATEWAY))?;
         let body = request.into_inner();
         let first = if body.first == 0 { 20 } else { i64::from(body.first) };
         let found = self.service.search(&caller, &body.query, first).await.map_err(|e| status(&e))?;
@@ -105,7 +116,8 @@ impl UserService for UserApi {
 
     /// Revokes the forwarded user token itself.
     async fn logout(&self, request: Request<pb::LogoutRequest>) -> Result<Response<pb::LogoutResponse>, Status> {
-        let (_, token) = auth::calling_user(request.metadata(), &self.verifier, &Access::write("session"))?;
+        let (_, token) =
+            auth::calling_user(request.metadata(), &self.verifier, &Access::write("session").from_services(GATEWAY))?;
         let ids = self.verifier.revocation_ids(&token).map_err(|e| auth::status(&e))?;
         self.service.logout(ids).await.map_err(|e| status(&e))?;
         Ok(Response::new(pb::LogoutResponse {}))
@@ -115,7 +127,11 @@ impl UserService for UserApi {
         &self,
         request: Request<pb::ListRevocationsRequest>,
     ) -> Result<Response<pb::ListRevocationsResponse>, Status> {
-        auth::calling_service(request.metadata(), &self.verifier, &Access::read("revocations"))?;
+        auth::calling_service(
+            request.metadata(),
+            &self.verifier,
+            &Access::read("revocations").from_services(FOLLOWERS),
+        )?;
         let (revocation_ids, last_seq) =
             self.service.revocations_after(request.get_ref().after_seq).await.map_err(|e| status(&e))?;
         Ok(Response::new(pb::ListRevocationsResponse { revocation_ids, last_seq }))

@@ -1,5 +1,5 @@
 //! The JSON error body every REST endpoint answers with:
-//! `{"error": {"code": "BAD_USER_INPUT", "message": "…"}}`, the codes of [`ErrorKind`].
+//! `{"error": {"code": …, "message": "…"}}`, the code being an [`ErrorKind`]'s.
 
 use crate::error::{Classified, ErrorKind};
 use actix_web::{HttpResponse, error, http::StatusCode, web};
