@@ -35,7 +35,6 @@ pub use config::Config;
 
 use actix::Actor as _;
 use actix_web::web;
-use anyhow::Context as _;
 use service_kit::{http::HttpServer, ops::Ops, shutdown::Shutdown};
 use std::net::SocketAddr;
 
@@ -48,22 +47,18 @@ pub struct Application {
 impl Application {
     /// Connects (lazily) to the backends, starts the order-events hub and binds the port.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let service_token = tokens::Token::new(config.auth.service_token.clone());
-        let verifier =
-            tokens::TokenVerifier::from_public_key_hex(&config.auth.token_public_key).context("TOKEN_PUBLIC_KEY")?;
+        let shutdown = Shutdown::new();
+        let tokens::revocation::ServiceAuth { verifier, service_token } =
+            tokens::revocation::ServiceAuth::start(&config.auth, shutdown.listener())?;
         let ops = Ops::new("gateway");
         let calls = backends::calls_metric(ops.registry())?;
         let orders = backends::OrdersBackend::new(&config.orders_url, service_token.clone(), &calls)?;
-        let shutdown = Shutdown::new();
-        let live =
-            live::LiveOrders::start(orders.clone(), live::LiveMetrics::register(ops.registry())?, shutdown.listener());
-        tokens::revocation::RevocationFollower::of_users_service(
-            verifier.revocations().clone(),
-            &config.auth.users_url,
-            service_token.clone(),
+        let hub = live::OrderEventsHub::new(
+            orders.clone(),
+            live::LiveMetrics::register(ops.registry())?,
             shutdown.listener(),
-        )?
-        .start();
+        );
+        let live = live::LiveOrders::new(hub.start());
         let backends = http::Backends {
             orders,
             users: backends::UsersBackend::new(&config.auth.users_url, service_token, &calls)?,

@@ -271,9 +271,8 @@ pub struct LiveOrders {
 }
 
 impl LiveOrders {
-    /// Starts the hub (in the current actix system); it stops with `shutdown`.
-    pub fn start(orders: OrdersBackend, metrics: LiveMetrics, shutdown: ShutdownListener) -> Self {
-        Self { hub: OrderEventsHub::new(orders, metrics, shutdown).start() }
+    pub fn new(hub: Addr<OrderEventsHub>) -> Self {
+        Self { hub }
     }
 
     /// The events of `watched` from now on; leaving the hub when the stream is dropped.

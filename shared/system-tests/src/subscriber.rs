@@ -153,7 +153,7 @@ impl Subscriber {
             // tries again, as the error says.
             match stack.place_order(customer, item, 1).await {
                 Ok(id) => placed.push(id),
-                Err(e) if e.to_string().contains("UNAVAILABLE") => {}
+                Err(e) if e.to_string().contains(service_kit::ErrorKind::Unavailable.code()) => {}
                 Err(e) => return Err(e),
             }
             let next = tokio::time::timeout(std::time::Duration::from_millis(500), self.next()).await;
