@@ -1,5 +1,6 @@
 //! The gateway's settings, from environment variables (see `README.md`).
 
+use crate::sockets::{DEFAULT_SOCKETS_PER_USER, DEFAULT_SUBSCRIPTIONS_PER_SOCKET, SocketLimits};
 use service_kit::config::{AuthSettings, LOCAL_ORIGINS, allowed_origins, bind_addr, env_or, env_parse};
 use service_kit::http::{AllowedOrigins, HttpSettings};
 use std::net::SocketAddr;
@@ -21,6 +22,9 @@ pub struct Config {
     /// `KITCHEN_PUBLIC_URL` (`http://127.0.0.1:8081`): where browsers reach the kitchen service
     /// (the tablet board talks to it directly); told to the UI at `/config.json`.
     pub kitchen_public_url: String,
+    /// `SUBSCRIPTIONS_PER_SOCKET` (10) and `SOCKETS_PER_USER` (5): see [`crate::sockets`] for
+    /// why these defaults.
+    pub socket_limits: SocketLimits,
 }
 
 impl Config {
@@ -35,6 +39,7 @@ impl Config {
             allowed_origins: AllowedOrigins::parse(LOCAL_ORIGINS),
             web_assets_dir: None,
             kitchen_public_url,
+            socket_limits: SocketLimits::default(),
         }
     }
 
@@ -52,6 +57,10 @@ impl Config {
             allowed_origins: allowed_origins(LOCAL_ORIGINS),
             web_assets_dir: std::env::var_os("WEB_ASSETS_DIR").filter(|d| !d.is_empty()).map(Into::into),
             kitchen_public_url: env_or("KITCHEN_PUBLIC_URL", "http://127.0.0.1:8081"),
+            socket_limits: SocketLimits {
+                subscriptions_per_socket: env_parse("SUBSCRIPTIONS_PER_SOCKET", DEFAULT_SUBSCRIPTIONS_PER_SOCKET)?,
+                sockets_per_user: env_parse("SOCKETS_PER_USER", DEFAULT_SOCKETS_PER_USER)?,
+            },
         })
     }
 }

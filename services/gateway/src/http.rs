@@ -1,11 +1,15 @@
-//! The HTTP adapter: `POST /graphql` (JSON GraphQL), `GET /graphql` (GraphiQL), ops endpoints.
+//! The HTTP adapter: `POST /graphql` (one JSON GraphQL request: batches are refused, and a
+//! request's cost is checked before it runs), `GET /graphql` (GraphiQL, or the subscription
+//! socket: [`crate::sockets`]), `/config.json` and the web UI.
 
 use crate::backends::{OrdersBackend, UsersBackend};
-use crate::graphql::{Caller, Context, Schema};
+use crate::graphql::{Caller, Context, Refusal, Schema, cost};
 use crate::live::LiveOrders;
 use crate::loaders::Loaders;
+use crate::sockets::{OpenSockets, SocketLimits};
 use actix_web::{HttpRequest, HttpResponse, web};
-use juniper_graphql_ws::ConnectionConfig;
+use juniper::http::{GraphQLBatchRequest, GraphQLRequest};
+use service_kit::Classified;
 use service_kit::trace::{HEADER as TRACE_HEADER, TraceParent};
 use tokens::{Access, Principal, TokenError, TokenVerifier};
 
@@ -16,10 +20,18 @@ pub struct Backends {
     pub users: UsersBackend,
     pub verifier: TokenVerifier,
     pub live: LiveOrders,
+    /// Signed-in subscription sockets, by user (at most `socket_limits.sockets_per_user` each).
+    pub open_sockets: OpenSockets,
+    pub socket_limits: SocketLimits,
 }
 
 impl Backends {
-    fn context(&self, caller: Result<Option<Caller>, TokenError>) -> Context {
+    /// The context of one request (or socket) from `client_address`.
+    pub fn context(
+        &self,
+        caller: Result<Option<Caller>, TokenError>,
+        client_address: Option<std::net::IpAddr>,
+    ) -> Context {
         let token = caller.as_ref().ok().and_then(Option::as_ref).map(|c| &c.token);
         Context {
             loaders: Loaders::new(&self.orders, &self.users, token),
@@ -27,12 +39,16 @@ impl Backends {
             users: self.users.clone(),
             live: self.live.clone(),
             caller,
+            client_address,
+            socket: None,
+            session: None,
+            verifier: self.verifier.clone(),
         }
     }
 }
 
 /// Who a bearer token is, for the public API.
-fn verify(header: &str, verifier: &TokenVerifier) -> Result<Option<Caller>, TokenError> {
+pub fn verify(header: &str, verifier: &TokenVerifier) -> Result<Option<Caller>, TokenError> {
     let token = tokens::bearer(header).ok_or(TokenError::Invalid)?;
     match verifier.authorize(&token, &Access::read("api"))? {
         Principal::User(claims) => Ok(Some(Caller { claims, token })),
@@ -46,45 +62,6 @@ fn caller(request: &HttpRequest, verifier: &TokenVerifier) -> Result<Option<Call
     verify(header.to_str().map_err(|_| TokenError::Invalid)?, verifier)
 }
 
-/// Keep-alives on subscription sockets: the gateway sends a `pong` this often, and closes a
-/// connection whose client has not sent a `ping` within as long (graphql-ws clients need
-/// `keepAlive` set below this; the web UI pings every 5 s).
-pub const KEEP_ALIVE: std::time::Duration = std::time::Duration::from_secs(15);
-
-/// `graphql-transport-ws` on `/graphql`: the token comes in `connection_init`'s payload as
-/// `{"authorization": "Bearer <token>"}`; a refused token closes the socket (4403).
-async fn subscriptions(
-    request: HttpRequest,
-    payload: web::Payload,
-    schema: web::Data<Schema>,
-    backends: web::Data<Backends>,
-) -> Result<HttpResponse, actix_web::Error> {
-    let backends = backends.get_ref().clone();
-    let init = move |params: juniper::Variables| async move {
-        let header = params.get("authorization").and_then(|v| v.convert::<String>().ok());
-        let caller = match header {
-            None => Ok(None),
-            Some(header) => Some(verify(&header, &backends.verifier)).transpose().map(Option::flatten),
-        };
-        let caller = caller.map_err(|e| SubscriptionRefused(e.to_string()))?;
-        Ok::<_, SubscriptionRefused>(
-            ConnectionConfig::new(backends.context(Ok(caller))).with_keep_alive_interval(KEEP_ALIVE),
-        )
-    };
-    juniper_actix::subscriptions::graphql_transport_ws_handler(request, payload, schema.into_inner(), init).await
-}
-
-#[derive(Debug)]
-struct SubscriptionRefused(String);
-
-impl std::fmt::Display for SubscriptionRefused {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for SubscriptionRefused {}
-
 /// Largest GraphQL request body accepted.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
@@ -92,18 +69,46 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
         .app_data(web::JsonConfig::default().limit(MAX_BODY_BYTES))
         .route("/graphql", web::post().to(graphql))
-        .route("/graphql", web::get().guard(actix_web::guard::Header("upgrade", "websocket")).to(subscriptions))
+        .route(
+            "/graphql",
+            web::get().guard(actix_web::guard::Header("upgrade", "websocket")).to(crate::sockets::subscriptions),
+        )
         .route("/graphql", web::get().to(graphiql));
+}
+
+/// A refusal as a GraphQL answer (400): `errors[0].extensions.code` is its kind's code.
+fn refused(refusal: &dyn Classified) -> HttpResponse {
+    let message: &dyn std::fmt::Display = refusal;
+    HttpResponse::BadRequest().json(serde_json::json!({
+        "errors": [{ "message": message.to_string(), "extensions": { "code": refusal.kind().code() } }]
+    }))
+}
+
+/// The body of a POST: one request (JSON, or the query alone as `application/graphql`).
+fn one_request(request: &HttpRequest, body: &[u8]) -> Result<GraphQLRequest, Refusal> {
+    let content_type = request.headers().get("content-type").and_then(|h| h.to_str().ok()).unwrap_or_default();
+    let media_type = content_type.split(';').next().unwrap_or_default().trim();
+    match media_type {
+        "application/json" => match serde_json::from_slice::<GraphQLBatchRequest>(body) {
+            Ok(GraphQLBatchRequest::Single(one)) => Ok(one),
+            Ok(GraphQLBatchRequest::Batch(_)) => Err(Refusal::Batch),
+            Err(e) => Err(Refusal::NotGraphQL(format!("the body is not a GraphQL request: {e}"))),
+        },
+        "application/graphql" => match std::str::from_utf8(body) {
+            Ok(query) => Ok(GraphQLRequest::new(query.to_owned(), None, None)),
+            Err(_) => Err(Refusal::NotGraphQL("the query is not UTF-8".to_owned())),
+        },
+        _ => Err(Refusal::NotGraphQL("send application/json (or application/graphql)".to_owned())),
+    }
 }
 
 async fn graphql(
     request: HttpRequest,
-    payload: web::Payload,
+    body: web::Bytes,
     schema: web::Data<Schema>,
     backends: web::Data<Backends>,
-) -> Result<HttpResponse, actix_web::Error> {
+) -> HttpResponse {
     use tracing::Instrument as _;
-    let context = backends.context(caller(&request, &backends.verifier));
     // Continue the caller's trace, or start one: it follows the order to the tablet.
     let trace = request
         .headers()
@@ -113,18 +118,24 @@ async fn graphql(
         .unwrap_or_else(TraceParent::generate);
     let span = tracing::info_span!("graphql", trace_id = %trace.trace_id());
     let started = std::time::Instant::now();
-    let answered = crate::backends::TRACE
-        .scope(trace, juniper_actix::graphql_handler(&schema, &context, request, payload))
-        .instrument(span.clone())
-        .await;
-    // One line per request, with the trace id that the services after this one log too.
-    span.in_scope(|| match &answered {
-        Ok(response) => {
-            tracing::info!(status = response.status().as_u16(), ms = started.elapsed().as_millis() as u64, "graphql")
+    // Refused before anything runs: not one request, or one that costs too much.
+    let one = one_request(&request, &body)
+        .and_then(|one| cost::check(&schema, &one.query, one.operation_name.as_deref()).map(|()| one));
+    let one = match one {
+        Ok(one) => one,
+        Err(refusal) => {
+            span.in_scope(|| tracing::info!(error = %refusal, "graphql refused"));
+            return refused(&refusal);
         }
-        Err(e) => tracing::info!(error = %e, "graphql refused"),
-    });
-    answered
+    };
+    let client_address = request.peer_addr().map(|peer| peer.ip());
+    let context = backends.context(caller(&request, &backends.verifier), client_address);
+    let answer = crate::backends::TRACE.scope(trace, one.execute(&schema, &context)).instrument(span.clone()).await;
+    let status =
+        if answer.is_ok() { actix_web::http::StatusCode::OK } else { actix_web::http::StatusCode::BAD_REQUEST };
+    // One line per request, with the trace id that the services after this one log too.
+    span.in_scope(|| tracing::info!(status = status.as_u16(), ms = started.elapsed().as_millis() as u64, "graphql"));
+    HttpResponse::build(status).json(answer)
 }
 
 async fn graphiql() -> Result<HttpResponse, actix_web::Error> {

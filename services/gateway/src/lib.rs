@@ -3,15 +3,20 @@
 //! The public GraphQL API (Juniper) over the gRPC backends.
 //!
 //! Map:
-//! - [`graphql`]: the schema — queries, mutations, subscriptions, types by area, and
-//!   `field_error`, the one mapping from an error's `ErrorKind` to `extensions.code`.
+//! - [`graphql`]: the schema — queries, mutations, subscriptions, types by area,
+//!   `field_error`, the one mapping from an error's `ErrorKind` to `extensions.code`, and
+//!   `cost`, what one request may spend on expensive fields (aliases included).
 //! - [`model`]: the backends' data as the gateway sees it (no Protobuf; times as times).
 //! - [`backends`]: gRPC clients with deadlines, one file per backend, Protobuf ↔ model in
 //!   `convert`; the only module that knows Protobuf and tonic (failures leave it as
-//!   `UpstreamError`).
+//!   `UpstreamError`). Sign-ins carry the client's address for users' throttle.
 //! - [`loaders`]: per-request dataloaders that batch nested lookups.
-//! - [`live`]: the one upstream order-events stream, fanned out to subscriptions.
-//! - [`http`]: `/graphql` (POST and WebSocket), GraphiQL, `/config.json` and the web UI.
+//! - [`live`]: `OrderEventsHub`, the actor that follows the one upstream order-events stream
+//!   and fans it out to subscriptions (per order, or kitchen-wide), bounded and never waiting.
+//! - [`sockets`]: the subscription sockets — sign-in, per-socket and per-user limits, costing,
+//!   and closing a socket when its token is revoked or expires.
+//! - [`http`]: `/graphql` (one request per POST, costed before it runs; the socket upgrade),
+//!   GraphiQL, `/config.json` and the web UI.
 //! - [`config`]: the settings, from the environment.
 //! - [`Application`]: builds it from a [`Config`] and runs it until shutdown.
 //!
@@ -24,12 +29,12 @@ pub mod http;
 pub mod live;
 pub mod loaders;
 pub mod model;
+pub mod sockets;
 
 pub use config::Config;
 
 use actix::Actor as _;
 use actix_web::web;
-use anyhow::Context as _;
 use service_kit::{http::HttpServer, ops::Ops, shutdown::Shutdown};
 use std::net::SocketAddr;
 
@@ -40,31 +45,27 @@ pub struct Application {
 }
 
 impl Application {
-    /// Connects (lazily) to the backends, starts following order events and binds the port.
+    /// Connects (lazily) to the backends, starts the order-events hub and binds the port.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let service_token = tokens::Token::new(config.auth.service_token.clone());
-        let verifier =
-            tokens::TokenVerifier::from_public_key_hex(&config.auth.token_public_key).context("TOKEN_PUBLIC_KEY")?;
+        let shutdown = Shutdown::new();
+        let tokens::revocation::ServiceAuth { verifier, service_token } =
+            tokens::revocation::ServiceAuth::start(&config.auth, shutdown.listener())?;
         let ops = Ops::new("gateway");
         let calls = backends::calls_metric(ops.registry())?;
         let orders = backends::OrdersBackend::new(&config.orders_url, service_token.clone(), &calls)?;
-        let open = prometheus::IntGauge::new("gateway_subscriptions_open", "Open GraphQL subscriptions")?;
-        ops.registry().register(Box::new(open.clone()))?;
-        let shutdown = Shutdown::new();
-        let (live, follow_orders) = live::LiveOrders::start(orders.clone(), open);
-        shutdown.run_until_shutdown("order events", follow_orders);
-        tokens::revocation::RevocationFollower::of_users_service(
-            verifier.revocations().clone(),
-            &config.auth.users_url,
-            service_token.clone(),
+        let hub = live::OrderEventsHub::new(
+            orders.clone(),
+            live::LiveMetrics::register(ops.registry())?,
             shutdown.listener(),
-        )?
-        .start();
+        );
+        let live = live::LiveOrders::new(hub.start());
         let backends = http::Backends {
             orders,
             users: backends::UsersBackend::new(&config.auth.users_url, service_token, &calls)?,
             verifier,
             live,
+            open_sockets: sockets::OpenSockets::default(),
+            socket_limits: config.socket_limits,
         };
         let schema = web::Data::new(graphql::schema());
         let context = web::Data::new(backends);
@@ -82,7 +83,8 @@ impl Application {
         self.http.addr()
     }
 
-    /// Stops taking requests, lets in-flight ones finish and stops following order events.
+    /// Stops taking requests, lets in-flight ones finish, then stops the order-events hub (which
+    /// ends the remaining subscriptions) and the revocation follower.
     pub async fn stop(self) {
         self.http.stop().await;
         self.shutdown.complete().await;

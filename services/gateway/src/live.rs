@@ -1,114 +1,312 @@
-//! Live order events: the gateway keeps **one** upstream `WatchOrders` stream (on its own
-//! service token) and fans it out in-process: to every kitchen-wide subscription, and to the
-//! subscriptions of one order through a channel of that order only, so a customer's page never
-//! wakes (or falls behind) for other people's orders. The upstream reconnects by itself after
-//! the orders service restarts.
+//! Live order events: [`OrderEventsHub`], the actor that follows **one** upstream
+//! `WatchOrders` stream (on the gateway's own service token) and fans it out to the
+//! subscriptions that joined it: kitchen-wide ones get every event, the subscribers of one order
+//! only that order's, so a customer's page never wakes (or falls behind) for other people's
+//! orders; subscriptions join and leave by message, and an order's entry goes when its last
+//! subscriber leaves or the order finishes. The upstream reconnects by itself (with backoff)
+//! after the orders service restarts. [`LiveOrders`] is the handle resolvers use.
 
-use crate::backends::OrdersBackend;
-use crate::model::OrderEvent;
-use futures::StreamExt as _;
+use crate::backends::{BackendResult, OrdersBackend};
+use crate::model::{OrderEvent, OrderStatus};
+use actix::prelude::*;
+use futures::Stream;
+use service_kit::shutdown::ShutdownListener;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
-use tokio::sync::broadcast;
+use tokio::sync::mpsc;
+use uuid::Uuid;
 
-/// Events a subscriber may fall behind by; a slower one is dropped rather than allowed to
-/// stall the others (its stream ends with an error; the client resubscribes).
+/// Events a kitchen-wide subscriber may fall behind by (every order's events reach it).
 pub const SUBSCRIBER_BUFFER: usize = 256;
+/// Events one order's subscriber may fall behind by (an order has only a handful).
+pub const ORDER_BUFFER: usize = 16;
 /// The first wait before reconnecting upstream; doubled up to [`MAX_RECONNECT_DELAY`].
 pub const RECONNECT_DELAY: Duration = Duration::from_millis(200);
 pub const MAX_RECONNECT_DELAY: Duration = Duration::from_secs(5);
-/// Events one order's subscriber may fall behind by (an order has only a handful).
-pub const ORDER_BUFFER: usize = 16;
 
-/// The channels of orders someone is watching, by order id.
-type ByOrder = Arc<Mutex<HashMap<String, broadcast::Sender<Arc<OrderEvent>>>>>;
+/// What a subscription receives from the hub.
+#[derive(Debug, Clone)]
+pub enum LiveItem {
+    Event(Arc<OrderEvent>),
+    /// The subscriber's buffer was full: it missed events and has been dropped from the hub
+    /// (the last slot of every buffer is kept for this notice). Nothing follows.
+    FellBehind,
+}
 
+/// A subscriber's handle within the hub.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SubscriberId(u64);
+
+/// What a subscription follows: every order (kitchen staff), or one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Watched {
+    Everything,
+    Order(Uuid),
+}
+
+/// The hub's gauges.
 #[derive(Clone)]
-pub struct LiveOrders {
-    sender: broadcast::Sender<Arc<OrderEvent>>,
-    by_order: ByOrder,
-    /// Open subscriptions (`gateway_subscriptions_open`).
-    open: prometheus::IntGauge,
+pub struct LiveMetrics {
+    /// Subscriptions joined to the hub (`gateway_subscriptions_open`).
+    pub open: prometheus::IntGauge,
+    /// Orders with at least one subscriber of their own (`gateway_live_orders_watched`): what
+    /// the hub holds per order, so it must fall back when subscribers leave.
+    pub orders_watched: prometheus::IntGauge,
 }
 
-/// Held by one subscription's stream: counts it as open until dropped.
-pub struct Watching(prometheus::IntGauge);
-
-impl Drop for Watching {
-    fn drop(&mut self) {
-        self.0.dec();
+impl LiveMetrics {
+    pub fn register(registry: &prometheus::Registry) -> anyhow::Result<Self> {
+        let open = prometheus::IntGauge::new("gateway_subscriptions_open", "Open GraphQL subscriptions")?;
+        let orders_watched =
+            prometheus::IntGauge::new("gateway_live_orders_watched", "Orders with a live subscriber of their own")?;
+        registry.register(Box::new(open.clone()))?;
+        registry.register(Box::new(orders_watched.clone()))?;
+        Ok(Self { open, orders_watched })
     }
 }
 
-impl LiveOrders {
-    /// The fan-out, and the loop that follows the orders service (run it until shutdown).
-    pub fn start(
-        orders: OrdersBackend,
-        open: prometheus::IntGauge,
-    ) -> (Self, impl std::future::Future<Output = ()> + Send + 'static) {
-        let (sender, _) = broadcast::channel(SUBSCRIBER_BUFFER);
-        let feed = sender.clone();
-        let by_order: ByOrder = Arc::default();
-        let watched = by_order.clone();
-        let task = async move {
-            let mut delay = RECONNECT_DELAY;
-            loop {
-                match orders.watch_all().await {
-                    Ok(stream) => {
-                        tracing::info!("following order events");
-                        delay = RECONNECT_DELAY;
-                        futures::pin_mut!(stream);
-                        while let Some(event) = stream.next().await {
-                            // (The stream also ends cleanly when its orders instance shuts down.)
-                            match event {
-                                Ok(event) => {
-                                    let event = Arc::new(event);
-                                    let mut watched = watched.lock().expect("unwrap: no panics while held");
-                                    let id = &event.order.id;
-                                    // Nobody watching any more: forget the order's channel.
-                                    if watched.get(id).is_some_and(|one| one.send(event.clone()).is_err()) {
-                                        watched.remove(id);
-                                    }
-                                    drop(watched);
-                                    // No kitchen-wide subscriber is fine.
-                                    drop(feed.send(event));
-                                }
-                                Err(error) => {
-                                    tracing::warn!(kind = ?error.kind, %error, "order events stream ended");
-                                    break;
-                                }
-                            }
-                        }
-                    }
-                    Err(error) => tracing::warn!(kind = ?error.kind, %error, "cannot follow order events"),
-                }
-                tracing::info!(?delay, "reconnecting to order events");
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(MAX_RECONNECT_DELAY);
+/// Follows the orders service's event stream and pushes each event to its subscribers without
+/// ever waiting for one: pushes go into bounded buffers, and a subscriber whose buffer is full
+/// is told it fell behind and dropped (the client subscribes again), like a slow tablet on the
+/// kitchen's `TicketHub`.
+pub struct OrderEventsHub {
+    orders: OrdersBackend,
+    kitchen_wide: HashMap<SubscriberId, mpsc::Sender<LiveItem>>,
+    /// Subscribers of one order, by the order's id; an entry lives while it has subscribers
+    /// and its order is not finished.
+    by_order: HashMap<Uuid, HashMap<SubscriberId, mpsc::Sender<LiveItem>>>,
+    next_id: u64,
+    /// The upstream stream being read, to drop it when it fails.
+    upstream: Option<SpawnHandle>,
+    /// The wait before the next reconnection.
+    delay: Duration,
+    metrics: LiveMetrics,
+    /// Held until the actor has stopped, so the service's shutdown waits for it.
+    shutdown: Option<ShutdownListener>,
+}
+
+impl OrderEventsHub {
+    pub fn new(orders: OrdersBackend, metrics: LiveMetrics, shutdown: ShutdownListener) -> Self {
+        Self {
+            orders,
+            kitchen_wide: HashMap::new(),
+            by_order: HashMap::new(),
+            next_id: 0,
+            upstream: None,
+            delay: RECONNECT_DELAY,
+            metrics,
+            shutdown: Some(shutdown),
+        }
+    }
+
+    fn count(&self) {
+        let per_order: usize = self.by_order.values().map(HashMap::len).sum();
+        self.metrics.open.set((self.kitchen_wide.len() + per_order) as i64);
+        self.metrics.orders_watched.set(self.by_order.len() as i64);
+    }
+
+    /// Opens the upstream stream; on failure, tries again after the current delay.
+    fn follow(&mut self, ctx: &mut Context<Self>) {
+        let orders = self.orders.clone();
+        ctx.spawn(async move { orders.watch_all().await }.into_actor(self).map(|opened, hub, ctx| match opened {
+            Ok(stream) => {
+                tracing::info!("following order events");
+                hub.delay = RECONNECT_DELAY;
+                hub.upstream = Some(ctx.add_stream(stream));
             }
-        };
-        (Self { sender, by_order, open }, task)
+            Err(error) => {
+                tracing::warn!(kind = ?error.kind, %error, "cannot follow order events");
+                hub.reconnect_later(ctx);
+            }
+        }));
     }
 
-    /// Every event from now on, and the guard that counts this subscription as open.
-    pub fn subscribe(&self) -> (broadcast::Receiver<Arc<OrderEvent>>, Watching) {
-        self.open.inc();
-        (self.sender.subscribe(), Watching(self.open.clone()))
+    fn reconnect_later(&mut self, ctx: &mut Context<Self>) {
+        tracing::info!(delay = ?self.delay, "reconnecting to order events");
+        ctx.run_later(self.delay, |hub, ctx| hub.follow(ctx));
+        self.delay = (self.delay * 2).min(MAX_RECONNECT_DELAY);
     }
 
-    /// Events of order `id` from now on, and the guard that counts this subscription as open.
-    pub fn subscribe_to_order(&self, id: &str) -> (broadcast::Receiver<Arc<OrderEvent>>, Watching) {
-        self.open.inc();
-        let mut watched = self.by_order.lock().expect("unwrap: no panics while held");
-        let events = match watched.get(id) {
-            Some(channel) => channel.subscribe(),
-            None => {
-                let (channel, events) = broadcast::channel(ORDER_BUFFER);
-                watched.insert(id.to_owned(), channel);
+    fn publish(&mut self, event: OrderEvent) {
+        let event = Arc::new(event);
+        if let Ok(id) = Uuid::parse_str(&event.order.id) {
+            let finished = matches!(event.order.status, OrderStatus::Completed | OrderStatus::Cancelled);
+            if let Some(subscribers) = self.by_order.get_mut(&id) {
+                push(subscribers, &event);
+                // A finished order changes no more: its subscriptions end (their buffers are
+                // dropped after this last event) and its entry goes.
+                if finished || subscribers.is_empty() {
+                    self.by_order.remove(&id);
+                }
+            }
+        }
+        push(&mut self.kitchen_wide, &event);
+        self.count();
+    }
+}
+
+/// Pushes `event` to every subscriber without waiting; one whose buffer is down to its last
+/// slot gets [`LiveItem::FellBehind`] there instead, and one that is gone or told is dropped.
+fn push(subscribers: &mut HashMap<SubscriberId, mpsc::Sender<LiveItem>>, event: &Arc<OrderEvent>) {
+    subscribers.retain(|_, subscriber| {
+        if subscriber.capacity() <= 1 {
+            let _ = subscriber.try_send(LiveItem::FellBehind);
+            return false;
+        }
+        subscriber.try_send(LiveItem::Event(event.clone())).is_ok()
+    });
+}
+
+impl Actor for OrderEventsHub {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        self.follow(ctx);
+        if let Some(mut shutdown) = self.shutdown.clone() {
+            ctx.spawn(async move { shutdown.recv().await }.into_actor(self).map(|(), _, ctx| ctx.stop()));
+        }
+    }
+
+    fn stopped(&mut self, _: &mut Context<Self>) {
+        // Dropping the buffers ends every subscription; then the service's shutdown may finish.
+        self.kitchen_wide.clear();
+        self.by_order.clear();
+        self.count();
+        self.shutdown.take();
+    }
+}
+
+impl StreamHandler<BackendResult<OrderEvent>> for OrderEventsHub {
+    fn handle(&mut self, event: BackendResult<OrderEvent>, ctx: &mut Context<Self>) {
+        match event {
+            Ok(event) => self.publish(event),
+            Err(error) => {
+                tracing::warn!(kind = ?error.kind, %error, "order events stream ended");
+                if let Some(upstream) = self.upstream.take() {
+                    ctx.cancel_future(upstream);
+                }
+                self.reconnect_later(ctx);
+            }
+        }
+    }
+
+    /// The stream also ends cleanly when its orders instance shuts down.
+    fn finished(&mut self, ctx: &mut Context<Self>) {
+        self.upstream = None;
+        self.reconnect_later(ctx);
+    }
+}
+
+/// A subscription starts: push it the events of what it watches from now on.
+#[derive(Message)]
+#[rtype(result = "(SubscriberId, mpsc::Receiver<LiveItem>)")]
+pub struct Join {
+    pub watched: Watched,
+}
+
+/// A subscription ended (its stream was dropped).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Leave {
+    pub id: SubscriberId,
+    pub watched: Watched,
+}
+
+impl Handler<Join> for OrderEventsHub {
+    type Result = MessageResult<Join>;
+
+    fn handle(&mut self, Join { watched }: Join, _: &mut Context<Self>) -> Self::Result {
+        self.next_id += 1;
+        let id = SubscriberId(self.next_id);
+        let events = match watched {
+            Watched::Everything => {
+                let (sender, events) = mpsc::channel(SUBSCRIBER_BUFFER);
+                self.kitchen_wide.insert(id, sender);
+                events
+            }
+            Watched::Order(order) => {
+                let (sender, events) = mpsc::channel(ORDER_BUFFER);
+                self.by_order.entry(order).or_default().insert(id, sender);
                 events
             }
         };
-        (events, Watching(self.open.clone()))
+        self.count();
+        MessageResult((id, events))
+    }
+}
+
+impl Handler<Leave> for OrderEventsHub {
+    type Result = ();
+
+    fn handle(&mut self, Leave { id, watched }: Leave, _: &mut Context<Self>) {
+        match watched {
+            Watched::Everything => {
+                self.kitchen_wide.remove(&id);
+            }
+            Watched::Order(order) => {
+                if let Some(subscribers) = self.by_order.get_mut(&order) {
+                    subscribers.remove(&id);
+                    if subscribers.is_empty() {
+                        self.by_order.remove(&order);
+                    }
+                }
+            }
+        }
+        self.count();
+    }
+}
+
+/// The hub is gone (the service is shutting down).
+#[derive(Debug, thiserror::Error)]
+#[error("live events are not available")]
+pub struct HubGone;
+
+/// The handle resolvers use to subscribe.
+#[derive(Clone)]
+pub struct LiveOrders {
+    hub: Addr<OrderEventsHub>,
+}
+
+impl LiveOrders {
+    pub fn new(hub: Addr<OrderEventsHub>) -> Self {
+        Self { hub }
+    }
+
+    /// The events of `watched` from now on; leaving the hub when the stream is dropped.
+    pub async fn watch(&self, watched: Watched) -> Result<Watch, HubGone> {
+        let (id, events) = self.hub.send(Join { watched }).await.map_err(|_| HubGone)?;
+        Ok(Watch { events, leave: Some((self.hub.clone(), Leave { id, watched })) })
+    }
+}
+
+/// One subscription's events; tells the hub it left when dropped.
+pub struct Watch {
+    events: mpsc::Receiver<LiveItem>,
+    leave: Option<(Addr<OrderEventsHub>, Leave)>,
+}
+
+impl Stream for Watch {
+    type Item = LiveItem;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<Option<LiveItem>> {
+        self.events.poll_recv(cx)
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        if let Some((hub, leave)) = self.leave.take() {
+            // A stopped hub has already let go of everyone.
+            hub.do_send(leave);
+        }
+    }
+}
+
+impl service_kit::Classified for HubGone {
+    fn kind(&self) -> service_kit::ErrorKind {
+        service_kit::ErrorKind::Unavailable
     }
 }

@@ -1,4 +1,9 @@
-//! End-to-end tests of the real services together (`tests/`), and [`Stack`], which starts them.
+//! End-to-end tests of the real services together (`tests/`), [`Stack`], which starts them,
+//! and [`Subscriber`], a GraphQL subscription client.
+
+mod subscriber;
+
+pub use subscriber::Subscriber;
 
 use anyhow::Context as _;
 use service_kit::http::AllowedOrigins;
@@ -102,6 +107,18 @@ impl Stack {
         }
         let response = request.send().await.context("calling the gateway")?;
         response.json().await.context("the gateway's answer is not JSON")
+    }
+
+    /// Places an order of `quantity` × `item` as `customer` over GraphQL; returns its id.
+    pub async fn place_order(&self, customer: &Token, item: &str, quantity: i32) -> anyhow::Result<String> {
+        let answer = self
+            .graphql_as(
+                Some(customer),
+                "mutation($i: CreateOrderInput!) { createOrder(input: $i) { id } }",
+                serde_json::json!({ "i": { "items": [{ "menuItemId": item, "quantity": quantity }] } }),
+            )
+            .await?;
+        Ok(answer["data"]["createOrder"]["id"].as_str().ok_or_else(|| anyhow::anyhow!("{answer}"))?.to_owned())
     }
 
     /// Registers a new customer over GraphQL; returns their id and token.

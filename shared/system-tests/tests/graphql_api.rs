@@ -1,23 +1,12 @@
 //! The gateway's API against the real services: batching, the whole of the order lifecycle over
 //! GraphQL, and live subscriptions that each see exactly their own events.
 
-use futures::{SinkExt as _, StreamExt as _};
 use serde_json::{Value, json};
-use system_tests::Stack;
+use system_tests::{Stack, Subscriber};
 use tokens::Token;
-use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest as _};
-
-const CREATE_ORDER: &str = "mutation($i: CreateOrderInput!) { createOrder(input: $i) { id } }";
 
 async fn place(stack: &Stack, customer: &Token, item: &str, quantity: i32) -> anyhow::Result<String> {
-    let answer = stack
-        .graphql_as(
-            Some(customer),
-            CREATE_ORDER,
-            json!({ "i": { "items": [{ "menuItemId": item, "quantity": quantity }] } }),
-        )
-        .await?;
-    Ok(answer["data"]["createOrder"]["id"].as_str().ok_or_else(|| anyhow::anyhow!("{answer}"))?.to_owned())
+    stack.place_order(customer, item, quantity).await
 }
 
 async fn set_status(stack: &Stack, chef: &Token, id: &str, status: &str) -> anyhow::Result<Value> {
@@ -138,100 +127,6 @@ async fn the_lifecycle_over_graphql_with_codes_for_every_refusal() -> anyhow::Re
     Ok(())
 }
 
-/// A `graphql-transport-ws` client.
-struct Subscriber {
-    socket: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
-}
-
-impl Subscriber {
-    async fn connect(stack: &Stack, token: &Token) -> anyhow::Result<Self> {
-        let mut request = format!("ws://{}/graphql", stack.gateway.http_addr()).into_client_request()?;
-        request.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse()?);
-        let (mut socket, _) = tokio_tungstenite::connect_async(request).await?;
-        let init =
-            json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {}", token.as_str()) } });
-        socket.send(Message::text(init.to_string())).await?;
-        let mut subscriber = Self { socket };
-        assert_eq!(subscriber.next().await?["type"], "connection_ack");
-        Ok(subscriber)
-    }
-
-    async fn subscribe(&mut self, id: &str, query: &str, variables: Value) -> anyhow::Result<()> {
-        let message = json!({ "id": id, "type": "subscribe", "payload": { "query": query, "variables": variables } });
-        self.socket.send(Message::text(message.to_string())).await?;
-        Ok(())
-    }
-
-    /// The error code that refused subscription `id` (juniper sends field errors as a `next`
-    /// with `errors`; protocol errors come as `error`). Skips messages of other ids.
-    async fn refusal(&mut self, id: &str) -> anyhow::Result<String> {
-        loop {
-            let message = self.next().await?;
-            if message["id"] != id {
-                continue;
-            }
-            let code = match message["type"].as_str() {
-                Some("error") => &message["payload"][0]["extensions"]["code"],
-                Some("next") => &message["payload"]["errors"][0]["extensions"]["code"],
-                _ => continue,
-            };
-            return Ok(code.as_str().unwrap_or_default().to_owned());
-        }
-    }
-
-    /// The next protocol message other than keep-alives.
-    async fn next(&mut self) -> anyhow::Result<Value> {
-        tokio::time::timeout(testkit::DEADLINE, async {
-            loop {
-                match self.socket.next().await.ok_or_else(|| anyhow::anyhow!("closed"))?? {
-                    Message::Text(text) => {
-                        let message: Value = serde_json::from_str(text.as_str())?;
-                        match message["type"].as_str() {
-                            Some("ping") => {
-                                self.socket.send(Message::text(json!({ "type": "pong" }).to_string())).await?
-                            }
-                            Some("pong") => {}
-                            _ => return Ok(message),
-                        }
-                    }
-                    Message::Close(frame) => anyhow::bail!("closed: {frame:?}"),
-                    _ => {}
-                }
-            }
-        })
-        .await?
-    }
-}
-
-/// Places orders until one's creation reaches `kitchen`'s `orderCreated` subscription (the
-/// upstream stream reads from the end once joined, so earlier events are not seen); returns
-/// every id placed.
-async fn until_one_arrives(
-    stack: &Stack,
-    customer: &Token,
-    item: &str,
-    kitchen: &mut Subscriber,
-) -> anyhow::Result<Vec<String>> {
-    let started = std::time::Instant::now();
-    let mut placed = vec![];
-    loop {
-        // Right after a restart a call may find a dead connection (UNAVAILABLE): a client
-        // tries again, as the error says.
-        match place(stack, customer, item, 1).await {
-            Ok(id) => placed.push(id),
-            Err(e) if e.to_string().contains("UNAVAILABLE") => {}
-            Err(e) => return Err(e),
-        }
-        let next = tokio::time::timeout(std::time::Duration::from_millis(500), kitchen.next()).await;
-        if let Ok(message) = next {
-            let id = message?["payload"]["data"]["orderCreated"]["id"].as_str().unwrap_or_default().to_owned();
-            anyhow::ensure!(placed.contains(&id), "an event for an order not placed here: {id}");
-            return Ok(placed);
-        }
-        anyhow::ensure!(started.elapsed() < testkit::DEADLINE, "no order event reached the subscriber");
-    }
-}
-
 #[actix_rt::test]
 async fn each_subscriber_receives_exactly_its_own_events_in_order() -> anyhow::Result<()> {
     let stack = Stack::start().await?;
@@ -244,7 +139,7 @@ async fn each_subscriber_receives_exactly_its_own_events_in_order() -> anyhow::R
     let mut kitchen = Subscriber::connect(&stack, &chef).await?;
     kitchen.subscribe("new", "subscription { orderCreated { id items { quantity } } }", json!({})).await?;
     // Until the gateway's upstream stream delivers, events could pass unseen: probe first.
-    let probes = until_one_arrives(&stack, &alice, item, &mut kitchen).await?;
+    let probes = kitchen.until_an_order_arrives(&stack, &alice, item).await?;
 
     let a1 = place(&stack, &alice, item, 1).await?;
     let b1 = place(&stack, &bob, item, 2).await?;
@@ -333,9 +228,9 @@ async fn subscriptions_keep_flowing_after_the_orders_service_restarts() -> anyho
     let mut kitchen = Subscriber::connect(&stack, &chef).await?;
     kitchen.subscribe("new", "subscription { orderCreated { id } }", json!({})).await?;
 
-    until_one_arrives(&stack, &customer, &item, &mut kitchen).await?;
+    kitchen.until_an_order_arrives(&stack, &customer, &item).await?;
     let stack = stack.restart_orders().await?;
-    until_one_arrives(&stack, &customer, &item, &mut kitchen).await?;
+    kitchen.until_an_order_arrives(&stack, &customer, &item).await?;
     stack.stop().await;
     Ok(())
 }

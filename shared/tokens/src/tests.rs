@@ -131,3 +131,18 @@ fn a_lease_ends_when_its_token_is_revoked_or_expires() {
     assert_eq!(verifier.lease(&short).expect("a lease").check(), Err(TokenError::Expired));
     assert_eq!(verifier.lease(&Token::new("not a token")).map(|_| ()), Err(TokenError::Invalid));
 }
+
+#[test]
+fn a_token_says_when_it_expires_and_an_attenuation_can_bring_that_forward() {
+    let issuer = TokenIssuer::generate();
+    let verifier = issuer.verifier();
+    let at = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(4_200_000_000);
+    let token = issuer.user_token_until(&customer(), at).expect("minted").token;
+    assert_eq!(verifier.expires_at(&token), Ok(Some(at)));
+    let sooner = attenuate(&token, &verifier, "check if time($t), $t < 2100-01-01T00:00:00Z;").expect("attenuated");
+    let in_2100 = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(4_102_444_800);
+    assert_eq!(verifier.expires_at(&sooner), Ok(Some(in_2100)));
+    let service = issuer.service_token("gateway", HOUR).expect("minted").token;
+    assert!(verifier.expires_at(&service).is_ok_and(|at| at.is_some()));
+    assert_eq!(verifier.expires_at(&Token::new("not a token")), Err(TokenError::Invalid));
+}

@@ -5,8 +5,18 @@ use super::{BackendResult, Requests, convert};
 use crate::model::{Session, User};
 use restaurant_proto::v1 as pb;
 use restaurant_proto::v1::user_service_client::UserServiceClient;
+use std::net::IpAddr;
 use tokens::Token;
 use tonic::transport::Channel;
+
+/// Vouches for the person's address ([`service_kit::grpc::CLIENT_ADDRESS`]); users believes it
+/// because the call carries the gateway's service token.
+fn from_client<T>(mut request: tonic::Request<T>, client: Option<IpAddr>) -> tonic::Request<T> {
+    if let Some(Ok(value)) = client.map(|address| address.to_string().parse()) {
+        request.metadata_mut().insert(service_kit::grpc::CLIENT_ADDRESS, value);
+    }
+    request
+}
 
 #[derive(Clone)]
 pub struct UsersBackend {
@@ -22,15 +32,17 @@ impl UsersBackend {
         })
     }
 
-    pub async fn register(&self, username: String, password: String) -> BackendResult<Session> {
+    /// `client`: the person's network address, which users' sign-in throttle keys on.
+    pub async fn register(&self, username: String, password: String, client: Option<IpAddr>) -> BackendResult<Session> {
         let message = pb::RegisterRequest { username, password };
-        let response = self.client.clone().register(self.requests.make(message, None)).await?;
+        let response = self.client.clone().register(from_client(self.requests.make(message, None), client)).await?;
         convert::session(response.into_inner())
     }
 
-    pub async fn login(&self, username: String, password: String) -> BackendResult<Session> {
+    /// `client`: the person's network address, which users' sign-in throttle keys on.
+    pub async fn login(&self, username: String, password: String, client: Option<IpAddr>) -> BackendResult<Session> {
         let message = pb::LoginRequest { username, password };
-        let response = self.client.clone().login(self.requests.make(message, None)).await?;
+        let response = self.client.clone().login(from_client(self.requests.make(message, None), client)).await?;
         convert::session(response.into_inner())
     }
 

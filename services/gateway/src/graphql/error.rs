@@ -14,8 +14,13 @@ pub fn field_error(error: &dyn Classified) -> FieldError {
     // Trait upcasting: a `Classified` is a `Display`.
     let shown: &dyn std::fmt::Display = error;
     let message = if kind == ErrorKind::Unexpected { kind.public_message(shown) } else { shown.to_string() };
-    let mut extensions = juniper::Object::with_capacity(1);
+    let mut extensions = juniper::Object::with_capacity(2);
     extensions.add_field("code", Value::scalar(kind.code().to_owned()));
+    // A refusal to ask again so soon says when asking again may succeed, in whole seconds.
+    if let Some(wait) = error.retry_after() {
+        let seconds = i32::try_from(service_kit::error::retry_after_seconds(wait)).unwrap_or(i32::MAX);
+        extensions.add_field("retryAfter", Value::scalar(seconds));
+    }
     FieldError::new(message, Value::Object(extensions))
 }
 
@@ -33,6 +38,24 @@ pub enum Refusal {
     /// A subscriber too slow for the live events: its stream ends with this.
     #[error("this subscription fell behind; subscribe again")]
     FellBehind,
+    /// An order id that does not parse as a UUID (any spelling of one is accepted).
+    #[error("{0:?} is not an order id")]
+    NotAnOrderId(String),
+    /// One socket asked for more live subscriptions than it may hold at once.
+    #[error("at most {max} subscriptions at once on one connection; complete one first")]
+    TooManySubscriptions { max: usize },
+    /// A request whose expensive fields (aliases included) cost more than one request may.
+    #[error(
+        "this request costs {cost}, more than the {max} one request may (login and register cost {max}, \
+         createOrder 5, orders, search and menuItems 4 each, other root fields 1): split it"
+    )]
+    TooCostly { cost: u32, max: u32 },
+    /// A POST whose body is not one GraphQL request.
+    #[error("{0}")]
+    NotGraphQL(String),
+    /// A JSON array of requests in one POST.
+    #[error("send one GraphQL request per POST: batches are not accepted")]
+    Batch,
     /// A batch-loaded item the backend no longer returned.
     #[error("{what} {id} no longer exists")]
     Vanished { what: &'static str, id: String },
@@ -41,7 +64,14 @@ pub enum Refusal {
 impl Classified for Refusal {
     fn kind(&self) -> ErrorKind {
         match self {
-            Self::PageSize(_) | Self::SearchLength { .. } | Self::OneOrderOnly => ErrorKind::InvalidInput,
+            Self::PageSize(_)
+            | Self::SearchLength { .. }
+            | Self::OneOrderOnly
+            | Self::NotAnOrderId(_)
+            | Self::TooCostly { .. }
+            | Self::NotGraphQL(_)
+            | Self::Batch => ErrorKind::InvalidInput,
+            Self::TooManySubscriptions { .. } => ErrorKind::RateLimited,
             Self::KitchenStaffOnly => ErrorKind::Forbidden,
             Self::FellBehind => ErrorKind::Unavailable,
             Self::Vanished { .. } => ErrorKind::NotFound,
@@ -82,6 +112,17 @@ mod tests {
         assert_eq!((code.as_str(), message.as_str()), (ErrorKind::Unauthenticated.code(), "the token has expired"));
         let (code, _) = seen(&field_error(&tokens::TokenError::Forbidden("service tokens are not for the API".into())));
         assert_eq!(code, ErrorKind::Forbidden.code());
+    }
+
+    #[test]
+    fn a_rate_limited_error_says_how_long_to_wait() {
+        let error = UpstreamError {
+            kind: ErrorKind::RateLimited,
+            message: "too many attempts".into(),
+            retry_after: Some(std::time::Duration::from_millis(11_200)),
+        };
+        let extensions = serde_json::to_value(field_error(&error).extensions()).expect("unwrap: JSON");
+        assert_eq!(extensions, serde_json::json!({ "code": "RATE_LIMITED", "retryAfter": 12 }));
     }
 
     #[test]

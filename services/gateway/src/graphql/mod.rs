@@ -1,9 +1,11 @@
 //! The GraphQL schema (Juniper): the per-request [`Context`], the roots ([`Query`],
-//! [`Mutation`], [`Subscription`]), the object and input types (`types/`), and [`field_error`],
-//! the one way an error becomes a GraphQL error with a stable `extensions.code`. This module
+//! [`Mutation`], [`Subscription`]), the object and input types (`types/`), [`field_error`],
+//! the one way an error becomes a GraphQL error with a stable `extensions.code`, and [`cost`],
+//! what one request may spend on expensive fields. This module
 //! knows neither Protobuf nor gRPC: backends answer with [`crate::model`] data or a
 //! [`service_kit::UpstreamError`].
 
+pub mod cost;
 mod error;
 mod mutation;
 mod query;
@@ -47,6 +49,15 @@ pub struct Context {
     pub caller: Result<Option<Caller>, TokenError>,
     pub loaders: Loaders,
     pub live: LiveOrders,
+    /// The client's network address (the HTTP peer), passed to users with sign-ins so its
+    /// throttle keys on the person, not on the gateway.
+    pub client_address: Option<std::net::IpAddr>,
+    /// On a subscription socket: its budget of live subscriptions. `None` over HTTP POST.
+    pub socket: Option<std::sync::Arc<crate::sockets::SubscriptionSlots>>,
+    /// On a signed-in socket: whether its token still holds (live events stop when it ends).
+    pub session: Option<std::sync::Arc<crate::sockets::SessionCheck>>,
+    /// The process's verifier: a logout here revokes the token in this process at once.
+    pub verifier: tokens::TokenVerifier,
 }
 
 /// A verified user and the token to forward on their behalf.

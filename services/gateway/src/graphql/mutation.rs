@@ -11,13 +11,21 @@ pub struct Mutation;
 impl Mutation {
     /// A new customer account, signed in.
     async fn register(context: &Context, input: RegisterInput) -> FieldResult<AuthPayload> {
-        let session = context.users.register(input.username, input.password).await.map_err(|e| field_error(&e))?;
+        let session = context
+            .users
+            .register(input.username, input.password, context.client_address)
+            .await
+            .map_err(|e| field_error(&e))?;
         Ok(AuthPayload(session))
     }
 
     /// Signs in; the same error for an unknown user and a wrong password.
     async fn login(context: &Context, input: LoginInput) -> FieldResult<AuthPayload> {
-        let session = context.users.login(input.username, input.password).await.map_err(|e| field_error(&e))?;
+        let session = context
+            .users
+            .login(input.username, input.password, context.client_address)
+            .await
+            .map_err(|e| field_error(&e))?;
         Ok(AuthPayload(session))
     }
 
@@ -25,6 +33,11 @@ impl Mutation {
     async fn logout(context: &Context) -> FieldResult<bool> {
         let caller = context.user()?;
         context.users.logout(&caller.token).await.map_err(|e| field_error(&e))?;
+        // Refused in this process at once, not at the next revocation poll: this gateway's
+        // sockets on the token get no event from now on and close at their next check.
+        if let Ok(ids) = context.verifier.revocation_ids(&caller.token) {
+            context.verifier.revocations().insert_all(ids);
+        }
         Ok(true)
     }
 

@@ -3,11 +3,13 @@
 
 use super::types::{Order, OrderStatus, int};
 use super::{Context, Refusal, field_error};
+use crate::live::{LiveItem, Watched};
 use crate::model::{self, OrderChange};
 use futures::{Stream, StreamExt as _};
 use juniper::{FieldResult, GraphQLObject, ID, graphql_subscription};
 use std::pin::Pin;
 use tokens::Role;
+use uuid::Uuid;
 
 type Live<T> = Pin<Box<dyn Stream<Item = FieldResult<T>> + Send>>;
 
@@ -24,31 +26,44 @@ pub struct OrderStatusEvent {
 
 pub struct Subscription;
 
-/// The live events `keep` lets through, mapped by `map`. A subscriber that falls too far behind
-/// gets an UNAVAILABLE error and its stream ends.
-fn live<T: Send + 'static>(
+/// The live events of `watched` that `keep` lets through, mapped by `map`. On a socket, the
+/// subscription takes one of its slots until it ends. A subscriber that falls too far behind
+/// gets an UNAVAILABLE error and its stream ends; so does every subscription of an order once
+/// the order is finished (after its last event).
+async fn live<T: Send + 'static>(
     context: &Context,
-    order_id: Option<&str>,
+    watched: Watched,
     keep: impl Fn(&model::OrderEvent) -> bool + Send + 'static,
     map: impl Fn(&model::OrderEvent) -> T + Send + 'static,
-) -> Live<T> {
-    let (events, watching) = match order_id {
-        Some(id) => context.live.subscribe_to_order(id),
-        None => context.live.subscribe(),
+) -> FieldResult<Live<T>> {
+    let slot = match &context.socket {
+        Some(socket) => {
+            Some(socket.take().ok_or_else(|| field_error(&Refusal::TooManySubscriptions { max: socket.max() }))?)
+        }
+        None => None,
     };
-    let events = tokio_stream::wrappers::BroadcastStream::new(events);
-    let stream = events
-        .map(move |event| {
-            let _counted = &watching;
-            match event {
-                Ok(event) if keep(&event) => Some(Ok(map(&event))),
-                Ok(_) => None,
-                Err(_) => Some(Err(field_error(&Refusal::FellBehind))),
-            }
+    let events = context.live.watch(watched).await.map_err(|e| field_error(&e))?;
+    let session = context.session.clone();
+    let stream = events.filter_map(move |item| {
+        // Held as long as the stream: the socket's slot is taken until the subscription ends.
+        let _slot = &slot;
+        // A token revoked or expired sees nothing more (its socket is about to close).
+        if session.as_ref().is_some_and(|s| s.current().is_err()) {
+            return std::future::ready(None);
+        }
+        std::future::ready(match item {
+            LiveItem::Event(event) if keep(&event) => Some(Ok(map(&event))),
+            LiveItem::Event(_) => None,
+            LiveItem::FellBehind => Some(Err(field_error(&Refusal::FellBehind))),
         })
-        .take_while(|item| std::future::ready(!matches!(item, Some(Err(_)))))
-        .filter_map(std::future::ready);
-    Box::pin(stream)
+    });
+    Ok(Box::pin(stream))
+}
+
+/// An order id in its one spelling (lower-case, hyphenated), whatever spelling of the UUID the
+/// client sent: what the hub, the backends and the events all key on.
+fn order_id_of(id: &ID) -> FieldResult<Uuid> {
+    Uuid::parse_str(id).map_err(|_| field_error(&Refusal::NotAnOrderId(id.to_string())))
 }
 
 #[graphql_subscription(context = Context)]
@@ -59,29 +74,27 @@ impl Subscription {
         if caller.claims.role != Role::KitchenStaff {
             return Err(field_error(&Refusal::KitchenStaffOnly));
         }
-        Ok(live(context, None, |e| e.change == OrderChange::Created, |e| Order(e.order.clone())))
+        live(context, Watched::Everything, |e| e.change == OrderChange::Created, |e| Order(e.order.clone())).await
     }
 
     /// Status changes of one order (customers: their own), or of every order (kitchen staff,
     /// without `orderId`).
     async fn order_status_changed(context: &Context, order_id: Option<ID>) -> FieldResult<Live<OrderStatusEvent>> {
         let caller = context.user()?;
-        let order_id = order_id.map(|id| id.to_string());
-        match (&order_id, caller.claims.role) {
+        let order_id = order_id.as_ref().map(order_id_of).transpose()?;
+        match (order_id, caller.claims.role) {
             (None, Role::Customer) => {
                 return Err(field_error(&Refusal::OneOrderOnly));
             }
             // The orders service decides whether this caller may see it (NOT_FOUND, FORBIDDEN).
             (Some(id), _) => {
-                context.orders.get_order(&caller.token, id.clone()).await.map_err(|e| field_error(&e))?;
+                context.orders.get_order(&caller.token, id.to_string()).await.map_err(|e| field_error(&e))?;
             }
             (None, Role::KitchenStaff) => {}
         }
-        let channel = order_id.clone();
-        let keep = move |e: &model::OrderEvent| {
-            e.change != OrderChange::Created && order_id.as_ref().is_none_or(|id| *id == e.order.id)
-        };
-        Ok(live(context, channel.as_deref(), keep, |e| {
+        let watched = order_id.map_or(Watched::Everything, Watched::Order);
+        let keep = |e: &model::OrderEvent| e.change != OrderChange::Created;
+        live(context, watched, keep, |e| {
             let previous = match e.change {
                 OrderChange::StatusChanged { from } | OrderChange::Cancelled { from } => Some(from.into()),
                 OrderChange::Created => None,
@@ -93,6 +106,7 @@ impl Subscription {
                 version: int(e.order.version),
                 order: Order(e.order.clone()),
             }
-        }))
+        })
+        .await
     }
 }
