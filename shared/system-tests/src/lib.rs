@@ -1,6 +1,7 @@
 //! End-to-end tests of the real services together (`tests/`), [`Stack`], which starts them,
 //! and [`Subscriber`], a GraphQL subscription client.
 
+pub mod compose_file;
 mod subscriber;
 
 pub use subscriber::Subscriber;

@@ -6,7 +6,7 @@
 //! compose/README.md ("Proving it on a Docker host"); the database start-up is proven for real in
 //! `postgres_init.rs`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use yaml_rust2::{Yaml, YamlLoader};
 
@@ -22,21 +22,7 @@ fn compose() -> Yaml {
     YamlLoader::load_from_str(&read("compose/docker-compose.yml")).expect("unwrap: the compose file is YAML").remove(0)
 }
 
-/// A mapping with YAML merge keys (`<<: *anchor`) applied, as compose applies them.
-fn merged(node: &Yaml) -> BTreeMap<String, Yaml> {
-    let mut out = BTreeMap::new();
-    if let Some(hash) = node.as_hash() {
-        if let Some(base) = hash.get(&Yaml::String("<<".into())) {
-            out.extend(merged(base));
-        }
-        for (key, value) in hash {
-            if let Some(key) = key.as_str().filter(|k| *k != "<<") {
-                out.insert(key.to_owned(), value.clone());
-            }
-        }
-    }
-    out
-}
+use system_tests::compose_file::merged;
 
 /// The variables a service reads: the names in its `config.rs`, plus those of the shared
 /// settings it uses. Variables for fault tests only are left out on purpose.

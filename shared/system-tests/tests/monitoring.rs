@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use system_tests::Stack;
+use system_tests::compose_file::merged;
 use testkit::Tablet;
 use yaml_rust2::{Yaml, YamlLoader};
 
@@ -498,20 +499,6 @@ fn compose() -> Yaml {
 
 /// A compose service's definition with `<<: *anchor` merged in (compose's merge keys).
 fn service(compose: &Yaml, name: &str) -> BTreeMap<String, Yaml> {
-    fn merged(node: &Yaml) -> BTreeMap<String, Yaml> {
-        let mut out = BTreeMap::new();
-        if let Some(hash) = node.as_hash() {
-            if let Some(base) = hash.get(&Yaml::String("<<".into())) {
-                out.extend(merged(base));
-            }
-            for (key, value) in hash {
-                if let Some(key) = key.as_str().filter(|k| *k != "<<") {
-                    out.insert(key.to_owned(), value.clone());
-                }
-            }
-        }
-        out
-    }
     let definition = merged(&compose["services"][name]);
     assert!(!definition.is_empty(), "compose has no {name} service");
     let environment = merged(definition.get("environment").unwrap_or(&Yaml::Null));
