@@ -1,7 +1,8 @@
 import { StrictMode, useEffect, useState } from 'react';
 import { createRoot } from 'react-dom/client';
-import { BrowserRouter, Link, NavLink, Route, Routes, useNavigate } from 'react-router-dom';
-import { gql, saveSession, session, type Session } from './api';
+import { BrowserRouter, Link, NavLink, Route, Routes } from 'react-router-dom';
+import { session, signOut, type Session } from './api';
+import { useTitle } from './ui';
 import { cart } from './cart';
 import { Menu } from './pages/Menu';
 import { SignIn } from './pages/SignIn';
@@ -36,12 +37,6 @@ function useCartCount(): number {
 function Nav() {
   const user = useSession()?.user;
   const count = useCartCount();
-  const navigate = useNavigate();
-  const signOut = async () => {
-    await gql('mutation { logout }').catch(() => undefined);
-    saveSession(null);
-    navigate('/');
-  };
   return (
     <header className="top">
       <Link to="/" className="brand">Restaurant</Link>
@@ -51,7 +46,7 @@ function Nav() {
         {user?.role === 'CUSTOMER' && <NavLink to="/orders">My orders</NavLink>}
         {user?.role === 'KITCHEN_STAFF' && <NavLink to="/kitchen">Kitchen</NavLink>}
         {user ? (
-          <button type="button" className="link" onClick={signOut}>Sign out {user.username}</button>
+          <button type="button" className="link" onClick={signOut}>Sign out <span className="who">{user.username}</span></button>
         ) : (
           <>
             <NavLink to="/login">Sign in</NavLink>
@@ -63,11 +58,23 @@ function Nav() {
   );
 }
 
+function NotFound() {
+  useTitle('Not found');
+  return (
+    <section className="empty">
+      <h1>Nothing here</h1>
+      <p>That page does not exist (any more).</p>
+      <Link className="button primary" to="/">Back to the menu</Link>
+    </section>
+  );
+}
+
 function App() {
   return (
     <BrowserRouter>
+      <a className="skip" href="#main">Skip to content</a>
       <Nav />
-      <main>
+      <main id="main">
         <Routes>
           <Route path="/" element={<Menu />} />
           <Route path="/login" element={<SignIn mode="login" />} />
@@ -77,7 +84,7 @@ function App() {
           <Route path="/orders/:id" element={<OrderDetail />} />
           <Route path="/kitchen" element={<Kitchen />} />
           <Route path="/ticket/:orderId" element={<Ticket />} />
-          <Route path="*" element={<p>There is nothing here. <Link to="/">Back to the menu</Link></p>} />
+          <Route path="*" element={<NotFound />} />
         </Routes>
       </main>
     </BrowserRouter>

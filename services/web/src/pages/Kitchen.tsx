@@ -1,15 +1,38 @@
 import { useEffect, useRef, useState } from 'react';
 import { Link } from 'react-router-dom';
 import { appConfig, session } from '../api';
+import { useTitle } from '../ui';
 
 interface Ticket {
   orderId: string; status: string; version: number; placedAt: string;
   items: { name: string; station: string; quantity: number; note: string | null }[];
 }
 const COLUMNS = ['PLACED', 'ACCEPTED', 'PREPARING', 'READY'];
+const HEADING: Record<string, string> = { PLACED: 'New', ACCEPTED: 'Accepted', PREPARING: 'Preparing', READY: 'Ready' };
 const NEXT: Record<string, string> = { PLACED: 'Accept', ACCEPTED: 'Start', PREPARING: 'Ready', READY: 'Done' };
 /** Wait before reconnecting after a drop; doubled up to 5 s. */
 const RECONNECT_MS = 500;
+/** How long a message to the cooks stays on the board. */
+const MESSAGE_MS = 5_000;
+/** How long a tapped ticket's buttons wait for the kitchen's answer before taking taps again. */
+const PENDING_MS = 3_000;
+
+/** What the kitchen's refusal means, in a cook's words (never the server's text). */
+function plainWords(code: string): string {
+  switch (code) {
+    case 'CONFLICT': return 'That ticket had already moved on; the board shows where it is now.';
+    case 'NOT_FOUND': return 'That ticket is no longer on the board.';
+    case 'UNAUTHENTICATED': return 'Your sign-in has ended. Sign in again to use the board.';
+    case 'FORBIDDEN': return 'This account cannot change tickets.';
+    case 'UNAVAILABLE': return 'The kitchen could not save that just now. Tap again in a moment.';
+    default: return 'That did not work. Tap again in a moment.';
+  }
+}
+
+/** Whole minutes since `placedAt`, never negative (the tablet's clock may be behind). */
+export function ageMinutes(now: number, placedAt: string): number {
+  return Math.max(0, Math.floor((now - Date.parse(placedAt)) / 60000));
+}
 
 function beep() {
   try {
@@ -25,10 +48,13 @@ function beep() {
 }
 
 export function Kitchen() {
+  useTitle('Kitchen board');
   const user = session()?.user;
   const [tickets, setTickets] = useState<Map<string, Ticket>>(new Map());
   const [state, setState] = useState<'connecting' | 'live' | 'reconnecting'>('connecting');
-  const [message, setMessage] = useState<string | null>(null);
+  const [message, setMessage] = useState<{ text: string; at: number } | null>(null);
+  // Tickets a cook just tapped, by the version they were tapped at: their buttons wait.
+  const [pending, setPending] = useState<Map<string, number>>(new Map());
   const [now, setNow] = useState(Date.now());
   const socket = useRef<WebSocket | null>(null);
 
@@ -36,6 +62,12 @@ export function Kitchen() {
     const tick = setInterval(() => setNow(Date.now()), 1000);
     return () => clearInterval(tick);
   }, []);
+
+  useEffect(() => {
+    if (!message) return;
+    const timer = setTimeout(() => setMessage(null), MESSAGE_MS);
+    return () => clearTimeout(timer);
+  }, [message]);
 
   useEffect(() => {
     if (user?.role !== 'KITCHEN_STAFF') return;
@@ -65,10 +97,17 @@ export function Kitchen() {
             else next.set(m.orderId, m.ticket);
             return next;
           });
+          setPending((current) => {
+            if (!current.has(m.orderId)) return current;
+            const next = new Map(current);
+            next.delete(m.orderId);
+            return next;
+          });
         } else if (m.type === 'error') {
-          setMessage(m.message);
+          setMessage({ text: plainWords(m.code), at: Date.now() });
+          if (m.orderId) setPending((current) => { const next = new Map(current); next.delete(m.orderId); return next; });
         } else if (m.type === 'resync') {
-          setMessage('Catching up…');
+          setMessage({ text: 'Catching up…', at: Date.now() });
         }
       };
       ws.onclose = () => {
@@ -86,37 +125,74 @@ export function Kitchen() {
     };
   }, [user?.role]);
 
+  // A tap whose answer never came (a dropped socket) frees its buttons again.
+  useEffect(() => {
+    if (!pending.size) return;
+    const timer = setTimeout(() => setPending(new Map()), PENDING_MS);
+    return () => clearTimeout(timer);
+  }, [pending]);
+
   if (user?.role !== 'KITCHEN_STAFF') {
-    return <section><h1>Kitchen</h1><p role="alert" className="error">The kitchen board is for kitchen staff. <Link to="/login">Sign in</Link> with a kitchen account.</p></section>;
+    return <section><h1>Kitchen</h1><p role="alert" className="error">The kitchen board is for kitchen staff. <Link to="/login?next=/kitchen">Sign in</Link> with a kitchen account.</p></section>;
   }
-  const send = (type: 'bump' | 'recall', orderId: string) => {
+  const send = (type: 'bump' | 'recall', ticket: Ticket) => {
+    // One tap per ticket until the kitchen answers: a double tap sends one command.
+    if (pending.has(ticket.orderId)) return;
     setMessage(null);
-    socket.current?.send(JSON.stringify({ type, orderId }));
+    setPending((current) => new Map(current).set(ticket.orderId, ticket.version));
+    socket.current?.send(JSON.stringify({ type, orderId: ticket.orderId }));
   };
-  const byColumn = (status: string) => [...tickets.values()].filter((t) => t.status === status).sort((a, b) => a.placedAt.localeCompare(b.placedAt));
+  const fullScreen = () => {
+    if (document.fullscreenElement) document.exitFullscreen().catch(() => undefined);
+    else document.documentElement.requestFullscreen().catch(() => undefined);
+  };
+  // New orders: newest first, so an arrival is always in sight; the rest oldest first (most urgent).
+  const byColumn = (status: string) =>
+    [...tickets.values()]
+      .filter((t) => t.status === status)
+      .sort((a, b) => (status === 'PLACED' ? b.placedAt.localeCompare(a.placedAt) : a.placedAt.localeCompare(b.placedAt)));
   return (
     <section className="kitchen">
-      <h1>Kitchen {state !== 'live' && <span className="reconnecting" role="status">{state === 'connecting' ? 'connecting…' : 'reconnecting…'}</span>}</h1>
-      {message && <p role="alert" className="error">{message}</p>}
+      <div className="board-bar">
+        <h1>Kitchen</h1>
+        <span className={`connection ${state}`} role="status" data-testid="connection">
+          {state === 'live' ? 'Live' : state === 'connecting' ? 'Connecting…' : 'Reconnecting…'}
+        </span>
+        <button type="button" onClick={fullScreen}>Full screen</button>
+      </div>
+      {message && <p role="alert" className="board-message" key={message.at}>{message.text}</p>}
       <div className="board">
-        {COLUMNS.map((column) => (
-          <div key={column} className="column" aria-label={column}>
-            <h2>{column.toLowerCase()} ({byColumn(column).length})</h2>
-            {byColumn(column).map((t) => {
-              const minutes = Math.floor((now - Date.parse(t.placedAt)) / 60000);
-              return (
-                <article key={t.orderId} className={`ticket age-${minutes >= 15 ? 'late' : minutes >= 8 ? 'warn' : 'ok'}`} data-order={t.orderId}>
-                  <header><Link to={`/ticket/${t.orderId}`}>#{t.orderId.slice(-6)}</Link> <span className="age">{minutes} min</span></header>
-                  <ul>{t.items.map((i, n) => <li key={n}><strong>{i.quantity}×</strong> {i.name} <small>{i.station}</small>{i.note && <em> — {i.note}</em>}</li>)}</ul>
-                  <div className="actions">
-                    {column === 'READY' && <button type="button" className="secondary" onClick={() => send('recall', t.orderId)}>Recall</button>}
-                    <button type="button" className="bump" onClick={() => send('bump', t.orderId)}>{NEXT[column]}</button>
-                  </div>
-                </article>
-              );
-            })}
-          </div>
-        ))}
+        {COLUMNS.map((column) => {
+          const tickets = byColumn(column);
+          return (
+            <section key={column} className="column" aria-label={column}>
+              <h2>{HEADING[column]} <span className="count">{tickets.length}</span></h2>
+              <div className="column-body">
+                {tickets.map((t) => {
+                  const minutes = ageMinutes(now, t.placedAt);
+                  const waiting = pending.has(t.orderId);
+                  return (
+                    <article key={t.orderId} className={`ticket age-${minutes >= 15 ? 'late' : minutes >= 8 ? 'warn' : 'ok'}`} data-order={t.orderId}>
+                      <header><Link to={`/ticket/${t.orderId}`}>#{t.orderId.slice(-6)}</Link> <span className="age">{minutes < 1 ? 'new' : `${minutes} min`}</span></header>
+                      <ul>
+                        {t.items.map((i, n) => (
+                          <li key={n}>
+                            <strong>{i.quantity}×</strong> {i.name} <span className="station">{i.station}</span>
+                            {i.note && <p className="ticket-note">{i.note}</p>}
+                          </li>
+                        ))}
+                      </ul>
+                      <div className="actions">
+                        {column === 'READY' && <button type="button" className="secondary" disabled={waiting} onClick={() => send('recall', t)}>Recall</button>}
+                        <button type="button" className="bump" disabled={waiting} onClick={() => send('bump', t)}>{NEXT[column]}</button>
+                      </div>
+                    </article>
+                  );
+                })}
+              </div>
+            </section>
+          );
+        })}
       </div>
     </section>
   );

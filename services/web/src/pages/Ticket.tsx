@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { appConfig, session } from '../api';
+import { STATUS_LABEL, Timeline, useTitle } from '../ui';
 
 interface Ticket {
   orderId: string; status: string; version: number; placedAt: string; totalCents: number;
@@ -10,6 +11,7 @@ interface Ticket {
 
 export function Ticket() {
   const { orderId } = useParams();
+  useTitle(`Ticket #${orderId?.slice(-6) ?? ''}`);
   const [ticket, setTicket] = useState<Ticket | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
@@ -28,9 +30,9 @@ export function Ticket() {
   return (
     <section className="narrow">
       <h1>Ticket #{ticket.orderId.slice(-6)}</h1>
-      <p className="big-status">Status: <strong>{ticket.status}</strong></p>
-      <ul className="cart">{ticket.items.map((i, n) => <li key={n}><span className="name">{i.quantity}× {i.name}</span> <small>{i.station}</small>{i.note && <em> — {i.note}</em>}</li>)}</ul>
-      <ol className="timeline">{ticket.timeline.map((t) => <li key={t.status} className="done">{t.status.toLowerCase()} <time>{new Date(t.at).toLocaleTimeString()}</time></li>)}</ol>
+      <p className="big-status" data-status={ticket.status}>{STATUS_LABEL[ticket.status] ?? ticket.status}</p>
+      <Timeline status={ticket.status} timeline={ticket.timeline} />
+      <ul className="cart">{ticket.items.map((i, n) => <li key={n} className="line"><div className="line-head"><span className="name">{i.quantity}× {i.name}</span> <span className="station">{i.station}</span></div>{i.note && <p className="ticket-note">{i.note}</p>}</li>)}</ul>
       <Link to="/kitchen">Back to the board</Link>
     </section>
   );
