@@ -82,3 +82,34 @@ test('the board: long notes stay in their ticket, loud; new tickets in sight; a 
   assert.equal(await badge.evaluate((b) => getComputedStyle(b).position), 'fixed');
   await shot(page, 'tablet-board');
 });
+
+test('a mistaken Accept can be undone for a few seconds, and then it is never sent', async () => {
+  const customer = await newCustomer();
+  const mistaken = await placeOrder(customer, [{ menuItemId: dishes[0].id }]);
+  const meant = await placeOrder(customer, [{ menuItemId: dishes[1].id }]);
+  const bumps = [];
+  const page = await boardPage({
+    ws: (ws) => {
+      const server = ws.connectToServer();
+      ws.onMessage((message) => {
+        const command = JSON.parse(String(message));
+        if (command.type === 'bump') bumps.push(command.orderId);
+        server.send(message);
+      });
+    },
+  });
+  const column = (status, order) => page.locator(`[aria-label="${status}"] article[data-order="${order.id}"]`);
+  await column('PLACED', mistaken).getByRole('button', { name: 'Accept' }).click();
+  await column('ACCEPTED', mistaken).waitFor();
+  await shot(page, 'tablet-board-undo');
+  await page.getByRole('button', { name: 'Undo' }).click();
+  await column('PLACED', mistaken).waitFor();
+  // A later tap on another ticket goes through; by then the undone one would have been sent first.
+  await column('PLACED', meant).getByRole('button', { name: 'Accept' }).click();
+  await page.getByRole('button', { name: 'Undo' }).waitFor();
+  await page.getByRole('button', { name: 'Undo' }).waitFor({ state: 'detached' });
+  const meantOnServer = page.locator(`[aria-label="ACCEPTED"] article[data-order="${meant.id}"] button:not([disabled])`);
+  await meantOnServer.first().waitFor();
+  assert.deepEqual(bumps, [meant.id]);
+  assert.equal(await column('PLACED', mistaken).count(), 1);
+});

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState, type MouseEvent } from 'react';
 import { Link } from 'react-router-dom';
 import { appConfig, session } from '../api';
 import { useTitle } from '../ui';
@@ -16,6 +16,25 @@ const RECONNECT_MS = 500;
 const MESSAGE_MS = 5_000;
 /** How long a tapped ticket's buttons wait for the kitchen's answer before taking taps again. */
 const PENDING_MS = 3_000;
+/** How long a cook can undo a tap: the command is sent when this ends (or at the next tap). */
+export const UNDO_MS = 4_000;
+/** A tap this soon after a tap, at the same spot on another ticket, is the second half of a
+ * double tap landing where the first ticket was (it moved away): ignored. */
+const DOUBLE_TAP_MS = 400;
+/** How far apart (px) two taps may be and still be one double tap. */
+const DOUBLE_TAP_PX = 12;
+/** Where a command takes a ticket (what the board shows while it waits). */
+const AFTER: Record<string, Record<string, string>> = {
+  bump: { PLACED: 'ACCEPTED', ACCEPTED: 'PREPARING', PREPARING: 'READY', READY: 'COMPLETED' },
+  recall: { READY: 'PREPARING' },
+};
+const DONE_WORD: Record<string, string> = { ACCEPTED: 'Accepted', PREPARING: 'Started', READY: 'Ready', COMPLETED: 'Done' };
+
+type Command = 'bump' | 'recall';
+/** A tap not sent yet: it can be undone until it is. */
+interface Held { orderId: string; type: Command; to: string; label: string }
+/** A command sent, waiting for the kitchen's answer: the version it was sent at, where it goes. */
+interface Pending { version: number; to: string }
 
 /** What the kitchen's refusal means, in a cook's words (never the server's text). */
 function plainWords(code: string): string {
@@ -54,9 +73,27 @@ export function Kitchen() {
   const [state, setState] = useState<'connecting' | 'live' | 'reconnecting'>('connecting');
   const [message, setMessage] = useState<{ text: string; at: number } | null>(null);
   // Tickets a cook just tapped, by the version they were tapped at: their buttons wait.
-  const [pending, setPending] = useState<Map<string, number>>(new Map());
+  const [pending, setPending] = useState<Map<string, Pending>>(new Map());
+  const [held, setHeld] = useState<Held | null>(null);
+  const heldRef = useRef<Held | null>(null);
+  const lastTap = useRef<{ orderId: string; at: number; x: number; y: number } | null>(null);
   const [now, setNow] = useState(Date.now());
   const socket = useRef<WebSocket | null>(null);
+
+  // A held tap still counts when the board closes (declared before the socket's effect, so this
+  // runs while the socket is still open).
+  useEffect(() => {
+    const flush = () => {
+      const command = heldRef.current;
+      heldRef.current = null;
+      if (command && socket.current?.readyState === WebSocket.OPEN) socket.current.send(JSON.stringify({ type: command.type, orderId: command.orderId }));
+    };
+    window.addEventListener('pagehide', flush);
+    return () => {
+      window.removeEventListener('pagehide', flush);
+      flush();
+    };
+  }, []);
 
   useEffect(() => {
     const tick = setInterval(() => setNow(Date.now()), 1000);
@@ -98,7 +135,8 @@ export function Kitchen() {
             return next;
           });
           setPending((current) => {
-            if (!current.has(m.orderId)) return current;
+            const waiting = current.get(m.orderId);
+            if (!waiting || m.ticket.version <= waiting.version) return current;
             const next = new Map(current);
             next.delete(m.orderId);
             return next;
@@ -132,16 +170,52 @@ export function Kitchen() {
     return () => clearTimeout(timer);
   }, [pending]);
 
+  const transmit = (command: Held) => {
+    const version = tickets.get(command.orderId)?.version ?? 0;
+    setPending((current) => new Map(current).set(command.orderId, { version, to: command.to }));
+    socket.current?.send(JSON.stringify({ type: command.type, orderId: command.orderId }));
+  };
+  /** Sends the held tap now (its undo time is over, or another tap came). */
+  const release = () => {
+    const command = heldRef.current;
+    heldRef.current = null;
+    setHeld(null);
+    if (command) transmit(command);
+  };
+  const tap = (type: Command, ticket: Ticket, event: MouseEvent) => {
+    const now = Date.now();
+    const previous = lastTap.current;
+    const [x, y] = [event.clientX, event.clientY];
+    if (previous && previous.orderId !== ticket.orderId && now - previous.at < DOUBLE_TAP_MS
+      && Math.hypot(previous.x - x, previous.y - y) < DOUBLE_TAP_PX) return;
+    lastTap.current = { orderId: ticket.orderId, at: now, x, y };
+    // One tap per ticket until the kitchen answers: a double tap sends one command.
+    if (pending.has(ticket.orderId)) return;
+    release();
+    setMessage(null);
+    const shown = displayed(ticket);
+    const to = AFTER[type][shown];
+    if (!to) return;
+    const command = { orderId: ticket.orderId, type, to, label: `${type === 'recall' ? 'Recalled' : DONE_WORD[to]} #${ticket.orderId.slice(-6)}` };
+    heldRef.current = command;
+    setHeld(command);
+  };
+  const undo = () => {
+    heldRef.current = null;
+    setHeld(null);
+  };
+  /** Where the board shows a ticket: where a held or sent tap takes it, else where it is. */
+  const displayed = (t: Ticket) => (held?.orderId === t.orderId ? held.to : pending.get(t.orderId)?.to ?? t.status);
+  // The held tap is sent when its undo time is over (and when the board closes: see above).
+  useEffect(() => {
+    if (!held) return;
+    const timer = setTimeout(release, UNDO_MS);
+    return () => clearTimeout(timer);
+  }, [held]);
+
   if (user?.role !== 'KITCHEN_STAFF') {
     return <section><h1>Kitchen</h1><p role="alert" className="error">The kitchen board is for kitchen staff. <Link to="/login?next=/kitchen">Sign in</Link> with a kitchen account.</p></section>;
   }
-  const send = (type: 'bump' | 'recall', ticket: Ticket) => {
-    // One tap per ticket until the kitchen answers: a double tap sends one command.
-    if (pending.has(ticket.orderId)) return;
-    setMessage(null);
-    setPending((current) => new Map(current).set(ticket.orderId, ticket.version));
-    socket.current?.send(JSON.stringify({ type, orderId: ticket.orderId }));
-  };
   const fullScreen = () => {
     if (document.fullscreenElement) document.exitFullscreen().catch(() => undefined);
     else document.documentElement.requestFullscreen().catch(() => undefined);
@@ -149,7 +223,7 @@ export function Kitchen() {
   // New orders: newest first, so an arrival is always in sight; the rest oldest first (most urgent).
   const byColumn = (status: string) =>
     [...tickets.values()]
-      .filter((t) => t.status === status)
+      .filter((t) => displayed(t) === status)
       .sort((a, b) => (status === 'PLACED' ? b.placedAt.localeCompare(a.placedAt) : a.placedAt.localeCompare(b.placedAt)));
   return (
     <section className="kitchen">
@@ -161,6 +235,12 @@ export function Kitchen() {
         <button type="button" onClick={fullScreen}>Full screen</button>
       </div>
       {message && <p role="alert" className="board-message" key={message.at}>{message.text}</p>}
+      {held && (
+        <p role="status" className="undo-bar" key={`${held.orderId}-${held.to}`}>
+          {held.label}. <button type="button" onClick={undo}>Undo</button>
+          <span className="undo-timer" style={{ animationDuration: `${UNDO_MS}ms` }} aria-hidden="true" />
+        </p>
+      )}
       <div className="board">
         {COLUMNS.map((column) => {
           const tickets = byColumn(column);
@@ -183,8 +263,8 @@ export function Kitchen() {
                         ))}
                       </ul>
                       <div className="actions">
-                        {column === 'READY' && <button type="button" className="secondary" disabled={waiting} onClick={() => send('recall', t)}>Recall</button>}
-                        <button type="button" className="bump" disabled={waiting} onClick={() => send('bump', t)}>{NEXT[column]}</button>
+                        {column === 'READY' && <button type="button" className="secondary" disabled={waiting} onClick={(e) => tap('recall', t, e)}>Recall</button>}
+                        <button type="button" className="bump" disabled={waiting} onClick={(e) => tap('bump', t, e)}>{NEXT[column]}</button>
                       </div>
                     </article>
                   );
