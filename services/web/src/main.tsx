@@ -39,7 +39,10 @@ function Nav() {
   const count = useCartCount();
   return (
     <header className="top">
-      <Link to="/" className="brand">Restaurant</Link>
+      <Link to="/" className="brand" aria-label="Restaurant — menu">
+        <svg viewBox="0 0 64 64" width="28" height="28" aria-hidden="true" focusable="false"><circle cx="32" cy="32" r="30" fill="currentColor" /><path d="M14 40a18 18 0 0 1 36 0z" fill="#fff" /><circle cx="32" cy="19" r="3" fill="#fff" /><rect x="10" y="42" width="44" height="4" rx="2" fill="#fff" /></svg>
+        <span className="brand-name">Restaurant</span>
+      </Link>
       <nav aria-label="Main">
         {user?.role !== 'KITCHEN_STAFF' && <NavLink to="/">Menu</NavLink>}
         {user?.role !== 'KITCHEN_STAFF' && <NavLink to="/order/create">Cart ({count})</NavLink>}
