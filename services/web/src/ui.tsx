@@ -34,6 +34,12 @@ export function Toast({ children, stamp }: { children: ReactNode; stamp: number 
   return visible ? <p role="status" className="toast">{children}</p> : null;
 }
 
+/** How people say an order: its number of the day, `#042` (an order from before numbers: the
+ * end of its id). */
+export function orderLabel(number: number | undefined, id: string): string {
+  return number ? `#${String(number).padStart(3, '0')}` : `#${id.slice(-6)}`;
+}
+
 /** An order's status in a word or two (lists, badges). */
 export const STATUS_LABEL: Record<string, string> = {
   PLACED: 'Received',

@@ -113,3 +113,17 @@ test('a mistaken Accept can be undone for a few seconds, and then it is never se
   assert.deepEqual(bumps, [meant.id]);
   assert.equal(await column('PLACED', mistaken).count(), 1);
 });
+
+test('an order has a short number of the day, the same on the board and the customer page', async () => {
+  const customer = await newCustomer();
+  const first = await placeOrder(customer, [{ menuItemId: dishes[0].id }]);
+  const second = await placeOrder(customer, [{ menuItemId: dishes[0].id }]);
+  assert.ok(first.number >= 1 && second.number > first.number, `${first.number}, ${second.number}`);
+  const said = `#${String(second.number).padStart(3, '0')}`;
+  const page = await boardPage();
+  const ticket = page.locator(`article[data-order="${second.id}"]`);
+  await ticket.waitFor();
+  assert.equal((await ticket.locator('.ticket-number').textContent()).trim(), said);
+  const mine = await pageAt(browser, TABLET, customer, `/orders/${second.id}`);
+  await mine.getByTestId('order-number').filter({ hasText: said }).waitFor();
+});

@@ -66,7 +66,7 @@ export async function menu() {
 
 /** Places an order as `customer` (lines: [{ menuItemId, quantity, note }]). */
 export async function placeOrder(customer, lines) {
-  const data = await gql('mutation($i: CreateOrderInput!) { createOrder(input: $i) { id status version } }',
+  const data = await gql('mutation($i: CreateOrderInput!) { createOrder(input: $i) { id number status version } }',
     { i: { items: lines.map((l) => ({ quantity: 1, note: null, ...l })) } }, customer.token);
   return data.createOrder;
 }

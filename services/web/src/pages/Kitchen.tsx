@@ -1,10 +1,10 @@
 import { useEffect, useRef, useState, type MouseEvent } from 'react';
 import { Link } from 'react-router-dom';
 import { appConfig, session } from '../api';
-import { useTitle } from '../ui';
+import { orderLabel, useTitle } from '../ui';
 
 interface Ticket {
-  orderId: string; status: string; version: number; placedAt: string;
+  orderId: string; number?: number; status: string; version: number; placedAt: string;
   items: { name: string; station: string; quantity: number; note: string | null }[];
 }
 const COLUMNS = ['PLACED', 'ACCEPTED', 'PREPARING', 'READY'];
@@ -196,7 +196,7 @@ export function Kitchen() {
     const shown = displayed(ticket);
     const to = AFTER[type][shown];
     if (!to) return;
-    const command = { orderId: ticket.orderId, type, to, label: `${type === 'recall' ? 'Recalled' : DONE_WORD[to]} #${ticket.orderId.slice(-6)}` };
+    const command = { orderId: ticket.orderId, type, to, label: `${type === 'recall' ? 'Recalled' : DONE_WORD[to]} ${orderLabel(ticket.number, ticket.orderId)}` };
     heldRef.current = command;
     setHeld(command);
   };
@@ -253,7 +253,7 @@ export function Kitchen() {
                   const waiting = pending.has(t.orderId);
                   return (
                     <article key={t.orderId} className={`ticket age-${minutes >= 15 ? 'late' : minutes >= 8 ? 'warn' : 'ok'}`} data-order={t.orderId}>
-                      <header><Link to={`/ticket/${t.orderId}`}>#{t.orderId.slice(-6)}</Link> <span className="age">{minutes < 1 ? 'new' : `${minutes} min`}</span></header>
+                      <header><Link to={`/ticket/${t.orderId}`} className="ticket-number">{orderLabel(t.number, t.orderId)}</Link> <span className="age">{minutes < 1 ? 'new' : `${minutes} min`}</span></header>
                       <ul>
                         {t.items.map((i, n) => (
                           <li key={n}>

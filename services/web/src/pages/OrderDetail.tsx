@@ -1,14 +1,14 @@
 import { useCallback, useEffect, useState } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { friendly, gql, live, money } from '../api';
-import { ErrorBanner, STATUS_SENTENCE, Timeline, useTitle } from '../ui';
+import { ErrorBanner, STATUS_SENTENCE, Timeline, orderLabel, useTitle } from '../ui';
 
 interface Detail {
-  id: string; status: string; version: number; totalCents: number;
+  id: string; number: number; status: string; version: number; totalCents: number;
   items: { name: string; quantity: number; note: string | null; unitPriceCents: number }[];
   timeline: { status: string; at: string }[];
 }
-const FIELDS = 'id status version totalCents items { name quantity note unitPriceCents } timeline { status at }';
+const FIELDS = 'id number status version totalCents items { name quantity note unitPriceCents } timeline { status at }';
 
 export function OrderDetail() {
   useTitle('Your order');
@@ -55,7 +55,7 @@ export function OrderDetail() {
   const cancellable = order.status === 'PLACED' || order.status === 'ACCEPTED';
   return (
     <section className="narrow">
-      <h1>Your order</h1>
+      <h1>Your order <span className="order-number" data-testid="order-number">{orderLabel(order.number, order.id)}</span></h1>
       <p className={`big-status status-${order.status.toLowerCase()}`} aria-live="polite" data-testid="order-status" data-status={order.status}>
         {STATUS_SENTENCE[order.status] ?? order.status}
       </p>

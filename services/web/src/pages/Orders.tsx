@@ -1,11 +1,11 @@
 import { useEffect, useState } from 'react';
 import { Link } from 'react-router-dom';
 import { friendly, gql, live, money, session } from '../api';
-import { ErrorBanner, STATUS_LABEL, useTitle } from '../ui';
+import { ErrorBanner, STATUS_LABEL, orderLabel, useTitle } from '../ui';
 
-interface Row { id: string; status: string; version: number; totalCents: number; createdAt: string; items: { name: string; quantity: number }[] }
+interface Row { id: string; number: number; status: string; version: number; totalCents: number; createdAt: string; items: { name: string; quantity: number }[] }
 const STATUSES = ['ALL', 'PLACED', 'ACCEPTED', 'PREPARING', 'READY', 'COMPLETED', 'CANCELLED'];
-const FIELDS = 'id status version totalCents createdAt items { name quantity }';
+const FIELDS = 'id number status version totalCents createdAt items { name quantity }';
 /** Orders followed live at once (the gateway allows 10 subscriptions per socket). */
 const LIVE_ORDERS = 8;
 const open = (status: string) => status !== 'COMPLETED' && status !== 'CANCELLED';
@@ -76,7 +76,7 @@ export function Orders() {
       <ul className="orders">
         {orders?.map((o) => (
           <li key={o.id} data-order={o.id}>
-            <Link to={`/orders/${o.id}`}>{new Date(o.createdAt).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' })}</Link>
+            <Link to={`/orders/${o.id}`}><strong>{orderLabel(o.number, o.id)}</strong> {new Date(o.createdAt).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' })}</Link>
             <span className={`badge status-${o.status.toLowerCase()}`} data-status={o.status}>{STATUS_LABEL[o.status] ?? o.status}</span>
             <span className="items">{o.items.map((i) => `${i.quantity}× ${i.name}`).join(', ')}</span>
             <span className="price">{money(o.totalCents)}</span>

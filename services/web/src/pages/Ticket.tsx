@@ -1,10 +1,10 @@
 import { useEffect, useState } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { appConfig, session } from '../api';
-import { STATUS_LABEL, Timeline, useTitle } from '../ui';
+import { STATUS_LABEL, Timeline, orderLabel, useTitle } from '../ui';
 
 interface Ticket {
-  orderId: string; status: string; version: number; placedAt: string; totalCents: number;
+  orderId: string; number?: number; status: string; version: number; placedAt: string; totalCents: number;
   items: { name: string; station: string; quantity: number; note: string | null }[];
   timeline: { status: string; at: string }[];
 }
@@ -29,7 +29,7 @@ export function Ticket() {
   if (!ticket) return <section><p>Loading the ticket…</p></section>;
   return (
     <section className="narrow">
-      <h1>Ticket #{ticket.orderId.slice(-6)}</h1>
+      <h1>Ticket {orderLabel(ticket.number, ticket.orderId)}</h1>
       <p className="big-status" data-status={ticket.status}>{STATUS_LABEL[ticket.status] ?? ticket.status}</p>
       <Timeline status={ticket.status} timeline={ticket.timeline} />
       <ul className="cart">{ticket.items.map((i, n) => <li key={n} className="line"><div className="line-head"><span className="name">{i.quantity}× {i.name}</span> <span className="station">{i.station}</span></div>{i.note && <p className="ticket-note">{i.note}</p>}</li>)}</ul>
