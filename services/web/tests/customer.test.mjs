@@ -178,9 +178,10 @@ test('signing up from the cart comes back to the cart', async () => {
 test("Back after signing out never shows the previous user's orders", async () => {
   const customer = await newCustomer();
   const order = await placeOrder(customer, [{ menuItemId: dishes[0].id }]);
-  const page = await pageAt(browser, PHONE, customer, '/orders');
-  await page.locator(`ul.orders > li`).first().waitFor();
-  await page.goto(`${BASE}/orders/${order.id}`);
+  // Menu → My orders → the order, inside one document (the app's own history entries).
+  const page = await pageAt(browser, PHONE, customer, '/');
+  await page.getByRole('link', { name: 'My orders' }).click();
+  await page.locator(`ul.orders > li[data-order="${order.id}"] a`).click();
   await page.getByTestId('order-status').waitFor();
   await page.getByRole('button', { name: /^Sign out/ }).click();
   await page.getByRole('link', { name: 'Sign in' }).waitFor();

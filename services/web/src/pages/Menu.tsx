@@ -58,7 +58,7 @@ export function Menu() {
                 type="button"
                 className={item.available ? 'primary' : ''}
                 disabled={!item.available}
-                aria-label={`Add ${item.name} to cart`}
+                aria-label={item.available ? `Add ${item.name} to cart` : `Sold out: ${item.name}`}
                 onClick={() => {
                   add({ menuItemId: item.id, name: item.name, priceCents: item.priceCents });
                   setAdded({ name: item.name, at: Date.now() });
