@@ -65,10 +65,8 @@ async fn send(request: &HttpRequest, file: &Path, cache: &'static str) -> actix_
     let mime = actix_files::file_extension_to_mime(file.extension().and_then(|e| e.to_str()).unwrap_or_default());
     let mut chosen = (file.to_path_buf(), None);
     for (suffix, encoding, name) in [("br", ContentEncoding::Brotli, "br"), ("gz", ContentEncoding::Gzip, "gzip")] {
-        let copy = file.with_file_name(format!(
-            "{}.{suffix}",
-            file.file_name().and_then(|n| n.to_str()).unwrap_or_default()
-        ));
+        let copy =
+            file.with_file_name(format!("{}.{suffix}", file.file_name().and_then(|n| n.to_str()).unwrap_or_default()));
         if accepts(request, name) && tokio::fs::metadata(&copy).await.is_ok_and(|m| m.is_file()) {
             chosen = (copy, Some(encoding));
             break;
@@ -148,7 +146,10 @@ mod tests {
         let (status, headers, body) = get(dir.path(), "/assets/app-1a2b.js", Some("gzip, deflate, br")).await;
         assert_eq!((status, body.as_str()), (200, "brotli bytes"));
         assert_eq!(header(&headers, header::CONTENT_ENCODING), "br");
-        assert!(header(&headers, header::CONTENT_TYPE).starts_with("text/javascript") || header(&headers, header::CONTENT_TYPE).starts_with("application/javascript"));
+        assert!(
+            header(&headers, header::CONTENT_TYPE).starts_with("text/javascript")
+                || header(&headers, header::CONTENT_TYPE).starts_with("application/javascript")
+        );
         assert_eq!(header(&headers, header::CACHE_CONTROL), CACHE_IMMUTABLE);
         assert_eq!(header(&headers, header::VARY), "accept-encoding");
 
