@@ -108,8 +108,8 @@ test('a mistaken Accept can be undone for a few seconds, and then it is never se
   await column('PLACED', meant).getByRole('button', { name: 'Accept' }).click();
   await page.getByRole('button', { name: 'Undo' }).waitFor();
   await page.getByRole('button', { name: 'Undo' }).waitFor({ state: 'detached' });
-  const meantOnServer = page.locator(`[aria-label="ACCEPTED"] article[data-order="${meant.id}"] button:not([disabled])`);
-  await meantOnServer.first().waitFor();
+  // Sent, and answered by the kitchen (no longer busy).
+  await page.locator(`[aria-label="ACCEPTED"] article[data-order="${meant.id}"][aria-busy="false"]`).waitFor();
   assert.deepEqual(bumps, [meant.id]);
   assert.equal(await column('PLACED', mistaken).count(), 1);
 });

@@ -73,12 +73,21 @@ export function Kitchen() {
   const [state, setState] = useState<'connecting' | 'live' | 'reconnecting'>('connecting');
   const [message, setMessage] = useState<{ text: string; at: number } | null>(null);
   // Tickets a cook just tapped, by the version they were tapped at: their buttons wait.
+  // Commands sent and not answered yet (a ref: the socket's handler reads it), mirrored for
+  // rendering; a command for a ticket that still waits for an answer is queued behind it.
+  const pendingRef = useRef(new Map<string, Pending>());
+  const queuedRef = useRef(new Map<string, Held>());
   const [pending, setPending] = useState<Map<string, Pending>>(new Map());
   const [held, setHeld] = useState<Held | null>(null);
   const heldRef = useRef<Held | null>(null);
   const lastTap = useRef<{ orderId: string; at: number; x: number; y: number } | null>(null);
   const [now, setNow] = useState(Date.now());
   const socket = useRef<WebSocket | null>(null);
+  /** Sends a command for a ticket at `version`; it waits for the kitchen's answer. */
+  const sendNow = (command: Held, version: number) => {
+    pendingRef.current.set(command.orderId, { version, to: command.to });
+    socket.current?.send(JSON.stringify({ type: command.type, orderId: command.orderId }));
+  };
 
   // A held tap still counts when the board closes (declared before the socket's effect, so this
   // runs while the socket is still open).
@@ -134,16 +143,21 @@ export function Kitchen() {
             else next.set(m.orderId, m.ticket);
             return next;
           });
-          setPending((current) => {
-            const waiting = current.get(m.orderId);
-            if (!waiting || m.ticket.version <= waiting.version) return current;
-            const next = new Map(current);
-            next.delete(m.orderId);
-            return next;
-          });
+          const waiting = pendingRef.current.get(m.orderId);
+          if (waiting && m.ticket.version > waiting.version) {
+            pendingRef.current.delete(m.orderId);
+            const queued = queuedRef.current.get(m.orderId);
+            queuedRef.current.delete(m.orderId);
+            if (queued) sendNow(queued, m.ticket.version);
+            setPending(new Map(pendingRef.current));
+          }
         } else if (m.type === 'error') {
           setMessage({ text: plainWords(m.code), at: Date.now() });
-          if (m.orderId) setPending((current) => { const next = new Map(current); next.delete(m.orderId); return next; });
+          if (m.orderId) {
+            pendingRef.current.delete(m.orderId);
+            queuedRef.current.delete(m.orderId);
+            setPending(new Map(pendingRef.current));
+          }
         } else if (m.type === 'resync') {
           setMessage({ text: 'Catching up…', at: Date.now() });
         }
@@ -166,14 +180,24 @@ export function Kitchen() {
   // A tap whose answer never came (a dropped socket) frees its buttons again.
   useEffect(() => {
     if (!pending.size) return;
-    const timer = setTimeout(() => setPending(new Map()), PENDING_MS);
+    const timer = setTimeout(() => {
+      pendingRef.current.clear();
+      queuedRef.current.clear();
+      setPending(new Map());
+    }, PENDING_MS);
     return () => clearTimeout(timer);
   }, [pending]);
 
   const transmit = (command: Held) => {
-    const version = tickets.get(command.orderId)?.version ?? 0;
-    setPending((current) => new Map(current).set(command.orderId, { version, to: command.to }));
-    socket.current?.send(JSON.stringify({ type: command.type, orderId: command.orderId }));
+    const waiting = pendingRef.current.get(command.orderId);
+    if (waiting) {
+      // Sent when the kitchen answers the one before (the socket's handler).
+      queuedRef.current.set(command.orderId, command);
+      pendingRef.current.set(command.orderId, { ...waiting, to: command.to });
+    } else {
+      sendNow(command, tickets.get(command.orderId)?.version ?? 0);
+    }
+    setPending(new Map(pendingRef.current));
   };
   /** Sends the held tap now (its undo time is over, or another tap came). */
   const release = () => {
@@ -189,8 +213,6 @@ export function Kitchen() {
     if (previous && previous.orderId !== ticket.orderId && now - previous.at < DOUBLE_TAP_MS
       && Math.hypot(previous.x - x, previous.y - y) < DOUBLE_TAP_PX) return;
     lastTap.current = { orderId: ticket.orderId, at: now, x, y };
-    // One tap per ticket until the kitchen answers: a double tap sends one command.
-    if (pending.has(ticket.orderId)) return;
     release();
     setMessage(null);
     const shown = displayed(ticket);
@@ -250,9 +272,9 @@ export function Kitchen() {
               <div className="column-body">
                 {tickets.map((t) => {
                   const minutes = ageMinutes(now, t.placedAt);
-                  const waiting = pending.has(t.orderId);
+                  const sending = pending.has(t.orderId);
                   return (
-                    <article key={t.orderId} className={`ticket age-${minutes >= 15 ? 'late' : minutes >= 8 ? 'warn' : 'ok'}`} data-order={t.orderId}>
+                    <article key={t.orderId} aria-busy={sending} className={`ticket age-${minutes >= 15 ? 'late' : minutes >= 8 ? 'warn' : 'ok'}`} data-order={t.orderId}>
                       <header><Link to={`/ticket/${t.orderId}`} className="ticket-number">{orderLabel(t.number, t.orderId)}</Link> <span className="age">{minutes < 1 ? 'new' : `${minutes} min`}</span></header>
                       <ul>
                         {t.items.map((i, n) => (
@@ -263,8 +285,8 @@ export function Kitchen() {
                         ))}
                       </ul>
                       <div className="actions">
-                        {column === 'READY' && <button type="button" className="secondary" disabled={waiting} onClick={(e) => tap('recall', t, e)}>Recall</button>}
-                        <button type="button" className="bump" disabled={waiting} onClick={(e) => tap('bump', t, e)}>{NEXT[column]}</button>
+                        {column === 'READY' && <button type="button" className="secondary" onClick={(e) => tap('recall', t, e)}>Recall</button>}
+                        <button type="button" className="bump" onClick={(e) => tap('bump', t, e)}>{NEXT[column]}</button>
                       </div>
                     </article>
                   );
