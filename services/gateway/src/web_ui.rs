@@ -136,7 +136,7 @@ mod tests {
         (status, headers, body)
     }
 
-    fn header<'a>(headers: &'a header::HeaderMap, name: header::HeaderName) -> &'a str {
+    fn header(headers: &header::HeaderMap, name: header::HeaderName) -> &str {
         headers.get(name).and_then(|h| h.to_str().ok()).unwrap_or_default()
     }
 
