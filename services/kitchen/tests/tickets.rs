@@ -23,6 +23,7 @@ fn event_with(
     let order = pb::Order {
         id: order_id.to_owned(),
         customer_id: "00000000-0000-4000-8000-000000000001".to_owned(),
+        number: 42,
         status: status.into(),
         version,
         lines: vec![pb::OrderLine {
