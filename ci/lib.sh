@@ -58,9 +58,10 @@ ensure_packages() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
-# Tools the build and tests need beyond Rust: a C toolchain for librdkafka, PostgreSQL.
+# Tools the build and tests need beyond Rust: a C toolchain and OpenSSL's headers for librdkafka
+# (its SASL/SCRAM needs OpenSSL), PostgreSQL.
 ensure_build_tools() {
-  ensure_packages build-essential pkg-config ca-certificates curl
+  ensure_packages build-essential pkg-config libssl-dev ca-certificates curl
 }
 
 port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
