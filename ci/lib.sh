@@ -233,6 +233,17 @@ ensure_prometheus() {
   fi
 }
 
+# Debian's nginx, for `nginx -t` on compose's proxy configuration (shared/system-tests/tests/
+# compose.rs); its package may try to start a system service, which a container refuses
+# (harmless): the test runs only `nginx -t`, never a server.
+ensure_nginx() {
+  ensure_packages nginx openssl
+  if [ ! -x /usr/sbin/nginx ]; then
+    log "nginx is not at /usr/sbin/nginx after installing Debian's nginx"
+    return 1
+  fi
+}
+
 PROMETHEUS_PORT="${PROMETHEUS_PORT:-9090}"
 BLACKBOX_PORT="${BLACKBOX_PORT:-9115}"
 
