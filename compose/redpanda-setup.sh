@@ -30,6 +30,11 @@ password() {
   printf '%s' "$value"
 }
 
+# Every password file first: a missing one stops the job before it changes anything (and a
+# failure inside "$(password …)" below could not stop it).
+for user in $SASL_USERS; do
+  password "$user" >/dev/null
+done
 case " $SASL_USERS " in
   *" admin "*) ;;
   *) echo "SASL_USERS must include admin, the superuser this job works as" >&2; exit 1 ;;
