@@ -602,7 +602,7 @@ fn secrets_reach_containers_as_files_never_as_environment_values() {
     assert_eq!(made, files, "init-secrets.sh makes exactly the files compose reads");
     let before: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(dir.join(f)).expect("unwrap: made")).collect();
     for (file, content) in files.iter().zip(&before) {
-        assert!(content.len() >= 6 && !content.ends_with(b"\n") || file.ends_with(".hex"), "{file}: {content:?}");
+        assert!(file.ends_with(".hex") || (content.len() >= 6 && !content.ends_with(b"\n")), "{file}: {content:?}");
         let mode = std::fs::metadata(dir.join(file)).expect("unwrap: made").permissions().mode() & 0o777;
         assert_eq!(mode, 0o644, "{file}");
     }
@@ -821,6 +821,12 @@ wait "${pids[1]}" || true
 for i in 1 2 3 4; do echo "one replica left: $(get https://localhost/)"; done
 "#;
 
+/// The harness's lines that start with `label: `, without it.
+fn labelled<'a>(stdout: &'a str, label: &str) -> Vec<&'a str> {
+    let prefix = format!("{label}: ");
+    stdout.lines().filter_map(|l| l.strip_prefix(prefix.as_str())).collect()
+}
+
 /// One stand-in replica of the gateway and the kitchen: answers every request with a line naming
 /// itself and the headers the proxy sent.
 fn replica_conf(dir: &Path, name: &str, gateway: &str, kitchen: &str) -> String {
@@ -884,9 +890,7 @@ fn debians_nginx_accepts_the_proxy_config_and_it_balances_two_replicas_of_each()
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(stdout.contains("nginx.conf syntax is ok") && stdout.contains("nginx.conf test is successful"), "{stdout}");
-    let lines = |label: &str| -> Vec<&str> {
-        stdout.lines().filter_map(|l| l.strip_prefix(&format!("{label}: "))).collect()
-    };
+    let lines = |label: &str| labelled(&stdout, label);
 
     // Both replicas of each serve, the client's own X-Forwarded-For is replaced, TLS ended here.
     let gateway = lines("gateway");
