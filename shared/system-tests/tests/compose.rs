@@ -249,7 +249,11 @@ fn brokers_start_in_production_mode_each_with_a_listener_for_the_host() {
         );
         assert_eq!(flag(&flags, "--advertise-rpc-addr"), Some(format!("{broker}:33145").as_str()));
         let volumes = strings(&definition["volumes"]);
-        assert_eq!(volumes, [format!("{broker}:/var/lib/redpanda/data")], "{broker} keeps its data in a volume");
+        assert_eq!(
+            volumes,
+            [format!("{broker}:/var/lib/redpanda/data"), "./redpanda-bootstrap.yaml:/etc/redpanda/.bootstrap.yaml:ro".into()],
+            "{broker} keeps its data in a volume and starts a new cluster with SASL on"
+        );
     }
 }
 
