@@ -166,7 +166,8 @@ impl KafkaSecurity {
         Ok(Self::Sasl(SaslSettings {
             protocol,
             mechanism,
-            username: username.with_context(|| format!("KAFKA_SECURITY_PROTOCOL={protocol} needs KAFKA_SASL_USERNAME"))?,
+            username: username
+                .with_context(|| format!("KAFKA_SECURITY_PROTOCOL={protocol} needs KAFKA_SASL_USERNAME"))?,
             password: password
                 .with_context(|| format!("{protocol} needs KAFKA_SASL_PASSWORD or KAFKA_SASL_PASSWORD_FILE"))?,
         }))
@@ -266,7 +267,10 @@ mod tests {
         ]))
         .expect("a complete SASL setting");
         let KafkaSecurity::Sasl(sasl) = sasl else { panic!("SASL was configured: {sasl:?}") };
-        assert_eq!((sasl.protocol, sasl.mechanism, sasl.username.as_str()), ("sasl_plaintext", "SCRAM-SHA-256", "orders"));
+        assert_eq!(
+            (sasl.protocol, sasl.mechanism, sasl.username.as_str()),
+            ("sasl_plaintext", "SCRAM-SHA-256", "orders")
+        );
         assert_eq!(sasl.password.expose(), "scram secret");
         assert!(!format!("{sasl:?}").contains("scram secret"), "the password in Debug output");
 
@@ -308,8 +312,9 @@ fn secret_in(name: &str, lookup: &dyn Fn(&str) -> Option<String>) -> anyhow::Res
     let value = match (value, path) {
         (Some(_), Some(_)) => anyhow::bail!("set {name} or {file_var}, not both"),
         (Some(value), None) => value,
-        (None, Some(path)) => std::fs::read_to_string(&path)
-            .with_context(|| format!("reading the file named by {file_var} ({path})"))?,
+        (None, Some(path)) => {
+            std::fs::read_to_string(&path).with_context(|| format!("reading the file named by {file_var} ({path})"))?
+        }
         (None, None) => return Ok(None),
     };
     let value = value.trim_end_matches(['\r', '\n']);

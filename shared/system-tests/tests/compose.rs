@@ -251,7 +251,10 @@ fn brokers_start_in_production_mode_each_with_a_listener_for_the_host() {
         let volumes = strings(&definition["volumes"]);
         assert_eq!(
             volumes,
-            [format!("{broker}:/var/lib/redpanda/data"), "./redpanda-bootstrap.yaml:/etc/redpanda/.bootstrap.yaml:ro".into()],
+            [
+                format!("{broker}:/var/lib/redpanda/data"),
+                "./redpanda-bootstrap.yaml:/etc/redpanda/.bootstrap.yaml:ro".into()
+            ],
             "{broker} keeps its data in a volume and starts a new cluster with SASL on"
         );
     }
@@ -536,7 +539,9 @@ fn secrets_reach_containers_as_files_never_as_environment_values() {
     let compose = compose();
     let services = merged(&compose["services"]);
     let declared = merged(&compose["secrets"]);
-    let looks_secret = |key: &str| ["PASSWORD", "TOKEN", "PRIVATE_KEY", "PUBLIC_KEY", "SECRET", "_PASS"].iter().any(|w| key.ends_with(w));
+    let looks_secret = |key: &str| {
+        ["PASSWORD", "TOKEN", "PRIVATE_KEY", "PUBLIC_KEY", "SECRET", "_PASS"].iter().any(|w| key.ends_with(w))
+    };
     let mut used = BTreeSet::new();
     for (name, definition) in &services {
         let definition = merged(definition);
@@ -569,7 +574,9 @@ fn secrets_reach_containers_as_files_never_as_environment_values() {
         .iter()
         .map(|(name, secret)| {
             let file = secret["file"].as_str().unwrap_or_else(|| panic!("{name}: not a file secret"));
-            file.strip_prefix("./secrets/").unwrap_or_else(|| panic!("{name}: {file} is outside compose/secrets")).into()
+            file.strip_prefix("./secrets/")
+                .unwrap_or_else(|| panic!("{name}: {file} is outside compose/secrets"))
+                .into()
         })
         .collect();
     assert!(read(".gitignore").lines().any(|l| l == "compose/secrets/"), "compose/secrets/ could be committed");
@@ -601,8 +608,11 @@ fn secrets_reach_containers_as_files_never_as_environment_values() {
     };
     init();
     let dir = copy.path().join("compose/secrets");
-    let made: BTreeSet<String> =
-        std::fs::read_dir(&dir).expect("the secrets").flatten().map(|e| e.file_name().to_string_lossy().into()).collect();
+    let made: BTreeSet<String> = std::fs::read_dir(&dir)
+        .expect("the secrets")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into())
+        .collect();
     assert_eq!(made, files, "init-secrets.sh makes exactly the files compose reads");
     let before: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(dir.join(f)).expect("unwrap: made")).collect();
     for (file, content) in files.iter().zip(&before) {
@@ -658,9 +668,10 @@ fn every_kafka_client_signs_in_as_a_scram_user_the_topics_job_creates() {
     let group = merged(&merged(&services["kitchen"])["environment"])["KITCHEN_CONSUMER_GROUP"].clone();
     let group = group.as_str().expect("KITCHEN_CONSUMER_GROUP");
     assert!(script.contains(&format!("\nallow kitchen read --group {group}\n")), "kitchen's group {group}");
-    for (file, prefix) in
-        [("services/orders/src/kafka/feed.rs", "orders-watch-"), ("shared/tools/src/bin/tail_events.rs", "tail-events-")]
-    {
+    for (file, prefix) in [
+        ("services/orders/src/kafka/feed.rs", "orders-watch-"),
+        ("shared/tools/src/bin/tail_events.rs", "tail-events-"),
+    ] {
         assert!(read(file).contains(&format!("format!(\"{prefix}{{}}\"")), "{file} no longer names groups {prefix}*");
         assert!(
             script.contains(&format!("\nallow orders read --group {prefix} --resource-pattern-type prefixed\n")),
@@ -872,8 +883,11 @@ fn debians_nginx_accepts_the_proxy_config_and_it_balances_two_replicas_of_each()
     )
     .expect("unwrap: our temp dir");
     for (name, gateway, kitchen) in [("a", "127.0.0.2", "127.0.0.4"), ("b", "127.0.0.3", "127.0.0.5")] {
-        std::fs::write(work.path().join(format!("replica-{name}.conf")), replica_conf(work.path(), name, gateway, kitchen))
-            .expect("unwrap: our temp dir");
+        std::fs::write(
+            work.path().join(format!("replica-{name}.conf")),
+            replica_conf(work.path(), name, gateway, kitchen),
+        )
+        .expect("unwrap: our temp dir");
     }
     let root = std::process::Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"));
     let mut command = std::process::Command::new("unshare");
@@ -919,7 +933,10 @@ fn debians_nginx_accepts_the_proxy_config_and_it_balances_two_replicas_of_each()
     assert!(tablet.contains("upgrade=websocket connection=upgrade"), "{tablet}");
     // SSE goes to the kitchen's /stream with no Connection: upgrade (a kept-alive upstream).
     let [stream] = lines("stream")[..] else { panic!("{stdout}") };
-    assert!(stream.starts_with("kitchen-") && stream.contains(" /stream ") && stream.ends_with("connection="), "{stream}");
+    assert!(
+        stream.starts_with("kitchen-") && stream.contains(" /stream ") && stream.ends_with("connection="),
+        "{stream}"
+    );
     assert_eq!(lines("metrics"), ["404"], "/metrics is served to the world");
     assert_eq!(lines("readyz"), ["404"], "the kitchen's /readyz is served to the world");
     assert_eq!(lines("plain"), ["301 https://localhost/orders?x=1"], "plain HTTP is not redirected to https");

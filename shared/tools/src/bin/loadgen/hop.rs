@@ -30,7 +30,12 @@ pub async fn run(mut flags: Flags) -> anyhow::Result<String> {
 
 /// `count` records at `rate` per second through a fresh topic: produce → consume and
 /// produce → ack.
-async fn measure(kafka: &service_kit::config::KafkaSettings, partitions: i32, count: usize, rate: f64) -> anyhow::Result<String> {
+async fn measure(
+    kafka: &service_kit::config::KafkaSettings,
+    partitions: i32,
+    count: usize,
+    rate: f64,
+) -> anyhow::Result<String> {
     let run = uuid::Uuid::new_v4().simple().to_string();
     let topic = format!("bench.hop.{run}");
     service_kit::kafka::ensure_topics(kafka, &[(&topic, partitions)]).await?;
