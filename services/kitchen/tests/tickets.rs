@@ -384,7 +384,8 @@ async fn browsers_from_other_origins_are_turned_away_and_sse_streams_new_orders(
 /// acknowledged together; the key keeps each order's events in one partition, in order.
 async fn write_histories(topic: &str, orders: &[String]) -> anyhow::Result<()> {
     let producer: rdkafka::producer::FutureProducer =
-        service_kit::kafka::producer_config(&testkit::brokers()).create()?;
+        service_kit::kafka::producer_config(&service_kit::config::KafkaSettings::plaintext(&testkit::brokers()))
+            .create()?;
     let mut acks = Vec::with_capacity(orders.len() * 3);
     for (version, status) in
         [(1, pb::OrderStatus::Placed), (2, pb::OrderStatus::Accepted), (3, pb::OrderStatus::Preparing)]

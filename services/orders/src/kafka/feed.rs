@@ -24,9 +24,13 @@ pub struct OrderFeed {
 }
 
 impl OrderFeed {
-    pub fn start(brokers: &str, topic: &str, mut shutdown: ShutdownListener) -> anyhow::Result<Self> {
+    pub fn start(
+        kafka: &service_kit::config::KafkaSettings,
+        topic: &str,
+        mut shutdown: ShutdownListener,
+    ) -> anyhow::Result<Self> {
         let group = format!("orders-watch-{}", uuid::Uuid::new_v4().simple());
-        let consumer: StreamConsumer = service_kit::kafka::consumer_config(brokers, &group)
+        let consumer: StreamConsumer = service_kit::kafka::consumer_config(kafka, &group)
             .set("auto.offset.reset", "latest")
             .create()
             .context("creating the order feed's consumer")?;
