@@ -95,11 +95,14 @@ impl Stack {
         let (_, chef) = self.auth.user_token(tokens::Role::KitchenStaff);
         testkit::eventually("every service to have loaded its revocation list", || async {
             // Through the gateway to orders, then the kitchen.
-            let answer = self.graphql_as(Some(&chef), "{ orders(first: 1) { edges { node { id } } } }", serde_json::json!({})).await;
+            let answer = self
+                .graphql_as(Some(&chef), "{ orders(first: 1) { edges { node { id } } } }", serde_json::json!({}))
+                .await;
             if !answer.ok()?["errors"].is_null() {
                 return None;
             }
-            let tickets = self.http.get(format!("http://{}/tickets", self.kitchen.http_addr())).bearer_auth(chef.as_str());
+            let tickets =
+                self.http.get(format!("http://{}/tickets", self.kitchen.http_addr())).bearer_auth(chef.as_str());
             (tickets.send().await.ok()?.status() == reqwest::StatusCode::OK).then_some(())
         })
         .await;

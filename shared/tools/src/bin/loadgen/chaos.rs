@@ -99,17 +99,15 @@ pub async fn run(mut flags: Flags) -> anyhow::Result<String> {
         }
         if soak_minutes > 0.0 && Instant::now() >= next_report {
             next_report += SOAK_REPORT_EVERY;
-            let line = format!(
-                "minute {:>3}: {}",
-                started.elapsed().as_secs() / 60,
-                restaurant.services.describe_with_fds()
-            );
+            let line =
+                format!("minute {:>3}: {}", started.elapsed().as_secs() / 60, restaurant.services.describe_with_fds());
             println!("{line}");
             soak_reports.push(line);
         }
         tokio::time::sleep_until((started + interval.mul_f64(i as f64)).into()).await;
         let customer = i % customers.len();
-        let (token, dish) = (restaurant.customers[customer].clone(), restaurant.dishes[i % restaurant.dishes.len()].clone());
+        let (token, dish) =
+            (restaurant.customers[customer].clone(), restaurant.dishes[i % restaurant.dishes.len()].clone());
         let (api, customers, placings) = (api.clone(), customers.clone(), placings.clone());
         sends.push(tokio::spawn(async move {
             let index = {
@@ -163,9 +161,8 @@ pub async fn run(mut flags: Flags) -> anyhow::Result<String> {
             let log = cook.log.lock().expect("unwrap: no panics while held");
             acked.iter().all(|(id, _)| log.status.get(id).is_some_and(|s| s.0 == "COMPLETED"))
         };
-        let customers_done = acked.iter().all(|(id, c)| {
-            customers[*c].log.lock().expect("unwrap: no panics while held").knows_final(id)
-        });
+        let customers_done =
+            acked.iter().all(|(id, c)| customers[*c].log.lock().expect("unwrap: no panics while held").knows_final(id));
         if (cook_done && customers_done) || Instant::now() >= settle_deadline {
             break;
         }
@@ -322,13 +319,16 @@ fn report(r: Report<'_>) -> (String, bool) {
             };
             let order = a.orders.get(id);
             let ticket = a.tickets.get(id);
-            let late = first_seen.get(id).is_none_or(|seen| seen.saturating_sub(*at) > AFFECTED_DELAY.as_millis() as u64);
+            let late =
+                first_seen.get(id).is_none_or(|seen| seen.saturating_sub(*at) > AFFECTED_DELAY.as_millis() as u64);
             let known = r.customers[p.customer].log.lock().expect("unwrap: no panics while held").knows_final(id);
             Verdict {
                 affected: p.attempts.len() > 1 || late,
                 lost: order.is_none() || ticket.is_none(),
                 doubled: doubled_changes.contains(id),
-                stuck: order.is_some_and(|o| o.0 != "COMPLETED") || ticket.is_some_and(|t| Some(t) != order.map(|o| &o.0)) || !known,
+                stuck: order.is_some_and(|o| o.0 != "COMPLETED")
+                    || ticket.is_some_and(|t| Some(t) != order.map(|o| &o.0))
+                    || !known,
             }
         })
         .collect();

@@ -57,7 +57,9 @@ fn main() -> anyhow::Result<()> {
             "latency" => latency::run(flags).await,
             "fanout" => fanout::run(flags).await,
             "chaos" => chaos::run(flags).await,
-            _ => anyhow::bail!("usage: loadgen hop|ramp|latency|fanout|chaos [--flag value]… (see the source's header)"),
+            _ => {
+                anyhow::bail!("usage: loadgen hop|ramp|latency|fanout|chaos [--flag value]… (see the source's header)")
+            }
         }
     })?;
     writeln!(std::io::stdout().lock(), "{report}").context("writing the report")

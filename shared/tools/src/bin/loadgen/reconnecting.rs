@@ -151,7 +151,13 @@ impl Drop for Tablet {
     }
 }
 
-async fn tablet_loop(kitchen: String, token: String, cook: bool, log: Arc<Mutex<TabletLog>>, stop: watch::Receiver<bool>) {
+async fn tablet_loop(
+    kitchen: String,
+    token: String,
+    cook: bool,
+    log: Arc<Mutex<TabletLog>>,
+    stop: watch::Receiver<bool>,
+) {
     let mut delay = RECONNECT_DELAY;
     // The cook's taps: order → (the version bumped, when, whether the kitchen took it).
     let mut bumps: HashMap<String, (i64, Instant, bool)> = HashMap::new();
