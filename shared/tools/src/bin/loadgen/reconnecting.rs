@@ -33,6 +33,11 @@ const BUMP_RETRY: Duration = Duration::from_secs(3);
 const BUMP_RETRY_UNAVAILABLE: Duration = Duration::from_secs(1);
 /// How often the cook looks for tickets to bump.
 const COOK_TICK: Duration = Duration::from_millis(100);
+/// Taps per look, oldest tickets first: a line of cooks, not a flood (600 bumps in one burst
+/// would hold every kitchen connection and starve the ticket consumer, which no kitchen does).
+const BUMPS_PER_TICK: usize = 8;
+/// Bumps the kitchen has not acknowledged yet, at most.
+const BUMPS_IN_FLIGHT: usize = 16;
 /// How often a customer's socket pings (the gateway closes a socket silent for 15 s) and looks
 /// for orders to re-read.
 const CUSTOMER_TICK: Duration = Duration::from_secs(1);
@@ -225,9 +230,12 @@ async fn run_tablet(
                 }
             }
             _ = tick.tick(), if cook => {
+                let in_flight =
+                    bumps.values().filter(|(_, at, acked)| !acked && at.elapsed() < BUMP_RETRY).count();
                 let due: Vec<String> = {
                     let log = log.lock().expect("unwrap: no panics while held");
-                    log.open
+                    let mut due: Vec<(&String, &Instant)> = log
+                        .open
                         .iter()
                         .filter(|(_, seen)| seen.elapsed() >= BUMP_DELAY)
                         .filter(|(order, _)| {
@@ -237,6 +245,10 @@ async fn run_tablet(
                                 _ => true,
                             }
                         })
+                        .collect();
+                    due.sort_by_key(|(_, seen)| **seen);
+                    due.into_iter()
+                        .take(BUMPS_PER_TICK.min(BUMPS_IN_FLIGHT.saturating_sub(in_flight)))
                         .map(|(order, _)| order.clone())
                         .collect()
                 };
