@@ -18,6 +18,7 @@ use anyhow::Context as _;
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
@@ -101,7 +102,8 @@ pub async fn run(mut flags: Flags) -> anyhow::Result<String> {
             next_report += SOAK_REPORT_EVERY;
             let line =
                 format!("minute {:>3}: {}", started.elapsed().as_secs() / 60, restaurant.services.describe_with_fds());
-            println!("{line}");
+            // As it happens, not only at the end: a soak is watched while it runs.
+            writeln!(std::io::stdout().lock(), "{line}").context("writing the soak report")?;
             soak_reports.push(line);
         }
         tokio::time::sleep_until((started + interval.mul_f64(i as f64)).into()).await;
@@ -197,7 +199,7 @@ pub async fn run(mut flags: Flags) -> anyhow::Result<String> {
     let (text, failed) = report;
     if failed {
         // The table on stdout like a passing run's, the verdict as the error.
-        println!("{text}");
+        writeln!(std::io::stdout().lock(), "{text}").context("writing the report")?;
         anyhow::bail!("chaos: FAILED: orders lost, doubled or stuck, or a tablet's sequence broken (see the report)");
     }
     Ok(text)
