@@ -417,7 +417,7 @@ fn report(r: Report<'_>) -> (String, bool) {
         windows.extend(r.faults.iter().cloned());
         for (i, (start, name)) in windows.iter().enumerate() {
             let end = windows.get(i + 1).map_or(u64::MAX, |w| w.0);
-            let in_window = |p: &Placing| p.first_attempt >= *start && p.first_attempt < end;
+            let in_window = |p: &Placing| (*start..end).contains(&p.first_attempt);
             let first_ok = r
                 .placings
                 .iter()
@@ -435,7 +435,7 @@ fn report(r: Report<'_>) -> (String, bool) {
             let count = |f: fn(&Verdict) -> bool| {
                 r.placings.iter().zip(&verdicts).filter(|(p, v)| in_window(p) && f(v)).count()
             };
-            let extra_here = extra.iter().filter(|at| **at >= *start && **at < end).count();
+            let extra_here = extra.iter().filter(|at| (*start..end).contains(*at)).count();
             let seconds = |ms: Option<u64>| match (i, ms) {
                 (0, _) => "-".to_owned(),
                 (_, Some(ms)) => format!("{:.1}", ms as f64 / 1000.0),
