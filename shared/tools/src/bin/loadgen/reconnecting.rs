@@ -221,7 +221,7 @@ async fn run_tablet(
                             bump.2 = true;
                         }
                     }
-                    Some("error") if message["code"] == "UNAVAILABLE" => {
+                    Some("error") if message["code"] == service_kit::ErrorKind::Unavailable.code() => {
                         if let Some(bump) = bumps.get_mut(&order) {
                             bump.1 = Instant::now() - BUMP_RETRY + BUMP_RETRY_UNAVAILABLE;
                         }
