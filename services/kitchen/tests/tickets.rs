@@ -99,7 +99,7 @@ async fn start_configured(
     let mut config = kitchen::Config::for_tests(
         db.settings(),
         testkit::kafka_settings(&topic),
-        auth.settings("kitchen", "http://127.0.0.1:9"),
+        auth.settings_without_users("kitchen"),
         group,
     );
     configure(&mut config);

@@ -60,9 +60,10 @@ impl Application {
 
         let publisher = kafka::EventPublisher::new(&config.kafka, &config.kafka.orders_topic)?;
         let registry = actors::OrderRegistry::new(pool.clone(), metrics.clone()).start();
+        let feed_skipped = metrics.feed_skipped.clone();
         actors::OutboxRelay::new(pool.clone(), config.database.pg.clone(), publisher, metrics, shutdown.listener())
             .start();
-        let feed = kafka::OrderFeed::start(&config.kafka, &config.kafka.orders_topic, shutdown.listener())?;
+        let feed = kafka::OrderFeed::start(&config.kafka, &config.kafka.orders_topic, feed_skipped, shutdown.listener())?;
         let service = service::OrdersService::new(registry.clone(), pool);
 
         let grpc_api = grpc::OrderApi::new(service.clone(), verifier.clone(), feed, shutdown.listener());

@@ -336,6 +336,10 @@ pub struct AuthSettings {
     pub service_token: Secret,
     /// `USERS_GRPC_URL` (`http://127.0.0.1:9001`).
     pub users_url: String,
+    /// Whether to follow the users service's revocations (always, from the environment): until
+    /// the list has loaded once, user tokens are refused. Only tests of one service alone, with
+    /// no users service to ask, turn it off; their list is then complete as it is.
+    pub follow_revocations: bool,
 }
 
 impl AuthSettings {
@@ -344,6 +348,7 @@ impl AuthSettings {
             token_public_key: required_secret("TOKEN_PUBLIC_KEY")?.expose().to_owned(),
             service_token: required_secret("SERVICE_TOKEN")?,
             users_url: env_or("USERS_GRPC_URL", "http://127.0.0.1:9001"),
+            follow_revocations: true,
         })
     }
 }

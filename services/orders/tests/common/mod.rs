@@ -63,7 +63,7 @@ pub async fn start_with(db: TestDatabase, topic: String, auth: TestAuth, brokers
             ..service_kit::config::KafkaSettings::plaintext(&brokers)
         },
         // No users service here: revocations are not followed (tested with the whole stack).
-        auth.settings("orders", "http://127.0.0.1:9"),
+        auth.settings_without_users("orders"),
     ))
     .await?;
     let grpc = OrderServiceClient::connect(format!("http://{}", app.grpc_addr())).await?;
