@@ -32,11 +32,6 @@ const POLL: Duration = Duration::from_millis(20);
 /// Connections per instance's pool: eight processes share the test server with other tests.
 const POOL_PER_INSTANCE: &str = "4";
 
-/// The binary every instance runs (built by cargo with this package's tests).
-fn instance_binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_service-instance"))
-}
-
 /// One service process.
 pub struct Instance {
     /// `orders-0`, `kitchen-1`, …
@@ -44,6 +39,7 @@ pub struct Instance {
     pub http: SocketAddr,
     pub grpc: Option<SocketAddr>,
     service: &'static str,
+    binary: PathBuf,
     env: Vec<(String, String)>,
     log: PathBuf,
     child: Option<tokio::process::Child>,
@@ -52,14 +48,15 @@ pub struct Instance {
 impl Instance {
     async fn spawn(
         dir: &std::path::Path,
+        binary: &std::path::Path,
         service: &'static str,
         index: usize,
         env: Vec<(String, String)>,
     ) -> anyhow::Result<Self> {
         let name = format!("{service}-{index}");
         let log = dir.join(format!("{name}.log"));
-        let mut instance =
-            Self { name, http: SocketAddr::from(([127, 0, 0, 1], 0)), grpc: None, service, env, log, child: None };
+        let (http, binary) = (SocketAddr::from(([127, 0, 0, 1], 0)), binary.to_owned());
+        let mut instance = Self { name, http, grpc: None, service, binary, env, log, child: None };
         instance.launch(dir).await?;
         Ok(instance)
     }
@@ -69,7 +66,7 @@ impl Instance {
         let addrs_file = dir.join(format!("{}.addrs", self.name));
         let _ = std::fs::remove_file(&addrs_file);
         let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).context("opening the log")?;
-        let child = tokio::process::Command::new(instance_binary())
+        let child = tokio::process::Command::new(&self.binary)
             .arg(self.service)
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env("INSTANCE_ADDRS_FILE", &addrs_file)
@@ -149,9 +146,11 @@ pub struct Cluster {
 }
 
 impl Cluster {
-    /// Starts `n` instances of each service; returns once every one listens and orders 0 holds
-    /// the relay lock.
-    pub async fn start(n: usize) -> anyhow::Result<Self> {
+    /// Starts `n` instances of each service from `binary` — the `service-instance` binary, which
+    /// only this package's integration tests can name: `env!("CARGO_BIN_EXE_service-instance")`
+    /// — and returns once every one listens and orders 0 holds the relay lock.
+    pub async fn start(n: usize, binary: &str) -> anyhow::Result<Self> {
+        let binary = std::path::Path::new(binary);
         anyhow::ensure!(n >= 1, "a cluster has at least one instance of each service");
         testkit::init_logs();
         let db = TestDatabase::create().await?;
@@ -186,7 +185,7 @@ impl Cluster {
                 ("USERS_GRPC_PORT", "0".into()),
                 ("TOKEN_PRIVATE_KEY", auth.private_key_hex().expose().to_owned()),
             ]);
-            users.push(Instance::spawn(path, "users", i, env).await?);
+            users.push(Instance::spawn(path, binary, "users", i, env).await?);
         }
         let client = |service: &str, i: usize| {
             let settings = auth.settings(service, &users[i % n].grpc_url());
@@ -201,7 +200,7 @@ impl Cluster {
         for i in 0..n {
             let mut env = client("orders", i);
             env.extend([("ORDERS_HTTP_PORT", "0".into()), ("ORDERS_GRPC_PORT", "0".into())]);
-            orders.push(Instance::spawn(path, "orders", i, with(env)).await?);
+            orders.push(Instance::spawn(path, binary, "orders", i, with(env)).await?);
             if i == 0 {
                 let leader = orders[0].http;
                 let waited = Instant::now();
@@ -219,7 +218,7 @@ impl Cluster {
                 ("KITCHEN_CONSUMER_GROUP", group.clone()),
                 ("ORDERS_GRPC_URL", orders[0].grpc_url()),
             ]);
-            kitchens.push(Instance::spawn(path, "kitchen", i, with(env)).await?);
+            kitchens.push(Instance::spawn(path, binary, "kitchen", i, with(env)).await?);
         }
         let mut gateways = Vec::with_capacity(n);
         for i in 0..n {
@@ -229,7 +228,7 @@ impl Cluster {
                 ("ORDERS_GRPC_URL", orders[n - 1].grpc_url()),
                 ("KITCHEN_PUBLIC_URL", format!("http://{}", kitchens[i].http)),
             ]);
-            gateways.push(Instance::spawn(path, "gateway", i, with(env)).await?);
+            gateways.push(Instance::spawn(path, binary, "gateway", i, with(env)).await?);
         }
         Ok(Self { db, topic, auth, users, orders, kitchens, gateways, dir, http })
     }

@@ -128,6 +128,7 @@ async fn watch(
             message = tablet.next_json() => match message {
                 // After a resume, a snapshot here would fail: a resumed tablet gets a replay.
                 Ok(message) => seen.push(change_of(&message)?),
+                Err(e) if quiet(&e) => {}
                 Err(_) if index == 0 => {
                     // Its kitchen went away: resume on the other, after the last change seen.
                     tablet = tablet_resumed(&kitchens, &chef, seq).await?;
@@ -138,6 +139,12 @@ async fn watch(
             changed = end.changed() => changed?,
         }
     }
+}
+
+/// The tablet's read found nothing within its deadline (a quiet spell: a killed kitchen's
+/// partitions waiting for their next consumer), its socket still open.
+fn quiet(error: &anyhow::Error) -> bool {
+    error.to_string().contains("no message within the deadline")
 }
 
 /// A tablet of the killed kitchen (0), once it is known dead, resuming on the other one after
@@ -237,6 +244,7 @@ async fn cook(
                     // A snapshot after a resume would be one too: a resumed tablet gets a replay.
                     _ => anyhow::bail!("cook {index}: unexpected {message}"),
                 },
+                Err(e) if quiet(&e) => {}
                 Err(_) if index == 0 => {
                     tablet = tablet_resumed(&kitchens, &chef, last_seq).await?;
                     // Whatever was in flight on the dead kitchen is sent again.
@@ -376,10 +384,10 @@ async fn a_logout_is_enforced_everywhere(cluster: &Cluster) -> anyhow::Result<()
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[actix_rt::test]
 async fn two_of_each_carry_on_through_a_killed_relay_leader_and_a_killed_kitchen() -> anyhow::Result<()> {
     let run = Instant::now();
-    let mut cluster = Cluster::start(2).await?;
+    let mut cluster = Cluster::start(2, env!("CARGO_BIN_EXE_service-instance")).await?;
     eprintln!("two of each started in {:?}", run.elapsed());
     a_logout_is_enforced_everywhere(&cluster).await?;
 
@@ -483,6 +491,10 @@ async fn two_of_each_carry_on_through_a_killed_relay_leader_and_a_killed_kitchen
     .await?;
     cluster.kitchens[0].kill().await?;
     kitchens.first_dead.store(true, Ordering::SeqCst);
+    // Restarted as a supervisor would, but its tablets stay on the other kitchen: its consumer
+    // rejoins the group, because the dev broker (tansu 0.6) never hands a killed member's
+    // partitions to the others (their events waited 150 s in a run without the restart).
+    cluster.kitchens[0].restart(&dir).await?;
 
     placer.await??;
     placing.done.store(true, Ordering::SeqCst);
