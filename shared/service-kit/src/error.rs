@@ -184,7 +184,8 @@ impl UpstreamError {
 impl From<tonic::Status> for UpstreamError {
     /// Logs what the caller will not see (an unexpected or unavailable backend) here, once.
     fn from(status: tonic::Status) -> Self {
-        let kind = if broken_connection(&status) { ErrorKind::Unavailable } else { ErrorKind::from_grpc_code(status.code()) };
+        let kind =
+            if broken_connection(&status) { ErrorKind::Unavailable } else { ErrorKind::from_grpc_code(status.code()) };
         let shown = format!("{:?}: {}", status.code(), status.message());
         kind.log(&shown);
         let retry_after = status

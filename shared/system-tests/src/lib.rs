@@ -195,8 +195,9 @@ pub async fn graphql_at(
     query: &str,
     variables: serde_json::Value,
 ) -> anyhow::Result<serde_json::Value> {
-    let mut request =
-        http.post(format!("http://{gateway}/graphql")).json(&serde_json::json!({ "query": query, "variables": variables }));
+    let mut request = http
+        .post(format!("http://{gateway}/graphql"))
+        .json(&serde_json::json!({ "query": query, "variables": variables }));
     if let Some(token) = token {
         request = request.bearer_auth(token.as_str());
     }

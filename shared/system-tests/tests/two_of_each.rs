@@ -177,13 +177,17 @@ async fn cook(
     followed: Arc<HashSet<String>>,
     placing: Arc<Placing>,
 ) -> anyhow::Result<usize> {
-    let mine = |order: &str| order.chars().last().and_then(|c| c.to_digit(16)).unwrap_or_default() as usize % 2 == index;
+    let mine =
+        |order: &str| order.chars().last().and_then(|c| c.to_digit(16)).unwrap_or_default() as usize % 2 == index;
     let target = |order: &str| if followed.contains(order) { rank("COMPLETED") } else { rank("ACCEPTED") };
     let (mut tablet, first) = tablet(kitchens.for_index(index), &chef, None).await?;
     let mut status: HashMap<String, usize> = HashMap::new();
     let mut last_seq = first["seq"].as_i64().unwrap_or_default();
     for ticket in first["tickets"].as_array().into_iter().flatten() {
-        status.insert(ticket["orderId"].as_str().unwrap_or_default().to_owned(), rank(ticket["status"].as_str().unwrap_or("")));
+        status.insert(
+            ticket["orderId"].as_str().unwrap_or_default().to_owned(),
+            rank(ticket["status"].as_str().unwrap_or("")),
+        );
     }
     // Commands sent and not yet seen through: order → the status it was sent from.
     let mut sent: HashMap<String, usize> = HashMap::new();
@@ -284,7 +288,10 @@ async fn events_until_complete(
                 let event = &message["payload"]["data"]["orderStatusChanged"];
                 anyhow::ensure!(event["orderId"] == id.as_str(), "{message}");
                 let entry = events.get_mut(&id).ok_or_else(|| anyhow::anyhow!("not subscribed: {message}"))?;
-                entry.push((event["status"].as_str().unwrap_or_default().to_owned(), event["version"].as_i64().unwrap_or_default()));
+                entry.push((
+                    event["status"].as_str().unwrap_or_default().to_owned(),
+                    event["version"].as_i64().unwrap_or_default(),
+                ));
             }
             Some("complete") => {
                 open.remove(&id);
@@ -365,19 +372,24 @@ async fn a_logout_is_enforced_everywhere(cluster: &Cluster) -> anyhow::Result<()
         .await?;
     }
     for orders in &cluster.orders {
-        within(WITHIN.saturating_sub(logged_out.elapsed()), &format!("{} to refuse the token", orders.name), || async {
-            let Ok(channel) = service_kit::grpc::channel(&orders.grpc_url()) else { return false };
-            let mut client = restaurant_proto::v1::order_service_client::OrderServiceClient::new(channel);
-            let mut request = tonic::Request::new(restaurant_proto::v1::ListOrdersRequest::default());
-            tokens::grpc::attach(&mut request, &cluster.auth.service_token("gateway"), Some(&chef));
-            client.list_orders(request).await.is_err_and(|s| s.code() == tonic::Code::Unauthenticated)
-        })
+        within(
+            WITHIN.saturating_sub(logged_out.elapsed()),
+            &format!("{} to refuse the token", orders.name),
+            || async {
+                let Ok(channel) = service_kit::grpc::channel(&orders.grpc_url()) else { return false };
+                let mut client = restaurant_proto::v1::order_service_client::OrderServiceClient::new(channel);
+                let mut request = tonic::Request::new(restaurant_proto::v1::ListOrdersRequest::default());
+                tokens::grpc::attach(&mut request, &cluster.auth.service_token("gateway"), Some(&chef));
+                client.list_orders(request).await.is_err_and(|s| s.code() == tonic::Code::Unauthenticated)
+            },
+        )
         .await?;
     }
     for (tablet, kitchen) in tablets.iter_mut().zip(&cluster.kitchens) {
         let left = WITHIN.saturating_sub(logged_out.elapsed());
         let closed = tokio::time::timeout(left, tablet.next_of_type("error")).await;
-        let error = closed.map_err(|_| anyhow::anyhow!("{}: the tablet still open after the logout", kitchen.name))??;
+        let error =
+            closed.map_err(|_| anyhow::anyhow!("{}: the tablet still open after the logout", kitchen.name))??;
         anyhow::ensure!(error["code"] == "UNAUTHENTICATED", "{}: {error}", kitchen.name);
     }
     eprintln!("logout enforced by every instance after {:?}", logged_out.elapsed());
@@ -397,7 +409,10 @@ async fn two_of_each_carry_on_through_a_killed_relay_leader_and_a_killed_kitchen
     for c in 0..CUSTOMERS {
         customers.push(cluster.register_customer(cluster.gateways[c % 2].http).await?.1);
     }
-    let kitchens = Arc::new(Kitchens { addrs: cluster.kitchens.iter().map(|k| k.http).collect(), first_dead: AtomicBool::new(false) });
+    let kitchens = Arc::new(Kitchens {
+        addrs: cluster.kitchens.iter().map(|k| k.http).collect(),
+        first_dead: AtomicBool::new(false),
+    });
     let (last_tx, last_rx) = tokio::sync::watch::channel(None);
     let mut watchers = Vec::new();
     for i in 0..4 {
@@ -430,7 +445,8 @@ async fn two_of_each_carry_on_through_a_killed_relay_leader_and_a_killed_kitchen
         })
         .await?;
     }
-    let pages: Vec<_> = pages.into_iter().map(|(page, orders)| tokio::spawn(events_until_complete(page, orders))).collect();
+    let pages: Vec<_> =
+        pages.into_iter().map(|(page, orders)| tokio::spawn(events_until_complete(page, orders))).collect();
     let followed = Arc::new(followed);
     let cooks: Vec<_> = (0..2)
         .map(|i| tokio::spawn(cook(kitchens.clone(), i, chef.clone(), followed.clone(), placing.clone())))
@@ -469,7 +485,10 @@ async fn two_of_each_carry_on_through_a_killed_relay_leader_and_a_killed_kitchen
     };
 
     // A third of the way: SIGKILL the relay leader; the other orders instance takes over.
-    within(RUN_DEADLINE, "a third of the orders to be placed", || async { placing.placed.load(Ordering::SeqCst) >= ORDERS / 3 }).await?;
+    within(RUN_DEADLINE, "a third of the orders to be placed", || async {
+        placing.placed.load(Ordering::SeqCst) >= ORDERS / 3
+    })
+    .await?;
     cluster.orders[0].kill().await?;
     let takeover = within(WITHIN, "orders-1 to take over the relay", || async {
         cluster.metric(cluster.orders[1].http, "orders_outbox_relay_leader").await.unwrap_or_default() == 1.0

@@ -142,8 +142,7 @@ impl Handler<Wake> for OutboxRelay {
         }
         self.publishing = true;
         self.woken_while_publishing = false;
-        let pass =
-            publish_pass(self.pool.clone(), self.publisher.clone(), self.metrics.clone(), self.leader.clone());
+        let pass = publish_pass(self.pool.clone(), self.publisher.clone(), self.metrics.clone(), self.leader.clone());
         ctx.spawn(pass.into_actor(self).map(|result, relay, ctx| {
             relay.publishing = false;
             match result {
