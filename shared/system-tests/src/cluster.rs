@@ -112,6 +112,18 @@ impl Instance {
         Ok(())
     }
 
+    /// Stops the process with SIGTERM (its graceful shutdown: a kitchen's consumer commits and
+    /// leaves its group, its tablets are closed with 1012) and reaps it.
+    pub async fn terminate(&mut self) -> anyhow::Result<()> {
+        if let Some(mut child) = self.child.take() {
+            let pid = child.id().context("the instance has already exited")?;
+            let sent = tokio::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().await?;
+            anyhow::ensure!(sent.success(), "kill -TERM {pid} failed");
+            child.wait().await.with_context(|| format!("reaping {}", self.name))?;
+        }
+        Ok(())
+    }
+
     /// Starts the instance again on the ports it had (as a supervisor would restart it), so its
     /// clients' URLs stay valid.
     pub async fn restart(&mut self, dir: &std::path::Path) -> anyhow::Result<()> {
