@@ -78,6 +78,10 @@ pub struct OrderEventsHub {
     /// Subscribers of one order, by the order's id; an entry lives while it has subscribers
     /// and its order is not finished.
     by_order: HashMap<Uuid, HashMap<SubscriberId, mpsc::Sender<LiveItem>>>,
+    /// The last version pushed to an order's subscribers (kept while its entry in `by_order`
+    /// lives): after a relay takeover the topic may carry an event again, and an order's page
+    /// gets each version once.
+    delivered: HashMap<Uuid, i64>,
     next_id: u64,
     /// The upstream stream being read, to drop it when it fails.
     upstream: Option<SpawnHandle>,
@@ -94,6 +98,7 @@ impl OrderEventsHub {
             orders,
             kitchen_wide: HashMap::new(),
             by_order: HashMap::new(),
+            delivered: HashMap::new(),
             next_id: 0,
             upstream: None,
             delay: RECONNECT_DELAY,
@@ -135,11 +140,21 @@ impl OrderEventsHub {
         if let Ok(id) = Uuid::parse_str(&event.order.id) {
             let finished = matches!(event.order.status, OrderStatus::Completed | OrderStatus::Cancelled);
             if let Some(subscribers) = self.by_order.get_mut(&id) {
-                push(subscribers, &event);
-                // A finished order changes no more: its subscriptions end (their buffers are
-                // dropped after this last event) and its entry goes.
-                if finished || subscribers.is_empty() {
+                let delivered = self.delivered.entry(id).or_default();
+                // Events of one order arrive in version order; an older or equal version is
+                // one published again, which its subscribers already have.
+                if event.order.version > *delivered {
+                    *delivered = event.order.version;
+                    push(subscribers, &event);
+                    // A finished order changes no more: its subscriptions end (their buffers
+                    // are dropped after this last event) and its entry goes.
+                    if finished {
+                        subscribers.clear();
+                    }
+                }
+                if subscribers.is_empty() {
                     self.by_order.remove(&id);
+                    self.delivered.remove(&id);
                 }
             }
         }
@@ -174,6 +189,7 @@ impl Actor for OrderEventsHub {
         // Dropping the buffers ends every subscription; then the service's shutdown may finish.
         self.kitchen_wide.clear();
         self.by_order.clear();
+        self.delivered.clear();
         self.count();
         self.shutdown.take();
     }
@@ -251,6 +267,7 @@ impl Handler<Leave> for OrderEventsHub {
                     subscribers.remove(&id);
                     if subscribers.is_empty() {
                         self.by_order.remove(&order);
+                        self.delivered.remove(&order);
                     }
                 }
             }

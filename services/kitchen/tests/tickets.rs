@@ -542,6 +542,57 @@ async fn tablets_on_two_kitchens_in_one_group_get_every_change_once_in_order() -
     Ok(())
 }
 
+/// Issue 14's acceptance: two kitchens sharing one database **and one consumer group**, so
+/// each consumer takes some partitions; new orders are written until each consumer has stored
+/// some of them. A tablet on each kitchen then has every change — the ones the other kitchen's
+/// consumer wrote included — once, in gapless sequence order.
+#[actix_rt::test]
+async fn in_one_group_a_tablet_on_kitchen_b_sees_the_changes_kitchen_as_consumer_wrote() -> anyhow::Result<()> {
+    let db = TestDatabase::create().await?;
+    let topic = testkit::unique_name("orders.events");
+    let group = testkit::unique_name("kitchen");
+    let auth = TestAuth::new();
+    let a = start_with(db.clone(), topic.clone(), auth.clone(), group.clone(), None).await?;
+    let b = start_with(db.clone(), topic.clone(), auth.clone(), group, None).await?;
+    let mut tablets = Vec::new();
+    for kitchen in [&a, &b] {
+        let mut tablet = Tablet::connect_with_token(kitchen.app.http_addr(), &kitchen.chef).await?;
+        assert_eq!(tablet.next_of_type("snapshot").await?["seq"], 0);
+        tablets.push(tablet);
+    }
+    // Until the group has settled, one consumer may hold every partition: keep placing orders
+    // (a handful at a time) until both have stored some.
+    let written = std::rc::Rc::new(std::cell::Cell::new(0));
+    testkit::eventually("both kitchens' consumers to store tickets", || {
+        let (topic, written) = (topic.clone(), written.clone());
+        let (a, b) = (a.app.http_addr(), b.app.http_addr());
+        async move {
+            for _ in 0..4 {
+                new_order(&topic).await.ok()?;
+                written.set(written.get() + 1);
+            }
+            let by_a = metric(a, "kitchen_ticket_changes_total").await?;
+            let by_b = metric(b, "kitchen_ticket_changes_total").await?;
+            (by_a > 0.0 && by_b > 0.0).then_some(())
+        }
+    })
+    .await;
+    let orders = written.get();
+    let seen = futures::future::try_join_all(tablets.iter_mut().map(|t| tickets_on(t, orders))).await?;
+    let written_by = |kitchen: &Kitchen| metric(kitchen.app.http_addr(), "kitchen_ticket_changes_total");
+    let (by_a, by_b) = (written_by(&a).await, written_by(&b).await);
+    assert_eq!(by_a.zip(by_b).map(|(a, b)| a + b), Some(orders as f64), "each change stored once: {by_a:?} + {by_b:?}");
+    assert!(by_a.is_some_and(|n| n > 0.0), "kitchen A's consumer wrote some of the changes");
+    for (tablet, seen) in ["on A", "on B"].iter().zip(&seen) {
+        let seqs: Vec<i64> = seen.iter().map(|(seq, _)| *seq).collect();
+        assert_eq!(seqs, (1..=orders as i64).collect::<Vec<_>>(), "the tablet {tablet}: gapless, in order, once");
+    }
+    assert_eq!(seen[0], seen[1], "both tablets saw the same changes");
+    b.app.stop().await;
+    a.app.stop().await;
+    Ok(())
+}
+
 /// Writes `poison` (a record for `order` that the kitchen's database refuses), then a good
 /// version 2 of the same order (same key, so same partition, after it); checks the good one
 /// becomes the ticket and the dead-letter topic keeps the poison with a reason that mentions

@@ -184,7 +184,8 @@ impl UpstreamError {
 impl From<tonic::Status> for UpstreamError {
     /// Logs what the caller will not see (an unexpected or unavailable backend) here, once.
     fn from(status: tonic::Status) -> Self {
-        let kind = ErrorKind::from_grpc_code(status.code());
+        let kind =
+            if broken_connection(&status) { ErrorKind::Unavailable } else { ErrorKind::from_grpc_code(status.code()) };
         let shown = format!("{:?}: {}", status.code(), status.message());
         kind.log(&shown);
         let retry_after = status
@@ -194,6 +195,20 @@ impl From<tonic::Status> for UpstreamError {
             .map(std::time::Duration::from_secs);
         Self { kind, message: kind.public_message(&status.message()), retry_after }
     }
+}
+
+/// A call whose connection broke under it (the instance called died mid-call) comes back from
+/// tonic as UNKNOWN "transport error", with the transport's error as its source: the caller may
+/// try again — another instance, or this one restarted — as with UNAVAILABLE, not INTERNAL.
+fn broken_connection(status: &tonic::Status) -> bool {
+    let mut source = std::error::Error::source(status);
+    while let Some(error) = source {
+        if error.is::<tonic::transport::Error>() {
+            return status.code() == tonic::Code::Unknown;
+        }
+        source = error.source();
+    }
+    false
 }
 
 impl Classified for UpstreamError {

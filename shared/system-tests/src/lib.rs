@@ -1,9 +1,12 @@
-//! End-to-end tests of the real services together (`tests/`), [`Stack`], which starts them,
-//! and [`Subscriber`], a GraphQL subscription client.
+//! End-to-end tests of the real services together (`tests/`), [`Stack`], which starts one of
+//! each in this process, [`Cluster`], which starts N of each as processes a test may kill, and
+//! [`Subscriber`], a GraphQL subscription client.
 
+pub mod cluster;
 pub mod compose_file;
 mod subscriber;
 
+pub use cluster::{Cluster, Instance};
 pub use subscriber::Subscriber;
 
 use anyhow::Context as _;
@@ -120,15 +123,7 @@ impl Stack {
         query: &str,
         variables: serde_json::Value,
     ) -> anyhow::Result<serde_json::Value> {
-        let mut request = self
-            .http
-            .post(format!("http://{}/graphql", self.gateway.http_addr()))
-            .json(&serde_json::json!({ "query": query, "variables": variables }));
-        if let Some(token) = token {
-            request = request.bearer_auth(token.as_str());
-        }
-        let response = request.send().await.context("calling the gateway")?;
-        response.json().await.context("the gateway's answer is not JSON")
+        graphql_at(&self.http, self.gateway.http_addr(), token, query, variables).await
     }
 
     /// Places an order of `quantity` × `item` as `customer` over GraphQL; returns its id.
@@ -145,44 +140,19 @@ impl Stack {
 
     /// Registers a new customer over GraphQL; returns their id and token.
     pub async fn register_customer(&self) -> anyhow::Result<(String, Token)> {
-        let username = format!("guest-{}", &uuid_like()[..12]);
-        let answer = self
-            .graphql(
-                "mutation($input: RegisterInput!) { register(input: $input) { token user { id role } } }",
-                serde_json::json!({ "input": { "username": username, "password": "correct horse battery" } }),
-            )
-            .await?;
-        let payload = &answer["data"]["register"];
-        anyhow::ensure!(payload["user"]["role"] == "CUSTOMER", "registration failed: {answer}");
-        let id = payload["user"]["id"].as_str().context("no user id")?.to_owned();
-        let token = payload["token"].as_str().context("no token")?;
-        Ok((id, Token::new(token)))
+        register_customer_at(&self.http, self.gateway.http_addr()).await
     }
 
     /// A kitchen staff account made as operators make it (`users create-staff`), signed in over
     /// GraphQL; returns its token.
     pub async fn kitchen_staff(&self) -> anyhow::Result<Token> {
-        let username = format!("chef-{}", &uuid_like()[..12]);
-        users::admin::create_staff(&self.db.settings(), self.auth.private_key_hex().expose(), &username, "kitchen")
-            .await?;
-        let answer = self
-            .graphql(
-                "mutation($input: LoginInput!) { login(input: $input) { token user { role } } }",
-                serde_json::json!({ "input": { "username": username, "password": "kitchen" } }),
-            )
-            .await?;
-        anyhow::ensure!(answer["data"]["login"]["user"]["role"] == "KITCHEN_STAFF", "staff login failed: {answer}");
-        Ok(Token::new(answer["data"]["login"]["token"].as_str().context("no token")?))
+        kitchen_staff_at(&self.http, self.gateway.http_addr(), &self.db, &self.auth).await
     }
 
     /// The value of a metric (summed over its label sets) on a service's `/metrics`.
     pub async fn metric(&self, addr: SocketAddr, name: &str) -> anyhow::Result<f64> {
         let text = self.http.get(format!("http://{addr}/metrics")).send().await?.text().await?;
-        Ok(text
-            .lines()
-            .filter(|line| line.split(['{', ' ']).next() == Some(name))
-            .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
-            .sum())
+        Ok(metric_in(&text, name))
     }
 
     /// The ids of the first `n` available items of a menu category, via GraphQL.
@@ -229,6 +199,73 @@ impl Stack {
         self.orders.stop().await;
         self.users.stop().await;
     }
+}
+
+/// A metric's value in a `/metrics` text, summed over its label sets.
+pub fn metric_in(text: &str, name: &str) -> f64 {
+    text.lines()
+        .filter(|line| line.split(['{', ' ']).next() == Some(name))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// A GraphQL request to the gateway at `gateway`, with `Authorization: Bearer <token>` when
+/// given; the whole JSON answer.
+pub async fn graphql_at(
+    http: &reqwest::Client,
+    gateway: SocketAddr,
+    token: Option<&Token>,
+    query: &str,
+    variables: serde_json::Value,
+) -> anyhow::Result<serde_json::Value> {
+    let mut request = http
+        .post(format!("http://{gateway}/graphql"))
+        .json(&serde_json::json!({ "query": query, "variables": variables }));
+    if let Some(token) = token {
+        request = request.bearer_auth(token.as_str());
+    }
+    let response = request.send().await.context("calling the gateway")?;
+    response.json().await.context("the gateway's answer is not JSON")
+}
+
+/// Registers a new customer through the gateway at `gateway`; returns their id and token.
+pub async fn register_customer_at(http: &reqwest::Client, gateway: SocketAddr) -> anyhow::Result<(String, Token)> {
+    let username = format!("guest-{}", &uuid_like()[..12]);
+    let answer = graphql_at(
+        http,
+        gateway,
+        None,
+        "mutation($input: RegisterInput!) { register(input: $input) { token user { id role } } }",
+        serde_json::json!({ "input": { "username": username, "password": "correct horse battery" } }),
+    )
+    .await?;
+    let payload = &answer["data"]["register"];
+    anyhow::ensure!(payload["user"]["role"] == "CUSTOMER", "registration failed: {answer}");
+    let id = payload["user"]["id"].as_str().context("no user id")?.to_owned();
+    let token = payload["token"].as_str().context("no token")?;
+    Ok((id, Token::new(token)))
+}
+
+/// A kitchen staff account made as operators make it (`users create-staff`) in `db`, signed in
+/// through the gateway at `gateway`; returns its token.
+pub async fn kitchen_staff_at(
+    http: &reqwest::Client,
+    gateway: SocketAddr,
+    db: &TestDatabase,
+    auth: &TestAuth,
+) -> anyhow::Result<Token> {
+    let username = format!("chef-{}", &uuid_like()[..12]);
+    users::admin::create_staff(&db.settings(), auth.private_key_hex().expose(), &username, "kitchen").await?;
+    let answer = graphql_at(
+        http,
+        gateway,
+        None,
+        "mutation($input: LoginInput!) { login(input: $input) { token user { role } } }",
+        serde_json::json!({ "input": { "username": username, "password": "kitchen" } }),
+    )
+    .await?;
+    anyhow::ensure!(answer["data"]["login"]["user"]["role"] == "KITCHEN_STAFF", "staff login failed: {answer}");
+    Ok(Token::new(answer["data"]["login"]["token"].as_str().context("no token")?))
 }
 
 fn uuid_like() -> String {

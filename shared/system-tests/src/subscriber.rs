@@ -15,7 +15,12 @@ impl Subscriber {
     /// Opens a socket and sends `connection_init` (with the token, when given) without waiting
     /// for the answer.
     pub async fn start(stack: &Stack, token: Option<&Token>) -> anyhow::Result<Self> {
-        let mut request = format!("ws://{}/graphql", stack.gateway.http_addr()).into_client_request()?;
+        Self::start_at(stack.gateway.http_addr(), token).await
+    }
+
+    /// [`Self::start`] on the gateway at `gateway`.
+    pub async fn start_at(gateway: std::net::SocketAddr, token: Option<&Token>) -> anyhow::Result<Self> {
+        let mut request = format!("ws://{gateway}/graphql").into_client_request()?;
         request.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse()?);
         let (mut socket, _) = tokio_tungstenite::connect_async(request).await?;
         let payload = match token {
@@ -29,6 +34,11 @@ impl Subscriber {
     /// A socket signed in with `token`, acknowledged.
     pub async fn connect(stack: &Stack, token: &Token) -> anyhow::Result<Self> {
         Self::acknowledged(Self::start(stack, Some(token)).await?).await
+    }
+
+    /// A socket on the gateway at `gateway`, signed in with `token`, acknowledged.
+    pub async fn connect_at(gateway: std::net::SocketAddr, token: &Token) -> anyhow::Result<Self> {
+        Self::acknowledged(Self::start_at(gateway, Some(token)).await?).await
     }
 
     /// A socket without a token, acknowledged.

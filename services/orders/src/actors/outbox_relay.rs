@@ -11,6 +11,7 @@ use deadpool_postgres::Pool;
 use futures::StreamExt as _;
 use service_kit::shutdown::ShutdownListener;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// Without a notification, the relay still looks at the outbox this often (a notification can
@@ -18,8 +19,9 @@ use std::time::{Duration, Instant};
 pub const FALLBACK_POLL: Duration = Duration::from_secs(2);
 /// After a failed pass (broker or database down), wait this long before the next.
 pub const RETRY_BACKOFF: Duration = Duration::from_millis(500);
-/// A follower tries to take the relay lock this often.
-pub const LEADERSHIP_RETRY: Duration = Duration::from_secs(1);
+/// A follower tries to take the relay lock this often: after the leader dies (its session
+/// ends, and PostgreSQL releases the lock), another instance relays within about this.
+pub const LEADERSHIP_RETRY: Duration = Duration::from_millis(500);
 /// Rows read and published per round trip.
 pub const BATCH_SIZE: i64 = 256;
 /// Published rows are kept this long (for operators and replays), then pruned.
@@ -39,8 +41,9 @@ pub struct OutboxRelay {
     publisher: Arc<EventPublisher>,
     metrics: OrdersMetrics,
     shutdown: ShutdownListener,
-    /// Holds the relay lock: the only state in which we publish.
-    leader: bool,
+    /// Holds the relay lock: the only state in which we publish. Shared with a running pass,
+    /// which stops between batches once the lock is lost (another instance has taken over).
+    leader: Arc<AtomicBool>,
     /// A pass is running; a wake-up now means "run another pass after it".
     publishing: bool,
     woken_while_publishing: bool,
@@ -60,7 +63,7 @@ impl OutboxRelay {
             publisher: Arc::new(publisher),
             metrics,
             shutdown,
-            leader: false,
+            leader: Arc::new(AtomicBool::new(false)),
             publishing: false,
             woken_while_publishing: false,
         }
@@ -73,7 +76,7 @@ impl Actor for OutboxRelay {
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.run_interval(FALLBACK_POLL, |_, ctx| ctx.notify(Wake));
         ctx.run_interval(PRUNE_INTERVAL, |relay, ctx| {
-            if !relay.leader {
+            if !relay.leader.load(Ordering::SeqCst) {
                 return;
             }
             let pool = relay.pool.clone();
@@ -116,10 +119,9 @@ impl Handler<Leadership> for OutboxRelay {
     type Result = ();
 
     fn handle(&mut self, Leadership(leader): Leadership, ctx: &mut Self::Context) {
-        if leader != self.leader {
+        if leader != self.leader.swap(leader, Ordering::SeqCst) {
             tracing::info!(leader, "outbox relay leadership changed");
         }
-        self.leader = leader;
         self.metrics.relay_leader.set(i64::from(leader));
         if leader {
             ctx.notify(Wake);
@@ -131,7 +133,7 @@ impl Handler<Wake> for OutboxRelay {
     type Result = ();
 
     fn handle(&mut self, _: Wake, ctx: &mut Self::Context) {
-        if !self.leader || self.shutdown.is_shutting_down() {
+        if !self.leader.load(Ordering::SeqCst) || self.shutdown.is_shutting_down() {
             return;
         }
         if self.publishing {
@@ -140,7 +142,7 @@ impl Handler<Wake> for OutboxRelay {
         }
         self.publishing = true;
         self.woken_while_publishing = false;
-        let pass = publish_pass(self.pool.clone(), self.publisher.clone(), self.metrics.clone());
+        let pass = publish_pass(self.pool.clone(), self.publisher.clone(), self.metrics.clone(), self.leader.clone());
         ctx.spawn(pass.into_actor(self).map(|result, relay, ctx| {
             relay.publishing = false;
             match result {
@@ -156,14 +158,19 @@ impl Handler<Wake> for OutboxRelay {
 }
 
 /// Publishes until the outbox is empty; returns how many rows it published.
-async fn publish_pass(pool: Pool, publisher: Arc<EventPublisher>, metrics: OrdersMetrics) -> anyhow::Result<usize> {
+async fn publish_pass(
+    pool: Pool,
+    publisher: Arc<EventPublisher>,
+    metrics: OrdersMetrics,
+    leader: Arc<AtomicBool>,
+) -> anyhow::Result<usize> {
     let client = pool.get().await.context("connecting to PostgreSQL")?;
     // Measured before and after every pass, failed ones too: while the broker is down a pass
     // waits up to the producer's timeout, and the backlog must still be seen growing (the
     // OutboxNotDraining alert and the dashboard read these gauges).
     measure_backlog(&client, &metrics).await?;
     let mut published = 0;
-    let drained = drain(&client, &publisher, &metrics, &mut published).await;
+    let drained = drain(&client, &publisher, &metrics, &leader, &mut published).await;
     measure_backlog(&client, &metrics).await?;
     drained.map(|()| published)
 }
@@ -175,14 +182,18 @@ async fn measure_backlog(client: &deadpool_postgres::Client, metrics: &OrdersMet
     Ok(())
 }
 
-/// One batch after another until the outbox is empty or a batch is not fully acknowledged.
+/// One batch after another until the outbox is empty, a batch is not fully acknowledged, or
+/// this instance lost the relay lock (a lost lock session: another instance may be relaying
+/// already, so at most the batch in hand is published by both — duplicates, which consumers
+/// apply by version).
 async fn drain(
     client: &deadpool_postgres::Client,
     publisher: &EventPublisher,
     metrics: &OrdersMetrics,
+    leader: &AtomicBool,
     published: &mut usize,
 ) -> anyhow::Result<()> {
-    loop {
+    while leader.load(Ordering::SeqCst) {
         let batch = outbox::unpublished(client, BATCH_SIZE).await?;
         if batch.is_empty() {
             break;
