@@ -39,8 +39,8 @@ impl TokenLease {
     }
 }
 
-/// The earliest `check if time($t), $t < <date>` (or `<=`) of any block: the issuer's expiry,
-/// or an earlier one a holder appended.
+/// The earliest `check if time($t), $t < <date>` (or `<=`, a second later) of any block: the
+/// issuer's expiry, or an earlier one a holder appended.
 fn expiry(biscuit: &Biscuit) -> Option<SystemTime> {
     let (_, _, checks, _) = biscuit.authorizer().ok()?.dump();
     checks.iter().filter_map(deadline).min()
@@ -56,12 +56,13 @@ fn deadline(check: &Check) -> Option<SystemTime> {
         .expressions
         .iter()
         .filter_map(|expression| match expression.ops.as_slice() {
-            [
-                Op::Value(Term::Variable(_)),
-                Op::Value(Term::Date(at)),
-                Op::Binary(Binary::LessThan | Binary::LessOrEqual),
-            ] => Some(SystemTime::UNIX_EPOCH + Duration::from_secs(*at)),
+            [Op::Value(Term::Variable(_)), Op::Value(Term::Date(at)), Op::Binary(Binary::LessThan)] => Some(*at),
+            // Still valid during its last second, as `TokenVerifier::expires_at` counts it.
+            [Op::Value(Term::Variable(_)), Op::Value(Term::Date(at)), Op::Binary(Binary::LessOrEqual)] => {
+                Some(at.saturating_add(1))
+            }
             _ => None,
         })
         .min()
+        .map(|seconds| SystemTime::UNIX_EPOCH + Duration::from_secs(seconds))
 }
