@@ -37,7 +37,7 @@ async fn every_service_says_it_lives_and_what_its_readiness_depends_on() -> anyh
 
 /// One reflection request on a fresh stream; its one answer.
 async fn reflect(addr: SocketAddr, request: MessageRequest) -> anyhow::Result<MessageResponse> {
-    let mut client = ServerReflectionClient::connect(format!("http://{addr}")).await?;
+    let mut client = ServerReflectionClient::new(service_kit::grpc::channel(&format!("http://{addr}"))?);
     let outbound =
         futures::stream::iter([ServerReflectionRequest { host: String::new(), message_request: Some(request) }]);
     let mut answers = client.server_reflection_info(outbound).await?.into_inner();
@@ -52,7 +52,7 @@ async fn grpc_ports_report_health_per_service_and_describe_themselves() -> anyho
     for (addr, service) in
         [(stack.orders.grpc_addr(), "restaurant.v1.OrderService"), (stack.users.grpc_addr(), "restaurant.v1.UserService")]
     {
-        let mut health = HealthClient::connect(format!("http://{addr}")).await?;
+        let mut health = HealthClient::new(service_kit::grpc::channel(&format!("http://{addr}"))?);
         for name in ["", service] {
             let answer = health.check(HealthCheckRequest { service: name.to_owned() }).await?.into_inner();
             assert_eq!(answer.status, ServingStatus::Serving as i32, "{service} health of {name:?}");
