@@ -297,3 +297,34 @@ mod over_grpc {
         );
     }
 }
+
+#[test]
+fn a_refusal_says_which_rule_refused() {
+    let issuer = TokenIssuer::generate();
+    let verifier = issuer.verifier();
+    let customer = issuer.user_token(&customer(), HOUR).expect("minted").token;
+    let kitchen = Access::write("ticket").for_roles(KITCHEN_ONLY);
+    let forbidden = |token: &Token, access: &Access| match verifier.authorize_afresh(token, access) {
+        Err(TokenError::Forbidden(why)) => why,
+        other => panic!("not forbidden: {other:?}"),
+    };
+    assert_eq!(forbidden(&customer, &kitchen), "the caller's role may not do this");
+    let read_only = attenuate(&customer, &verifier, r#"check if operation("read");"#).expect("attenuated");
+    assert_eq!(forbidden(&read_only, &Access::write("order")), "a restriction on the token forbids it");
+    // A block of more facts than the authorizer evaluates: refused, not evaluated at length.
+    let facts: String = (0..1_100).map(|i| format!("f({i}); ")).collect();
+    let heavy = attenuate(&customer, &verifier, &facts).expect("attenuated");
+    assert_eq!(forbidden(&heavy, &Access::read("order")), "the token is too complex to evaluate");
+}
+
+#[test]
+fn a_revocation_list_counts_what_it_holds() {
+    let list = RevocationList::default();
+    assert!(list.is_empty());
+    assert_eq!(list.len(), 0);
+    list.insert_all(["a".to_owned(), "b".to_owned(), "a".to_owned()]);
+    assert_eq!(list.len(), 2);
+    assert!(!list.is_empty());
+    assert!(list.contains_any(&["x".to_owned(), "b".to_owned()]));
+    assert!(!list.contains_any(&["x".to_owned()]));
+}
