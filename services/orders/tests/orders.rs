@@ -124,7 +124,8 @@ async fn an_idempotency_key_makes_a_retry_return_the_first_order() -> anyhow::Re
 async fn an_idempotency_key_is_free_again_after_its_24_hours() -> anyhow::Result<()> {
     let s = start().await?;
     let place = || async {
-        let request = pb::CreateOrderRequest { items: vec![item(GARLIC_BREAD, 1)], idempotency_key: Some("weekly".into()) };
+        let request =
+            pb::CreateOrderRequest { items: vec![item(GARLIC_BREAD, 1)], idempotency_key: Some("weekly".into()) };
         let order = s.grpc.clone().create_order(s.as_customer(request)).await?.into_inner().order;
         order.map(|o| o.id).ok_or_else(|| anyhow::anyhow!("no order"))
     };

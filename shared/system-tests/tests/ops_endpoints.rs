@@ -49,9 +49,10 @@ async fn reflect(addr: SocketAddr, request: MessageRequest) -> anyhow::Result<Me
 #[actix_rt::test]
 async fn grpc_ports_report_health_per_service_and_describe_themselves() -> anyhow::Result<()> {
     let stack = Stack::start().await?;
-    for (addr, service) in
-        [(stack.orders.grpc_addr(), "restaurant.v1.OrderService"), (stack.users.grpc_addr(), "restaurant.v1.UserService")]
-    {
+    for (addr, service) in [
+        (stack.orders.grpc_addr(), "restaurant.v1.OrderService"),
+        (stack.users.grpc_addr(), "restaurant.v1.UserService"),
+    ] {
         let mut health = HealthClient::new(service_kit::grpc::channel(&format!("http://{addr}"))?);
         for name in ["", service] {
             let answer = health.check(HealthCheckRequest { service: name.to_owned() }).await?.into_inner();
@@ -63,7 +64,8 @@ async fn grpc_ports_report_health_per_service_and_describe_themselves() -> anyho
             .expect_err("a service nobody serves");
         assert_eq!(unknown.code(), tonic::Code::NotFound, "{service}: {unknown:?}");
 
-        let MessageResponse::ListServicesResponse(listed) = reflect(addr, MessageRequest::ListServices(String::new())).await?
+        let MessageResponse::ListServicesResponse(listed) =
+            reflect(addr, MessageRequest::ListServices(String::new())).await?
         else {
             anyhow::bail!("{service}: reflection did not list services");
         };

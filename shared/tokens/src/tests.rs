@@ -196,9 +196,13 @@ fn a_decision_is_reused_but_never_for_another_token_or_access() {
 
 #[test]
 fn refusals_say_who_are_you_or_not_you() {
-    for unauthenticated in
-        [TokenError::Missing, TokenError::Invalid, TokenError::Expired, TokenError::Revoked, TokenError::Attenuation("x".into())]
-    {
+    for unauthenticated in [
+        TokenError::Missing,
+        TokenError::Invalid,
+        TokenError::Expired,
+        TokenError::Revoked,
+        TokenError::Attenuation("x".into()),
+    ] {
         assert!(unauthenticated.is_unauthenticated(), "{unauthenticated:?}");
     }
     for other in [TokenError::Forbidden("x".into()), TokenError::BadKey, TokenError::Mint("x".into())] {
@@ -249,7 +253,8 @@ mod over_grpc {
         assert_eq!(user_as_service.code(), tonic::Code::PermissionDenied);
         let mut garbled = tonic::Request::new(());
         garbled.metadata_mut().insert("authorization", "Basic abc".parse().expect("unwrap: ASCII"));
-        let garbled = calling_service(&garbled.into_parts().0, &verifier, &Access::read("order")).expect_err("not Bearer");
+        let garbled =
+            calling_service(&garbled.into_parts().0, &verifier, &Access::read("order")).expect_err("not Bearer");
         assert_eq!(garbled.code(), tonic::Code::Unauthenticated);
     }
 
@@ -266,7 +271,10 @@ mod over_grpc {
         let as_chef = request(Some(&gateway), Some(&chef_token)).into_parts().0;
         assert_eq!(calling_user(&as_chef, &verifier, &kitchen).ok(), Some((chef.clone(), chef_token)));
         let as_ada = request(Some(&gateway), Some(&ada_token)).into_parts().0;
-        assert_eq!(calling_user(&as_ada, &verifier, &kitchen).expect_err("a customer").code(), tonic::Code::PermissionDenied);
+        assert_eq!(
+            calling_user(&as_ada, &verifier, &kitchen).expect_err("a customer").code(),
+            tonic::Code::PermissionDenied
+        );
         // The user's token alone is not enough: a service must vouch for the call.
         let no_service = request(None, Some(&ada_token)).into_parts().0;
         assert_eq!(
