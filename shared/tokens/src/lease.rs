@@ -41,13 +41,14 @@ impl TokenLease {
 
 /// The earliest `check if time($t), $t < <date>` (or `<=`, a second later) of any block: the
 /// issuer's expiry, or an earlier one a holder appended.
-fn expiry(biscuit: &Biscuit) -> Option<SystemTime> {
+pub(crate) fn expiry(biscuit: &Biscuit) -> Option<SystemTime> {
     let (_, _, checks, _) = biscuit.authorizer().ok()?.dump();
     checks.iter().filter_map(deadline).min()
 }
 
 fn deadline(check: &Check) -> Option<SystemTime> {
-    // A check with several queries holds if any does: only a single query is a sure deadline.
+    // A check with several queries holds if any does: only a single query is a sure deadline;
+    // and only a `check if` (`reject if time($t), $t < D` refuses the token *until* D).
     let [query] = check.queries.as_slice() else { return None };
     if check.kind != CheckKind::One || !query.body.iter().any(|p| p.name == "time") {
         return None;

@@ -172,6 +172,11 @@ fn an_expiry_written_with_at_most_counts_to_the_end_of_its_second() {
         .expect("attenuated");
     assert_eq!(verifier.lease(&either).expect("a lease").expires_at(), Some(in_2103));
     assert_eq!(verifier.lease(&either).expect("a lease").check(), Ok(()));
+    assert_eq!(verifier.expires_at(&either), Ok(Some(in_2103)));
+    // Nor is a rejection before a date: it refuses the token until then, not after.
+    let rejecting = attenuate(&token, &verifier, "reject if time($t), $t < 2000-01-01T00:00:00Z;").expect("attenuated");
+    assert_eq!(verifier.lease(&rejecting).expect("a lease").expires_at(), Some(in_2103));
+    assert_eq!(verifier.expires_at(&rejecting), Ok(Some(in_2103)));
 }
 
 #[test]
