@@ -58,9 +58,10 @@ ensure_packages() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
-# Tools the build and tests need beyond Rust: a C toolchain for librdkafka, PostgreSQL.
+# Tools the build and tests need beyond Rust: a C toolchain and OpenSSL's headers for librdkafka
+# (its SASL/SCRAM needs OpenSSL), PostgreSQL.
 ensure_build_tools() {
-  ensure_packages build-essential pkg-config ca-certificates curl
+  ensure_packages build-essential pkg-config libssl-dev ca-certificates curl
 }
 
 port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
@@ -228,6 +229,17 @@ ensure_prometheus() {
   ensure_packages prometheus prometheus-blackbox-exporter
   if ! command -v promtool >/dev/null; then
     log "promtool is not on PATH after installing Debian's prometheus (expected /usr/bin/promtool)"
+    return 1
+  fi
+}
+
+# Debian's nginx, for `nginx -t` on compose's proxy configuration (shared/system-tests/tests/
+# compose.rs); its package may try to start a system service, which a container refuses
+# (harmless): the test runs only `nginx -t`, never a server.
+ensure_nginx() {
+  ensure_packages nginx openssl
+  if [ ! -x /usr/sbin/nginx ]; then
+    log "nginx is not at /usr/sbin/nginx after installing Debian's nginx"
     return 1
   fi
 }

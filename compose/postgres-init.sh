@@ -10,7 +10,21 @@
 # the SQL text: any character is safe.
 set -euo pipefail
 
+# Each password from its variable, or from the file VAR_FILE names (compose passes files:
+# /run/secrets/...), as the image reads POSTGRES_PASSWORD_FILE. Trailing newlines are dropped.
 for var in ORDERS_DB_PASSWORD KITCHEN_DB_PASSWORD USERS_DB_PASSWORD; do
+  file_var="${var}_FILE"
+  if [ -n "${!file_var:-}" ]; then
+    if [ -n "${!var:-}" ]; then
+      echo "postgres-init.sh: set $var or $file_var, not both" >&2
+      exit 1
+    fi
+    if [ ! -r "${!file_var}" ]; then
+      echo "postgres-init.sh: $file_var names a file that cannot be read" >&2
+      exit 1
+    fi
+    printf -v "$var" '%s' "$(< "${!file_var}")"
+  fi
   if [ -z "${!var:-}" ]; then
     echo "postgres-init.sh: $var is empty" >&2
     exit 1

@@ -11,5 +11,6 @@ export default defineConfig({
       '/config.json': 'http://127.0.0.1:8082',
     },
   },
-  build: { outDir: 'dist', sourcemap: true },
+  // No source maps in the build: the gateway serves everything in dist/ to anyone.
+  build: { outDir: 'dist', sourcemap: false },
 });

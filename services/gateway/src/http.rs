@@ -149,8 +149,8 @@ pub struct WebConfig {
     pub kitchen_url: String,
 }
 
-/// `/config.json` and, when a build of the web UI is there, the UI itself at `/` (every path
-/// that is not a file gets `index.html`, so the UI's own routes work on reload).
+/// `/config.json` and, when a build of the web UI is there, the UI itself at `/`
+/// ([`crate::web_ui`]: pre-compressed, cached by kind, the UI's own routes get the page).
 pub fn configure_web(cfg: &mut web::ServiceConfig, config: WebConfig, assets: Option<std::path::PathBuf>) {
     cfg.route(
         "/config.json",
@@ -160,12 +160,6 @@ pub fn configure_web(cfg: &mut web::ServiceConfig, config: WebConfig, assets: Op
         }),
     );
     if let Some(dir) = assets {
-        let index = dir.join("index.html");
-        cfg.service(actix_files::Files::new("/", dir).index_file("index.html").default_handler(web::to(
-            move |request: HttpRequest| {
-                let index = index.clone();
-                async move { actix_files::NamedFile::open_async(index).await.map(|file| file.into_response(&request)) }
-            },
-        )));
+        crate::web_ui::configure(cfg, dir);
     }
 }

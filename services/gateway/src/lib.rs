@@ -17,6 +17,8 @@
 //!   and closing a socket when its token is revoked or expires.
 //! - [`http`]: `/graphql` (one request per POST, costed before it runs; the socket upgrade),
 //!   GraphiQL, `/config.json` and the web UI.
+//! - [`web_ui`]: the web UI's files — pre-compressed copies by `Accept-Encoding`, hashed
+//!   assets cached for good, the page never stored, a missing file a 404.
 //! - [`config`]: the settings, from the environment.
 //! - [`Application`]: builds it from a [`Config`] and runs it until shutdown.
 //!
@@ -30,6 +32,7 @@ pub mod live;
 pub mod loaders;
 pub mod model;
 pub mod sockets;
+pub mod web_ui;
 
 pub use config::Config;
 

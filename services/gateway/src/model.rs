@@ -54,6 +54,8 @@ pub struct OrderLine {
 pub struct Order {
     pub id: String,
     pub customer_id: String,
+    /// The short number of the day (0: an order from before numbers).
+    pub number: u32,
     pub status: OrderStatus,
     pub version: i64,
     pub lines: Vec<OrderLine>,

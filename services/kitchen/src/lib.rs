@@ -62,12 +62,12 @@ impl Application {
         if config.create_topics {
             let dead_letters = format!("{}{}", config.kafka.orders_topic, service_kit::kafka::ORDERS_DLQ_SUFFIX);
             service_kit::kafka::ensure_topics(
-                &config.kafka.brokers,
+                &config.kafka,
                 &[(&config.kafka.orders_topic, config.kafka.orders_topic_partitions), (&dead_letters, 1)],
             )
             .await?;
         }
-        let ops = Ops::new("kitchen").with_database(&pool).with_broker(&config.kafka.brokers);
+        let ops = Ops::new("kitchen").with_database(&pool).with_broker(&config.kafka);
         let metrics = metrics::KitchenMetrics::register(ops.registry())?;
         let shutdown = Shutdown::new();
         let tokens::revocation::ServiceAuth { verifier, service_token } =
@@ -93,7 +93,7 @@ impl Application {
         let kitchen = Kitchen::new(pool, hub.clone(), orders, verifier, metrics.clone());
         let consuming = Shutdown::new();
         kafka::TicketConsumer::new(
-            &config.kafka.brokers,
+            &config.kafka,
             &config.consumer_group,
             &config.kafka.orders_topic,
             kitchen.clone(),

@@ -9,6 +9,8 @@ use serde::Serialize;
 pub struct TicketView<'a> {
     order_id: String,
     customer_id: String,
+    /// The order's short number of the day (0: none).
+    number: u32,
     status: &'static str,
     version: i64,
     items: Vec<ItemView<'a>>,
@@ -39,6 +41,7 @@ impl<'a> From<&'a Ticket> for TicketView<'a> {
         Self {
             order_id: t.order_id.to_string(),
             customer_id: t.customer_id.to_string(),
+            number: t.number,
             status: t.status.as_str(),
             version: t.order_version,
             items: t

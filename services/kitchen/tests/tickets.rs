@@ -23,6 +23,7 @@ fn event_with(
     let order = pb::Order {
         id: order_id.to_owned(),
         customer_id: "00000000-0000-4000-8000-000000000001".to_owned(),
+        number: 42,
         status: status.into(),
         version,
         lines: vec![pb::OrderLine {
@@ -98,7 +99,7 @@ async fn start_configured(
     let mut config = kitchen::Config::for_tests(
         db.settings(),
         testkit::kafka_settings(&topic),
-        auth.settings("kitchen", "http://127.0.0.1:9"),
+        auth.settings_without_users("kitchen"),
         group,
     );
     configure(&mut config);
@@ -383,7 +384,8 @@ async fn browsers_from_other_origins_are_turned_away_and_sse_streams_new_orders(
 /// acknowledged together; the key keeps each order's events in one partition, in order.
 async fn write_histories(topic: &str, orders: &[String]) -> anyhow::Result<()> {
     let producer: rdkafka::producer::FutureProducer =
-        service_kit::kafka::producer_config(&testkit::brokers()).create()?;
+        service_kit::kafka::producer_config(&service_kit::config::KafkaSettings::plaintext(&testkit::brokers()))
+            .create()?;
     let mut acks = Vec::with_capacity(orders.len() * 3);
     for (version, status) in
         [(1, pb::OrderStatus::Placed), (2, pb::OrderStatus::Accepted), (3, pb::OrderStatus::Preparing)]

@@ -47,22 +47,23 @@ impl Application {
         db::migrate(&pool, store::SCHEMA, store::migrations::migrations::runner()).await?;
         if config.create_topics {
             service_kit::kafka::ensure_topics(
-                &config.kafka.brokers,
+                &config.kafka,
                 &[(&config.kafka.orders_topic, config.kafka.orders_topic_partitions)],
             )
             .await?;
         }
-        let ops = Ops::new("orders").with_database(&pool).with_broker(&config.kafka.brokers);
+        let ops = Ops::new("orders").with_database(&pool).with_broker(&config.kafka);
         let metrics = metrics::OrdersMetrics::register(ops.registry())?;
         let shutdown = Shutdown::new();
         let tokens::revocation::ServiceAuth { verifier, .. } =
             tokens::revocation::ServiceAuth::start(&config.auth, shutdown.listener())?;
 
-        let publisher = kafka::EventPublisher::new(&config.kafka.brokers, &config.kafka.orders_topic)?;
+        let publisher = kafka::EventPublisher::new(&config.kafka, &config.kafka.orders_topic)?;
         let registry = actors::OrderRegistry::new(pool.clone(), metrics.clone()).start();
+        let feed_skipped = metrics.feed_skipped.clone();
         actors::OutboxRelay::new(pool.clone(), config.database.pg.clone(), publisher, metrics, shutdown.listener())
             .start();
-        let feed = kafka::OrderFeed::start(&config.kafka.brokers, &config.kafka.orders_topic, shutdown.listener())?;
+        let feed = kafka::OrderFeed::start(&config.kafka, &config.kafka.orders_topic, feed_skipped, shutdown.listener())?;
         let service = service::OrdersService::new(registry.clone(), pool);
 
         let grpc_api = grpc::OrderApi::new(service.clone(), verifier.clone(), feed, shutdown.listener());

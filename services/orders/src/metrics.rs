@@ -13,6 +13,8 @@ pub struct OrdersMetrics {
     pub publish_seconds: Histogram,
     pub commit_to_publish_seconds: Histogram,
     pub relay_leader: IntGauge,
+    /// Records the `WatchOrders` feed could not decode and skipped.
+    pub feed_skipped: IntCounter,
 }
 
 impl OrdersMetrics {
@@ -39,6 +41,10 @@ impl OrdersMetrics {
                 .buckets(vec![0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 30.0]),
             )?,
             relay_leader: IntGauge::new("orders_outbox_relay_leader", "1 while this instance's relay holds the lock")?,
+            feed_skipped: IntCounter::new(
+                "orders_feed_skipped_records_total",
+                "Records the order feed could not decode and skipped",
+            )?,
         };
         registry.register(Box::new(metrics.orders_placed.clone()))?;
         registry.register(Box::new(metrics.status_changes.clone()))?;
@@ -49,6 +55,7 @@ impl OrdersMetrics {
         registry.register(Box::new(metrics.publish_seconds.clone()))?;
         registry.register(Box::new(metrics.commit_to_publish_seconds.clone()))?;
         registry.register(Box::new(metrics.relay_leader.clone()))?;
+        registry.register(Box::new(metrics.feed_skipped.clone()))?;
         Ok(metrics)
     }
 }

@@ -72,6 +72,7 @@ pub fn order(order: &Order) -> pb::Order {
     pb::Order {
         id: order.id.to_string(),
         customer_id: order.customer_id.to_string(),
+        number: order.number,
         status: status(order.status).into(),
         version: order.version,
         lines: order

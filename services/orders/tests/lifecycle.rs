@@ -252,3 +252,34 @@ async fn events_written_while_the_broker_is_down_are_published_once_and_in_order
     s.app.stop().await;
     Ok(())
 }
+
+/// A poison record on the topic (not an order event) is skipped by the `WatchOrders` feed with
+/// a count, and the events after it, on the same partition, still reach watchers.
+#[actix_rt::test]
+async fn the_order_feed_skips_a_record_it_cannot_decode_and_goes_on() -> anyhow::Result<()> {
+    use pb::OrderStatus::*;
+    let s = start().await?;
+    let (_, chef) = s.auth.user_token(Role::KitchenStaff);
+    let (mut everything, _) = watch_all(&s).await?;
+    let order = place(&s).await?;
+    // Keyed by the order: the same partition as its events, so the next one comes after it.
+    records::write(&testkit::brokers(), &s.topic, Some(order.id.as_bytes()), b"\xff not an order event", &[]).await?;
+    set_status(&s, &chef, &order.id, Accepted).await?;
+    let accepted = tokio::time::timeout(testkit::DEADLINE, async {
+        while let Some(event) = everything.next().await {
+            let event = event?;
+            if event.order_id == order.id && event.order.as_ref().is_some_and(|o| o.status == Accepted as i32) {
+                return anyhow::Ok(event);
+            }
+        }
+        anyhow::bail!("the stream ended")
+    })
+    .await??;
+    assert_eq!(accepted.order.map(|o| o.version), Some(2));
+    let metrics = s.http.get(format!("http://{}/metrics", s.app.http_addr())).send().await?.text().await?;
+    assert!(
+        metrics.lines().any(|l| l.starts_with("orders_feed_skipped_records_total") && l.ends_with(" 1")),
+        "the skipped record is counted once"
+    );
+    Ok(())
+}

@@ -5,7 +5,8 @@
 //! users generate-keys DIR                write a root key pair into DIR, once
 //! users mint-service-token NAME [DAYS]   print a service token (default 365 days)
 //! users create-staff USERNAME            create or reset a KITCHEN_STAFF account; the password
-//!                                        comes from STAFF_PASSWORD or the first line of stdin
+//!                                        comes from STAFF_PASSWORD (or the file STAFF_PASSWORD_FILE
+//!                                        names) or the first line of stdin
 //! ```
 
 use anyhow::Context as _;
@@ -42,9 +43,9 @@ async fn main() -> anyhow::Result<()> {
             writeln!(std::io::stdout(), "{token}").context("writing the token")
         }
         ["create-staff", username] => {
-            let password = match std::env::var("STAFF_PASSWORD") {
-                Ok(password) => password,
-                Err(_) => {
+            let password = match service_kit::config::secret("STAFF_PASSWORD")? {
+                Some(password) => password.expose().to_owned(),
+                None => {
                     let mut line = String::new();
                     std::io::stdin().read_line(&mut line).context("reading the password from stdin")?;
                     line.trim_end_matches(['\r', '\n']).to_owned()

@@ -34,8 +34,20 @@ const FRIENDLY: Record<string, string> = {
 };
 
 export function friendly(e: unknown): string {
-  if (e instanceof ApiError) return FRIENDLY[e.code] && e.code !== 'BAD_USER_INPUT' && e.code !== 'CONFLICT' ? FRIENDLY[e.code] : e.message;
+  if (e instanceof ApiError) return FRIENDLY[e.code] && e.code !== 'BAD_USER_INPUT' && e.code !== 'CONFLICT' ? FRIENDLY[e.code] : sentence(e.message);
   return 'We could not reach the restaurant. Check your connection and try again.';
+}
+
+/** A server's message as a sentence: capital first letter, full stop. */
+function sentence(message: string): string {
+  const text = message.charAt(0).toUpperCase() + message.slice(1);
+  return /[.!?]$/.test(text) ? text : `${text}.`;
+}
+
+/** What a failed sign-in means: the one case where UNAUTHENTICATED is the person's typing. */
+export function signInProblem(e: unknown): string {
+  if (e instanceof ApiError && e.code === 'UNAUTHENTICATED') return 'Wrong username or password. Check both and try again.';
+  return friendly(e);
 }
 
 export async function gql<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
@@ -85,5 +97,27 @@ export function appConfig(): Promise<Config> {
   config ??= fetch('/config.json').then((r) => r.json());
   return config;
 }
+
+/**
+ * Signs out for good: revokes the token, then forgets everything this browser kept for the
+ * user (session, cart, a pending order's key, the live socket) and loads the menu as a new
+ * document, so no page in memory (or the back-forward cache) still holds their data.
+ */
+export async function signOut() {
+  await gql('mutation { logout }').catch(() => undefined);
+  subscriptions?.dispose();
+  subscriptions = null;
+  for (const key of Object.keys(localStorage)) if (key.startsWith('restaurant.')) localStorage.removeItem(key);
+  sessionStorage.clear();
+  location.replace('/');
+}
+
+// A page restored from the back-forward cache after a sign-out (or a sign-in as someone else)
+// in another document reloads itself instead of showing what it held.
+let hiddenWith: string | undefined;
+window.addEventListener('pagehide', () => { hiddenWith = session()?.token; });
+window.addEventListener('pageshow', (event) => {
+  if (event.persisted && session()?.token !== hiddenWith) location.reload();
+});
 
 export const money = (cents: number) => `$${(cents / 100).toFixed(2)}`;

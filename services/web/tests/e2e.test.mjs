@@ -94,6 +94,7 @@ test('a customer orders and follows it live while the kitchen moves it along', a
   // The cart survives a reload.
   await customer.reload();
   await customer.getByRole('link', { name: 'Cart (1)' }).click();
+  await customer.getByRole('button', { name: 'Add note' }).click();
   await customer.getByLabel('Note for the kitchen').fill('no pickles');
   await shot(customer, 'phone-checkout');
   // A double click sends one createOrder: the page's own busy guard (what the server's
@@ -103,7 +104,7 @@ test('a customer orders and follows it live while the kitchen moves it along', a
   await customer.waitForURL(/\/orders\/[0-9a-f-]{36}$/);
   assert.equal(creates.length, 1, 'a double click sent createOrder more than once');
   const orderId = customer.url().split('/').pop();
-  assert.equal(await customer.getByTestId('order-status').textContent(), 'PLACED');
+  assert.equal(await customer.getByTestId('order-status').getAttribute('data-status'), 'PLACED');
   await shot(customer, 'phone-order-placed');
 
   const kitchen = await (await browser.newContext({ viewport: TABLET })).newPage();
@@ -123,7 +124,7 @@ test('a customer orders and follows it live while the kitchen moves it along', a
   await shot(kitchen, 'tablet-kitchen-ready');
 
   // The customer's page followed without a reload.
-  await customer.getByTestId('order-status').filter({ hasText: 'READY' }).waitFor();
+  await customer.locator('[data-testid="order-status"][data-status="READY"]').waitFor();
   await shot(customer, 'phone-order-ready');
 
   // One order: the double click did not make two.

@@ -42,7 +42,12 @@ impl DatabaseSettings {
     pub fn from_env() -> anyhow::Result<Self> {
         let default = format!("host=/var/run/postgresql user={} dbname=restaurant", env_or("USER", "postgres"));
         let url = env_or("DATABASE_URL", &default);
-        Ok(Self { pg: parse_database_url(&url)?, max_connections: env_parse("DATABASE_MAX_CONNECTIONS", 16)? })
+        let mut pg = parse_database_url(&url)?;
+        // A password apart from the URL (`DATABASE_PASSWORD` or a secret file): no escaping needed.
+        if let Some(password) = secret("DATABASE_PASSWORD")? {
+            pg.password(password.expose());
+        }
+        Ok(Self { pg, max_connections: env_parse("DATABASE_MAX_CONNECTIONS", 16)? })
     }
 
     /// The same server and credentials, another database (tests make one per test).
@@ -79,6 +84,8 @@ pub struct KafkaSettings {
     pub orders_topic: String,
     /// Partitions when this process has to create the topic (`ORDERS_TOPIC_PARTITIONS`).
     pub orders_topic_partitions: i32,
+    /// How this process signs in to the broker: nothing unless configured (local runs, tests).
+    pub security: KafkaSecurity,
 }
 
 impl KafkaSettings {
@@ -87,7 +94,83 @@ impl KafkaSettings {
             brokers: env_or("KAFKA_BROKERS", "127.0.0.1:9092"),
             orders_topic: env_or("ORDERS_TOPIC", crate::kafka::ORDERS_TOPIC_DEFAULT),
             orders_topic_partitions: env_parse("ORDERS_TOPIC_PARTITIONS", 3)?,
+            security: KafkaSecurity::from_env()?,
         })
+    }
+
+    /// The broker's address with no authentication: local runs, tests and tools.
+    pub fn plaintext(brokers: &str) -> Self {
+        Self {
+            brokers: brokers.to_owned(),
+            orders_topic: crate::kafka::ORDERS_TOPIC_DEFAULT.to_owned(),
+            orders_topic_partitions: 3,
+            security: KafkaSecurity::Plaintext,
+        }
+    }
+}
+
+/// How a client authenticates to the broker. SASL is opt-in: `KAFKA_SECURITY_PROTOCOL` unset
+/// (or `plaintext`) is the local broker of `ci/dev` and the tests.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum KafkaSecurity {
+    #[default]
+    Plaintext,
+    Sasl(SaslSettings),
+}
+
+/// SASL credentials (`KAFKA_SASL_*`), e.g. a SCRAM user the compose `topics` job created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SaslSettings {
+    /// librdkafka's `security.protocol`: `sasl_plaintext` or `sasl_ssl`.
+    pub protocol: &'static str,
+    /// librdkafka's `sasl.mechanism`: `SCRAM-SHA-256` (the default), `SCRAM-SHA-512` or `PLAIN`.
+    pub mechanism: &'static str,
+    pub username: String,
+    pub password: Secret,
+}
+
+/// The security protocols a client may use; anything else is refused at start.
+const SECURITY_PROTOCOLS: [&str; 3] = ["plaintext", "sasl_plaintext", "sasl_ssl"];
+/// The SASL mechanisms a client may use.
+const SASL_MECHANISMS: [&str; 3] = ["SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"];
+
+impl KafkaSecurity {
+    /// `KAFKA_SECURITY_PROTOCOL` (`plaintext`), `KAFKA_SASL_MECHANISM` (`SCRAM-SHA-256`),
+    /// `KAFKA_SASL_USERNAME`, and `KAFKA_SASL_PASSWORD` or `KAFKA_SASL_PASSWORD_FILE`.
+    pub fn from_env() -> anyhow::Result<Self> {
+        Self::from_lookup(&|name: &str| std::env::var(name).ok())
+    }
+
+    fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let setting = |name: &str| lookup(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let protocol = setting("KAFKA_SECURITY_PROTOCOL").unwrap_or_else(|| "plaintext".into()).to_ascii_lowercase();
+        let protocol = SECURITY_PROTOCOLS
+            .into_iter()
+            .find(|p| *p == protocol)
+            .with_context(|| format!("KAFKA_SECURITY_PROTOCOL={protocol:?} is not one of {SECURITY_PROTOCOLS:?}"))?;
+        let username = setting("KAFKA_SASL_USERNAME");
+        let password = secret_in("KAFKA_SASL_PASSWORD", lookup)?;
+        if protocol == "plaintext" {
+            // Credentials with no SASL would be ignored silently: say so instead.
+            anyhow::ensure!(
+                username.is_none() && password.is_none(),
+                "KAFKA_SASL_USERNAME/KAFKA_SASL_PASSWORD are set but KAFKA_SECURITY_PROTOCOL is plaintext"
+            );
+            return Ok(Self::Plaintext);
+        }
+        let mechanism = setting("KAFKA_SASL_MECHANISM").unwrap_or_else(|| "SCRAM-SHA-256".into()).to_ascii_uppercase();
+        let mechanism = SASL_MECHANISMS
+            .into_iter()
+            .find(|m| *m == mechanism)
+            .with_context(|| format!("KAFKA_SASL_MECHANISM={mechanism:?} is not one of {SASL_MECHANISMS:?}"))?;
+        Ok(Self::Sasl(SaslSettings {
+            protocol,
+            mechanism,
+            username: username
+                .with_context(|| format!("KAFKA_SECURITY_PROTOCOL={protocol} needs KAFKA_SASL_USERNAME"))?,
+            password: password
+                .with_context(|| format!("{protocol} needs KAFKA_SASL_PASSWORD or KAFKA_SASL_PASSWORD_FILE"))?,
+        }))
     }
 }
 
@@ -130,25 +213,112 @@ mod tests {
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("restaurant"));
     }
+
+    /// An environment of the test's own.
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        move |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    }
+
+    #[test]
+    fn a_secret_comes_from_its_variable_or_from_the_file_its_file_variable_names() {
+        let dir = tempfile::tempdir().expect("unwrap: a temp dir");
+        let file = dir.path().join("password");
+        // As `echo` writes it: the line ending goes, the spaces inside and around stay.
+        std::fs::write(&file, " pass word \n").expect("unwrap: our temp dir");
+        let path = file.to_str().expect("unwrap: a UTF-8 temp path");
+
+        let from_file = secret_in("DB_PASSWORD", &env(&[("DB_PASSWORD_FILE", path)])).expect("the file is read");
+        assert_eq!(from_file.as_ref().map(Secret::expose), Some(" pass word "));
+        let from_variable = secret_in("DB_PASSWORD", &env(&[("DB_PASSWORD", "direct")])).expect("the variable");
+        assert_eq!(from_variable.as_ref().map(Secret::expose), Some("direct"));
+        assert!(secret_in("DB_PASSWORD", &env(&[])).expect("unset is fine").is_none());
+        assert!(secret_in("DB_PASSWORD", &env(&[("DB_PASSWORD", "  ")])).expect("blank is unset").is_none());
+
+        let both = secret_in("DB_PASSWORD", &env(&[("DB_PASSWORD", "direct"), ("DB_PASSWORD_FILE", path)]));
+        let error = format!("{:#}", both.expect_err("two sources are refused"));
+        assert!(error.contains("DB_PASSWORD_FILE") && !error.contains("direct"), "{error}");
+
+        let missing = dir.path().join("missing");
+        let missing = missing.to_str().expect("unwrap: a UTF-8 temp path");
+        let error = secret_in("DB_PASSWORD", &env(&[("DB_PASSWORD_FILE", missing)])).expect_err("no such file");
+        assert!(format!("{error:#}").contains("DB_PASSWORD_FILE"), "{error:#}");
+
+        std::fs::write(&file, "\n").expect("unwrap: our temp dir");
+        assert!(secret_in("DB_PASSWORD", &env(&[("DB_PASSWORD_FILE", path)])).expect("read").is_none());
+    }
+
+    #[test]
+    fn kafka_sasl_is_opt_in_and_complete_or_refused() {
+        assert_eq!(KafkaSecurity::from_lookup(&env(&[])).expect("nothing set"), KafkaSecurity::Plaintext);
+        assert_eq!(
+            KafkaSecurity::from_lookup(&env(&[("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT")])).expect("plaintext"),
+            KafkaSecurity::Plaintext
+        );
+
+        let dir = tempfile::tempdir().expect("unwrap: a temp dir");
+        let file = dir.path().join("kafka-password");
+        std::fs::write(&file, "scram secret\n").expect("unwrap: our temp dir");
+        let path = file.to_str().expect("unwrap: a UTF-8 temp path");
+        let sasl = KafkaSecurity::from_lookup(&env(&[
+            ("KAFKA_SECURITY_PROTOCOL", "sasl_plaintext"),
+            ("KAFKA_SASL_USERNAME", "orders"),
+            ("KAFKA_SASL_PASSWORD_FILE", path),
+        ]))
+        .expect("a complete SASL setting");
+        let KafkaSecurity::Sasl(sasl) = sasl else { panic!("SASL was configured: {sasl:?}") };
+        assert_eq!(
+            (sasl.protocol, sasl.mechanism, sasl.username.as_str()),
+            ("sasl_plaintext", "SCRAM-SHA-256", "orders")
+        );
+        assert_eq!(sasl.password.expose(), "scram secret");
+        assert!(!format!("{sasl:?}").contains("scram secret"), "the password in Debug output");
+
+        for (broken, why) in [
+            (vec![("KAFKA_SECURITY_PROTOCOL", "sasl_plaintext"), ("KAFKA_SASL_PASSWORD", "x")], "KAFKA_SASL_USERNAME"),
+            (vec![("KAFKA_SECURITY_PROTOCOL", "sasl_ssl"), ("KAFKA_SASL_USERNAME", "orders")], "KAFKA_SASL_PASSWORD"),
+            (vec![("KAFKA_SASL_USERNAME", "orders"), ("KAFKA_SASL_PASSWORD", "x")], "plaintext"),
+            (vec![("KAFKA_SECURITY_PROTOCOL", "ssl")], "KAFKA_SECURITY_PROTOCOL"),
+            (
+                vec![
+                    ("KAFKA_SECURITY_PROTOCOL", "sasl_plaintext"),
+                    ("KAFKA_SASL_MECHANISM", "GSSAPI"),
+                    ("KAFKA_SASL_USERNAME", "orders"),
+                    ("KAFKA_SASL_PASSWORD", "x"),
+                ],
+                "KAFKA_SASL_MECHANISM",
+            ),
+        ] {
+            let error = KafkaSecurity::from_lookup(&env(&broken)).expect_err(why);
+            assert!(format!("{error:#}").contains(why), "{broken:?}: {error:#}");
+        }
+    }
 }
 
-/// A secret from `NAME`, or from the file named by `NAME_FILE` (the form container secrets
-/// take). `None` when neither is set. The value is trimmed and never logged.
+/// A secret from `NAME`, or from the file named by `NAME_FILE` (the form compose and container
+/// secrets take). `None` when neither is set; setting both is an error (which one would win is
+/// a guess). Trailing line endings are dropped (`echo value > file` writes one); other
+/// whitespace is kept, since a password may hold it. The value is never logged, and an error
+/// names the variable, never the content.
 pub fn secret(name: &str) -> anyhow::Result<Option<Secret>> {
-    if let Ok(value) = std::env::var(name)
-        && !value.trim().is_empty()
-    {
-        return Ok(Some(Secret::new(value.trim())));
-    }
+    secret_in(name, &|var: &str| std::env::var(var).ok())
+}
+
+/// [`secret`] with the environment given as a lookup (unit tests pass their own).
+fn secret_in(name: &str, lookup: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Option<Secret>> {
     let file_var = format!("{name}_FILE");
-    match std::env::var(&file_var) {
-        Ok(path) if !path.trim().is_empty() => {
-            let value = std::fs::read_to_string(path.trim())
-                .with_context(|| format!("reading the file named by {file_var}"))?;
-            Ok(Some(Secret::new(value.trim())))
+    let value = lookup(name).filter(|v| !v.trim().is_empty());
+    let path = lookup(&file_var).map(|p| p.trim().to_owned()).filter(|p| !p.is_empty());
+    let value = match (value, path) {
+        (Some(_), Some(_)) => anyhow::bail!("set {name} or {file_var}, not both"),
+        (Some(value), None) => value,
+        (None, Some(path)) => {
+            std::fs::read_to_string(&path).with_context(|| format!("reading the file named by {file_var} ({path})"))?
         }
-        _ => Ok(None),
-    }
+        (None, None) => return Ok(None),
+    };
+    let value = value.trim_end_matches(['\r', '\n']);
+    Ok((!value.trim().is_empty()).then(|| Secret::new(value)))
 }
 
 /// Like [`secret`], but required.
@@ -166,6 +336,10 @@ pub struct AuthSettings {
     pub service_token: Secret,
     /// `USERS_GRPC_URL` (`http://127.0.0.1:9001`).
     pub users_url: String,
+    /// Whether to follow the users service's revocations (always, from the environment): until
+    /// the list has loaded once, user tokens are refused. Only tests of one service alone, with
+    /// no users service to ask, turn it off; their list is then complete as it is.
+    pub follow_revocations: bool,
 }
 
 impl AuthSettings {
@@ -174,6 +348,7 @@ impl AuthSettings {
             token_public_key: required_secret("TOKEN_PUBLIC_KEY")?.expose().to_owned(),
             service_token: required_secret("SERVICE_TOKEN")?,
             users_url: env_or("USERS_GRPC_URL", "http://127.0.0.1:9001"),
+            follow_revocations: true,
         })
     }
 }

@@ -2,6 +2,7 @@
 //! topic creation for local runs and tests. In production the topics are created by the
 //! operator (see `compose/`), and creating an existing topic is not an error.
 
+use crate::config::{KafkaSecurity, KafkaSettings};
 use anyhow::Context as _;
 use rdkafka::ClientConfig;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
@@ -17,13 +18,26 @@ pub const ORDERS_DLQ_SUFFIX: &str = ".dlq";
 /// How long an admin or metadata request may take before we call the broker unreachable.
 pub const BROKER_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Where the broker is and how to sign in to it: what every client of ours starts from.
+pub fn client_config(kafka: &KafkaSettings) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    config.set("bootstrap.servers", &kafka.brokers);
+    if let KafkaSecurity::Sasl(sasl) = &kafka.security {
+        config
+            .set("security.protocol", sasl.protocol)
+            .set("sasl.mechanism", sasl.mechanism)
+            .set("sasl.username", &sasl.username)
+            .set("sasl.password", sasl.password.expose());
+    }
+    config
+}
+
 /// Producer settings: idempotent (no duplicates or reordering from retries), acknowledged by
 /// all in-sync replicas, sent at once (`linger.ms=0`: an order should reach the kitchen in
 /// milliseconds, and the relay batches by itself).
-pub fn producer_config(brokers: &str) -> ClientConfig {
-    let mut config = ClientConfig::new();
+pub fn producer_config(kafka: &KafkaSettings) -> ClientConfig {
+    let mut config = client_config(kafka);
     config
-        .set("bootstrap.servers", brokers)
         .set("enable.idempotence", "true")
         .set("acks", "all")
         .set("linger.ms", "0")
@@ -35,10 +49,9 @@ pub fn producer_config(brokers: &str) -> ClientConfig {
 /// Consumer settings: offsets committed by hand after the work is durable, never
 /// automatically; a new group starts at the beginning; fetches return within 5 ms instead of
 /// librdkafka's 500 ms.
-pub fn consumer_config(brokers: &str, group: &str) -> ClientConfig {
-    let mut config = ClientConfig::new();
+pub fn consumer_config(kafka: &KafkaSettings, group: &str) -> ClientConfig {
+    let mut config = client_config(kafka);
     config
-        .set("bootstrap.servers", brokers)
         .set("group.id", group)
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
@@ -50,9 +63,9 @@ pub fn consumer_config(brokers: &str, group: &str) -> ClientConfig {
 }
 
 /// Creates each topic unless it exists.
-pub async fn ensure_topics(brokers: &str, topics: &[(&str, i32)]) -> anyhow::Result<()> {
+pub async fn ensure_topics(kafka: &KafkaSettings, topics: &[(&str, i32)]) -> anyhow::Result<()> {
     let admin: AdminClient<DefaultClientContext> =
-        ClientConfig::new().set("bootstrap.servers", brokers).create().context("creating a Kafka admin client")?;
+        client_config(kafka).create().context("creating a Kafka admin client")?;
     let new_topics: Vec<NewTopic<'_>> =
         topics.iter().map(|(name, partitions)| NewTopic::new(name, *partitions, TopicReplication::Fixed(1))).collect();
     let options = AdminOptions::new().operation_timeout(Some(BROKER_REQUEST_TIMEOUT));
@@ -68,15 +81,63 @@ pub async fn ensure_topics(brokers: &str, topics: &[(&str, i32)]) -> anyhow::Res
 }
 
 /// Asks the broker for its metadata: the broker half of `/readyz`.
-pub async fn ping(brokers: &str) -> anyhow::Result<()> {
+pub async fn ping(kafka: &KafkaSettings) -> anyhow::Result<()> {
     use rdkafka::consumer::{BaseConsumer, Consumer as _};
-    let brokers = brokers.to_owned();
+    let config = client_config(kafka);
     tokio::task::spawn_blocking(move || {
-        let consumer: BaseConsumer =
-            ClientConfig::new().set("bootstrap.servers", &brokers).create().context("creating a Kafka client")?;
+        let consumer: BaseConsumer = config.create().context("creating a Kafka client")?;
         consumer.fetch_metadata(None, BROKER_REQUEST_TIMEOUT).context("fetching broker metadata")?;
         anyhow::Ok(())
     })
     .await
     .context("the broker check panicked")?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Secret;
+    use crate::config::SaslSettings;
+
+    fn sasl(mechanism: &'static str) -> KafkaSettings {
+        KafkaSettings {
+            // Nothing listens on the discard port: creating a client must not need a broker.
+            security: KafkaSecurity::Sasl(SaslSettings {
+                protocol: "sasl_plaintext",
+                mechanism,
+                username: "orders".into(),
+                password: Secret::new("p4ss"),
+            }),
+            ..KafkaSettings::plaintext("127.0.0.1:9")
+        }
+    }
+
+    #[test]
+    fn plaintext_clients_carry_no_security_settings() {
+        let config = producer_config(&KafkaSettings::plaintext("127.0.0.1:9"));
+        assert_eq!(config.get("bootstrap.servers"), Some("127.0.0.1:9"));
+        for key in ["security.protocol", "sasl.mechanism", "sasl.username", "sasl.password"] {
+            assert_eq!(config.get(key), None, "{key}");
+        }
+    }
+
+    #[test]
+    fn sasl_settings_reach_every_client_and_librdkafka_supports_scram() {
+        let kafka = sasl("SCRAM-SHA-256");
+        for config in [client_config(&kafka), producer_config(&kafka), consumer_config(&kafka, "group")] {
+            assert_eq!(config.get("security.protocol"), Some("sasl_plaintext"));
+            assert_eq!(config.get("sasl.mechanism"), Some("SCRAM-SHA-256"));
+            assert_eq!(config.get("sasl.username"), Some("orders"));
+            assert_eq!(config.get("sasl.password"), Some("p4ss"));
+        }
+        // librdkafka refuses a SCRAM mechanism it was built without (it needs OpenSSL: the
+        // `ssl` feature of rdkafka); the clients are created here, before any broker answers.
+        for mechanism in ["SCRAM-SHA-256", "SCRAM-SHA-512"] {
+            let kafka = sasl(mechanism);
+            let producer: Result<rdkafka::producer::BaseProducer, _> = producer_config(&kafka).create();
+            assert!(producer.is_ok(), "{mechanism}: {:?}", producer.err());
+            let consumer: Result<rdkafka::consumer::BaseConsumer, _> = consumer_config(&kafka, "group").create();
+            assert!(consumer.is_ok(), "{mechanism}: {:?}", consumer.err());
+        }
+    }
 }

@@ -61,11 +61,11 @@ impl Ops {
     }
 
     /// `/readyz` asks the broker for its metadata.
-    pub fn with_broker(self, brokers: &str) -> Self {
-        let brokers = brokers.to_owned();
+    pub fn with_broker(self, kafka: &crate::config::KafkaSettings) -> Self {
+        let kafka = kafka.clone();
         self.with_check("broker", move || {
-            let brokers = brokers.clone();
-            async move { crate::kafka::ping(&brokers).await }
+            let kafka = kafka.clone();
+            async move { crate::kafka::ping(&kafka).await }
         })
     }
 

@@ -84,7 +84,28 @@ impl Stack {
         })
         .await
         .context("starting gateway")?;
-        Ok(Self { db, topic, auth, users, orders, kitchen, gateway, http: reqwest::Client::new() })
+        let stack = Self { db, topic, auth, users, orders, kitchen, gateway, http: reqwest::Client::new() };
+        stack.until_revocations_loaded().await;
+        Ok(stack)
+    }
+
+    /// Every service refuses user tokens (UNAVAILABLE) until its revocation list has loaded
+    /// once: waits for that, as a client retries UNAVAILABLE, so tests start from a ready stack.
+    async fn until_revocations_loaded(&self) {
+        let (_, chef) = self.auth.user_token(tokens::Role::KitchenStaff);
+        testkit::eventually("every service to have loaded its revocation list", || async {
+            // Through the gateway to orders, then the kitchen.
+            let answer = self
+                .graphql_as(Some(&chef), "{ orders(first: 1) { edges { node { id } } } }", serde_json::json!({}))
+                .await;
+            if !answer.ok()?["errors"].is_null() {
+                return None;
+            }
+            let tickets =
+                self.http.get(format!("http://{}/tickets", self.kitchen.http_addr())).bearer_auth(chef.as_str());
+            (tickets.send().await.ok()?.status() == reqwest::StatusCode::OK).then_some(())
+        })
+        .await;
     }
 
     /// Sends an anonymous GraphQL request to the gateway and returns the whole JSON answer.
@@ -197,7 +218,9 @@ impl Stack {
         let orders = orders::Application::build(orders_config(&db, &topic, &auth, &users_url, http_addr, grpc_addr))
             .await
             .context("restarting orders")?;
-        Ok(Self { db, topic, auth, users, orders, kitchen, gateway, http })
+        let stack = Self { db, topic, auth, users, orders, kitchen, gateway, http };
+        stack.until_revocations_loaded().await;
+        Ok(stack)
     }
 
     pub async fn stop(self) {

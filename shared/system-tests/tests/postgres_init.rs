@@ -222,18 +222,21 @@ fn service_roles() -> Vec<ServiceRole> {
     ]
 }
 
-/// The image's entrypoint turns compose's password-less DATABASE_URL and DATABASE_PASSWORD into
-/// the URL the service reads.
-fn database_url_from_entrypoint(role: &ServiceRole, port: u16) -> String {
-    let output = run(
-        "service-entrypoint.sh",
-        Command::new(repo().join("compose/service-entrypoint.sh"))
-            .env_clear()
-            .env("PATH", "/usr/bin:/bin")
-            .env("DATABASE_URL", format!("postgresql://{}@127.0.0.1:{port}/restaurant", role.role))
-            .env("DATABASE_PASSWORD", &role.password)
-            .args(["printenv", "DATABASE_URL"]),
-    );
+/// The image's entrypoint turns compose's password-less DATABASE_URL and the password — in the
+/// file DATABASE_PASSWORD_FILE names, as compose passes it (`secrets:`), or in DATABASE_PASSWORD
+/// — into the URL the service reads.
+fn database_url_from_entrypoint(role: &ServiceRole, port: u16, password_file: Option<&Path>) -> String {
+    let mut command = Command::new(repo().join("compose/service-entrypoint.sh"));
+    command
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("DATABASE_URL", format!("postgresql://{}@127.0.0.1:{port}/restaurant", role.role))
+        .args(["printenv", "DATABASE_URL"]);
+    match password_file {
+        Some(file) => command.env("DATABASE_PASSWORD_FILE", file),
+        None => command.env("DATABASE_PASSWORD", &role.password),
+    };
+    let output = run("service-entrypoint.sh", &mut command);
     String::from_utf8(output.stdout).expect("unwrap: a URL is ASCII").trim_end().to_owned()
 }
 
@@ -300,7 +303,13 @@ async fn every_service_migrates_as_its_own_role_on_a_cluster_set_up_by_the_init_
         // Where this cluster's socket is; the image's is the default, /var/run/postgresql.
         .env("PGHOST", cluster.socket_dir())
         .env("PGPORT", cluster.port.to_string());
-    for role in &roles {
+    // The first role's password as compose passes them all (a file under /run/secrets, named
+    // by `<VAR>_FILE`, ending in a newline), the others as variables: both ways are read.
+    let password_file = cluster.dir.path().join("orders_db_password");
+    std::fs::write(&password_file, format!("{}\n", roles[0].password)).expect("unwrap: our own temp dir");
+    std::fs::set_permissions(&password_file, std::fs::Permissions::from_mode(0o644)).expect("unwrap: our file");
+    init.env(format!("{}_FILE", roles[0].password_var), &password_file);
+    for role in &roles[1..] {
         init.env(role.password_var, &role.password);
     }
     run("compose/postgres-init.sh", &mut init);
@@ -311,8 +320,8 @@ async fn every_service_migrates_as_its_own_role_on_a_cluster_set_up_by_the_init_
     assert!(cluster.ready_at("127.0.0.1"), "the server answers over TCP once init is done");
 
     let mut pools = Vec::new();
-    for role in &roles {
-        let url = database_url_from_entrypoint(role, cluster.port);
+    for (index, role) in roles.iter().enumerate() {
+        let url = database_url_from_entrypoint(role, cluster.port, (index == 0).then_some(password_file.as_path()));
         assert!(!url.contains(&role.password), "the password reaches the URL percent-encoded");
         let pool = pool_for(&url);
 

@@ -38,7 +38,14 @@ impl TestAuth {
             token_public_key: self.issuer.public_key_hex(),
             service_token: service_kit::Secret::new(self.service_token(service).as_str()),
             users_url: users_url.to_owned(),
+            follow_revocations: true,
         }
+    }
+
+    /// Settings for a service tested alone, with no users service: it follows no revocations
+    /// (a follower that can never load would rightly refuse every user token).
+    pub fn settings_without_users(&self, service: &str) -> AuthSettings {
+        AuthSettings { follow_revocations: false, ..self.settings(service, "http://127.0.0.1:9") }
     }
 
     pub fn service_token(&self, service: &str) -> Token {

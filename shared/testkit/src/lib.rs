@@ -50,6 +50,7 @@ pub fn kafka_settings(topic: &str) -> service_kit::config::KafkaSettings {
         brokers: brokers(),
         orders_topic: topic.to_owned(),
         orders_topic_partitions: 3,
+        security: service_kit::config::KafkaSecurity::Plaintext,
     }
 }
 

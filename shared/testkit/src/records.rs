@@ -6,6 +6,7 @@ use rdkafka::Message as _;
 use rdkafka::consumer::{Consumer as _, StreamConsumer};
 use rdkafka::message::{Header, Headers as _, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
+use service_kit::config::KafkaSettings;
 use std::time::Duration;
 
 /// A record as it was on the topic.
@@ -21,8 +22,9 @@ pub struct Record {
 /// Reads the first `count` records of `topic` (all partitions), within the test deadline.
 pub async fn read(brokers: &str, topic: &str, count: usize) -> anyhow::Result<Vec<Record>> {
     let group = crate::unique_name("reader");
-    let consumer: StreamConsumer =
-        service_kit::kafka::consumer_config(brokers, &group).create().context("creating a reader")?;
+    let consumer: StreamConsumer = service_kit::kafka::consumer_config(&KafkaSettings::plaintext(brokers), &group)
+        .create()
+        .context("creating a reader")?;
     consumer.subscribe(&[topic]).context("subscribing the reader")?;
     let mut stream = consumer.stream();
     let mut records = Vec::with_capacity(count);
@@ -55,8 +57,9 @@ pub async fn write(
     payload: &[u8],
     headers: &[(String, Vec<u8>)],
 ) -> anyhow::Result<()> {
-    let producer: FutureProducer =
-        service_kit::kafka::producer_config(brokers).create().context("creating a writer")?;
+    let producer: FutureProducer = service_kit::kafka::producer_config(&KafkaSettings::plaintext(brokers))
+        .create()
+        .context("creating a writer")?;
     let mut owned = OwnedHeaders::new();
     for (name, value) in headers {
         owned = owned.insert(Header { key: name, value: Some(value) });

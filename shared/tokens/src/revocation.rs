@@ -1,7 +1,9 @@
 //! [`RevocationFollower`]: the actor that keeps a process's [`RevocationList`] current. It asks
 //! for the revocations recorded since the last one it saw every [`POLL_INTERVAL`] (and at once
 //! when told [`Refresh`]), so a revoked token is refused everywhere within about one interval.
-//! Every service starts one with its verifier and stops it through its shutdown.
+//! Every service starts one with its verifier and stops it through its shutdown. Until its
+//! first complete load the list is pending and the verifier refuses user tokens as UNAVAILABLE
+//! (a service started while users is down fails closed).
 
 use crate::RevocationList;
 use actix::prelude::*;
@@ -37,6 +39,7 @@ impl RevocationFollower {
         Fut: Future<Output = Result<Page, String>> + 'static,
     {
         let fetch: Fetch = Box::new(move |after| Box::pin(fetch(after)));
+        list.mark_pending();
         Self { list, fetch, after: 0, fetching: false, failing: false, shutdown: Some(shutdown) }
     }
 
@@ -77,9 +80,12 @@ impl RevocationFollower {
                     let more = !ids.is_empty() && last > follower.after;
                     follower.list.insert_all(ids);
                     follower.after = last.max(follower.after);
-                    // Drain: a burst of logouts may take several pages.
+                    // Drain: a burst of logouts may take several pages; the list is known once
+                    // the last page has been read.
                     if more {
                         follower.fetch_next(ctx);
+                    } else {
+                        follower.list.mark_loaded();
                     }
                 }
                 Err(e) => {
@@ -125,13 +131,15 @@ impl ServiceAuth {
         let verifier =
             crate::TokenVerifier::from_public_key_hex(&settings.token_public_key).context("TOKEN_PUBLIC_KEY")?;
         let service_token = crate::Token::new(settings.service_token.clone());
-        RevocationFollower::of_users_service(
-            verifier.revocations().clone(),
-            &settings.users_url,
-            service_token.clone(),
-            shutdown,
-        )?
-        .start();
+        if settings.follow_revocations {
+            RevocationFollower::of_users_service(
+                verifier.revocations().clone(),
+                &settings.users_url,
+                service_token.clone(),
+                shutdown,
+            )?
+            .start();
+        }
         Ok(Self { verifier, service_token })
     }
 }
@@ -199,5 +207,68 @@ mod tests {
         // The service's shutdown completes only once the follower has stopped.
         tokio::time::timeout(Duration::from_secs(2), shutdown.complete()).await.expect("the follower stopped");
         assert!(!follower.connected(), "the follower is still running");
+    }
+
+    /// A service that starts while users is down must not trust user tokens it cannot check
+    /// against the revocation list: UNAVAILABLE until the list has loaded once, service tokens
+    /// meanwhile accepted.
+    #[actix_rt::test]
+    async fn user_tokens_are_refused_until_the_list_has_loaded() {
+        use crate::{Access, Principal, Role, TokenError, TokenIssuer, UserClaims};
+        let issuer = TokenIssuer::generate();
+        let verifier = issuer.verifier();
+        let hour = Duration::from_secs(3600);
+        let claims = UserClaims { user_id: uuid::Uuid::new_v4(), username: "ada".into(), role: Role::Customer };
+        let ada = issuer.user_token(&claims, hour).expect("minted").token;
+        let orders = issuer.service_token("orders", hour).expect("minted").token;
+        let read = Access::read("order");
+        assert!(verifier.authorize(&ada, &read).is_ok(), "a list nobody follows is complete");
+
+        // users is down: every fetch fails.
+        let up = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let log = Log::default();
+        log.0.lock().expect("unwrap: not poisoned").push("rev-old".into());
+        let shutdown = service_kit::shutdown::Shutdown::new();
+        let (fetching, users_up) = (log.clone(), up.clone());
+        let fetches = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = fetches.clone();
+        RevocationFollower::new(
+            verifier.revocations().clone(),
+            move |after| {
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let page = if users_up.load(std::sync::atomic::Ordering::SeqCst) {
+                    fetching.page(after)
+                } else {
+                    Err("Unavailable: users is down".to_owned())
+                };
+                std::future::ready(page)
+            },
+            shutdown.listener(),
+        )
+        .start();
+        // Several failed fetches later, still refused, and as UNAVAILABLE (asking again helps).
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while fetches.load(std::sync::atomic::Ordering::SeqCst) < 2 {
+            assert!(tokio::time::Instant::now() < deadline, "the follower did not retry");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let refused = verifier.authorize(&ada, &read).expect_err("no revocation list yet");
+        assert_eq!(refused, TokenError::RevocationsUnknown);
+        assert_eq!(service_kit::Classified::kind(&refused), service_kit::ErrorKind::Unavailable);
+        assert_eq!(verifier.authorize_afresh(&ada, &read), Err(TokenError::RevocationsUnknown));
+        assert_eq!(
+            verifier.authorize(&orders, &Access::read("order").for_services()),
+            Ok(Principal::Service("orders".into()))
+        );
+
+        // users is back: once the list has loaded, the token is accepted.
+        up.store(true, std::sync::atomic::Ordering::SeqCst);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while verifier.authorize(&ada, &read).is_err() {
+            assert!(tokio::time::Instant::now() < deadline, "the token was still refused after users came back");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        assert!(verifier.revocations().contains_any(&["rev-old".to_owned()]));
+        tokio::time::timeout(Duration::from_secs(2), shutdown.complete()).await.expect("the follower stopped");
     }
 }

@@ -7,6 +7,7 @@ use biscuit_auth::error::{FailedCheck, Logic, Token as BiscuitError};
 use biscuit_auth::macros::authorizer;
 use biscuit_auth::{Algorithm, AuthorizerLimits, Biscuit, PublicKey};
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -44,6 +45,10 @@ pub enum TokenError {
     Mint(String),
     #[error("the token cannot be attenuated: {0}")]
     Attenuation(String),
+    /// The process has not loaded the revocation list yet (users was unreachable since it
+    /// started): a user token might be revoked, so it is refused until the list is known.
+    #[error("the revocation list has not been loaded yet; try again shortly")]
+    RevocationsUnknown,
 }
 
 impl TokenError {
@@ -58,6 +63,7 @@ impl service_kit::Classified for TokenError {
         match self {
             Self::Forbidden(_) => service_kit::ErrorKind::Forbidden,
             Self::BadKey | Self::Mint(_) => service_kit::ErrorKind::Unexpected,
+            Self::RevocationsUnknown => service_kit::ErrorKind::Unavailable,
             Self::Missing | Self::Invalid | Self::Expired | Self::Revoked | Self::Attenuation(_) => {
                 service_kit::ErrorKind::Unauthenticated
             }
@@ -66,23 +72,50 @@ impl service_kit::Classified for TokenError {
 }
 
 /// Revoked tokens' revocation ids, shared by every verifier of a process and refreshed from the
-/// users service.
-#[derive(Debug, Clone, Default)]
-pub struct RevocationList(Arc<RwLock<HashSet<String>>>);
+/// users service. A list that a `RevocationFollower` fills is *pending* until the follower has
+/// loaded it once: until then user tokens are refused ([`TokenError::RevocationsUnknown`]),
+/// so a service that starts while users is down fails closed. A list nobody follows (tests,
+/// tools) is complete as it is.
+#[derive(Debug, Clone)]
+pub struct RevocationList {
+    ids: Arc<RwLock<HashSet<String>>>,
+    loaded: Arc<AtomicBool>,
+}
+
+impl Default for RevocationList {
+    fn default() -> Self {
+        Self { ids: Arc::default(), loaded: Arc::new(AtomicBool::new(true)) }
+    }
+}
 
 impl RevocationList {
     pub fn insert_all(&self, ids: impl IntoIterator<Item = String>) {
-        let mut set = self.0.write().expect("unwrap: the lock is never poisoned (no panics while held)");
+        let mut set = self.ids.write().expect("unwrap: the lock is never poisoned (no panics while held)");
         set.extend(ids);
     }
 
     pub fn contains_any(&self, ids: &[String]) -> bool {
-        let set = self.0.read().expect("unwrap: the lock is never poisoned (no panics while held)");
+        let set = self.ids.read().expect("unwrap: the lock is never poisoned (no panics while held)");
         ids.iter().any(|id| set.contains(id))
     }
 
     pub fn len(&self) -> usize {
-        self.0.read().expect("unwrap: the lock is never poisoned (no panics while held)").len()
+        self.ids.read().expect("unwrap: the lock is never poisoned (no panics while held)").len()
+    }
+
+    /// Whether the list is known: not waiting for its follower's first complete load.
+    pub fn is_loaded(&self) -> bool {
+        self.loaded.load(Ordering::Acquire)
+    }
+
+    /// A follower will fill this list: user tokens are refused until [`Self::mark_loaded`].
+    pub(crate) fn mark_pending(&self) {
+        self.loaded.store(false, Ordering::Release);
+    }
+
+    /// The follower has read the whole log once.
+    pub(crate) fn mark_loaded(&self) {
+        self.loaded.store(true, Ordering::Release);
     }
 
     pub fn is_empty(&self) -> bool {
@@ -184,16 +217,25 @@ impl TokenVerifier {
     pub fn authorize(&self, token: &Token, access: &Access) -> Result<Principal, TokenError> {
         let key = Decisions::key(token, access);
         if let Some(decision) = self.decisions.get(&key, &self.revoked) {
-            return decision;
+            return decision.and_then(|principal| self.fail_closed(principal));
         }
         let (principal, revocation_ids) = self.verify(token, access)?;
         self.decisions.insert(key, principal.clone(), revocation_ids);
-        Ok(principal)
+        self.fail_closed(principal)
     }
 
     /// [`Self::authorize`] without reusing earlier decisions: the full check every time.
     pub fn authorize_afresh(&self, token: &Token, access: &Access) -> Result<Principal, TokenError> {
-        self.verify(token, access).map(|(principal, _)| principal)
+        self.verify(token, access).and_then(|(principal, _)| self.fail_closed(principal))
+    }
+
+    /// A user token cannot be trusted before the revocation list is known (a logout may have
+    /// revoked it); a service token is never revoked by a logout.
+    fn fail_closed(&self, principal: Principal) -> Result<Principal, TokenError> {
+        match principal {
+            Principal::User(_) if !self.revoked.is_loaded() => Err(TokenError::RevocationsUnknown),
+            principal => Ok(principal),
+        }
     }
 
     fn verify(&self, token: &Token, access: &Access) -> Result<(Principal, Vec<String>), TokenError> {

@@ -57,6 +57,7 @@ pub(super) fn order(order: Option<pb::Order>) -> BackendResult<Order> {
             .collect::<BackendResult<_>>()?,
         id: order.id,
         customer_id: order.customer_id,
+        number: order.number,
         version: order.version,
         total_cents: order.total_cents,
     })

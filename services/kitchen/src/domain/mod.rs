@@ -57,6 +57,8 @@ pub struct TicketItem {
 pub struct Ticket {
     pub order_id: Uuid,
     pub customer_id: Uuid,
+    /// The order's short number of the day (0: none), as the board shows it: #042.
+    pub number: u32,
     pub status: TicketStatus,
     /// The order version this ticket reflects; only a higher version may replace it.
     pub order_version: i64,

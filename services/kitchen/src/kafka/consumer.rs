@@ -84,7 +84,7 @@ enum Outcome {
 
 impl TicketConsumer {
     pub fn new(
-        brokers: &str,
+        kafka: &service_kit::config::KafkaSettings,
         group: &str,
         topic: &str,
         kitchen: Kitchen,
@@ -92,7 +92,7 @@ impl TicketConsumer {
         failpoint: Option<&str>,
         shutdown: ShutdownListener,
     ) -> anyhow::Result<Self> {
-        let consumer: StreamConsumer = service_kit::kafka::consumer_config(brokers, group)
+        let consumer: StreamConsumer = service_kit::kafka::consumer_config(kafka, group)
             // Commits only what `store_offsets` stored (auto.offset.store stays off).
             .set("enable.auto.commit", "true")
             .set("auto.commit.interval.ms", OFFSET_COMMIT_INTERVAL.as_millis().to_string())
@@ -100,7 +100,7 @@ impl TicketConsumer {
             .context("creating the Kafka consumer")?;
         consumer.subscribe(&[topic]).with_context(|| format!("subscribing to {topic}"))?;
         let producer =
-            service_kit::kafka::producer_config(brokers).create().context("creating the dead-letter producer")?;
+            service_kit::kafka::producer_config(kafka).create().context("creating the dead-letter producer")?;
         let dead_letters = DeadLetters { producer, topic: format!("{topic}{}", service_kit::kafka::ORDERS_DLQ_SUFFIX) };
         Ok(Self {
             consumer: Arc::new(consumer),

@@ -15,6 +15,7 @@ pub fn ticket(event: &pb::OrderEvent) -> Result<Ticket, Unusable> {
     Ok(Ticket {
         order_id: uuid(&order.id)?,
         customer_id: uuid(&order.customer_id)?,
+        number: order.number,
         status: status(order.status)?,
         order_version: order.version,
         items: order

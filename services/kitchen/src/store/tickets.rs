@@ -25,16 +25,17 @@ pub async fn apply(
     let items = serde_json::to_value(&stored.items).context("encoding ticket items")?;
     let timeline = serde_json::to_value(&stored.timeline).context("encoding the timeline")?;
     let snapshot = serde_json::to_value(&stored).context("encoding the ticket")?;
+    let number = i32::try_from(ticket.number).context("an order number out of range")?;
     // The sequence row stays locked until the statement commits: numbers become visible in
     // order, without gaps.
     let statement = client
         .prepare_cached(
             "WITH stored AS (
                INSERT INTO kitchen.tickets
-                 (order_id, customer_id, status, order_version, total_cents, items, timeline, placed_at, updated_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                 (order_id, customer_id, status, order_version, total_cents, items, timeline, placed_at, updated_at, number)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $12)
                ON CONFLICT (order_id) DO UPDATE SET
-                 customer_id = EXCLUDED.customer_id, status = EXCLUDED.status,
+                 customer_id = EXCLUDED.customer_id, status = EXCLUDED.status, number = EXCLUDED.number,
                  order_version = EXCLUDED.order_version, total_cents = EXCLUDED.total_cents,
                  items = EXCLUDED.items, timeline = EXCLUDED.timeline,
                  placed_at = EXCLUDED.placed_at, updated_at = EXCLUDED.updated_at
@@ -66,6 +67,7 @@ pub async fn apply(
                 &ticket.updated_at,
                 &snapshot,
                 &trace_id,
+                &number,
             ],
         )
         .await
@@ -226,7 +228,7 @@ async fn tickets_where(
             &client
                 .prepare_cached(&format!(
                     "SELECT order_id, customer_id, status, order_version, total_cents, items, timeline,
-                        placed_at, updated_at
+                        placed_at, updated_at, number
                  FROM kitchen.tickets WHERE {condition}"
                 ))
                 .await?,
@@ -241,6 +243,7 @@ fn ticket(row: &Row) -> anyhow::Result<Ticket> {
     let stored = StoredTicket {
         order_id: row.get("order_id"),
         customer_id: row.get("customer_id"),
+        number: u32::try_from(row.get::<_, i32>("number")).context("a negative order number in the database")?,
         status: row.get("status"),
         order_version: row.get("order_version"),
         total_cents: row.get("total_cents"),
@@ -259,6 +262,9 @@ fn ticket(row: &Row) -> anyhow::Result<Ticket> {
 struct StoredTicket {
     order_id: Uuid,
     customer_id: Uuid,
+    /// Absent from changes recorded before numbers existed.
+    #[serde(default)]
+    number: u32,
     status: String,
     order_version: i64,
     total_cents: i64,
@@ -284,6 +290,7 @@ impl From<&Ticket> for StoredTicket {
         Self {
             order_id: t.order_id,
             customer_id: t.customer_id,
+            number: t.number,
             status: t.status.as_str().to_owned(),
             order_version: t.order_version,
             total_cents: t.total_cents,
@@ -316,6 +323,7 @@ impl TryFrom<StoredTicket> for Ticket {
         Ok(Self {
             order_id: s.order_id,
             customer_id: s.customer_id,
+            number: s.number,
             status: status(&s.status)?,
             order_version: s.order_version,
             total_cents: s.total_cents,

@@ -155,7 +155,9 @@ async fn place_order(pool: Pool, id: OrderId, place: Place) -> Result<Placed, Pl
         });
     }
 
-    let (order, event) = Order::place(id, place.customer, lines, crate::domain::now());
+    let now = crate::domain::now();
+    let number = store::orders::next_number(&tx, now).await?;
+    let (order, event) = Order::place(id, place.customer, number, lines, now);
     store::orders::insert(&tx, &order, &place.customer.to_string()).await?;
     store::outbox::append(&tx, &event, place.trace.as_ref()).await?;
     tx.commit().await.context("committing the order")?;

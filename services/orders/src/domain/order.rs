@@ -93,6 +93,8 @@ pub struct StatusReached {
 pub struct Order {
     pub id: OrderId,
     pub customer_id: CustomerId,
+    /// The short number of the day (from 1; 0 for orders placed before numbers existed).
+    pub number: u32,
     pub status: OrderStatus,
     pub version: i64,
     pub lines: Vec<OrderLine>,
@@ -123,6 +125,7 @@ impl Order {
     pub fn place(
         id: OrderId,
         customer_id: CustomerId,
+        number: u32,
         lines: Vec<OrderLine>,
         now: DateTime<Utc>,
     ) -> (Self, OrderEvent) {
@@ -130,6 +133,7 @@ impl Order {
         let order = Self {
             id,
             customer_id,
+            number,
             status: OrderStatus::Placed,
             version: 1,
             lines,
@@ -224,7 +228,7 @@ mod tests {
                 unit_price: Cents(300),
                 note: None,
             };
-            let (mut order, _) = Order::place(OrderId::generate(), CustomerId::from_uuid(uuid::Uuid::nil()), vec![line], now);
+            let (mut order, _) = Order::place(OrderId::generate(), CustomerId::from_uuid(uuid::Uuid::nil()), 1, vec![line], now);
             let mut model_status = Placed;
             let mut model_version = 1;
             for to in commands {
@@ -286,7 +290,7 @@ mod tests {
             note: None,
         };
         let (order, created) =
-            Order::place(OrderId::generate(), CustomerId::from_uuid(uuid::Uuid::new_v4()), vec![line], now);
+            Order::place(OrderId::generate(), CustomerId::from_uuid(uuid::Uuid::new_v4()), 1, vec![line], now);
         assert_eq!(order.total, Cents(1350));
         assert_eq!(created.change, Change::Created);
         let (accepted, event) = order.change_status(Accepted, "kitchen", None, now).expect("allowed");

@@ -1,5 +1,7 @@
 //! `OrderFeed`: every order event that reaches the topic, whichever instance wrote it, for
-//! the `WatchOrders` streams of this process.
+//! the `WatchOrders` streams of this process. A record that cannot be decoded (a poison record)
+//! is skipped with a log line and `orders_feed_skipped_records_total`: it is never retried and
+//! never holds up the records after it (the feed is live, not durable: nothing to redo).
 
 use anyhow::Context as _;
 use rdkafka::Message as _;
@@ -24,9 +26,14 @@ pub struct OrderFeed {
 }
 
 impl OrderFeed {
-    pub fn start(brokers: &str, topic: &str, mut shutdown: ShutdownListener) -> anyhow::Result<Self> {
+    pub fn start(
+        kafka: &service_kit::config::KafkaSettings,
+        topic: &str,
+        skipped: prometheus::IntCounter,
+        mut shutdown: ShutdownListener,
+    ) -> anyhow::Result<Self> {
         let group = format!("orders-watch-{}", uuid::Uuid::new_v4().simple());
-        let consumer: StreamConsumer = service_kit::kafka::consumer_config(brokers, &group)
+        let consumer: StreamConsumer = service_kit::kafka::consumer_config(kafka, &group)
             .set("auto.offset.reset", "latest")
             .create()
             .context("creating the order feed's consumer")?;
@@ -43,7 +50,15 @@ impl OrderFeed {
                     Ok(message) => match order_events::decode(message.key(), message.payload()) {
                         // No watcher is fine: the event is simply not wanted.
                         Ok(event) => drop(feed.send(Arc::new(event))),
-                        Err(e) => tracing::warn!(reason = %e, "the order feed skipped a malformed event"),
+                        Err(e) => {
+                            skipped.inc();
+                            tracing::warn!(
+                                reason = %e,
+                                partition = message.partition(),
+                                offset = message.offset(),
+                                "the order feed skipped a record it cannot decode"
+                            );
+                        }
                     },
                     Err(e) => {
                         tracing::warn!(error = %e, "the order feed cannot read the broker");

@@ -17,8 +17,8 @@ pub struct EventPublisher {
 }
 
 impl EventPublisher {
-    pub fn new(brokers: &str, topic: &str) -> anyhow::Result<Self> {
-        let producer = service_kit::kafka::producer_config(brokers).create().context("creating the Kafka producer")?;
+    pub fn new(kafka: &service_kit::config::KafkaSettings, topic: &str) -> anyhow::Result<Self> {
+        let producer = service_kit::kafka::producer_config(kafka).create().context("creating the Kafka producer")?;
         Ok(Self { producer, topic: topic.to_owned() })
     }
 

@@ -15,8 +15,8 @@ pub async fn insert(tx: &Transaction<'_>, order: &Order, changed_by: &str) -> an
     let statement = tx
         .prepare_cached(
             "WITH placed AS (
-               INSERT INTO orders.orders (id, customer_id, status, version, total_cents, created_at, updated_at)
-               VALUES ($1, $2, $3, $4, $5, $6, $7)
+               INSERT INTO orders.orders (id, customer_id, status, version, total_cents, created_at, updated_at, number)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $16)
                RETURNING id
              ), lines AS (
                INSERT INTO orders.order_items
@@ -38,6 +38,7 @@ pub async fn insert(tx: &Transaction<'_>, order: &Order, changed_by: &str) -> an
     let quantities: Vec<i32> = lines.iter().map(|l| l.quantity.get() as i32).collect();
     let prices: Vec<i64> = lines.iter().map(|l| l.unit_price.0).collect();
     let notes: Vec<Option<&str>> = lines.iter().map(|l| l.note.as_ref().map(Note::as_str)).collect();
+    let number = i32::try_from(order.number).context("an order number out of range")?;
     tx.execute(
         &statement,
         &[
@@ -56,11 +57,31 @@ pub async fn insert(tx: &Transaction<'_>, order: &Order, changed_by: &str) -> an
             &prices,
             &notes,
             &changed_by,
+            &number,
         ],
     )
     .await
     .context("inserting the order")?;
     Ok(())
+}
+
+/// The next short number of the day `at` falls on (UTC): 1 for the day's first order. Locks the
+/// day's row until the transaction ends, so two orders never get the same number.
+pub async fn next_number(tx: &Transaction<'_>, at: chrono::DateTime<chrono::Utc>) -> anyhow::Result<u32> {
+    let row = tx
+        .query_one(
+            &tx.prepare_cached(
+                "INSERT INTO orders.daily_order_numbers (day, last) VALUES (($1::timestamptz AT TIME ZONE 'UTC')::date, 1)
+             ON CONFLICT (day) DO UPDATE SET last = orders.daily_order_numbers.last + 1
+             RETURNING last",
+            )
+            .await?,
+            &[&at],
+        )
+        .await
+        .context("taking the day's next order number")?;
+    let last: i32 = row.get("last");
+    u32::try_from(last).context("a negative order number")
 }
 
 /// Adds the order's latest status to its timeline.
@@ -150,7 +171,7 @@ pub async fn load_many(client: &impl GenericClient, ids: &[OrderId]) -> anyhow::
         .query(
             &client
                 .prepare_cached(
-                    "SELECT id, customer_id, status, version, total_cents, created_at, updated_at
+                    "SELECT id, customer_id, status, version, total_cents, created_at, updated_at, number
              FROM orders.orders WHERE id = ANY($1)",
                 )
                 .await?,
@@ -211,6 +232,7 @@ pub async fn load_many(client: &impl GenericClient, ids: &[OrderId]) -> anyhow::
             Order {
                 id: OrderId::from_uuid(id),
                 customer_id: CustomerId::from_uuid(row.get("customer_id")),
+                number: u32::try_from(row.get::<_, i32>("number")).context("a negative order number")?,
                 status: status(row.get("status"))?,
                 version: row.get("version"),
                 lines: lines.remove(&id).unwrap_or_default(),

@@ -58,9 +58,12 @@ pub async fn start_with(db: TestDatabase, topic: String, auth: TestAuth, brokers
     testkit::init_logs();
     let app = orders::Application::build(orders::Config::for_tests(
         db.settings(),
-        service_kit::config::KafkaSettings { brokers, orders_topic: topic.clone(), orders_topic_partitions: 3 },
+        service_kit::config::KafkaSettings {
+            orders_topic: topic.clone(),
+            ..service_kit::config::KafkaSettings::plaintext(&brokers)
+        },
         // No users service here: revocations are not followed (tested with the whole stack).
-        auth.settings("orders", "http://127.0.0.1:9"),
+        auth.settings_without_users("orders"),
     ))
     .await?;
     let grpc = OrderServiceClient::connect(format!("http://{}", app.grpc_addr())).await?;

@@ -1,32 +1,108 @@
-import { useRef, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { Link, useNavigate } from 'react-router-dom';
 import { friendly, gql, money, session } from '../api';
-import { cart, saveCart, total, type CartLine } from '../cart';
+import { MAX_NOTE_CHARS, MAX_QUANTITY, cart, orderKey, orderPlaced, pendingOrderKey, saveCart, total, type CartLine } from '../cart';
+import { ErrorBanner, useTitle } from '../ui';
+
+/** What is wrong with a typed quantity; null when it is a quantity (or still being typed). */
+function quantityProblem(text: string): string | null {
+  if (text.trim() === '') return null;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) return 'Enter a whole number from 1 to 50, or remove the dish.';
+  if (n > MAX_QUANTITY) return `At most ${MAX_QUANTITY} of one dish per order.`;
+  return null;
+}
+
+function Line({ line, draft, setDraft, change, remove }: {
+  line: CartLine;
+  draft: string;
+  setDraft: (text: string) => void;
+  change: (next: CartLine) => void;
+  remove: () => void;
+}) {
+  const [noteOpen, setNoteOpen] = useState(Boolean(line.note));
+  const id = line.menuItemId;
+  const problem = quantityProblem(draft);
+  const note = line.note ?? '';
+  const step = (by: number) => change({ ...line, quantity: Math.min(MAX_QUANTITY, Math.max(1, line.quantity + by)) });
+  return (
+    <li className="line" data-item={id}>
+      <div className="line-head">
+        <span className="name">{line.name}</span>
+        <span className="unit">{money(line.priceCents)} each</span>
+        <span className="price" aria-label={`Line total ${money(line.priceCents * line.quantity)}`}>{money(line.priceCents * line.quantity)}</span>
+      </div>
+      <div className="line-controls">
+        <div className="stepper">
+          <button type="button" aria-label={`One fewer ${line.name}`} disabled={line.quantity <= 1} onClick={() => step(-1)}>−</button>
+          <label className="visually-hidden" htmlFor={`qty-${id}`}>Quantity of {line.name}</label>
+          <input id={`qty-${id}`} inputMode="numeric" className="qty" value={draft} aria-invalid={problem ? true : undefined}
+            aria-describedby={problem ? `qty-problem-${id}` : undefined}
+            onChange={(e) => {
+              const text = e.target.value;
+              setDraft(text);
+              // Only a real quantity changes the cart: an empty box while typing deletes nothing.
+              if (text.trim() !== '' && !quantityProblem(text)) change({ ...line, quantity: Number(text) });
+            }}
+            onBlur={() => { if (draft.trim() === '') setDraft(String(line.quantity)); }} />
+          <button type="button" aria-label={`One more ${line.name}`} disabled={line.quantity >= MAX_QUANTITY} onClick={() => step(1)}>+</button>
+        </div>
+        <button type="button" className="link" onClick={() => setNoteOpen(!noteOpen)} aria-expanded={noteOpen} aria-controls={`note-${id}`}>
+          {noteOpen ? 'Hide note' : note ? 'Edit note' : 'Add note'}
+        </button>
+        <button type="button" className="link danger" onClick={remove} aria-label={`Remove ${line.name}`}>Remove</button>
+      </div>
+      {problem && <p id={`qty-problem-${id}`} className="field-error" role="alert">{problem}</p>}
+      {noteOpen && (
+        <div className="note-box" id={`note-${id}`}>
+          <label htmlFor={`note-input-${id}`}>Note for the kitchen</label>
+          <textarea id={`note-input-${id}`} rows={2} maxLength={MAX_NOTE_CHARS} value={note} placeholder="e.g. no onions, nut allergy"
+            aria-describedby={`note-count-${id}`} onChange={(e) => change({ ...line, note: e.target.value })} />
+          <span id={`note-count-${id}`} className={`counter${note.length >= MAX_NOTE_CHARS - 20 ? ' near' : ''}`} aria-live="polite">
+            {note.length}/{MAX_NOTE_CHARS} characters
+          </span>
+        </div>
+      )}
+      {!noteOpen && note && <p className="note-preview">Note: {note}</p>}
+    </li>
+  );
+}
 
 export function Checkout() {
+  useTitle('Your cart');
   const navigate = useNavigate();
   const [lines, setLines] = useState<CartLine[]>(cart());
+  // What each quantity box shows, which may be mid-edit ("" or "999") and so not in the cart.
+  const [drafts, setDrafts] = useState<Record<string, string>>({});
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  // One key per cart: a double click, or a retry after a network drop, makes one order.
-  const key = useRef(crypto.randomUUID());
+  // An attempt at this very cart was made before a reload: it may have gone through.
+  const [resumed] = useState(() => pendingOrderKey(cart()) !== null);
 
-  const update = (next: CartLine[]) => {
+  useEffect(() => {
+    const update = () => setLines(cart());
+    window.addEventListener('cart', update);
+    return () => window.removeEventListener('cart', update);
+  }, []);
+
+  const save = (next: CartLine[]) => {
     saveCart(next);
     setLines(cart());
-    key.current = crypto.randomUUID();
   };
+  const change = (next: CartLine) => save(lines.map((l) => (l.menuItemId === next.menuItemId ? next : l)));
+  const draftOf = (line: CartLine) => drafts[line.menuItemId] ?? String(line.quantity);
+  const invalid = lines.some((l) => quantityProblem(draftOf(l)) !== null);
 
   const place = async () => {
-    if (busy) return;
+    if (busy || invalid) return;
     setBusy(true);
     setError(null);
     try {
       const data = await gql<{ createOrder: { id: string } }>(
         'mutation($i: CreateOrderInput!) { createOrder(input: $i) { id } }',
-        { i: { idempotencyKey: key.current, items: lines.map((l) => ({ menuItemId: l.menuItemId, quantity: l.quantity, note: l.note || null })) } },
+        { i: { idempotencyKey: orderKey(lines), items: lines.map((l) => ({ menuItemId: l.menuItemId, quantity: l.quantity, note: l.note?.trim() || null })) } },
       );
-      saveCart([]);
+      orderPlaced();
       navigate(`/orders/${data.createOrder.id}`);
     } catch (e) {
       setError(friendly(e));
@@ -34,33 +110,37 @@ export function Checkout() {
     }
   };
 
-  if (!lines.length) return <section><h1>Your cart</h1><p>Your cart is empty. <Link to="/">See the menu</Link></p></section>;
+  if (!lines.length) {
+    return (
+      <section className="narrow empty">
+        <h1>Your cart</h1>
+        <p>Your cart is empty.</p>
+        <Link className="button primary" to="/">Browse the menu</Link>
+      </section>
+    );
+  }
   const signedIn = session()?.user.role === 'CUSTOMER';
   return (
     <section className="narrow">
       <h1>Your cart</h1>
       <ul className="cart">
-        {lines.map((line, i) => (
-          <li key={line.menuItemId}>
-            <span className="name">{line.name}</span>
-            <label className="qty">Quantity
-              <input type="number" min={0} max={50} value={line.quantity}
-                onChange={(e) => update(lines.map((l, j) => (j === i ? { ...l, quantity: Math.max(0, Math.min(50, Number(e.target.value))) } : l)))} />
-            </label>
-            <label className="note">Note for the kitchen
-              <input maxLength={200} value={line.note ?? ''} placeholder="e.g. no onions"
-                onChange={(e) => update(lines.map((l, j) => (j === i ? { ...l, note: e.target.value } : l)))} />
-            </label>
-            <span className="price">{money(line.priceCents * line.quantity)}</span>
-          </li>
+        {lines.map((line) => (
+          <Line key={line.menuItemId} line={line} draft={draftOf(line)}
+            setDraft={(text) => setDrafts((d) => ({ ...d, [line.menuItemId]: text }))}
+            change={(next) => {
+              change(next);
+              setDrafts((d) => ({ ...d, [line.menuItemId]: String(next.quantity) }));
+            }}
+            remove={() => save(lines.filter((l) => l.menuItemId !== line.menuItemId))} />
         ))}
       </ul>
       <p className="total">Total <strong>{money(total(lines))}</strong></p>
-      {error && <p role="alert" className="error">{error}</p>}
+      {resumed && !busy && <p className="hint">Your last try may have gone through. Placing the order again will not order twice.</p>}
+      <ErrorBanner message={error} />
       {signedIn ? (
-        <button type="button" className="primary" disabled={busy} onClick={place}>{busy ? 'Placing your order…' : 'Place order'}</button>
+        <button type="button" className="primary" disabled={busy || invalid} onClick={place}>{busy ? 'Placing your order…' : error ? 'Try again' : 'Place order'}</button>
       ) : (
-        <p><Link to="/login">Sign in</Link> or <Link to="/signup">create an account</Link> to order.</p>
+        <p><Link to="/login?next=/order/create">Sign in</Link> or <Link to="/signup?next=/order/create">create an account</Link> to order.</p>
       )}
     </section>
   );

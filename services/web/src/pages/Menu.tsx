@@ -1,16 +1,21 @@
 import { useEffect, useState } from 'react';
+import { Link } from 'react-router-dom';
 import { friendly, gql, money } from '../api';
 import { add } from '../cart';
+import { CategoryArt } from '../illustrations';
+import { ErrorBanner, Toast, useTitle } from '../ui';
 
 interface Item { id: string; name: string; description: string; category: string; priceCents: number; available: boolean }
 const CATEGORIES = ['ALL', 'STARTER', 'MAIN', 'SIDE', 'DESSERT', 'DRINK'] as const;
 const LABEL: Record<string, string> = { ALL: 'Everything', STARTER: 'Starters', MAIN: 'Mains', SIDE: 'Sides', DESSERT: 'Desserts', DRINK: 'Drinks' };
 
 export function Menu() {
+  useTitle('Menu');
   const [category, setCategory] = useState<(typeof CATEGORIES)[number]>('ALL');
   const [items, setItems] = useState<Item[] | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [added, setAdded] = useState<string | null>(null);
+  const [added, setAdded] = useState<{ name: string; at: number } | null>(null);
+  const [attempt, setAttempt] = useState(0);
 
   useEffect(() => {
     setItems(null);
@@ -18,9 +23,12 @@ export function Menu() {
       `query($c: MenuCategory) { menuItems(first: 100, category: $c) { edges { node { id name description category priceCents available } } } }`,
       { c: category === 'ALL' ? null : category },
     )
-      .then((d) => setItems(d.menuItems.edges.map((e) => e.node)))
+      .then((d) => {
+        setItems(d.menuItems.edges.map((e) => e.node));
+        setError(null);
+      })
       .catch((e) => setError(friendly(e)));
-  }, [category]);
+  }, [category, attempt]);
 
   return (
     <section>
@@ -30,25 +38,30 @@ export function Menu() {
           <button key={c} type="button" aria-pressed={category === c} onClick={() => setCategory(c)}>{LABEL[c]}</button>
         ))}
       </div>
-      {error && <p role="alert" className="error">{error}</p>}
-      {added && <p role="status" className="notice">{added} added to your cart.</p>}
+      <ErrorBanner message={error} retry={() => setAttempt((n) => n + 1)} />
+      {added && <Toast stamp={added.at}>{added.name} added to your cart. <Link to="/order/create">View cart</Link></Toast>}
       {!items && !error && <p>Loading the menu…</p>}
+      {items && !items.length && <p className="empty">Nothing here today. <button type="button" className="link" onClick={() => setCategory('ALL')}>See everything</button></p>}
       <ul className="menu">
         {items?.map((item) => (
           <li key={item.id} className={item.available ? '' : 'unavailable'}>
-            <div>
-              <h2>{item.name}</h2>
-              <p>{item.description}</p>
+            <div className="dish">
+              <CategoryArt category={item.category} />
+              <div>
+                <h2>{item.name}</h2>
+                <p>{item.description}</p>
+              </div>
             </div>
             <div className="buy">
               <span className="price">{money(item.priceCents)}</span>
               <button
                 type="button"
+                className={item.available ? 'primary' : ''}
                 disabled={!item.available}
-                aria-label={`Add ${item.name} to cart`}
+                aria-label={item.available ? `Add ${item.name} to cart` : `Sold out: ${item.name}`}
                 onClick={() => {
                   add({ menuItemId: item.id, name: item.name, priceCents: item.priceCents });
-                  setAdded(item.name);
+                  setAdded({ name: item.name, at: Date.now() });
                 }}
               >
                 {item.available ? 'Add' : 'Sold out'}

@@ -1,23 +1,30 @@
-import { useEffect, useState } from 'react';
-import { useParams } from 'react-router-dom';
+import { useCallback, useEffect, useState } from 'react';
+import { Link, useParams } from 'react-router-dom';
 import { friendly, gql, live, money } from '../api';
+import { ErrorBanner, STATUS_SENTENCE, Timeline, orderLabel, useTitle } from '../ui';
 
 interface Detail {
-  id: string; status: string; version: number; totalCents: number;
+  id: string; number: number; status: string; version: number; totalCents: number;
   items: { name: string; quantity: number; note: string | null; unitPriceCents: number }[];
   timeline: { status: string; at: string }[];
 }
-const FIELDS = 'id status version totalCents items { name quantity note unitPriceCents } timeline { status at }';
-const STEPS = ['PLACED', 'ACCEPTED', 'PREPARING', 'READY', 'COMPLETED'];
+const FIELDS = 'id number status version totalCents items { name quantity note unitPriceCents } timeline { status at }';
 
 export function OrderDetail() {
+  useTitle('Your order');
   const { id } = useParams();
   const [order, setOrder] = useState<Detail | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [confirming, setConfirming] = useState(false);
+  const [attempt, setAttempt] = useState(0);
+  const show = useCallback((next: Detail) => {
+    setOrder((current) => (!current || next.version > current.version ? next : current));
+    setError(null);
+  }, []);
 
   useEffect(() => {
     gql<{ order: Detail }>(`query($id: ID!) { order(id: $id) { ${FIELDS} } }`, { id })
-      .then((d) => setOrder(d.order))
+      .then((d) => show(d.order))
       .catch((e) => setError(friendly(e)));
     // Live: every change arrives without a reload; only newer versions replace what we show.
     return live().subscribe<{ orderStatusChanged: { order: Detail } }>(
@@ -25,42 +32,58 @@ export function OrderDetail() {
       {
         next: ({ data }) => {
           const next = data?.orderStatusChanged.order;
-          if (next) setOrder((current) => (!current || next.version > current.version ? next : current));
+          if (next) show(next);
         },
         error: () => setError('Live updates paused; reconnecting…'),
         complete: () => undefined,
       },
     );
-  }, [id]);
+  }, [id, attempt, show]);
 
   const cancel = async () => {
+    setConfirming(false);
     try {
       const d = await gql<{ cancelOrder: Detail }>(`mutation($id: ID!) { cancelOrder(orderId: $id) { ${FIELDS} } }`, { id });
-      setOrder(d.cancelOrder);
+      show(d.cancelOrder);
     } catch (e) {
       setError(friendly(e));
     }
   };
+  const retry = () => setAttempt((n) => n + 1);
 
-  if (!order) return <section>{error ? <p role="alert" className="error">{error}</p> : <p>Loading your order…</p>}</section>;
-  const reached = new Map(order.timeline.map((t) => [t.status, t.at]));
+  if (!order) return <section>{error ? <ErrorBanner message={error} retry={retry} /> : <p>Loading your order…</p>}</section>;
+  const cancellable = order.status === 'PLACED' || order.status === 'ACCEPTED';
   return (
     <section className="narrow">
-      <h1>Your order</h1>
-      <p className="big-status" aria-live="polite">Status: <strong data-testid="order-status">{order.status}</strong></p>
-      <ol className="timeline">
-        {(order.status === 'CANCELLED' ? ['PLACED', 'CANCELLED'] : STEPS).map((step) => (
-          <li key={step} className={reached.has(step) ? 'done' : ''}>
-            {step.toLowerCase()} {reached.has(step) && <time>{new Date(reached.get(step)!).toLocaleTimeString()}</time>}
+      <h1>Your order <span className="order-number" data-testid="order-number">{orderLabel(order.number, order.id)}</span></h1>
+      <p className={`big-status status-${order.status.toLowerCase()}`} aria-live="polite" data-testid="order-status" data-status={order.status}>
+        {STATUS_SENTENCE[order.status] ?? order.status}
+      </p>
+      <Timeline status={order.status} timeline={order.timeline} />
+      <ul className="cart">
+        {order.items.map((i, n) => (
+          <li key={n} className="line">
+            <div className="line-head">
+              <span className="name">{i.quantity}× {i.name}</span>
+              <span className="unit">{money(i.unitPriceCents)} each</span>
+              <span className="price">{money(i.unitPriceCents * i.quantity)}</span>
+            </div>
+            {i.note && <p className="note-preview">Note: {i.note}</p>}
           </li>
         ))}
-      </ol>
-      <ul className="cart">
-        {order.items.map((i, n) => <li key={n}><span className="name">{i.quantity}× {i.name}</span>{i.note && <em> “{i.note}”</em>}<span className="price">{money(i.unitPriceCents * i.quantity)}</span></li>)}
       </ul>
       <p className="total">Total <strong>{money(order.totalCents)}</strong></p>
-      {error && <p role="alert" className="error">{error}</p>}
-      {(order.status === 'PLACED' || order.status === 'ACCEPTED') && <button type="button" onClick={cancel}>Cancel order</button>}
+      <ErrorBanner message={error} retry={retry} />
+      {cancellable && !confirming && <button type="button" className="danger" onClick={() => setConfirming(true)}>Cancel order</button>}
+      {cancellable && confirming && (
+        <div className="confirm" role="group" aria-label="Cancel this order?">
+          <p>Cancel this order? The kitchen will not make it.</p>
+          <button type="button" className="danger" onClick={cancel}>Yes, cancel it</button>
+          <button type="button" onClick={() => setConfirming(false)}>Keep my order</button>
+        </div>
+      )}
+      {(order.status === 'COMPLETED' || order.status === 'CANCELLED') && <p><Link to="/">Order something else</Link></p>}
+      <p><Link to="/orders">All my orders</Link></p>
     </section>
   );
 }

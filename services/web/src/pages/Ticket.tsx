@@ -1,15 +1,17 @@
 import { useEffect, useState } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { appConfig, session } from '../api';
+import { STATUS_LABEL, Timeline, orderLabel, useTitle } from '../ui';
 
 interface Ticket {
-  orderId: string; status: string; version: number; placedAt: string; totalCents: number;
+  orderId: string; number?: number; status: string; version: number; placedAt: string; totalCents: number;
   items: { name: string; station: string; quantity: number; note: string | null }[];
   timeline: { status: string; at: string }[];
 }
 
 export function Ticket() {
   const { orderId } = useParams();
+  useTitle(`Ticket #${orderId?.slice(-6) ?? ''}`);
   const [ticket, setTicket] = useState<Ticket | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
@@ -27,10 +29,10 @@ export function Ticket() {
   if (!ticket) return <section><p>Loading the ticket…</p></section>;
   return (
     <section className="narrow">
-      <h1>Ticket #{ticket.orderId.slice(-6)}</h1>
-      <p className="big-status">Status: <strong>{ticket.status}</strong></p>
-      <ul className="cart">{ticket.items.map((i, n) => <li key={n}><span className="name">{i.quantity}× {i.name}</span> <small>{i.station}</small>{i.note && <em> — {i.note}</em>}</li>)}</ul>
-      <ol className="timeline">{ticket.timeline.map((t) => <li key={t.status} className="done">{t.status.toLowerCase()} <time>{new Date(t.at).toLocaleTimeString()}</time></li>)}</ol>
+      <h1>Ticket {orderLabel(ticket.number, ticket.orderId)}</h1>
+      <p className="big-status" data-status={ticket.status}>{STATUS_LABEL[ticket.status] ?? ticket.status}</p>
+      <Timeline status={ticket.status} timeline={ticket.timeline} />
+      <ul className="cart">{ticket.items.map((i, n) => <li key={n} className="line"><div className="line-head"><span className="name">{i.quantity}× {i.name}</span> <span className="station">{i.station}</span></div>{i.note && <p className="ticket-note">{i.note}</p>}</li>)}</ul>
       <Link to="/kitchen">Back to the board</Link>
     </section>
   );

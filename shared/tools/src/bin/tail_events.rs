@@ -39,7 +39,7 @@ fn main() -> anyhow::Result<()> {
 
 async fn tail(settings: service_kit::config::KafkaSettings, from_beginning: bool) -> anyhow::Result<()> {
     let group = format!("tail-events-{}", uuid::Uuid::new_v4());
-    let consumer: StreamConsumer = service_kit::kafka::consumer_config(&settings.brokers, &group)
+    let consumer: StreamConsumer = service_kit::kafka::consumer_config(&settings, &group)
         .set("auto.offset.reset", if from_beginning { "earliest" } else { "latest" })
         .create()
         .context("creating the consumer")?;

@@ -88,6 +88,11 @@ impl Order {
     fn customer_id(&self) -> ID {
         ID::new(&self.0.customer_id)
     }
+    /// The order's short number of the day (from 1, UTC days), what people say at the counter;
+    /// shown as `#042`. 0: an order placed before numbers existed.
+    fn number(&self) -> i32 {
+        int(i64::from(self.0.number))
+    }
     /// Who placed it (batched per request).
     async fn customer(&self, context: &Context) -> FieldResult<User> {
         context.user()?;

@@ -19,24 +19,29 @@ const RECORD_BYTES: usize = 400;
 const JOIN_DEADLINE: Duration = Duration::from_secs(30);
 
 pub async fn run(mut flags: Flags) -> anyhow::Result<String> {
-    let kafka = service_kit::config::KafkaSettings::from_env()?;
-    let brokers = flags.get("brokers", kafka.brokers)?;
+    let mut kafka = service_kit::config::KafkaSettings::from_env()?;
+    kafka.brokers = flags.get("brokers", kafka.brokers.clone())?;
     let partitions = flags.get("partitions", kafka.orders_topic_partitions)?;
     let (records, rate) = (flags.get("records", 1000)?, flags.get("rate", 100.0)?);
     flags.done()?;
     anyhow::ensure!(records > 0 && rate > 0.0, "--records and --rate must be positive");
-    measure(&brokers, partitions, records, rate).await
+    measure(&kafka, partitions, records, rate).await
 }
 
 /// `count` records at `rate` per second through a fresh topic: produce → consume and
 /// produce → ack.
-async fn measure(brokers: &str, partitions: i32, count: usize, rate: f64) -> anyhow::Result<String> {
+async fn measure(
+    kafka: &service_kit::config::KafkaSettings,
+    partitions: i32,
+    count: usize,
+    rate: f64,
+) -> anyhow::Result<String> {
     let run = uuid::Uuid::new_v4().simple().to_string();
     let topic = format!("bench.hop.{run}");
-    service_kit::kafka::ensure_topics(brokers, &[(&topic, partitions)]).await?;
+    service_kit::kafka::ensure_topics(kafka, &[(&topic, partitions)]).await?;
     let producer: FutureProducer =
-        service_kit::kafka::producer_config(brokers).create().context("creating the producer")?;
-    let consumer: StreamConsumer = service_kit::kafka::consumer_config(brokers, &format!("bench-hop-{run}"))
+        service_kit::kafka::producer_config(kafka).create().context("creating the producer")?;
+    let consumer: StreamConsumer = service_kit::kafka::consumer_config(kafka, &format!("bench-hop-{run}"))
         .create()
         .context("creating the consumer")?;
     consumer.subscribe(&[&topic]).context("subscribing")?;

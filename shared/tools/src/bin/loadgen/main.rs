@@ -6,6 +6,8 @@
 //! loadgen ramp    [--from R] [--step R] [--seconds S] [--ceiling ORDERS_PER_S]
 //! loadgen latency [--orders N] [--rate R]
 //! loadgen fanout  [--tablets T] [--subscribers S] [--orders N] [--rate R]
+//! loadgen chaos   --database URL [--orders N] [--rate R] [--faults FILE] [--ready FILE]
+//!                 [--soak-minutes M]
 //! common: [--gateway URL] [--kitchen HOST:PORT] [--orders-metrics URL] [--pids name=pid,…]
 //!         [--customers N]; kitchen staff from KITCHEN_USERNAME / KITCHEN_PASSWORD
 //! ```
@@ -18,6 +20,9 @@
 //!   `orderStatusChanged` on the customer's subscription.
 //! - `fanout` (`fanout.rs`): many open sockets, each receiving every new order; idle memory
 //!   per socket.
+//! - `chaos` (`chaos.rs`): orders at a steady rate through the faults `ci/chaos` causes, with
+//!   clients that reconnect and retry (`reconnecting.rs`), then exactly-once accounting against
+//!   the database; `ci/chaos --soak` adds memory and open files each minute.
 //!
 //! And what they share: `flags.rs` (`--name value`), `restaurant.rs` (the API with a cook,
 //! customers and dishes; the relay delay), `client.rs` (the sockets and their arrival stamps),
@@ -25,12 +30,14 @@
 //!
 //! Every figure goes to stdout, one line each, for `ci/bench` to record.
 
+mod chaos;
 mod client;
 mod fanout;
 mod flags;
 mod hop;
 mod latency;
 mod ramp;
+mod reconnecting;
 mod restaurant;
 mod stats;
 
@@ -49,7 +56,10 @@ fn main() -> anyhow::Result<()> {
             "ramp" => ramp::run(flags).await,
             "latency" => latency::run(flags).await,
             "fanout" => fanout::run(flags).await,
-            _ => anyhow::bail!("usage: loadgen hop|ramp|latency|fanout [--flag value]… (see the source's header)"),
+            "chaos" => chaos::run(flags).await,
+            _ => {
+                anyhow::bail!("usage: loadgen hop|ramp|latency|fanout|chaos [--flag value]… (see the source's header)")
+            }
         }
     })?;
     writeln!(std::io::stdout().lock(), "{report}").context("writing the report")

@@ -1,4 +1,4 @@
-//! Quantiles of measured delays, and resident memory read from `/proc`.
+//! Quantiles of measured delays, and resident memory and open files read from `/proc`.
 
 use anyhow::Context as _;
 use std::collections::BTreeMap;
@@ -42,6 +42,25 @@ impl Services {
         let pid = self.0.iter().find(|(n, _)| n == name)?.1;
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
         status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()
+    }
+
+    /// Open file descriptors of `name` now.
+    pub fn open_fds(&self, name: &str) -> Option<usize> {
+        let pid = self.0.iter().find(|(n, _)| n == name)?.1;
+        Some(std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count())
+    }
+
+    /// `users 12.3 MiB 31 fds, orders …` now.
+    pub fn describe_with_fds(&self) -> String {
+        let parts: Vec<String> = self
+            .0
+            .iter()
+            .map(|(name, _)| match (self.rss_kib(name), self.open_fds(name)) {
+                (Some(kib), Some(fds)) => format!("{name} {:.1} MiB {fds} fds", kib as f64 / 1024.0),
+                _ => format!("{name} gone"),
+            })
+            .collect();
+        parts.join(", ")
     }
 
     /// `users 12.3 MiB, orders …` now.
