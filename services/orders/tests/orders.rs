@@ -121,6 +121,37 @@ async fn an_idempotency_key_makes_a_retry_return_the_first_order() -> anyhow::Re
 }
 
 #[actix_rt::test]
+async fn an_idempotency_key_is_free_again_after_its_24_hours() -> anyhow::Result<()> {
+    let s = start().await?;
+    let place = || async {
+        let request =
+            pb::CreateOrderRequest { items: vec![item(GARLIC_BREAD, 1)], idempotency_key: Some("weekly".into()) };
+        let order = s.grpc.clone().create_order(s.as_customer(request)).await?.into_inner().order;
+        order.map(|o| o.id).ok_or_else(|| anyhow::anyhow!("no order"))
+    };
+    let client = service_kit::db::pool(&s.db.settings())?.get().await?;
+    let key_used = |ago: &'static str| {
+        let client = &client;
+        async move {
+            let sql = format!("UPDATE orders.idempotency_keys SET created_at = now() - interval '{ago}'");
+            client.execute(sql.as_str(), &[]).await
+        }
+    };
+    let first = place().await?;
+    // A minute short of 24 hours, the key still answers with its order.
+    key_used("23 hours 59 minutes").await?;
+    assert_eq!(place().await?, first);
+    // A minute past, it is free: the same cart under it is a new order, which the key names now.
+    key_used("24 hours 1 minute").await?;
+    let second = place().await?;
+    assert_ne!(second, first);
+    assert_eq!(place().await?, second);
+    assert_eq!(s.db.count("orders.orders").await?, 2);
+    s.app.stop().await;
+    Ok(())
+}
+
+#[actix_rt::test]
 async fn refusals_name_the_problem_and_write_nothing() -> anyhow::Result<()> {
     let s = start().await?;
     let unavailable = seasonal_special(&s.db).await?;

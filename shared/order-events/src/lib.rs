@@ -152,6 +152,96 @@ mod tests {
         assert!(matches!(decode(Some(b"someone-else"), Some(&encode(&good))), Err(DecodeError::KeyMismatch { .. })));
         let mut stale = event();
         stale.order_version = 2;
-        assert!(matches!(decode(None, Some(&encode(&stale))), Err(DecodeError::VersionMismatch { .. })));
+        assert_eq!(decode(None, Some(&encode(&stale))), Err(DecodeError::VersionMismatch { event: 2, order: 1 }));
+    }
+
+    /// `event()` changed by `edit`, decoded with its own order id as the key.
+    fn decoded_after(edit: impl FnOnce(&mut OrderEvent)) -> Result<OrderEvent, DecodeError> {
+        let mut event = event();
+        let key = event.order_id.clone();
+        edit(&mut event);
+        decode(Some(key.as_bytes()), Some(&encode(&event)))
+    }
+
+    #[test]
+    fn every_id_must_be_a_uuid() {
+        let not_a_uuid = |field| Err(DecodeError::NotAUuid { field, value: "nope".into() });
+        assert_eq!(decoded_after(|e| e.event_id = "nope".into()), not_a_uuid("event_id"));
+        // The key is checked last: the order id fails first as a UUID.
+        assert_eq!(decoded_after(|e| e.order_id = "nope".into()), not_a_uuid("order_id"));
+        let order = |e: &mut OrderEvent| e.order.as_mut().expect("unwrap: event() has an order").clone();
+        assert_eq!(
+            decoded_after(|e| {
+                let mut o = order(e);
+                o.id = "nope".into();
+                e.order = Some(o);
+            }),
+            not_a_uuid("order.id")
+        );
+        assert_eq!(
+            decoded_after(|e| {
+                let mut o = order(e);
+                o.customer_id = "nope".into();
+                e.order = Some(o);
+            }),
+            not_a_uuid("order.customer_id")
+        );
+        let line = |id: &str| restaurant_proto::v1::OrderLine { menu_item_id: id.into(), ..Default::default() };
+        let good_line = line(&uuid::Uuid::new_v4().to_string());
+        assert_eq!(
+            decoded_after(|e| {
+                let mut o = order(e);
+                o.lines = vec![good_line.clone(), line("nope")];
+                e.order = Some(o);
+            }),
+            not_a_uuid("order.lines.menu_item_id")
+        );
+        assert!(
+            decoded_after(|e| {
+                let mut o = order(e);
+                o.lines = vec![good_line.clone()];
+                e.order = Some(o);
+            })
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn the_event_must_be_about_its_order_say_what_happened_and_have_a_version() {
+        let other = uuid::Uuid::new_v4().to_string();
+        assert_eq!(
+            decoded_after(|e| e.order.as_mut().expect("unwrap: event() has an order").id = other.clone()),
+            Err(DecodeError::OrderIdMismatch)
+        );
+        assert_eq!(decoded_after(|e| e.change = None), Err(DecodeError::MissingChange));
+        for version in [0, -1] {
+            assert_eq!(
+                decoded_after(|e| {
+                    e.order_version = version;
+                    e.order.as_mut().expect("unwrap: event() has an order").version = version;
+                }),
+                Err(DecodeError::BadVersion(version))
+            );
+        }
+        // Without a key (a record read by hand), the rest is still checked.
+        let event = event();
+        assert_eq!(decode(None, Some(&encode(&event))), Ok(event.clone()));
+        let key = "not the order";
+        assert_eq!(
+            decode(Some(key.as_bytes()), Some(&encode(&event))),
+            Err(DecodeError::KeyMismatch { key: key.into(), order_id: event.order_id.clone() })
+        );
+    }
+
+    #[test]
+    fn event_types_name_each_change() {
+        use restaurant_proto::v1::{OrderCancelled, OrderStatusChanged};
+        let changes = [
+            Change::Created(OrderCreated {}),
+            Change::StatusChanged(OrderStatusChanged::default()),
+            Change::Cancelled(OrderCancelled::default()),
+        ];
+        let types: Vec<&str> = changes.iter().map(|c| EventType::of(c).as_str()).collect();
+        assert_eq!(types, ["order.created", "order.status_changed", "order.cancelled"]);
     }
 }

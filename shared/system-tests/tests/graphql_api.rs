@@ -19,6 +19,19 @@ async fn set_status(stack: &Stack, chef: &Token, id: &str, status: &str) -> anyh
         .await
 }
 
+/// A valid introspection query whose fields nest exactly `depth` deep: `__schema`, `types`,
+/// `fields`, `type`, then `ofType`s down to `name` (the schema's types are not recursive, but
+/// introspection's are).
+fn introspection_of_depth(depth: usize) -> String {
+    assert!(depth >= 5, "the shallowest such query has 5 levels");
+    let of_types = depth - 5;
+    format!(
+        "{{ __schema {{ types {{ fields {{ type {{ {}name{} }} }} }} }} }}",
+        "ofType { ".repeat(of_types),
+        " }".repeat(of_types)
+    )
+}
+
 #[actix_rt::test]
 async fn a_page_of_orders_costs_a_constant_number_of_backend_calls() -> anyhow::Result<()> {
     let stack = Stack::start().await?;
@@ -114,8 +127,15 @@ async fn the_lifecycle_over_graphql_with_codes_for_every_refusal() -> anyhow::Re
     assert_eq!(code(&stack.graphql(search, json!({ "q": "" })).await?).as_deref(), Some("BAD_USER_INPUT"));
     let deep = format!("{{ orders {{ edges {{ node {{ {} }} }} }} }}", "customer { id } ");
     assert!(stack.graphql_as(Some(&chef), &deep, json!({})).await?["errors"].is_null());
-    let too_deep = format!("{{ me {}{} }}", "{ id ".repeat(20), "}".repeat(20));
-    assert!(!stack.graphql(&too_deep, json!({})).await?["errors"].is_null());
+    // Depth: a valid document exactly at the limit runs; one field deeper is refused, by the
+    // limit alone (the same document, one `ofType` more).
+    let at_limit = stack.graphql(&introspection_of_depth(gateway::graphql::MAX_QUERY_DEPTH), json!({})).await?;
+    assert!(at_limit["errors"].is_null(), "{at_limit}");
+    assert!(at_limit["data"]["__schema"]["types"].as_array().is_some_and(|t| !t.is_empty()), "{at_limit}");
+    let too_deep = stack.graphql(&introspection_of_depth(gateway::graphql::MAX_QUERY_DEPTH + 1), json!({})).await?;
+    assert!(too_deep["data"].is_null(), "{too_deep}");
+    let limit = format!("nesting exceeds the limit of {} levels", gateway::graphql::MAX_QUERY_DEPTH);
+    assert!(too_deep["errors"][0]["message"].as_str().is_some_and(|m| m.contains(&limit)), "{too_deep}");
     let malformed = reqwest::Client::new()
         .post(format!("http://{}/graphql", stack.gateway.http_addr()))
         .header("content-type", "application/json")

@@ -183,3 +183,39 @@ fn error_codes_are_spelled_only_in_the_error_vocabulary() {
         }
     }
 }
+
+/// The test code of a file, if it holds tests: a whole file under `tests/` (or a `tests.rs`
+/// module), else what follows its `#[cfg(test)]`.
+fn test_code(file: &Path) -> Option<String> {
+    let text = read(file);
+    let whole_file = file.components().any(|c| c.as_os_str() == "tests") || file.ends_with("tests.rs");
+    let code = if whole_file { text } else { text.split_once("#[cfg(test)]")?.1.to_owned() };
+    let has_tests = ["#[test]", "::test]", "proptest!"].iter().any(|marker| code.contains(marker));
+    has_tests.then_some(code)
+}
+
+/// An assertion that can fail: an assert macro (or `ensure!`, `expect_err`) whose condition is
+/// not the constant `true`.
+fn asserts_something(code: &str) -> bool {
+    let macros = ["assert!(", "assert_eq!(", "assert_ne!(", "prop_assert!(", "prop_assert_eq!(", "ensure!("];
+    let asserts = macros.iter().any(|m| code.match_indices(m).any(|(at, _)| !code[at + m.len()..].starts_with("true")));
+    asserts || code.contains(".expect_err(")
+}
+
+/// "One assertion of substance at least" (STYLE.md): a test module that asserts nothing
+/// passes whatever the code does.
+#[test]
+fn every_test_module_asserts_something() {
+    let mut hollow = Vec::new();
+    for dir in crate_dirs() {
+        for file in rust_files(&dir) {
+            if test_code(&file).is_some_and(|code| !asserts_something(&code)) {
+                hollow.push(file.display().to_string());
+            }
+        }
+    }
+    assert!(hollow.is_empty(), "these test modules assert nothing that could fail:\n{}", hollow.join("\n"));
+    // The rule itself tells the two apart.
+    assert!(!asserts_something("#[test] fn f() { assert!(true); }"));
+    assert!(asserts_something("#[test] fn f() { assert_eq!(1 + 1, 2); }"));
+}

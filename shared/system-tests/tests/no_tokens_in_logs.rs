@@ -1,5 +1,6 @@
 //! Tokens are secrets: run a whole session through every service with logs at debug level,
-//! capture them, and look for the tokens.
+//! capture them, and look for the tokens — including the one the kitchen's SSE feed carries
+//! in its URL (`/stream?access_token=…`), which the access log must leave out.
 
 use serde_json::json;
 use system_tests::Stack;
@@ -16,6 +17,13 @@ async fn no_token_ever_reaches_a_log_line() -> anyhow::Result<()> {
     let mut tablet = Tablet::connect(stack.kitchen.http_addr()).await?;
     tablet.send_json(&json!({ "type": "auth", "token": chef.as_str() })).await?;
     tablet.next_of_type("snapshot").await?;
+    // The SSE feed: `EventSource` cannot send headers, so its token rides in the query string.
+    let mut feed = reqwest::Client::new()
+        .get(format!("http://{}/stream", stack.kitchen.http_addr()))
+        .query(&[("access_token", chef.as_str())])
+        .send()
+        .await?;
+    assert_eq!(feed.status().as_u16(), 200, "the SSE feed takes the token from its URL");
     let answer = stack
         .graphql_as(
             Some(&customer),
@@ -25,6 +33,12 @@ async fn no_token_ever_reaches_a_log_line() -> anyhow::Result<()> {
         .await?;
     assert!(answer["data"]["createOrder"]["id"].is_string(), "{answer}");
     tablet.next_of_type("ticket").await?;
+    let mut streamed = String::new();
+    while !streamed.contains("event: ticket") {
+        let chunk = tokio::time::timeout(testkit::DEADLINE, feed.chunk()).await??;
+        streamed.push_str(&String::from_utf8_lossy(&chunk.ok_or_else(|| anyhow::anyhow!("the feed ended"))?));
+    }
+    drop(feed);
     // A refused token is logged about too, and must not be either.
     stack.graphql_as(Some(&tokens::Token::new(format!("{}x", customer.as_str()))), "{ me { id } }", json!({})).await?;
     stack.graphql_as(Some(&customer), "mutation { logout }", json!({})).await?;
@@ -32,6 +46,9 @@ async fn no_token_ever_reaches_a_log_line() -> anyhow::Result<()> {
 
     let logs = capture.text();
     assert!(logs.lines().count() > 20, "the capture saw the services' logs:\n{logs}");
+    // The SSE request did reach the access log (path only), so its absence below means something.
+    assert!(logs.lines().any(|line| line.contains("\"GET /stream")), "no access log line for the SSE feed:\n{logs}");
+    assert!(!logs.contains("access_token="), "the SSE feed's query string reached a log");
     let service_token = stack_service_tokens_absent(&logs);
     for (name, token) in [("customer", &customer), ("kitchen", &chef)] {
         // Any long enough piece of a token would give it away.

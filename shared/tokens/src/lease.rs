@@ -39,15 +39,16 @@ impl TokenLease {
     }
 }
 
-/// The earliest `check if time($t), $t < <date>` (or `<=`) of any block: the issuer's expiry,
-/// or an earlier one a holder appended.
-fn expiry(biscuit: &Biscuit) -> Option<SystemTime> {
+/// The earliest `check if time($t), $t < <date>` (or `<=`, a second later) of any block: the
+/// issuer's expiry, or an earlier one a holder appended.
+pub(crate) fn expiry(biscuit: &Biscuit) -> Option<SystemTime> {
     let (_, _, checks, _) = biscuit.authorizer().ok()?.dump();
     checks.iter().filter_map(deadline).min()
 }
 
 fn deadline(check: &Check) -> Option<SystemTime> {
-    // A check with several queries holds if any does: only a single query is a sure deadline.
+    // A check with several queries holds if any does: only a single query is a sure deadline;
+    // and only a `check if` (`reject if time($t), $t < D` refuses the token *until* D).
     let [query] = check.queries.as_slice() else { return None };
     if check.kind != CheckKind::One || !query.body.iter().any(|p| p.name == "time") {
         return None;
@@ -56,12 +57,13 @@ fn deadline(check: &Check) -> Option<SystemTime> {
         .expressions
         .iter()
         .filter_map(|expression| match expression.ops.as_slice() {
-            [
-                Op::Value(Term::Variable(_)),
-                Op::Value(Term::Date(at)),
-                Op::Binary(Binary::LessThan | Binary::LessOrEqual),
-            ] => Some(SystemTime::UNIX_EPOCH + Duration::from_secs(*at)),
+            [Op::Value(Term::Variable(_)), Op::Value(Term::Date(at)), Op::Binary(Binary::LessThan)] => Some(*at),
+            // Still valid during its last second, as `TokenVerifier::expires_at` counts it.
+            [Op::Value(Term::Variable(_)), Op::Value(Term::Date(at)), Op::Binary(Binary::LessOrEqual)] => {
+                Some(at.saturating_add(1))
+            }
             _ => None,
         })
         .min()
+        .map(|seconds| SystemTime::UNIX_EPOCH + Duration::from_secs(seconds))
 }

@@ -188,8 +188,9 @@ mod tests {
             shutdown.listener(),
         )
         .start();
-        // Five ids take three pages; all arrive without waiting for further ticks.
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+        // Five ids take three pages; all arrive without waiting for further ticks (the first
+        // tick is a poll interval away).
+        let deadline = tokio::time::Instant::now() + POLL_INTERVAL;
         while !list.contains_any(&["rev-4".to_owned()]) {
             assert!(tokio::time::Instant::now() < deadline, "the follower did not drain the log");
             tokio::time::sleep(Duration::from_millis(5)).await;

@@ -211,23 +211,8 @@ impl TokenVerifier {
     /// its signature is verified; `None` if it has none. Lets a long-lived session end on time
     /// without re-checking the whole token again and again.
     pub fn expires_at(&self, token: &Token) -> Result<Option<SystemTime>, TokenError> {
-        use biscuit_auth::builder::{Binary, Op, Term};
         let biscuit = Biscuit::from_base64(token.as_str(), self.public).map_err(|_| TokenError::Invalid)?;
-        let (_, _, checks, _) = biscuit.authorizer().map_err(|_| TokenError::Invalid)?.dump();
-        let deadline = checks
-            .iter()
-            .flat_map(|check| &check.queries)
-            .filter(|query| query.body.iter().any(|p| p.name == "time"))
-            .flat_map(|query| &query.expressions)
-            .filter_map(|expression| match expression.ops.as_slice() {
-                [Op::Value(Term::Variable(_)), Op::Value(Term::Date(at)), Op::Binary(Binary::LessThan)] => Some(*at),
-                [Op::Value(Term::Variable(_)), Op::Value(Term::Date(at)), Op::Binary(Binary::LessOrEqual)] => {
-                    Some(at.saturating_add(1))
-                }
-                _ => None,
-            })
-            .min();
-        Ok(deadline.map(|seconds| SystemTime::UNIX_EPOCH + Duration::from_secs(seconds)))
+        Ok(crate::lease::expiry(&biscuit))
     }
 
     /// Checks signature, revocation, expiry and every check of every block, then `access`'s

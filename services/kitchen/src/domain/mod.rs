@@ -78,3 +78,19 @@ pub struct TicketChange {
     /// The trace of the request that caused it, when pushed live (replays have none).
     pub trace_id: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::TicketStatus;
+
+    #[test]
+    fn statuses_are_spelled_as_the_orders_service_spells_them_and_read_back() {
+        let spelled: Vec<&str> = TicketStatus::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(spelled, ["PLACED", "ACCEPTED", "PREPARING", "READY", "COMPLETED", "CANCELLED"]);
+        for status in TicketStatus::ALL {
+            assert_eq!(TicketStatus::parse(status.as_str()), Some(status));
+        }
+        assert_eq!(TicketStatus::parse("ready"), None);
+        assert_eq!(TicketStatus::OPEN.map(TicketStatus::as_str), ["PLACED", "ACCEPTED", "PREPARING", "READY"]);
+    }
+}

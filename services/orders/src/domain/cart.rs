@@ -244,6 +244,30 @@ mod tests {
     fn idempotency_keys_have_sane_lengths() {
         assert!(IdempotencyKey::parse("").is_err());
         assert!(IdempotencyKey::parse(&"k".repeat(201)).is_err());
-        assert!(IdempotencyKey::parse("checkout-42").is_ok());
+        assert_eq!(IdempotencyKey::parse("checkout-42").map(|k| k.as_str().to_owned()), Ok("checkout-42".to_owned()));
+        // Inclusive, and counted in characters, not bytes.
+        assert!(IdempotencyKey::parse(&"é".repeat(200)).is_ok());
+        assert!(IdempotencyKey::parse("key\nwith a newline").is_err());
+        assert!(IdempotencyKey::parse("\u{7f}").is_err());
+    }
+
+    #[test]
+    fn a_hundred_lines_are_a_cart_and_each_keeps_what_was_asked() {
+        let hundred: Vec<_> = (0..100).map(|_| line(A, 1, None)).collect();
+        assert_eq!(Cart::parse(hundred).map(|c| c.lines().len()), Ok(100));
+        let cart = Cart::parse(vec![line(A, 1, Some("  no onions ")), line(B, 7, None)]).expect("valid");
+        let [first, second] = cart.lines() else { panic!("two lines: {cart:?}") };
+        assert_eq!(first.menu_item_id.to_string(), A);
+        assert_eq!(first.note.as_ref().map(Note::as_str), Some("no onions"), "trimmed");
+        assert_eq!(second.menu_item_id.to_string(), B);
+        assert_eq!(second.quantity.get(), 7);
+        assert_eq!(Quantity::parse(1).map(Quantity::get), Some(1));
+    }
+
+    #[test]
+    fn a_fingerprint_spells_out_every_line() {
+        let cart = Cart::parse(vec![line(B, 2, None), line(A, 1, Some("no \"onions\""))]).expect("valid");
+        // Sorted by item, quantity and note; notes quoted and escaped.
+        assert_eq!(cart.fingerprint(), format!("{B}x2:None|{A}x1:Some(\"no \\\"onions\\\"\")"));
     }
 }

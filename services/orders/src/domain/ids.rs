@@ -65,3 +65,32 @@ impl OrderId {
         Self(Uuid::now_v7())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_uuids_in_any_spelling_and_print_in_one() {
+        let id = "638386e1-c6f9-5a21-aeb8-bd1f0a70e77d";
+        let parsed = MenuItemId::parse(id).expect("a UUID");
+        assert_eq!(parsed.to_string(), id);
+        assert_eq!(parsed.as_uuid(), Uuid::parse_str(id).expect("a UUID"));
+        assert_eq!(MenuItemId::parse(&id.to_uppercase().replace('-', "")), Ok(parsed));
+        assert_eq!(MenuItemId::from_uuid(parsed.as_uuid()), parsed);
+        let refused = OrderId::parse("not-an-id").expect_err("not a UUID");
+        assert_eq!(refused, InvalidId { what: "order id", value: "not-an-id".into() });
+        // An absurd input is cut short in the error, not echoed whole.
+        let long = "x".repeat(10_000);
+        assert_eq!(CustomerId::parse(&long).map_err(|e| e.value.len()), Err(40));
+        assert!(CustomerId::parse(&format!("{id}0")).is_err(), "37 characters");
+    }
+
+    #[test]
+    fn new_order_ids_sort_in_the_order_they_were_made() {
+        let first = OrderId::generate();
+        let second = OrderId::generate();
+        assert!(first < second, "{first} then {second}");
+        assert_eq!(first.as_uuid().get_version_num(), 7);
+    }
+}

@@ -59,3 +59,26 @@ pub struct MenuItem {
     pub station: String,
     pub prep_minutes: i32,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn categories_are_spelled_as_the_api_spells_them_and_read_back() {
+        let spelled: Vec<&str> = MenuCategory::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(spelled, ["STARTER", "MAIN", "SIDE", "DESSERT", "DRINK"]);
+        for category in MenuCategory::ALL {
+            assert_eq!(MenuCategory::parse(category.as_str()), Some(category));
+        }
+        assert_eq!(MenuCategory::parse("main"), None);
+        assert_eq!(MenuCategory::parse(""), None);
+    }
+
+    #[test]
+    fn money_adds_and_multiplies_in_cents() {
+        assert_eq!(Cents(450) + Cents(75), Cents(525));
+        assert_eq!(Cents(450).times(3), Cents(1350));
+        assert_eq!(Cents(450).times(0), Cents(0));
+    }
+}

@@ -253,6 +253,26 @@ mod tests {
     }
 
     #[test]
+    fn statuses_are_spelled_as_the_api_spells_them_and_read_back() {
+        let spelled: Vec<&str> = OrderStatus::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(spelled, ["PLACED", "ACCEPTED", "PREPARING", "READY", "COMPLETED", "CANCELLED"]);
+        for status in OrderStatus::ALL {
+            assert_eq!(OrderStatus::parse(status.as_str()), Some(status));
+        }
+        assert_eq!(OrderStatus::parse("placed"), None);
+        let terminal: Vec<OrderStatus> = OrderStatus::ALL.into_iter().filter(|s| s.is_terminal()).collect();
+        assert_eq!(terminal, [Completed, Cancelled]);
+    }
+
+    #[test]
+    fn now_is_the_current_time_to_the_microsecond() {
+        let before = Utc::now();
+        let now = now();
+        assert!(now >= before - chrono::Duration::microseconds(1) && now <= Utc::now(), "{now} is not now");
+        assert_eq!(now.timestamp_subsec_nanos() % 1_000, 0, "{now} has nanoseconds");
+    }
+
+    #[test]
     fn a_refusal_names_both_states() {
         let refused = Completed.check_transition(Placed).expect_err("not allowed");
         assert_eq!(refused.to_string(), "an order cannot go from COMPLETED to PLACED");
@@ -277,9 +297,17 @@ mod tests {
         assert_eq!(accepted.version, 2);
         assert_eq!(accepted.timeline.len(), 2);
         assert_eq!(event.order, accepted);
+        assert_eq!(event.change, Change::StatusChanged { from: Placed, to: Accepted, by: "kitchen".into() });
+        let later = now + chrono::Duration::seconds(90);
         let (cancelled, event) =
-            accepted.change_status(Cancelled, "customer", Some("changed my mind"), now).expect("allowed");
+            accepted.change_status(Cancelled, "customer", Some("changed my mind"), later).expect("allowed");
         assert_eq!(cancelled.version, 3);
-        assert!(matches!(event.change, Change::Cancelled { from: Accepted, .. }));
+        assert_eq!(
+            event.change,
+            Change::Cancelled { from: Accepted, reason: "changed my mind".into(), by: "customer".into() }
+        );
+        assert_eq!((cancelled.created_at, cancelled.updated_at), (now, later));
+        assert_eq!(cancelled.timeline.last(), Some(&StatusReached { status: Cancelled, at: later }));
+        assert_ne!(event.event_id, created.event_id, "every event has its own id");
     }
 }
