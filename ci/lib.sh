@@ -181,9 +181,10 @@ start_stack() {
     fi
   done
   export TOKEN_PUBLIC_KEY_FILE="$keys/token-public.hex"
-  # The local kitchen account (local runs only; production sets its own credentials).
+  # The local kitchen account (local runs only; production sets its own credentials). Its
+  # password meets the customers' minimum (8 characters), as every staff password must.
   KITCHEN_USERNAME="${KITCHEN_USERNAME:-kitchen}"
-  STAFF_PASSWORD="${KITCHEN_PASSWORD:-kitchen}" TOKEN_PRIVATE_KEY_FILE="$keys/token-private.hex" \
+  STAFF_PASSWORD="${KITCHEN_PASSWORD:-kitchen-local}" TOKEN_PRIVATE_KEY_FILE="$keys/token-private.hex" \
     "$bin/users" create-staff "$KITCHEN_USERNAME"
   start_service "$bin" users TOKEN_PRIVATE_KEY_FILE="$keys/token-private.hex"
   start_service "$bin" orders SERVICE_TOKEN_FILE="$keys/orders.token"

@@ -238,7 +238,7 @@ impl UsersService {
     /// `users create-staff` command, safe to run at every deploy.
     pub async fn ensure_staff(&self, username: &str, password: &str) -> anyhow::Result<User> {
         let username = Username::parse(username).map_err(anyhow::Error::msg)?;
-        let password = Password::parse_operator_chosen(password).map_err(anyhow::Error::msg)?;
+        let password = Password::parse(password).map_err(anyhow::Error::msg)?;
         let hash = self.passwords.hash(password.expose().to_owned()).await?;
         let client = self.pool.get().await.context("connecting to PostgreSQL")?;
         if let Some(user) = store::insert(&**client, &username, &hash, Role::KitchenStaff).await? {

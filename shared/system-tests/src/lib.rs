@@ -142,12 +142,12 @@ impl Stack {
     /// GraphQL; returns its token.
     pub async fn kitchen_staff(&self) -> anyhow::Result<Token> {
         let username = format!("chef-{}", &uuid_like()[..12]);
-        users::admin::create_staff(&self.db.settings(), self.auth.private_key_hex().expose(), &username, "kitchen")
+        users::admin::create_staff(&self.db.settings(), self.auth.private_key_hex().expose(), &username, "kitchen-local")
             .await?;
         let answer = self
             .graphql(
                 "mutation($input: LoginInput!) { login(input: $input) { token user { role } } }",
-                serde_json::json!({ "input": { "username": username, "password": "kitchen" } }),
+                serde_json::json!({ "input": { "username": username, "password": "kitchen-local" } }),
             )
             .await?;
         anyhow::ensure!(answer["data"]["login"]["user"]["role"] == "KITCHEN_STAFF", "staff login failed: {answer}");

@@ -39,7 +39,7 @@ impl Restaurant {
         let services = Services::parse(&flags.get("pids", String::new())?)?;
         let customers: usize = flags.get("customers", 10)?;
         let chef_name = std::env::var("KITCHEN_USERNAME").unwrap_or_else(|_| "kitchen".into());
-        let chef_password = std::env::var("KITCHEN_PASSWORD").unwrap_or_else(|_| "kitchen".into());
+        let chef_password = std::env::var("KITCHEN_PASSWORD").unwrap_or_else(|_| "kitchen-local".into());
         let chef = api.sign_in(&chef_name, &chef_password).await.context("signing in as kitchen staff")?;
         let customers = api.new_customers(customers.max(1)).await.context("registering customers")?;
         let dishes = api.available_dishes().await?;
