@@ -237,8 +237,9 @@ PROMETHEUS_PORT="${PROMETHEUS_PORT:-9090}"
 BLACKBOX_PORT="${BLACKBOX_PORT:-9115}"
 
 # `write_local_prometheus_config FILE`: compose/prometheus/prometheus.yml for the local stack:
-# the same jobs and the same rule files, with static targets on the local ports and readiness
-# probed by a local blackbox exporter.
+# the same jobs and the same rule files, with static targets on the services' local ops ports
+# (`<SERVICE>_OPS_PORT`: /metrics and the detailed /readyz live there, not on the public ports)
+# and readiness probed by a local blackbox exporter.
 write_local_prometheus_config() {
   local file=$1 job port readiness=""
   mkdir -p "$(dirname "$file")"
@@ -253,7 +254,7 @@ rule_files:
   - $ROOT/compose/prometheus/rules/*.yml
 scrape_configs:
 YAML
-    for job in orders:8080 kitchen:8081 gateway:8082 users:8083; do
+    for job in orders:9180 kitchen:9181 gateway:9182 users:9183; do
       port=${job#*:}
       job=${job%:*}
       printf '  - job_name: %s\n    static_configs: [{ targets: ["127.0.0.1:%s"] }]\n' "$job" "$port"

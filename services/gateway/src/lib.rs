@@ -83,6 +83,11 @@ impl Application {
         self.http.addr()
     }
 
+    /// The internal ops address: `/metrics` and the detailed `/readyz`.
+    pub fn ops_addr(&self) -> SocketAddr {
+        self.http.ops_addr()
+    }
+
     /// Stops taking requests, lets in-flight ones finish, then stops the order-events hub (which
     /// ends the remaining subscriptions) and the revocation follower.
     pub async fn stop(self) {

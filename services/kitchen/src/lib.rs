@@ -115,6 +115,11 @@ impl Application {
         self.http.addr()
     }
 
+    /// The internal ops address: `/metrics` and the detailed `/readyz`.
+    pub fn ops_addr(&self) -> SocketAddr {
+        self.http.ops_addr()
+    }
+
     /// Stops consuming (the record in hand is applied and every stored offset committed before
     /// this goes on), closes the tablets' sockets (they reconnect to another instance), lets
     /// in-flight requests finish and waits for every background task.

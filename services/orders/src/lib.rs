@@ -78,6 +78,11 @@ impl Application {
         self.http.addr()
     }
 
+    /// The internal ops address: `/metrics` and the detailed `/readyz`.
+    pub fn ops_addr(&self) -> SocketAddr {
+        self.http.ops_addr()
+    }
+
     pub fn grpc_addr(&self) -> SocketAddr {
         self.grpc_addr
     }

@@ -3,7 +3,7 @@
 use crate::throttle::{Limit, SignInLimits};
 use service_kit::Secret;
 use service_kit::config::{DatabaseSettings, bind_addr, env_parse, required_secret};
-use service_kit::http::{AllowedOrigins, HttpSettings};
+use service_kit::http::{AllowedOrigins, HttpSettings, TrustedProxies};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -11,6 +11,10 @@ use std::time::Duration;
 pub struct Config {
     /// `USERS_HTTP_PORT` (8083) on `BIND_HOST`.
     pub http_addr: SocketAddr,
+    /// `USERS_OPS_PORT` (9183) on `OPS_BIND_HOST`: `/metrics` and the detailed `/readyz`.
+    pub ops_addr: SocketAddr,
+    /// `TRUSTED_PROXIES` (none): the reverse proxies whose forwarding headers name the client.
+    pub trusted_proxies: TrustedProxies,
     /// `USERS_GRPC_PORT` (9001) on `BIND_HOST`.
     pub grpc_addr: SocketAddr,
     pub database: DatabaseSettings,
@@ -26,12 +30,14 @@ pub struct Config {
 }
 
 impl Config {
-    /// Port 0 for both servers (the test reads the real ones), one HTTP worker, hour-long
+    /// Port 0 for every server (the test reads the real ones), one HTTP worker, hour-long
     /// tokens: what every test starts from; it then overrides what it needs.
     pub fn for_tests(database: DatabaseSettings, token_private_key: Secret) -> Self {
         let any_port = SocketAddr::from(([127, 0, 0, 1], 0));
         Self {
             http_addr: any_port,
+            ops_addr: any_port,
+            trusted_proxies: TrustedProxies::default(),
             grpc_addr: any_port,
             database,
             http_workers: 1,
@@ -44,11 +50,19 @@ impl Config {
     /// The REST server: `/auth/*` is called through the gateway or by tools, not by browsers
     /// directly (no CORS).
     pub fn http_settings(&self) -> HttpSettings {
-        HttpSettings { addr: self.http_addr, workers: self.http_workers, allowed_origins: AllowedOrigins::default() }
+        HttpSettings {
+            addr: self.http_addr,
+            ops_addr: self.ops_addr,
+            workers: self.http_workers,
+            allowed_origins: AllowedOrigins::default(),
+            trusted_proxies: self.trusted_proxies.clone(),
+        }
     }
 
     pub fn from_env() -> anyhow::Result<Self> {
         Ok(Self {
+            ops_addr: service_kit::config::ops_addr("USERS_OPS_PORT", 9183)?,
+            trusted_proxies: service_kit::config::trusted_proxies()?,
             http_addr: bind_addr("USERS_HTTP_PORT", 8083)?,
             grpc_addr: bind_addr("USERS_GRPC_PORT", 9001)?,
             database: DatabaseSettings::from_env()?,

@@ -27,7 +27,7 @@ async fn main() -> anyhow::Result<()> {
         [] | ["serve"] => {
             let config = users::Config::from_env()?;
             let app = users::Application::build(config).await?;
-            tracing::info!(http = %app.http_addr(), grpc = %app.grpc_addr(), "users ready");
+            tracing::info!(http = %app.http_addr(), ops = %app.ops_addr(), grpc = %app.grpc_addr(), "users ready");
             service_kit::shutdown::run_until_signalled(app.stop()).await
         }
         ["generate-keys", dir] => users::admin::generate_keys(std::path::Path::new(dir)),

@@ -67,16 +67,34 @@ pub async fn ensure_topics(brokers: &str, topics: &[(&str, i32)]) -> anyhow::Res
     Ok(())
 }
 
-/// Asks the broker for its metadata: the broker half of `/readyz`.
-pub async fn ping(brokers: &str) -> anyhow::Result<()> {
-    use rdkafka::consumer::{BaseConsumer, Consumer as _};
-    let brokers = brokers.to_owned();
-    tokio::task::spawn_blocking(move || {
-        let consumer: BaseConsumer =
-            ClientConfig::new().set("bootstrap.servers", &brokers).create().context("creating a Kafka client")?;
-        consumer.fetch_metadata(None, BROKER_REQUEST_TIMEOUT).context("fetching broker metadata")?;
-        anyhow::Ok(())
-    })
-    .await
-    .context("the broker check panicked")?
+/// The broker half of `/readyz`: one client, made at the first check and kept, asked for the
+/// broker's metadata each time (a new client per check would open new connections each time).
+pub struct BrokerProbe {
+    brokers: String,
+    client: std::sync::Arc<std::sync::OnceLock<rdkafka::consumer::BaseConsumer>>,
+}
+
+impl BrokerProbe {
+    pub fn new(brokers: &str) -> Self {
+        Self { brokers: brokers.to_owned(), client: std::sync::Arc::default() }
+    }
+
+    /// Asks the broker for its metadata (on a blocking thread: librdkafka's call blocks).
+    pub async fn ping(&self) -> anyhow::Result<()> {
+        use rdkafka::consumer::Consumer as _;
+        let client = std::sync::Arc::clone(&self.client);
+        let brokers = self.brokers.clone();
+        tokio::task::spawn_blocking(move || {
+            if client.get().is_none() {
+                let made = ClientConfig::new().set("bootstrap.servers", &brokers).create().context("creating a Kafka client")?;
+                // A concurrent first check may have set one already: either is fine.
+                let _ = client.set(made);
+            }
+            let consumer = client.get().context("the broker client is missing")?;
+            consumer.fetch_metadata(None, BROKER_REQUEST_TIMEOUT).context("fetching broker metadata")?;
+            anyhow::Ok(())
+        })
+        .await
+        .context("the broker check panicked")?
+    }
 }

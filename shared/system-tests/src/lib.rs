@@ -51,6 +51,12 @@ fn any_port() -> SocketAddr {
 impl Stack {
     /// Must run inside an actix system (`#[actix_rt::test]`).
     pub async fn start() -> anyhow::Result<Self> {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Like [`Self::start`], with the gateway's settings changed by `gateway` first (a test's
+    /// own limits, a trusted proxy).
+    pub async fn start_with(gateway: impl FnOnce(&mut gateway::Config)) -> anyhow::Result<Self> {
         testkit::init_logs();
         let db = TestDatabase::create().await?;
         let topic = testkit::unique_name("orders.events");
@@ -74,16 +80,16 @@ impl Stack {
         })
         .await
         .context("starting kitchen")?;
-        let gateway = gateway::Application::build(gateway::Config {
+        let mut gateway_config = gateway::Config {
             allowed_origins: AllowedOrigins::parse(WEB_ORIGIN),
             ..gateway::Config::for_tests(
                 format!("http://{}", orders.grpc_addr()),
                 auth.settings("gateway", &users_url),
                 format!("http://{}", kitchen.http_addr()),
             )
-        })
-        .await
-        .context("starting gateway")?;
+        };
+        gateway(&mut gateway_config);
+        let gateway = gateway::Application::build(gateway_config).await.context("starting gateway")?;
         Ok(Self { db, topic, auth, users, orders, kitchen, gateway, http: reqwest::Client::new() })
     }
 

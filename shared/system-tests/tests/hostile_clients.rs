@@ -1,6 +1,7 @@
 //! The gateway against clients that try too much: sign-in floods (throttled by users on the
-//! client's own address, with the wait told), batches, aliased guesses, socket and
-//! subscription hoarding, and sockets that outlive their token.
+//! client's own address, with the wait told, and a forwarded address believed only from a
+//! trusted proxy), batches, aliased guesses, socket and subscription hoarding, and sockets that
+//! outlive their token.
 
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -63,7 +64,7 @@ async fn batches_and_aliased_guesses_are_refused_before_anything_runs() -> anyho
     let stack = Stack::start().await?;
     let gateway = stack.gateway.http_addr();
     let post = |body: Value| reqwest::Client::new().post(format!("http://{gateway}/graphql")).json(&body).send();
-    let calls = || stack.metric(gateway, "gateway_backend_calls_total");
+    let calls = || stack.metric(stack.gateway.ops_addr(), "gateway_backend_calls_total");
     let before = calls().await?;
 
     let one = json!({ "query": LOGIN, "variables": credentials("ada", "one") });
@@ -105,7 +106,7 @@ async fn sockets_and_their_subscriptions_are_bounded() -> anyhow::Result<()> {
     for i in 0..per_socket {
         first.subscribe(&format!("s{i}"), ORDER_CREATED, json!({})).await?;
     }
-    let gateway = stack.gateway.http_addr();
+    let gateway = stack.gateway.ops_addr();
     testkit::eventually("every subscription to be open", || async {
         (stack.metric(gateway, "gateway_subscriptions_open").await.ok()? == per_socket as f64).then_some(())
     })
@@ -193,6 +194,53 @@ async fn a_socket_closes_when_its_token_expires() -> anyhow::Result<()> {
     kitchen.subscribe("new", ORDER_CREATED, json!({})).await?;
     let (code, _) = kitchen.closed_within(lifetime + Duration::from_secs(2)).await?;
     assert_eq!(code, Some(4401));
+    stack.stop().await;
+    Ok(())
+}
+
+/// Registers a new account over GraphQL with `X-Forwarded-For: <forwarded>`; the answer.
+async fn register_as_forwarded_for(stack: &Stack, forwarded: &str) -> anyhow::Result<Value> {
+    let name = format!("fwd-{}", &testkit::unique_name("x")[2..14]);
+    let body = json!({ "query": REGISTER, "variables": credentials(&name, "correct horse battery") });
+    let response = reqwest::Client::new()
+        .post(format!("http://{}/graphql", stack.gateway.http_addr()))
+        .header("x-forwarded-for", forwarded)
+        .json(&body)
+        .send()
+        .await?;
+    Ok(response.json().await?)
+}
+
+#[actix_rt::test]
+async fn a_forwarded_address_counts_only_from_a_trusted_proxy() -> anyhow::Result<()> {
+    let burst = users::throttle::ADDRESS_BURST;
+    // No proxy trusted (the default): naming a new address in every request changes nothing,
+    // the TCP peer is still one client and runs out of sign-ups after its burst.
+    let stack = Stack::start().await?;
+    let mut answers = vec![];
+    for i in 0..=burst {
+        answers.push(register_as_forwarded_for(&stack, &format!("198.51.100.{i}")).await?);
+    }
+    assert!(answers[..burst as usize].iter().all(|a| a["errors"].is_null()), "{answers:?}");
+    assert_eq!(code(&answers[burst as usize]), "RATE_LIMITED", "a spoofed header escaped the throttle");
+    stack.stop().await;
+
+    // Behind a trusted proxy (here: the test itself, on loopback), the address it forwards is
+    // the client: many clients each get their own burst, and one of them still runs out.
+    let stack = Stack::start_with(|gateway| {
+        gateway.trusted_proxies = service_kit::http::TrustedProxies::parse("127.0.0.1, ::1").expect("valid");
+    })
+    .await?;
+    for i in 0..=burst {
+        let answer = register_as_forwarded_for(&stack, &format!("198.51.100.{i}")).await?;
+        assert!(answer["errors"].is_null(), "client {i} has its own bucket: {answer}");
+    }
+    // A client that prepends an address of its own choosing is still known by the proxy's entry.
+    let mut last = json!(null);
+    for i in 0..=burst {
+        last = register_as_forwarded_for(&stack, &format!("10.9.8.{i}, 203.0.113.77")).await?;
+    }
+    assert_eq!(code(&last), "RATE_LIMITED", "{last}");
     stack.stop().await;
     Ok(())
 }

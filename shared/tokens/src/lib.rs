@@ -64,4 +64,6 @@ pub fn attenuate(token: &Token, verifier: &TokenVerifier, checks: &str) -> Resul
 }
 
 #[cfg(test)]
+mod properties;
+#[cfg(test)]
 mod tests;
