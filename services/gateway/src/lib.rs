@@ -49,7 +49,7 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let shutdown = Shutdown::new();
         let tokens::revocation::ServiceAuth { verifier, service_token } =
-            tokens::revocation::ServiceAuth::start(&config.auth, shutdown.listener())?;
+            tokens::revocation::ServiceAuth::start(&config.auth, shutdown.listener()).await?;
         let ops = Ops::new("gateway");
         let calls = backends::calls_metric(ops.registry())?;
         let orders = backends::OrdersBackend::new(&config.orders_url, service_token.clone(), &calls)?;

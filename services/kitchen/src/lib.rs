@@ -71,7 +71,7 @@ impl Application {
         let metrics = metrics::KitchenMetrics::register(ops.registry())?;
         let shutdown = Shutdown::new();
         let tokens::revocation::ServiceAuth { verifier, service_token } =
-            tokens::revocation::ServiceAuth::start(&config.auth, shutdown.listener())?;
+            tokens::revocation::ServiceAuth::start(&config.auth, shutdown.listener()).await?;
 
         let hub = actors::TicketHub::new(metrics.clone()).start();
         // Read before the port is bound: every change after it reaches the hub, and no tablet

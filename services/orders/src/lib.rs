@@ -56,7 +56,7 @@ impl Application {
         let metrics = metrics::OrdersMetrics::register(ops.registry())?;
         let shutdown = Shutdown::new();
         let tokens::revocation::ServiceAuth { verifier, .. } =
-            tokens::revocation::ServiceAuth::start(&config.auth, shutdown.listener())?;
+            tokens::revocation::ServiceAuth::start(&config.auth, shutdown.listener()).await?;
 
         let publisher = kafka::EventPublisher::new(&config.kafka.brokers, &config.kafka.orders_topic)?;
         let registry = actors::OrderRegistry::new(pool.clone(), metrics.clone()).start();

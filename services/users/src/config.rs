@@ -24,6 +24,9 @@ pub struct Config {
     pub token_private_key: Secret,
     /// `TOKEN_TTL_SECONDS` (86400): how long a user token lives.
     pub token_ttl: Duration,
+    /// `SERVICE_TOKEN_TTL_SECONDS` (900): how long a service token handed out for a credential
+    /// lives (services renew at half-life; see `tokens::renewal`).
+    pub service_token_ttl: Duration,
     /// `SIGN_IN_ACCOUNT_BURST` (5) and `SIGN_IN_ACCOUNT_REFILL_SECONDS` (12); likewise
     /// `SIGN_IN_ADDRESS_*` (20, 3): see `throttle.rs` for why these defaults.
     pub sign_in_limits: SignInLimits,
@@ -43,6 +46,7 @@ impl Config {
             http_workers: 1,
             token_private_key,
             token_ttl: Duration::from_secs(3600),
+            service_token_ttl: tokens::SERVICE_TOKEN_TTL,
             sign_in_limits: SignInLimits::default(),
         }
     }
@@ -69,6 +73,10 @@ impl Config {
             http_workers: env_parse("HTTP_WORKERS", 2)?,
             token_private_key: required_secret("TOKEN_PRIVATE_KEY")?,
             token_ttl: Duration::from_secs(env_parse("TOKEN_TTL_SECONDS", 86_400)?),
+            service_token_ttl: Duration::from_secs(env_parse(
+                "SERVICE_TOKEN_TTL_SECONDS",
+                tokens::SERVICE_TOKEN_TTL.as_secs(),
+            )?),
             sign_in_limits: SignInLimits {
                 per_account: limit("ACCOUNT", SignInLimits::default().per_account)?,
                 per_address: limit("ADDRESS", SignInLimits::default().per_address)?,

@@ -57,7 +57,8 @@ impl Application {
             config.token_ttl,
             passwords::Passwords::start_default(),
             config.sign_in_limits,
-        );
+        )
+        .with_service_token_ttl(config.service_token_ttl);
         let shutdown = Shutdown::new();
 
         // This service's own verifier follows revocations straight from its database.

@@ -3,7 +3,8 @@
 //! ```text
 //! users                                  serve (the default)
 //! users generate-keys DIR                write a root key pair into DIR, once
-//! users mint-service-token NAME [DAYS]   print a service token (default 365 days)
+//! users mint-service-token NAME [DAYS]   print a service credential (default 365 days), exchanged
+//!                                        by the service for 15-minute service tokens
 //! users create-staff USERNAME            create or reset a KITCHEN_STAFF account; the password
 //!                                        comes from STAFF_PASSWORD or the first line of stdin
 //! ```

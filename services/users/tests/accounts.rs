@@ -275,3 +275,41 @@ async fn expired_revocations_are_pruned() -> anyhow::Result<()> {
     s.app.stop().await;
     Ok(())
 }
+
+/// A service's deploy-time credential buys a short-lived service token, and nothing else does.
+#[actix_rt::test]
+async fn a_credential_is_exchanged_for_a_short_lived_service_token() -> anyhow::Result<()> {
+    let s = start().await?;
+    let verifier = s.auth.issuer().verifier();
+    let renew = |token: &Token| {
+        let mut request = tonic::Request::new(pb::RenewServiceTokenRequest {});
+        tokens::grpc::attach(&mut request, token, None);
+        request
+    };
+    let credential = s.auth.issuer().service_credential("kitchen", std::time::Duration::from_secs(3600))?.token;
+    let before = std::time::SystemTime::now();
+    let answer = s.grpc().await?.renew_service_token(renew(&credential)).await?.into_inner();
+    let token = Token::new(answer.token);
+    assert_eq!(
+        verifier.authorize(&token, &tokens::Access::read("revocations").for_services())?,
+        tokens::Principal::Service("kitchen".into())
+    );
+    let lives = std::time::Duration::from_secs(u64::try_from(answer.expires_at_unix)?)
+        .saturating_sub(before.duration_since(std::time::SystemTime::UNIX_EPOCH)?);
+    assert!(lives <= tokens::SERVICE_TOKEN_TTL, "a service token lives {lives:?}");
+    assert!(lives + std::time::Duration::from_secs(2) >= tokens::SERVICE_TOKEN_TTL, "{lives:?}");
+    assert_eq!(verifier.expires_at(&token)?.map(|at| at.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs())).transpose()?, Some(u64::try_from(answer.expires_at_unix)?));
+    // The everyday token cannot renew itself (a leaked copy dies with its time), and the
+    // credential is good for nothing but renewing.
+    let refused = s.grpc().await?.renew_service_token(renew(&token)).await.expect_err("an everyday token");
+    assert_eq!(refused.code(), tonic::Code::PermissionDenied);
+    let mut request = tonic::Request::new(pb::ListRevocationsRequest { after_seq: 0 });
+    tokens::grpc::attach(&mut request, &credential, None);
+    let refused = s.grpc().await?.list_revocations(request).await.expect_err("a credential");
+    assert_eq!(refused.code(), tonic::Code::PermissionDenied);
+    let (_, user) = s.auth.user_token(tokens::Role::KitchenStaff);
+    let refused = s.grpc().await?.renew_service_token(renew(&user)).await.expect_err("a user token");
+    assert_eq!(refused.code(), tonic::Code::PermissionDenied);
+    s.app.stop().await;
+    Ok(())
+}

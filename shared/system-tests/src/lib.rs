@@ -40,7 +40,7 @@ fn orders_config(
     orders::Config {
         http_addr,
         grpc_addr,
-        ..orders::Config::for_tests(db.settings(), testkit::kafka_settings(topic), auth.settings("orders", users_url))
+        ..orders::Config::for_tests(db.settings(), testkit::kafka_settings(topic), auth.credential_settings("orders", users_url))
     }
 }
 
@@ -74,7 +74,7 @@ impl Stack {
             ..kitchen::Config::for_tests(
                 db.settings(),
                 testkit::kafka_settings(&topic),
-                auth.settings("kitchen", &users_url),
+                auth.credential_settings("kitchen", &users_url),
                 testkit::unique_name("kitchen"),
             )
         })
@@ -84,7 +84,7 @@ impl Stack {
             allowed_origins: AllowedOrigins::parse(WEB_ORIGIN),
             ..gateway::Config::for_tests(
                 format!("http://{}", orders.grpc_addr()),
-                auth.settings("gateway", &users_url),
+                auth.credential_settings("gateway", &users_url),
                 format!("http://{}", kitchen.http_addr()),
             )
         };

@@ -146,3 +146,26 @@ fn a_token_says_when_it_expires_and_an_attenuation_can_bring_that_forward() {
     assert!(verifier.expires_at(&service).is_ok_and(|at| at.is_some()));
     assert_eq!(verifier.expires_at(&Token::new("not a token")), Err(TokenError::Invalid));
 }
+
+#[test]
+fn a_service_credential_only_renews_and_only_a_credential_renews() {
+    let issuer = TokenIssuer::generate();
+    let verifier = issuer.verifier();
+    let credential = issuer.service_credential("kitchen", HOUR).expect("minted").token;
+    let everyday = issuer.service_token("kitchen", HOUR).expect("minted").token;
+    let user = issuer.user_token(&staff(), HOUR).expect("minted").token;
+    let renew = Access::renew_service_token();
+    assert_eq!(verifier.authorize(&credential, &renew), Ok(Principal::Service("kitchen".into())));
+    // A credential is refused for everything else, as a restriction (not as an expiry).
+    let refused = verifier.authorize(&credential, &Access::read("order").for_services());
+    assert!(matches!(refused, Err(TokenError::Forbidden(_))), "{refused:?}");
+    // An everyday service token, a user token, or a holder's claim cannot renew.
+    assert!(matches!(verifier.authorize(&everyday, &renew), Err(TokenError::Forbidden(_))));
+    assert!(matches!(verifier.authorize(&user, &renew), Err(TokenError::Forbidden(_))));
+    let claimed = attenuate(&everyday, &verifier, r#"service_credential("kitchen");"#).expect("appended");
+    assert!(matches!(verifier.authorize(&claimed, &renew), Err(TokenError::Forbidden(_))));
+    assert!(verifier.authorize(&everyday, &Access::read("order").for_services()).is_ok());
+    // An expired credential says so.
+    let expired = issuer.service_credential("kitchen", Duration::ZERO).expect("minted").token;
+    assert_eq!(verifier.authorize(&expired, &renew), Err(TokenError::Expired));
+}

@@ -233,6 +233,9 @@ impl TokenVerifier {
         let policy = match &access.allowed {
             Allowed::AnyUser => authorizer!(r#"allow if user($u); deny if true;"#),
             Allowed::Services => authorizer!(r#"allow if service($s); deny if true;"#),
+            Allowed::ServiceCredentials => {
+                authorizer!(r#"allow if service($s), service_credential($s); deny if true;"#)
+            }
             Allowed::Roles(roles) => {
                 let mut builder = biscuit_auth::AuthorizerBuilder::new();
                 for role in *roles {
@@ -262,9 +265,10 @@ impl TokenVerifier {
     }
 }
 
-/// The authority block's only check is the expiry.
+/// A failed time check of the authority block: the issuer's expiry (a credential's other
+/// check, `operation("renew")`, is a restriction, not an expiry).
 fn is_expiry(check: &FailedCheck) -> bool {
-    matches!(check, FailedCheck::Block(block) if block.block_id == 0)
+    matches!(check, FailedCheck::Block(block) if block.block_id == 0 && block.rule.contains("time("))
 }
 
 fn describe(error: &BiscuitError) -> String {
