@@ -57,13 +57,21 @@ impl Stack {
     /// Like [`Self::start`], with the gateway's settings changed by `gateway` first (a test's
     /// own limits, a trusted proxy).
     pub async fn start_with(gateway: impl FnOnce(&mut gateway::Config)) -> anyhow::Result<Self> {
+        Self::start_tuned(|_| {}, gateway).await
+    }
+
+    /// Like [`Self::start_with`], with the users service's settings changed by `users` too.
+    pub async fn start_tuned(
+        users: impl FnOnce(&mut users::Config),
+        gateway: impl FnOnce(&mut gateway::Config),
+    ) -> anyhow::Result<Self> {
         testkit::init_logs();
         let db = TestDatabase::create().await?;
         let topic = testkit::unique_name("orders.events");
         let auth = TestAuth::new();
-        let users = users::Application::build(users::Config::for_tests(db.settings(), auth.private_key_hex()))
-            .await
-            .context("starting users")?;
+        let mut users_config = users::Config::for_tests(db.settings(), auth.private_key_hex());
+        users(&mut users_config);
+        let users = users::Application::build(users_config).await.context("starting users")?;
         let users_url = format!("http://{}", users.grpc_addr());
         let orders = orders::Application::build(orders_config(&db, &topic, &auth, &users_url, any_port(), any_port()))
             .await

@@ -566,3 +566,38 @@ async fn the_authorisation_matrix_holds_on_every_live_stream() -> anyhow::Result
 }
 
 const MOVE: &str = "mutation($id: ID!, $s: OrderStatus!) { updateOrderStatus(id: $id, status: $s) { id } }";
+
+/// How many service-token exchanges the users service has answered (its call histogram).
+async fn renewals(stack: &Stack) -> anyhow::Result<f64> {
+    let text = reqwest::get(format!("http://{}/metrics", stack.users.ops_addr())).await?.text().await?;
+    Ok(text
+        .lines()
+        .filter(|l| l.starts_with("grpc_request_duration_seconds_count{") && l.contains("/RenewServiceToken\""))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum())
+}
+
+/// Each service starts with a credential and presents only short-lived tokens, renewed at
+/// half-life: after more than a token's lifetime every path that needs one still works.
+#[actix_rt::test]
+async fn service_tokens_are_short_lived_and_renewed_before_they_expire() -> anyhow::Result<()> {
+    let lifetime = Duration::from_secs(3);
+    let stack = Stack::start_tuned(|users| users.service_token_ttl = lifetime, |_| {}).await?;
+    // Gateway, orders and kitchen: a first exchange each at start, then one per half-life:
+    // three each means a whole lifetime has passed since the first tokens were handed out.
+    testkit::eventually("every service to renew its token twice", || async {
+        (renewals(&stack).await.ok()? >= 9.0).then_some(())
+    })
+    .await;
+    // The gateway's token reaches orders (the menu) and users (a registration); the kitchen's
+    // reaches users (revocations: a logout still ends a tablet).
+    let menu = stack.graphql("{ menuItems(first: 1) { edges { node { id } } } }", json!({})).await?;
+    assert!(menu["errors"].is_null(), "{menu}");
+    let chef = stack.kitchen_staff().await?;
+    let mut tablet = Tablet::connect_with_token(stack.kitchen.http_addr(), &chef).await?;
+    tablet.next_of_type("snapshot").await?;
+    stack.graphql_as(Some(&chef), "mutation { logout }", json!({})).await?;
+    assert_eq!(tablet.next_of_type("error").await?["code"], "UNAUTHENTICATED");
+    stack.stop().await;
+    Ok(())
+}
