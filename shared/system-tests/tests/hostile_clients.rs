@@ -244,3 +244,69 @@ async fn a_forwarded_address_counts_only_from_a_trusted_proxy() -> anyhow::Resul
     stack.stop().await;
     Ok(())
 }
+
+#[actix_rt::test]
+async fn a_staff_password_meets_the_customers_minimum() -> anyhow::Result<()> {
+    let stack = Stack::start().await?;
+    let key = stack.auth.private_key_hex();
+    // The old local default, one character short of what a customer must choose.
+    let short = users::admin::create_staff(&stack.db.settings(), key.expose(), "weak-chef", "kitchen").await;
+    assert!(short.is_err(), "a 7-character staff password was accepted");
+    let answer = stack.graphql(LOGIN, credentials("weak-chef", "kitchen")).await?;
+    assert_eq!(code(&answer), "UNAUTHENTICATED", "no such account was made: {answer}");
+    users::admin::create_staff(&stack.db.settings(), key.expose(), "strong-chef", "kitchen-local").await?;
+    let answer = stack.graphql(LOGIN, credentials("strong-chef", "kitchen-local")).await?;
+    assert!(answer["data"]["login"]["token"].is_string(), "{answer}");
+    stack.stop().await;
+    Ok(())
+}
+
+#[actix_rt::test]
+async fn text_that_would_hide_or_reorder_on_someone_elses_screen_is_refused() -> anyhow::Result<()> {
+    let stack = Stack::start().await?;
+    let (_, customer) = stack.register_customer().await?;
+    let item = stack.menu_ids("MAIN", 1).await?.remove(0).0;
+    let orders_before = stack.db.count("orders.orders").await?;
+    for note in ["no\u{0}pickles", "extra \u{202e}sauce", "well\u{200b}done", "bell\u{7}", "\u{2066}isolate"] {
+        let answer = stack
+            .graphql_as(
+                Some(&customer),
+                "mutation($i: CreateOrderInput!) { createOrder(input: $i) { id } }",
+                json!({ "i": { "items": [{ "menuItemId": item, "quantity": 1, "note": note }] } }),
+            )
+            .await?;
+        assert_eq!(code(&answer), "BAD_USER_INPUT", "{note:?}: {answer}");
+    }
+    assert_eq!(stack.db.count("orders.orders").await?, orders_before, "a refused note wrote an order");
+    for username in ["ad\u{202e}nimda", "chef\u{0}", "zero\u{200b}width", "tab\tname"] {
+        let answer = stack.graphql(REGISTER, credentials(username, "correct horse battery")).await?;
+        assert_eq!(code(&answer), "BAD_USER_INPUT", "{username:?}: {answer}");
+    }
+    stack.stop().await;
+    Ok(())
+}
+
+#[actix_rt::test]
+async fn the_public_ports_show_no_metrics_and_no_readiness_details() -> anyhow::Result<()> {
+    let stack = Stack::start().await?;
+    let http = reqwest::Client::new();
+    let services = [
+        ("orders", stack.orders.http_addr(), stack.orders.ops_addr()),
+        ("kitchen", stack.kitchen.http_addr(), stack.kitchen.ops_addr()),
+        ("gateway", stack.gateway.http_addr(), stack.gateway.ops_addr()),
+        ("users", stack.users.http_addr(), stack.users.ops_addr()),
+    ];
+    for (service, public, ops) in services {
+        assert_ne!(public.port(), ops.port(), "{service}");
+        let metrics = http.get(format!("http://{public}/metrics")).send().await?;
+        assert_eq!(metrics.status().as_u16(), 404, "{service} shows /metrics on its public port");
+        let ready = http.get(format!("http://{public}/readyz")).send().await?;
+        assert_eq!((ready.status().as_u16(), ready.text().await?), (200, "ready\n".to_owned()), "{service}");
+        let metrics = http.get(format!("http://{ops}/metrics")).send().await?.text().await?;
+        assert!(metrics.contains(&format!("service=\"{service}\"")), "{service}: {metrics}");
+        let detail: Value = http.get(format!("http://{ops}/readyz")).send().await?.json().await?;
+        assert!(detail.as_object().is_some_and(|checks| checks.values().all(|v| v == "ok")), "{service}: {detail}");
+    }
+    stack.stop().await;
+    Ok(())
+}
