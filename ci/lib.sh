@@ -174,10 +174,11 @@ SERVICE_PIDS=()
 start_stack() {
   local bin=$1 keys="$STATE/keys" service
   "$bin/users" generate-keys "$keys"
+  # Each service's credential, exchanged with users for 15-minute service tokens.
   for service in gateway orders kitchen; do
-    if [ ! -s "$keys/$service.token" ]; then
+    if [ ! -s "$keys/$service.credential" ]; then
       (umask 077 && TOKEN_PRIVATE_KEY_FILE="$keys/token-private.hex" \
-        "$bin/users" mint-service-token "$service" >"$keys/$service.token")
+        "$bin/users" mint-service-token "$service" >"$keys/$service.credential")
     fi
   done
   export TOKEN_PUBLIC_KEY_FILE="$keys/token-public.hex"
@@ -187,9 +188,9 @@ start_stack() {
   STAFF_PASSWORD="${KITCHEN_PASSWORD:-kitchen-local}" TOKEN_PRIVATE_KEY_FILE="$keys/token-private.hex" \
     "$bin/users" create-staff "$KITCHEN_USERNAME"
   start_service "$bin" users TOKEN_PRIVATE_KEY_FILE="$keys/token-private.hex"
-  start_service "$bin" orders SERVICE_TOKEN_FILE="$keys/orders.token"
-  start_service "$bin" kitchen SERVICE_TOKEN_FILE="$keys/kitchen.token"
-  start_service "$bin" gateway SERVICE_TOKEN_FILE="$keys/gateway.token" WEB_ASSETS_DIR="$ROOT/services/web/dist"
+  start_service "$bin" orders SERVICE_TOKEN_FILE="$keys/orders.credential"
+  start_service "$bin" kitchen SERVICE_TOKEN_FILE="$keys/kitchen.credential"
+  start_service "$bin" gateway SERVICE_TOKEN_FILE="$keys/gateway.credential" WEB_ASSETS_DIR="$ROOT/services/web/dist"
   wait_for_port 127.0.0.1 8083 60 users
   wait_for_port 127.0.0.1 8080 60 orders
   wait_for_port 127.0.0.1 8081 60 kitchen

@@ -163,7 +163,7 @@ mod tests {
     use std::sync::Mutex;
 
     #[actix_rt::test]
-    async fn renews_at_half_life_retries_failures_and_stops_with_the_service() {
+    async fn renews_before_expiry_retries_failures_and_stops_with_the_service() {
         // The exchange fails once, then hands out tokens that live 2 s: renewed about every 1 s.
         let answers = Arc::new(Mutex::new(0u32));
         let counting = Arc::clone(&answers);
@@ -184,9 +184,14 @@ mod tests {
         )
         .start();
         assert_eq!(token.current(), None, "no token before the first exchange");
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-        while token.current().is_none_or(|t| t.as_str() != "token-3") {
-            assert!(tokio::time::Instant::now() < deadline, "not renewed: {:?}", token.current().map(|t| t.as_str().to_owned()));
+        // The failed first exchange is retried at once, not after a half-life.
+        assert!(token.first(Duration::from_secs(2)).await, "no token after a failed first exchange");
+        let first = token.current().map(|t| t.as_str().to_owned());
+        assert_eq!(first.as_deref(), Some("token-2"));
+        // Renewed before the 2 s it lives are over.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+        while token.current().map(|t| t.as_str().to_owned()) == first {
+            assert!(tokio::time::Instant::now() < deadline, "not renewed within the token's life");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         tokio::time::timeout(Duration::from_secs(2), shutdown.complete()).await.expect("the renewer stopped");
