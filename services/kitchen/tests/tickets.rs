@@ -489,11 +489,7 @@ async fn a_tablet_on_one_kitchen_sees_a_change_another_kitchens_consumer_wrote()
     let pushed = tablet.next_json().await?;
     assert_eq!(pushed["type"], "ticket", "{pushed}");
     assert_eq!((pushed["orderId"].as_str(), pushed["seq"].as_i64()), (Some(order.as_str()), Some(seq + 1)));
-    assert_eq!(
-        metric(reader.app.ops_addr(), "kitchen_ticket_changes_total").await,
-        Some(0.0),
-        "the reader wrote none"
-    );
+    assert_eq!(metric(reader.app.ops_addr(), "kitchen_ticket_changes_total").await, Some(0.0), "the reader wrote none");
     reader.app.stop().await;
     writer.app.stop().await;
     Ok(())

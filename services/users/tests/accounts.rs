@@ -91,7 +91,8 @@ async fn login_answers_alike_for_unknown_users_and_wrong_passwords() -> anyhow::
 async fn staff_accounts_come_only_from_the_operator_command() -> anyhow::Result<()> {
     let s = start().await?;
     // A staff password meets the customers' minimum: a short one is refused and creates nothing.
-    let short = users::admin::create_staff(&s.db.settings(), s.auth.private_key_hex().expose(), "chef", "kitchen").await;
+    let short =
+        users::admin::create_staff(&s.db.settings(), s.auth.private_key_hex().expose(), "chef", "kitchen").await;
     let refusal = short.expect_err("a 7-character staff password is refused").to_string();
     assert!(refusal.contains("8 to 128 characters"), "{refusal}");
     assert_eq!(s.db.count("users.users").await?, 0);

@@ -48,14 +48,7 @@ fn good_event() -> impl Strategy<Value = OrderEvent> {
             order_version: version,
             occurred_at: None,
             change: Some(change),
-            order: Some(Order {
-                id: order_id,
-                customer_id,
-                status,
-                version,
-                lines,
-                ..Order::default()
-            }),
+            order: Some(Order { id: order_id, customer_id, status, version, lines, ..Order::default() }),
         })
 }
 

@@ -86,7 +86,10 @@ impl BrokerProbe {
         let brokers = self.brokers.clone();
         tokio::task::spawn_blocking(move || {
             if client.get().is_none() {
-                let made = ClientConfig::new().set("bootstrap.servers", &brokers).create().context("creating a Kafka client")?;
+                let made = ClientConfig::new()
+                    .set("bootstrap.servers", &brokers)
+                    .create()
+                    .context("creating a Kafka client")?;
                 // A concurrent first check may have set one already: either is fine.
                 let _ = client.set(made);
             }

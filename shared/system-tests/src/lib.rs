@@ -40,7 +40,11 @@ fn orders_config(
     orders::Config {
         http_addr,
         grpc_addr,
-        ..orders::Config::for_tests(db.settings(), testkit::kafka_settings(topic), auth.credential_settings("orders", users_url))
+        ..orders::Config::for_tests(
+            db.settings(),
+            testkit::kafka_settings(topic),
+            auth.credential_settings("orders", users_url),
+        )
     }
 }
 
@@ -156,8 +160,13 @@ impl Stack {
     /// GraphQL; returns its token.
     pub async fn kitchen_staff(&self) -> anyhow::Result<Token> {
         let username = format!("chef-{}", &uuid_like()[..12]);
-        users::admin::create_staff(&self.db.settings(), self.auth.private_key_hex().expose(), &username, "kitchen-local")
-            .await?;
+        users::admin::create_staff(
+            &self.db.settings(),
+            self.auth.private_key_hex().expose(),
+            &username,
+            "kitchen-local",
+        )
+        .await?;
         let answer = self
             .graphql(
                 "mutation($input: LoginInput!) { login(input: $input) { token user { role } } }",

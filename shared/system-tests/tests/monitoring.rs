@@ -329,7 +329,14 @@ async fn every_metric_the_dashboard_and_rules_name_is_exported_and_every_exposit
         ("gateway", stack.gateway.ops_addr()),
         ("users", stack.users.ops_addr()),
     ];
-    // Series that exist once something was observed: a first scrape records `/metrics` itself.
+    // A request on each public port (a load balancer's probe), timed like every public request;
+    // scrapes go to the ops port, which is not.
+    for addr in
+        [stack.orders.http_addr(), stack.kitchen.http_addr(), stack.gateway.http_addr(), stack.users.http_addr()]
+    {
+        reqwest::get(format!("http://{addr}/healthz")).await?.error_for_status()?;
+    }
+    // Series that exist once something was observed.
     let wanted: [(&str, &str); 7] = [
         ("orders", "http_request_duration_seconds_bucket"),
         ("kitchen", "http_request_duration_seconds_bucket"),
@@ -543,7 +550,11 @@ fn prometheus_scrapes_every_container_of_every_service_on_its_port_and_the_broke
             .and_then(|p| p.parse().ok())
             .unwrap_or_else(|| panic!("compose sets {variable} for {name}"));
         let job = jobs.get(name).unwrap_or_else(|| panic!("Prometheus has no {name} job"));
-        assert_eq!(dns_targets(job), [(vec![name.to_owned()], port)], "{name}: every container, on its internal ops port");
+        assert_eq!(
+            dns_targets(job),
+            [(vec![name.to_owned()], port)],
+            "{name}: every container, on its internal ops port"
+        );
         assert!(job["metrics_path"].is_badvalue(), "{name} is scraped at /metrics");
         readiness_expected.push((vec![name.to_owned()], port));
     }

@@ -47,7 +47,10 @@ impl TestAuth {
     pub fn credential_settings(&self, service: &str, users_url: &str) -> AuthSettings {
         let credential =
             self.issuer.service_credential(service, HOUR).expect("unwrap: minting with a fresh key works").token;
-        AuthSettings { service_token: service_kit::Secret::new(credential.as_str()), ..self.settings(service, users_url) }
+        AuthSettings {
+            service_token: service_kit::Secret::new(credential.as_str()),
+            ..self.settings(service, users_url)
+        }
     }
 
     /// A plain service token, used as it is (no users service needed to renew it).

@@ -105,6 +105,13 @@ proptest! {
         for access in accesses() {
             let before = verifier.authorize_afresh(&token, &access);
             let after = verifier.authorize_afresh(&narrowed, &access);
+            // A run-limit refusal (wall-clock: a starved thread hits it) decides nothing.
+            let undecided = |r: &Result<Principal, TokenError>| {
+                matches!(r, Err(TokenError::Forbidden(why)) if why == crate::verifier::TOO_COMPLEX)
+            };
+            if undecided(&before) || undecided(&after) {
+                continue;
+            }
             match (&before, &after) {
                 (Err(_), Ok(_)) => {
                     return Err(TestCaseError::fail(format!("{lines:?} widened {access:?}: {before:?} -> {after:?}")));

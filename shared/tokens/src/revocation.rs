@@ -131,23 +131,22 @@ impl ServiceAuth {
         let verifier =
             crate::TokenVerifier::from_public_key_hex(&settings.token_public_key).context("TOKEN_PUBLIC_KEY")?;
         let configured = crate::Token::new(settings.service_token.clone());
-        let service_token =
-            if verifier.authorize_afresh(&configured, &crate::Access::renew_service_token()).is_ok() {
-                let token = crate::ServiceToken::default();
-                crate::renewal::ServiceTokenRenewer::of_users_service(
-                    token.clone(),
-                    &settings.users_url,
-                    configured,
-                    shutdown.clone(),
-                )?
-                .start();
-                if !token.first(crate::renewal::FIRST_TOKEN_WAIT).await {
-                    tracing::warn!("no service token yet (is users up?); calls are refused until one comes");
-                }
-                token
-            } else {
-                crate::ServiceToken::fixed(configured)
-            };
+        let service_token = if verifier.authorize_afresh(&configured, &crate::Access::renew_service_token()).is_ok() {
+            let token = crate::ServiceToken::default();
+            crate::renewal::ServiceTokenRenewer::of_users_service(
+                token.clone(),
+                &settings.users_url,
+                configured,
+                shutdown.clone(),
+            )?
+            .start();
+            if !token.first(crate::renewal::FIRST_TOKEN_WAIT).await {
+                tracing::warn!("no service token yet (is users up?); calls are refused until one comes");
+            }
+            token
+        } else {
+            crate::ServiceToken::fixed(configured)
+        };
         RevocationFollower::of_users_service(
             verifier.revocations().clone(),
             &settings.users_url,

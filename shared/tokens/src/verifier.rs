@@ -265,6 +265,11 @@ impl TokenVerifier {
     }
 }
 
+/// Why a token whose evaluation hit [`LIMITS`] was refused. `max_time` is wall-clock time: a
+/// thread starved of CPU can hit it with any token (seen in `ci/fuzz` under load), so such a
+/// refusal says nothing about the token.
+pub(crate) const TOO_COMPLEX: &str = "the token is too complex to evaluate";
+
 /// A failed time check of the authority block: the issuer's expiry (a credential's other
 /// check, `operation("renew")`, is a restriction, not an expiry).
 fn is_expiry(check: &FailedCheck) -> bool {
@@ -279,7 +284,7 @@ fn describe(error: &BiscuitError) -> String {
             "a restriction on the token forbids it".to_owned()
         }
         BiscuitError::FailedLogic(_) => "the caller's role may not do this".to_owned(),
-        BiscuitError::RunLimit(_) => "the token is too complex to evaluate".to_owned(),
+        BiscuitError::RunLimit(_) => TOO_COMPLEX.to_owned(),
         _ => "the token cannot be evaluated".to_owned(),
     }
 }

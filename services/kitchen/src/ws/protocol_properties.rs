@@ -27,7 +27,8 @@ fn json_value() -> impl Strategy<Value = Value> {
 
 /// An object that looks like a tablet message: a known or unknown type, known or unknown keys.
 fn message_like() -> impl Strategy<Value = Value> {
-    let key = prop_oneof![Just("type"), Just("token"), Just("lastSeq"), Just("orderId"), Just("extra"), Just("order_id")];
+    let key =
+        prop_oneof![Just("type"), Just("token"), Just("lastSeq"), Just("orderId"), Just("extra"), Just("order_id")];
     let kind = prop_oneof![Just("auth"), Just("bump"), Just("recall"), Just("Bump"), Just("ticket"), Just("")];
     (kind, proptest::collection::btree_map(key, json_value(), 0..4)).prop_map(|(kind, mut fields)| {
         fields.insert("type", Value::from(kind));
@@ -56,7 +57,9 @@ fn documented(value: &Value) -> bool {
 fn same(message: &TabletMessage, value: &Value) -> bool {
     match message {
         TabletMessage::Auth { token, last_seq } => {
-            value["type"] == "auth" && value["token"] == token.as_str() && value.get("lastSeq").and_then(Value::as_i64) == *last_seq
+            value["type"] == "auth"
+                && value["token"] == token.as_str()
+                && value.get("lastSeq").and_then(Value::as_i64) == *last_seq
         }
         TabletMessage::Bump { order_id } => value["type"] == "bump" && value["orderId"] == order_id.as_str(),
         TabletMessage::Recall { order_id } => value["type"] == "recall" && value["orderId"] == order_id.as_str(),

@@ -119,7 +119,10 @@ mod tests {
     fn a_trusted_proxy_names_the_client_and_spoofed_entries_left_of_it_do_not_count() {
         let proxies = TrustedProxies::parse(" 10.0.0.5, 172.16.0.0/12 ,").expect("valid");
         let peer = Some(ip("10.0.0.5"));
-        assert_eq!(proxies.client_address(peer, &headers(&[("x-forwarded-for", "203.0.113.9")])), Some(ip("203.0.113.9")));
+        assert_eq!(
+            proxies.client_address(peer, &headers(&[("x-forwarded-for", "203.0.113.9")])),
+            Some(ip("203.0.113.9"))
+        );
         // The client wrote the first entry itself; the proxy appended the address it saw.
         let chain = headers(&[("x-forwarded-for", "198.51.100.1, 203.0.113.9")]);
         assert_eq!(proxies.client_address(peer, &chain), Some(ip("203.0.113.9")));
@@ -127,7 +130,10 @@ mod tests {
         let two = headers(&[("x-forwarded-for", "198.51.100.1, 203.0.113.9"), ("x-forwarded-for", "172.20.0.3")]);
         assert_eq!(proxies.client_address(peer, &two), Some(ip("203.0.113.9")));
         // X-Real-IP when there is no X-Forwarded-For; ports and IPv6 are understood.
-        assert_eq!(proxies.client_address(peer, &headers(&[("x-real-ip", "203.0.113.9:5120")])), Some(ip("203.0.113.9")));
+        assert_eq!(
+            proxies.client_address(peer, &headers(&[("x-real-ip", "203.0.113.9:5120")])),
+            Some(ip("203.0.113.9"))
+        );
         let v6 = headers(&[("x-forwarded-for", "[2001:db8::1]:443")]);
         assert_eq!(proxies.client_address(peer, &v6), Some(ip("2001:db8::1")));
         // Garbage ends the walk at the proxy itself.

@@ -46,8 +46,14 @@ struct Field {
 }
 
 fn field() -> impl Strategy<Value = Field> {
-    let packaging = prop_oneof![Just(Packaging::Direct), Just(Packaging::InlineFragment), (1..4usize).prop_map(Packaging::Spread)];
-    (prop::sample::select(ROOT_FIELDS), any::<bool>(), proptest::option::of(prop::sample::select(ROOT_FIELDS)), packaging)
+    let packaging =
+        prop_oneof![Just(Packaging::Direct), Just(Packaging::InlineFragment), (1..4usize).prop_map(Packaging::Spread)];
+    (
+        prop::sample::select(ROOT_FIELDS),
+        any::<bool>(),
+        proptest::option::of(prop::sample::select(ROOT_FIELDS)),
+        packaging,
+    )
         .prop_map(|(name, alias, nested, packaging)| Field { name, alias, nested, packaging })
 }
 
@@ -94,7 +100,12 @@ fn model(fields: &[Field]) -> u32 {
 }
 
 fn document(operations: &[(String, Vec<String>)]) -> String {
-    operations.iter().flat_map(|(operation, fragments)| std::iter::once(operation).chain(fragments)).cloned().collect::<Vec<_>>().join("\n")
+    operations
+        .iter()
+        .flat_map(|(operation, fragments)| std::iter::once(operation).chain(fragments))
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 proptest! {
