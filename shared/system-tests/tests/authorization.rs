@@ -509,7 +509,7 @@ async fn the_authorisation_matrix_holds_on_every_live_stream() -> anyhow::Result
                 "gql sub orderCreated" => {
                     let (stack, customer) = (&stack, &customer_a);
                     let place = move || async move { stack.place_order(customer, GARLIC_BREAD, 1).await.map(drop) };
-                    live_outcome(&stack, token, "subscription { orderCreated { id } }", json!({}), &mut sockets, place)
+                    live_outcome(stack, token, "subscription { orderCreated { id } }", json!({}), &mut sockets, place)
                         .await?
                 }
                 "gql sub orderStatusChanged(A's)" => {
@@ -521,7 +521,7 @@ async fn the_authorisation_matrix_holds_on_every_live_stream() -> anyhow::Result
                         Ok(())
                     };
                     let query = "subscription($id: ID) { orderStatusChanged(orderId: $id) { status } }";
-                    live_outcome(&stack, token, query, json!({ "id": a_order }), &mut sockets, flip).await?
+                    live_outcome(stack, token, query, json!({ "id": a_order }), &mut sockets, flip).await?
                 }
                 "SSE /stream?access_token=" => {
                     let url = match token {
