@@ -175,21 +175,23 @@ SERVICE_PIDS=()
 start_stack() {
   local bin=$1 keys="$STATE/keys" service
   "$bin/users" generate-keys "$keys"
+  # Each service's credential, exchanged with users for 15-minute service tokens.
   for service in gateway orders kitchen; do
-    if [ ! -s "$keys/$service.token" ]; then
+    if [ ! -s "$keys/$service.credential" ]; then
       (umask 077 && TOKEN_PRIVATE_KEY_FILE="$keys/token-private.hex" \
-        "$bin/users" mint-service-token "$service" >"$keys/$service.token")
+        "$bin/users" mint-service-token "$service" >"$keys/$service.credential")
     fi
   done
   export TOKEN_PUBLIC_KEY_FILE="$keys/token-public.hex"
-  # The local kitchen account (local runs only; production sets its own credentials).
+  # The local kitchen account (local runs only; production sets its own credentials). Its
+  # password meets the customers' minimum (8 characters), as every staff password must.
   KITCHEN_USERNAME="${KITCHEN_USERNAME:-kitchen}"
-  STAFF_PASSWORD="${KITCHEN_PASSWORD:-kitchen}" TOKEN_PRIVATE_KEY_FILE="$keys/token-private.hex" \
+  STAFF_PASSWORD="${KITCHEN_PASSWORD:-kitchen-local}" TOKEN_PRIVATE_KEY_FILE="$keys/token-private.hex" \
     "$bin/users" create-staff "$KITCHEN_USERNAME"
   start_service "$bin" users TOKEN_PRIVATE_KEY_FILE="$keys/token-private.hex"
-  start_service "$bin" orders SERVICE_TOKEN_FILE="$keys/orders.token"
-  start_service "$bin" kitchen SERVICE_TOKEN_FILE="$keys/kitchen.token"
-  start_service "$bin" gateway SERVICE_TOKEN_FILE="$keys/gateway.token" WEB_ASSETS_DIR="$ROOT/services/web/dist"
+  start_service "$bin" orders SERVICE_TOKEN_FILE="$keys/orders.credential"
+  start_service "$bin" kitchen SERVICE_TOKEN_FILE="$keys/kitchen.credential"
+  start_service "$bin" gateway SERVICE_TOKEN_FILE="$keys/gateway.credential" WEB_ASSETS_DIR="$ROOT/services/web/dist"
   wait_for_port 127.0.0.1 8083 60 users
   wait_for_port 127.0.0.1 8080 60 orders
   wait_for_port 127.0.0.1 8081 60 kitchen
@@ -248,8 +250,9 @@ PROMETHEUS_PORT="${PROMETHEUS_PORT:-9090}"
 BLACKBOX_PORT="${BLACKBOX_PORT:-9115}"
 
 # `write_local_prometheus_config FILE`: compose/prometheus/prometheus.yml for the local stack:
-# the same jobs and the same rule files, with static targets on the local ports and readiness
-# probed by a local blackbox exporter.
+# the same jobs and the same rule files, with static targets on the services' local ops ports
+# (`<SERVICE>_OPS_PORT`: /metrics and the detailed /readyz live there, not on the public ports)
+# and readiness probed by a local blackbox exporter.
 write_local_prometheus_config() {
   local file=$1 job port readiness=""
   mkdir -p "$(dirname "$file")"
@@ -264,7 +267,7 @@ rule_files:
   - $ROOT/compose/prometheus/rules/*.yml
 scrape_configs:
 YAML
-    for job in orders:8080 kitchen:8081 gateway:8082 users:8083; do
+    for job in orders:9180 kitchen:9181 gateway:9182 users:9183; do
       port=${job#*:}
       job=${job%:*}
       printf '  - job_name: %s\n    static_configs: [{ targets: ["127.0.0.1:%s"] }]\n' "$job" "$port"

@@ -2,13 +2,17 @@
 
 use crate::sockets::{DEFAULT_SOCKETS_PER_USER, DEFAULT_SUBSCRIPTIONS_PER_SOCKET, SocketLimits};
 use service_kit::config::{AuthSettings, LOCAL_ORIGINS, allowed_origins, bind_addr, env_or, env_parse};
-use service_kit::http::{AllowedOrigins, HttpSettings};
+use service_kit::http::{AllowedOrigins, HttpSettings, TrustedProxies};
 use std::net::SocketAddr;
 
 #[derive(Debug, Clone)]
 pub struct Config {
     /// `GATEWAY_HTTP_PORT` (8082) on `BIND_HOST`.
     pub http_addr: SocketAddr,
+    /// `GATEWAY_OPS_PORT` (9182) on `OPS_BIND_HOST`: `/metrics` and the detailed `/readyz`.
+    pub ops_addr: SocketAddr,
+    /// `TRUSTED_PROXIES` (none): the reverse proxies whose forwarding headers name the client.
+    pub trusted_proxies: TrustedProxies,
     /// `ORDERS_GRPC_URL` (`http://127.0.0.1:9000`).
     pub orders_url: String,
     /// The users service (`USERS_GRPC_URL`), the public key and this service's token.
@@ -28,11 +32,13 @@ pub struct Config {
 }
 
 impl Config {
-    /// Port 0 (the test reads the real one), one HTTP worker, the local web origins and no web
+    /// Port 0 for the server and its ops port (the test reads the real ones), no trusted proxy, one HTTP worker, the local web origins and no web
     /// UI: what every test starts from; it then overrides what it needs.
     pub fn for_tests(orders_url: String, auth: AuthSettings, kitchen_public_url: String) -> Self {
         Self {
             http_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            ops_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            trusted_proxies: TrustedProxies::default(),
             orders_url,
             auth,
             http_workers: 1,
@@ -45,11 +51,19 @@ impl Config {
 
     /// GraphQL, subscriptions and the web UI: called from browsers (CORS).
     pub fn http_settings(&self) -> HttpSettings {
-        HttpSettings { addr: self.http_addr, workers: self.http_workers, allowed_origins: self.allowed_origins.clone() }
+        HttpSettings {
+            addr: self.http_addr,
+            ops_addr: self.ops_addr,
+            workers: self.http_workers,
+            allowed_origins: self.allowed_origins.clone(),
+            trusted_proxies: self.trusted_proxies.clone(),
+        }
     }
 
     pub fn from_env() -> anyhow::Result<Self> {
         Ok(Self {
+            ops_addr: service_kit::config::ops_addr("GATEWAY_OPS_PORT", 9182)?,
+            trusted_proxies: service_kit::config::trusted_proxies()?,
             http_addr: bind_addr("GATEWAY_HTTP_PORT", 8082)?,
             orders_url: env_or("ORDERS_GRPC_URL", "http://127.0.0.1:9000"),
             auth: AuthSettings::from_env()?,

@@ -128,7 +128,8 @@ async fn graphql(
             return refused(&refusal);
         }
     };
-    let client_address = request.peer_addr().map(|peer| peer.ip());
+    // The peer, or the client a trusted reverse proxy names (`TRUSTED_PROXIES`).
+    let client_address = service_kit::http::client_address(&request);
     let context = backends.context(caller(&request, &backends.verifier), client_address);
     let answer = crate::backends::TRACE.scope(trace, one.execute(&schema, &context)).instrument(span.clone()).await;
     let status =

@@ -52,7 +52,7 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let shutdown = Shutdown::new();
         let tokens::revocation::ServiceAuth { verifier, service_token } =
-            tokens::revocation::ServiceAuth::start(&config.auth, shutdown.listener())?;
+            tokens::revocation::ServiceAuth::start(&config.auth, shutdown.listener()).await?;
         let ops = Ops::new("gateway");
         let calls = backends::calls_metric(ops.registry())?;
         let orders = backends::OrdersBackend::new(&config.orders_url, service_token.clone(), &calls)?;
@@ -84,6 +84,11 @@ impl Application {
 
     pub fn http_addr(&self) -> SocketAddr {
         self.http.addr()
+    }
+
+    /// The internal ops address: `/metrics` and the detailed `/readyz`.
+    pub fn ops_addr(&self) -> SocketAddr {
+        self.http.ops_addr()
     }
 
     /// Stops taking requests, lets in-flight ones finish, then stops the order-events hub (which

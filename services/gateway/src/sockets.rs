@@ -170,7 +170,8 @@ pub async fn subscriptions(
     schema: web::Data<Schema>,
     backends: web::Data<Backends>,
 ) -> Result<HttpResponse, actix_web::Error> {
-    let client_address = request.peer_addr().map(|peer| peer.ip());
+    // The peer, or the client a trusted reverse proxy names (`TRUSTED_PROXIES`).
+    let client_address = service_kit::http::client_address(&request);
     let (mut response, socket, messages) = actix_ws::handle(&request, payload)?;
     let backends = backends.get_ref().clone();
     let (signed_in, session) = tokio::sync::oneshot::channel::<Session>();

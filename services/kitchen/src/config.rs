@@ -4,7 +4,7 @@ use crate::actors::ChangeLogRetention;
 use service_kit::config::{
     AuthSettings, DatabaseSettings, KafkaSettings, LOCAL_ORIGINS, allowed_origins, bind_addr, env_or, env_parse,
 };
-use service_kit::http::{AllowedOrigins, HttpSettings};
+use service_kit::http::{AllowedOrigins, HttpSettings, TrustedProxies};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -18,6 +18,10 @@ pub const CHANGE_LOG_PRUNE_INTERVAL: Duration = Duration::from_secs(60);
 pub struct Config {
     /// `KITCHEN_HTTP_PORT` (8081) on `BIND_HOST`.
     pub http_addr: SocketAddr,
+    /// `KITCHEN_OPS_PORT` (9181) on `OPS_BIND_HOST`: `/metrics` and the detailed `/readyz`.
+    pub ops_addr: SocketAddr,
+    /// `TRUSTED_PROXIES` (none): the reverse proxies whose forwarding headers name the client.
+    pub trusted_proxies: TrustedProxies,
     pub database: DatabaseSettings,
     pub kafka: KafkaSettings,
     pub auth: AuthSettings,
@@ -41,7 +45,7 @@ pub struct Config {
 }
 
 impl Config {
-    /// Port 0 (the test reads the real one), one HTTP worker, a fresh consumer group, topics
+    /// Port 0 for the server and its ops port (the test reads the real ones), one HTTP worker, a fresh consumer group, topics
     /// created, no orders service and the local web origins: what every test starts from; it
     /// then overrides what it needs.
     pub fn for_tests(
@@ -52,6 +56,8 @@ impl Config {
     ) -> Self {
         Self {
             http_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            ops_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            trusted_proxies: TrustedProxies::default(),
             database,
             kafka,
             auth,
@@ -69,11 +75,19 @@ impl Config {
 
     /// REST, SSE and the tablet socket: called from the web UI's pages (CORS).
     pub fn http_settings(&self) -> HttpSettings {
-        HttpSettings { addr: self.http_addr, workers: self.http_workers, allowed_origins: self.allowed_origins.clone() }
+        HttpSettings {
+            addr: self.http_addr,
+            ops_addr: self.ops_addr,
+            workers: self.http_workers,
+            allowed_origins: self.allowed_origins.clone(),
+            trusted_proxies: self.trusted_proxies.clone(),
+        }
     }
 
     pub fn from_env() -> anyhow::Result<Self> {
         Ok(Self {
+            ops_addr: service_kit::config::ops_addr("KITCHEN_OPS_PORT", 9181)?,
+            trusted_proxies: service_kit::config::trusted_proxies()?,
             http_addr: bind_addr("KITCHEN_HTTP_PORT", 8081)?,
             database: DatabaseSettings::from_env()?,
             kafka: KafkaSettings::from_env()?,

@@ -71,7 +71,7 @@ impl Application {
         let metrics = metrics::KitchenMetrics::register(ops.registry())?;
         let shutdown = Shutdown::new();
         let tokens::revocation::ServiceAuth { verifier, service_token } =
-            tokens::revocation::ServiceAuth::start(&config.auth, shutdown.listener())?;
+            tokens::revocation::ServiceAuth::start(&config.auth, shutdown.listener()).await?;
 
         let hub = actors::TicketHub::new(metrics.clone()).start();
         // Read before the port is bound: every change after it reaches the hub, and no tablet
@@ -113,6 +113,11 @@ impl Application {
 
     pub fn http_addr(&self) -> SocketAddr {
         self.http.addr()
+    }
+
+    /// The internal ops address: `/metrics` and the detailed `/readyz`.
+    pub fn ops_addr(&self) -> SocketAddr {
+        self.http.ops_addr()
     }
 
     /// Stops consuming (the record in hand is applied and every stored offset committed before

@@ -137,7 +137,7 @@ async fn events_out_of_order_leave_the_newest_state() -> anyhow::Result<()> {
         records::write(&brokers, &topic, Some(order.as_bytes()), &event(&order, version, status), &[]).await?;
     }
     testkit::eventually("the two older events to be consumed and ignored", || async {
-        (metric(app.http_addr(), "kitchen_stale_events_total").await? >= 2.0).then_some(())
+        (metric(app.ops_addr(), "kitchen_stale_events_total").await? >= 2.0).then_some(())
     })
     .await;
     let (status, ticket) = get_as(Some(&chef), &format!("http://{}/ticket/{order}", app.http_addr())).await?;
@@ -164,7 +164,7 @@ async fn a_malformed_record_is_skipped_and_the_next_one_processed() -> anyhow::R
         (status == 200).then_some(())
     })
     .await;
-    assert_eq!(metric(app.http_addr(), "kitchen_malformed_events_total").await, Some(1.0));
+    assert_eq!(metric(app.ops_addr(), "kitchen_malformed_events_total").await, Some(1.0));
     let kept = records::read(&brokers, &format!("{topic}.dlq"), 1).await?.remove(0);
     assert_eq!(kept.payload.as_deref(), Some(&b"\x08\xff\xff not protobuf"[..]), "the bad record is kept as it was");
     assert!(kept.headers.iter().any(|(name, _)| name == "dlq-reason"));
@@ -193,7 +193,7 @@ async fn bad_requests_get_a_clear_4xx() -> anyhow::Result<()> {
     let ready = reqwest::get(format!("{base}/readyz")).await?;
     assert_eq!(ready.status().as_u16(), 200, "{:?}", ready.text().await);
     // Requests are timed by route pattern, never by raw path (ids would explode the labels).
-    let metrics = reqwest::get(format!("{base}/metrics")).await?.text().await?;
+    let metrics = reqwest::get(format!("http://{}/metrics", app.ops_addr())).await?.text().await?;
     assert!(metrics.contains(r#"route="/ticket/{order_id}",status="404""#), "{metrics}");
     assert!(!metrics.lines().any(|l| l.starts_with("http_request") && l.contains("not-a-uuid")));
     app.stop().await;
@@ -263,7 +263,7 @@ async fn a_kitchen_that_dies_between_its_two_commits_makes_no_duplicate_after_re
     // The same group again: the offset was never committed, so the event comes again.
     let restarted = start_with(db.clone(), topic, auth, group, None).await?;
     testkit::eventually("the redelivered event to be recognised", || async {
-        (metric(restarted.app.http_addr(), "kitchen_stale_events_total").await? >= 1.0).then_some(())
+        (metric(restarted.app.ops_addr(), "kitchen_stale_events_total").await? >= 1.0).then_some(())
     })
     .await;
     assert_eq!(db.count("kitchen.tickets").await?, 1);
@@ -333,7 +333,7 @@ async fn two_hundred_tablets_each_receive_a_new_ticket() -> anyhow::Result<()> {
     for message in received {
         assert_eq!(message?["orderId"], order.as_str());
     }
-    assert_eq!(metric(app.http_addr(), "kitchen_tablets_connected").await, Some(200.0));
+    assert_eq!(metric(app.ops_addr(), "kitchen_tablets_connected").await, Some(200.0));
     app.stop().await;
     Ok(())
 }
@@ -450,7 +450,7 @@ async fn a_kitchen_stopped_mid_stream_applies_each_change_once_and_the_next_resu
     );
     assert_eq!(count("SELECT last_seq FROM kitchen.tablet_sequence").await?, changes, "sequence numbers without gaps");
     assert_eq!(
-        metric(second.app.http_addr(), "kitchen_stale_events_total").await,
+        metric(second.app.ops_addr(), "kitchen_stale_events_total").await,
         Some(0.0),
         "the second kitchen started right after the last record the first applied: it saw none of them again"
     );
@@ -491,11 +491,7 @@ async fn a_tablet_on_one_kitchen_sees_a_change_another_kitchens_consumer_wrote()
     let pushed = tablet.next_json().await?;
     assert_eq!(pushed["type"], "ticket", "{pushed}");
     assert_eq!((pushed["orderId"].as_str(), pushed["seq"].as_i64()), (Some(order.as_str()), Some(seq + 1)));
-    assert_eq!(
-        metric(reader.app.http_addr(), "kitchen_ticket_changes_total").await,
-        Some(0.0),
-        "the reader wrote none"
-    );
+    assert_eq!(metric(reader.app.ops_addr(), "kitchen_ticket_changes_total").await, Some(0.0), "the reader wrote none");
     reader.app.stop().await;
     writer.app.stop().await;
     Ok(())

@@ -56,7 +56,7 @@ impl Application {
         let metrics = metrics::OrdersMetrics::register(ops.registry())?;
         let shutdown = Shutdown::new();
         let tokens::revocation::ServiceAuth { verifier, .. } =
-            tokens::revocation::ServiceAuth::start(&config.auth, shutdown.listener())?;
+            tokens::revocation::ServiceAuth::start(&config.auth, shutdown.listener()).await?;
 
         let publisher = kafka::EventPublisher::new(&config.kafka, &config.kafka.orders_topic)?;
         let registry = actors::OrderRegistry::new(pool.clone(), metrics.clone()).start();
@@ -77,6 +77,11 @@ impl Application {
 
     pub fn http_addr(&self) -> SocketAddr {
         self.http.addr()
+    }
+
+    /// The internal ops address: `/metrics` and the detailed `/readyz`.
+    pub fn ops_addr(&self) -> SocketAddr {
+        self.http.ops_addr()
     }
 
     pub fn grpc_addr(&self) -> SocketAddr {

@@ -74,7 +74,7 @@ async fn a_placed_order_is_stored_priced_and_published_with_its_full_state() -> 
     })
     .await;
     assert_eq!(published, 1);
-    let metrics = s.http.get(format!("http://{}/metrics", s.app.http_addr())).send().await?.text().await?;
+    let metrics = s.http.get(format!("http://{}/metrics", s.app.ops_addr())).send().await?.text().await?;
     assert!(
         metrics.lines().any(|l| l.starts_with("grpc_request_duration_seconds_count")
             && l.contains(r#"method="/restaurant.v1.OrderService/CreateOrder""#)),

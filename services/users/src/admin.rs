@@ -23,14 +23,15 @@ pub fn generate_keys(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Mints a service token for `service` from the root key, valid for `ttl`.
+/// Mints `service`'s deploy-time credential from the root key, valid for `ttl`: the service
+/// exchanges it with users for short-lived service tokens and can do nothing else with it.
 pub fn mint_service_token(private_key_hex: &str, service: &str, ttl: Duration) -> anyhow::Result<String> {
     anyhow::ensure!(
         !service.is_empty() && service.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
         "a service name is lower-case letters and '-', not {service:?}"
     );
     let issuer = TokenIssuer::from_private_key_hex(private_key_hex).context("TOKEN_PRIVATE_KEY")?;
-    Ok(issuer.service_token(service, ttl)?.token.as_str().to_owned())
+    Ok(issuer.service_credential(service, ttl)?.token.as_str().to_owned())
 }
 
 /// Creates (or resets) a KITCHEN_STAFF account.

@@ -57,7 +57,8 @@ impl Application {
             config.token_ttl,
             passwords::Passwords::start_default(),
             config.sign_in_limits,
-        );
+        )
+        .with_service_token_ttl(config.service_token_ttl);
         let shutdown = Shutdown::new();
 
         // This service's own verifier follows revocations straight from its database.
@@ -103,6 +104,11 @@ impl Application {
 
     pub fn http_addr(&self) -> SocketAddr {
         self.http.addr()
+    }
+
+    /// The internal ops address: `/metrics` and the detailed `/readyz`.
+    pub fn ops_addr(&self) -> SocketAddr {
+        self.http.ops_addr()
     }
 
     pub fn grpc_addr(&self) -> SocketAddr {

@@ -3,7 +3,8 @@
 //! ```text
 //! users                                  serve (the default)
 //! users generate-keys DIR                write a root key pair into DIR, once
-//! users mint-service-token NAME [DAYS]   print a service token (default 365 days)
+//! users mint-service-token NAME [DAYS]   print a service credential (default 365 days), exchanged
+//!                                        by the service for 15-minute service tokens
 //! users create-staff USERNAME            create or reset a KITCHEN_STAFF account; the password
 //!                                        comes from STAFF_PASSWORD (or the file STAFF_PASSWORD_FILE
 //!                                        names) or the first line of stdin
@@ -28,7 +29,7 @@ async fn main() -> anyhow::Result<()> {
         [] | ["serve"] => {
             let config = users::Config::from_env()?;
             let app = users::Application::build(config).await?;
-            tracing::info!(http = %app.http_addr(), grpc = %app.grpc_addr(), "users ready");
+            tracing::info!(http = %app.http_addr(), ops = %app.ops_addr(), grpc = %app.grpc_addr(), "users ready");
             service_kit::shutdown::run_until_signalled(app.stop()).await
         }
         ["generate-keys", dir] => users::admin::generate_keys(std::path::Path::new(dir)),

@@ -130,6 +130,8 @@ pub struct UsersService {
     pool: Pool,
     issuer: Arc<TokenIssuer>,
     token_ttl: Duration,
+    /// How long the service tokens handed out for credentials live.
+    service_token_ttl: Duration,
     passwords: Passwords,
     throttle: Arc<SignInThrottle>,
 }
@@ -142,7 +144,25 @@ impl UsersService {
         passwords: Passwords,
         limits: SignInLimits,
     ) -> Self {
-        Self { pool, issuer, token_ttl, passwords, throttle: Arc::new(SignInThrottle::new(limits)) }
+        Self {
+            pool,
+            issuer,
+            token_ttl,
+            service_token_ttl: tokens::SERVICE_TOKEN_TTL,
+            passwords,
+            throttle: Arc::new(SignInThrottle::new(limits)),
+        }
+    }
+
+    /// Service tokens handed out for credentials live `ttl` (`SERVICE_TOKEN_TTL_SECONDS`).
+    pub fn with_service_token_ttl(mut self, ttl: Duration) -> Self {
+        self.service_token_ttl = ttl;
+        self
+    }
+
+    /// A short-lived token for `service`, whose credential the caller has checked.
+    pub fn service_token(&self, service: &str) -> Result<IssuedToken, tokens::TokenError> {
+        self.issuer.service_token(service, self.service_token_ttl)
     }
 
     /// What keeps memory and tables from growing, run now and then by every instance: forgets
@@ -238,7 +258,7 @@ impl UsersService {
     /// `users create-staff` command, safe to run at every deploy.
     pub async fn ensure_staff(&self, username: &str, password: &str) -> anyhow::Result<User> {
         let username = Username::parse(username).map_err(anyhow::Error::msg)?;
-        let password = Password::parse_operator_chosen(password).map_err(anyhow::Error::msg)?;
+        let password = Password::parse(password).map_err(anyhow::Error::msg)?;
         let hash = self.passwords.hash(password.expose().to_owned()).await?;
         let client = self.pool.get().await.context("connecting to PostgreSQL")?;
         if let Some(user) = store::insert(&**client, &username, &hash, Role::KitchenStaff).await? {

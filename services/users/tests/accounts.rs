@@ -90,7 +90,13 @@ async fn login_answers_alike_for_unknown_users_and_wrong_passwords() -> anyhow::
 #[actix_rt::test]
 async fn staff_accounts_come_only_from_the_operator_command() -> anyhow::Result<()> {
     let s = start().await?;
-    users::admin::create_staff(&s.db.settings(), s.auth.private_key_hex().expose(), "chef", "kitchen").await?;
+    // A staff password meets the customers' minimum: a short one is refused and creates nothing.
+    let short =
+        users::admin::create_staff(&s.db.settings(), s.auth.private_key_hex().expose(), "chef", "kitchen").await;
+    let refusal = short.expect_err("a 7-character staff password is refused").to_string();
+    assert!(refusal.contains("8 to 128 characters"), "{refusal}");
+    assert_eq!(s.db.count("users.users").await?, 0);
+    users::admin::create_staff(&s.db.settings(), s.auth.private_key_hex().expose(), "chef", "kitchen-local").await?;
     // Running it again resets the password and keeps one account.
     users::admin::create_staff(&s.db.settings(), s.auth.private_key_hex().expose(), "chef", "new secret").await?;
     assert_eq!(s.db.count("users.users").await?, 1);
@@ -267,6 +273,45 @@ async fn expired_revocations_are_pruned() -> anyhow::Result<()> {
     assert_eq!(users::store::prune_expired_revocations(&**client).await?, 1);
     let (left, _) = users::store::revocations_after(&**client, 0, 100).await?;
     assert_eq!(left, ["rev-live"]);
+    s.app.stop().await;
+    Ok(())
+}
+
+/// A service's deploy-time credential buys a short-lived service token, and nothing else does.
+#[actix_rt::test]
+async fn a_credential_is_exchanged_for_a_short_lived_service_token() -> anyhow::Result<()> {
+    let s = start().await?;
+    let verifier = s.auth.issuer().verifier();
+    let renew = |token: &Token| {
+        let mut request = tonic::Request::new(pb::RenewServiceTokenRequest {});
+        tokens::grpc::attach(&mut request, token, None);
+        request
+    };
+    let credential = s.auth.issuer().service_credential("kitchen", std::time::Duration::from_secs(3600))?.token;
+    let before = std::time::SystemTime::now();
+    let answer = s.grpc().await?.renew_service_token(renew(&credential)).await?.into_inner();
+    let token = Token::new(answer.token);
+    assert_eq!(
+        verifier.authorize(&token, &tokens::Access::read("revocations").for_services())?,
+        tokens::Principal::Service("kitchen".into())
+    );
+    let lives = std::time::Duration::from_secs(u64::try_from(answer.expires_at_unix)?)
+        .saturating_sub(before.duration_since(std::time::SystemTime::UNIX_EPOCH)?);
+    assert!(lives <= tokens::SERVICE_TOKEN_TTL, "a service token lives {lives:?}");
+    assert!(lives + std::time::Duration::from_secs(2) >= tokens::SERVICE_TOKEN_TTL, "{lives:?}");
+    let expires = verifier.expires_at(&token)?.expect("a service token expires");
+    assert_eq!(expires.duration_since(std::time::UNIX_EPOCH)?.as_secs(), u64::try_from(answer.expires_at_unix)?);
+    // The everyday token cannot renew itself (a leaked copy dies with its time), and the
+    // credential is good for nothing but renewing.
+    let refused = s.grpc().await?.renew_service_token(renew(&token)).await.expect_err("an everyday token");
+    assert_eq!(refused.code(), tonic::Code::PermissionDenied);
+    let mut request = tonic::Request::new(pb::ListRevocationsRequest { after_seq: 0 });
+    tokens::grpc::attach(&mut request, &credential, None);
+    let refused = s.grpc().await?.list_revocations(request).await.expect_err("a credential");
+    assert_eq!(refused.code(), tonic::Code::PermissionDenied);
+    let (_, user) = s.auth.user_token(tokens::Role::KitchenStaff);
+    let refused = s.grpc().await?.renew_service_token(renew(&user)).await.expect_err("a user token");
+    assert_eq!(refused.code(), tonic::Code::PermissionDenied);
     s.app.stop().await;
     Ok(())
 }

@@ -10,7 +10,7 @@ import { chromium } from 'playwright-core';
 
 const BASE = process.env.WEB_BASE_URL ?? 'http://127.0.0.1:8082';
 const KITCHEN_USERNAME = process.env.KITCHEN_USERNAME ?? 'kitchen';
-const KITCHEN_PASSWORD = process.env.KITCHEN_PASSWORD ?? 'kitchen';
+const KITCHEN_PASSWORD = process.env.KITCHEN_PASSWORD ?? 'kitchen-local';
 const SHOTS = new URL('../test-results/', import.meta.url).pathname;
 const PHONE = { width: 390, height: 844 };
 const TABLET = { width: 1280, height: 800 };

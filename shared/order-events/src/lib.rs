@@ -112,6 +112,9 @@ fn uuid_field(field: &'static str, value: &str) -> Result<(), DecodeError> {
 }
 
 #[cfg(test)]
+mod properties;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use restaurant_proto::v1::{Order, OrderCreated};

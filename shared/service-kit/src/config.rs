@@ -190,6 +190,21 @@ pub fn bind_addr(port_var: &str, default_port: u16) -> anyhow::Result<std::net::
     Ok(std::net::SocketAddr::new(host, port))
 }
 
+/// The internal ops address: `OPS_BIND_HOST` (default `BIND_HOST`, itself default loopback)
+/// and the given port variable. Prometheus and operators reach it; it is never published.
+pub fn ops_addr(port_var: &str, default_port: u16) -> anyhow::Result<std::net::SocketAddr> {
+    let host: std::net::IpAddr = env_parse("BIND_HOST", std::net::IpAddr::from([127, 0, 0, 1]))?;
+    let host: std::net::IpAddr = env_parse("OPS_BIND_HOST", host)?;
+    let port: u16 = env_parse(port_var, default_port)?;
+    Ok(std::net::SocketAddr::new(host, port))
+}
+
+/// `TRUSTED_PROXIES` (comma-separated addresses and CIDR blocks; default none): the reverse
+/// proxies whose `X-Forwarded-For` / `X-Real-IP` name the client.
+pub fn trusted_proxies() -> anyhow::Result<crate::http::TrustedProxies> {
+    crate::http::TrustedProxies::parse(&env_or("TRUSTED_PROXIES", "")).context("TRUSTED_PROXIES")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -80,17 +80,36 @@ pub async fn ensure_topics(kafka: &KafkaSettings, topics: &[(&str, i32)]) -> any
     Ok(())
 }
 
-/// Asks the broker for its metadata: the broker half of `/readyz`.
-pub async fn ping(kafka: &KafkaSettings) -> anyhow::Result<()> {
-    use rdkafka::consumer::{BaseConsumer, Consumer as _};
-    let config = client_config(kafka);
-    tokio::task::spawn_blocking(move || {
-        let consumer: BaseConsumer = config.create().context("creating a Kafka client")?;
-        consumer.fetch_metadata(None, BROKER_REQUEST_TIMEOUT).context("fetching broker metadata")?;
-        anyhow::Ok(())
-    })
-    .await
-    .context("the broker check panicked")?
+/// The broker half of `/readyz`: one client, made at the first check and kept, asked for the
+/// broker's metadata each time (a new client per check would open new connections each time).
+pub struct BrokerProbe {
+    config: ClientConfig,
+    client: std::sync::Arc<std::sync::OnceLock<rdkafka::consumer::BaseConsumer>>,
+}
+
+impl BrokerProbe {
+    pub fn new(kafka: &KafkaSettings) -> Self {
+        Self { config: client_config(kafka), client: std::sync::Arc::default() }
+    }
+
+    /// Asks the broker for its metadata (on a blocking thread: librdkafka's call blocks).
+    pub async fn ping(&self) -> anyhow::Result<()> {
+        use rdkafka::consumer::Consumer as _;
+        let client = std::sync::Arc::clone(&self.client);
+        let config = self.config.clone();
+        tokio::task::spawn_blocking(move || {
+            if client.get().is_none() {
+                let made = config.create().context("creating a Kafka client")?;
+                // A concurrent first check may have set one already: either is fine.
+                let _ = client.set(made);
+            }
+            let consumer = client.get().context("the broker client is missing")?;
+            consumer.fetch_metadata(None, BROKER_REQUEST_TIMEOUT).context("fetching broker metadata")?;
+            anyhow::Ok(())
+        })
+        .await
+        .context("the broker check panicked")?
+    }
 }
 
 #[cfg(test)]

@@ -1,17 +1,31 @@
-//! The three operator endpoints every HTTP service mounts:
-//! `GET /healthz` (the process answers), `GET /readyz` (its database and broker answer) and
-//! `GET /metrics` (Prometheus text format).
+//! The operator endpoints every HTTP service mounts, on two ports:
+//!
+//! - public (the service's own port, behind the reverse proxy): `GET /healthz` (the process
+//!   answers) and `GET /readyz`, which says only `ready` or `not ready` — what a load balancer
+//!   needs, nothing about the insides;
+//! - internal (the ops port, never published): `GET /healthz`, `GET /readyz` with each check's
+//!   result (its database, its broker), and `GET /metrics` (Prometheus text format).
+//!
+//! Both `/readyz` share one result, refreshed at most every [`READINESS_REUSED_FOR`] by one
+//! caller at a time, and the broker check reuses one long-lived client: a flood of `/readyz`
+//! costs neither a database round trip nor a broker connection per request.
 
 use actix_web::{HttpResponse, web};
 use futures::future::BoxFuture;
 use prometheus::{Encoder as _, Registry, TextEncoder};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How long one readiness check may take before it counts as failed.
 pub const READINESS_CHECK_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long a readiness result is reused. Probes come every few seconds; anything more often
+/// is answered from the last result instead of asking the database and broker again.
+pub const READINESS_REUSED_FOR: Duration = Duration::from_secs(1);
 
 type Check = Arc<dyn Fn() -> BoxFuture<'static, anyhow::Result<()>> + Send + Sync>;
+
+/// Each check's name and its failure, if it failed.
+type Readiness = Vec<(&'static str, Option<String>)>;
 
 /// A service's metrics registry and readiness checks.
 #[derive(Clone)]
@@ -19,6 +33,9 @@ pub struct Ops {
     registry: Registry,
     checks: Vec<(&'static str, Check)>,
     http_seconds: prometheus::HistogramVec,
+    /// The last readiness result and when it was taken; the lock also makes concurrent
+    /// `/readyz` wait for the one check in flight instead of starting their own.
+    last_readiness: Arc<tokio::sync::Mutex<Option<(Instant, Readiness)>>>,
 }
 
 impl Ops {
@@ -33,7 +50,7 @@ impl Ops {
         )
         .expect("unwrap: constant metric options are valid");
         registry.register(Box::new(http_seconds.clone())).expect("unwrap: registered once per Ops");
-        Self { registry, checks: Vec::new(), http_seconds }
+        Self { registry, checks: Vec::new(), http_seconds, last_readiness: Arc::default() }
     }
 
     /// Where the service registers its own metrics.
@@ -41,7 +58,7 @@ impl Ops {
         &self.registry
     }
 
-    /// Adds a check that `/readyz` runs; `name` shows in its answer.
+    /// Adds a check that `/readyz` runs; `name` shows in the internal answer.
     pub fn with_check<F, Fut>(mut self, name: &'static str, check: F) -> Self
     where
         F: Fn() -> Fut + Send + Sync + 'static,
@@ -60,21 +77,54 @@ impl Ops {
         })
     }
 
-    /// `/readyz` asks the broker for its metadata.
+    /// `/readyz` asks the broker for its metadata, through one client made at the first check
+    /// and kept (it reconnects by itself).
     pub fn with_broker(self, kafka: &crate::config::KafkaSettings) -> Self {
-        let kafka = kafka.clone();
+        let probe = Arc::new(crate::kafka::BrokerProbe::new(kafka));
         self.with_check("broker", move || {
-            let kafka = kafka.clone();
-            async move { crate::kafka::ping(&kafka).await }
+            let probe = Arc::clone(&probe);
+            async move { probe.ping().await }
         })
     }
 
-    /// Mounts the three endpoints.
-    pub fn configure(&self, cfg: &mut web::ServiceConfig) {
+    /// Mounts the public endpoints: `/healthz`, and `/readyz` without details.
+    pub fn configure_public(&self, cfg: &mut web::ServiceConfig) {
         cfg.app_data(web::Data::new(self.clone()))
             .route("/healthz", web::get().to(healthz))
-            .route("/readyz", web::get().to(readyz))
+            .route("/readyz", web::get().to(readyz_public));
+    }
+
+    /// Mounts the internal endpoints: `/healthz`, the detailed `/readyz` and `/metrics`.
+    pub fn configure_internal(&self, cfg: &mut web::ServiceConfig) {
+        cfg.app_data(web::Data::new(self.clone()))
+            .route("/healthz", web::get().to(healthz))
+            .route("/readyz", web::get().to(readyz_internal))
             .route("/metrics", web::get().to(metrics));
+    }
+
+    /// The readiness of the last [`READINESS_REUSED_FOR`], or a fresh one.
+    async fn readiness(&self) -> Readiness {
+        let mut last = self.last_readiness.lock().await;
+        if let Some((at, readiness)) = last.as_ref()
+            && at.elapsed() < READINESS_REUSED_FOR
+        {
+            return readiness.clone();
+        }
+        let readiness = futures::future::join_all(self.checks.iter().map(|(name, check)| async move {
+            let outcome = tokio::time::timeout(READINESS_CHECK_TIMEOUT, check()).await;
+            let error = match outcome {
+                Ok(Ok(())) => None,
+                Ok(Err(e)) => Some(format!("{e:#}")),
+                Err(_) => Some(format!("no answer within {READINESS_CHECK_TIMEOUT:?}")),
+            };
+            (*name, error)
+        }))
+        .await;
+        if readiness.iter().any(|(_, error)| error.is_some()) {
+            tracing::warn!(?readiness, "not ready");
+        }
+        *last = Some((Instant::now(), readiness.clone()));
+        readiness
     }
 }
 
@@ -82,17 +132,17 @@ async fn healthz() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("ok\n")
 }
 
-async fn readyz(ops: web::Data<Ops>) -> HttpResponse {
-    let results = futures::future::join_all(ops.checks.iter().map(|(name, check)| async move {
-        let outcome = tokio::time::timeout(READINESS_CHECK_TIMEOUT, check()).await;
-        let error = match outcome {
-            Ok(Ok(())) => None,
-            Ok(Err(e)) => Some(format!("{e:#}")),
-            Err(_) => Some(format!("no answer within {READINESS_CHECK_TIMEOUT:?}")),
-        };
-        (*name, error)
-    }))
-    .await;
+/// Yes or no: what went wrong is for the ops port (it names hosts and errors).
+async fn readyz_public(ops: web::Data<Ops>) -> HttpResponse {
+    if ops.readiness().await.iter().all(|(_, error)| error.is_none()) {
+        HttpResponse::Ok().content_type("text/plain").body("ready\n")
+    } else {
+        HttpResponse::ServiceUnavailable().content_type("text/plain").body("not ready\n")
+    }
+}
+
+async fn readyz_internal(ops: web::Data<Ops>) -> HttpResponse {
+    let results = ops.readiness().await;
     let ready = results.iter().all(|(_, error)| error.is_none());
     let body: serde_json::Map<String, serde_json::Value> = results
         .into_iter()
@@ -101,12 +151,7 @@ async fn readyz(ops: web::Data<Ops>) -> HttpResponse {
             (name.to_owned(), value)
         })
         .collect();
-    if ready {
-        HttpResponse::Ok().json(body)
-    } else {
-        tracing::warn!(?body, "not ready");
-        HttpResponse::ServiceUnavailable().json(body)
-    }
+    if ready { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
 }
 
 async fn metrics(ops: web::Data<Ops>) -> HttpResponse {
@@ -120,10 +165,14 @@ async fn metrics(ops: web::Data<Ops>) -> HttpResponse {
     }
 }
 
-/// The access log every HTTP service uses: client, method, path **without the query string**
+/// The access log every HTTP service uses: client (as [`crate::http::client_address`] sees it:
+/// a forwarding header only from a trusted proxy), method, path **without the query string**
 /// (the seed's SSE endpoint carries a token there), status, size, seconds.
 pub fn access_log() -> actix_web::middleware::Logger {
-    actix_web::middleware::Logger::new(r#"%a "%{method}xi %U" %s %b %T"#)
+    actix_web::middleware::Logger::new(r#"%{client}xi "%{method}xi %U" %s %b %T"#)
+        .custom_request_replace("client", |request| {
+            crate::http::client_address(request.request()).map_or_else(|| "-".to_owned(), |a| a.to_string())
+        })
         .custom_request_replace("method", |request| request.method().to_string())
         .exclude("/healthz")
         .exclude("/metrics")

@@ -43,7 +43,11 @@ fn orders_config(
     orders::Config {
         http_addr,
         grpc_addr,
-        ..orders::Config::for_tests(db.settings(), testkit::kafka_settings(topic), auth.settings("orders", users_url))
+        ..orders::Config::for_tests(
+            db.settings(),
+            testkit::kafka_settings(topic),
+            auth.credential_settings("orders", users_url),
+        )
     }
 }
 
@@ -54,13 +58,27 @@ fn any_port() -> SocketAddr {
 impl Stack {
     /// Must run inside an actix system (`#[actix_rt::test]`).
     pub async fn start() -> anyhow::Result<Self> {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Like [`Self::start`], with the gateway's settings changed by `gateway` first (a test's
+    /// own limits, a trusted proxy).
+    pub async fn start_with(gateway: impl FnOnce(&mut gateway::Config)) -> anyhow::Result<Self> {
+        Self::start_tuned(|_| {}, gateway).await
+    }
+
+    /// Like [`Self::start_with`], with the users service's settings changed by `users` too.
+    pub async fn start_tuned(
+        users: impl FnOnce(&mut users::Config),
+        gateway: impl FnOnce(&mut gateway::Config),
+    ) -> anyhow::Result<Self> {
         testkit::init_logs();
         let db = TestDatabase::create().await?;
         let topic = testkit::unique_name("orders.events");
         let auth = TestAuth::new();
-        let users = users::Application::build(users::Config::for_tests(db.settings(), auth.private_key_hex()))
-            .await
-            .context("starting users")?;
+        let mut users_config = users::Config::for_tests(db.settings(), auth.private_key_hex());
+        users(&mut users_config);
+        let users = users::Application::build(users_config).await.context("starting users")?;
         let users_url = format!("http://{}", users.grpc_addr());
         let orders = orders::Application::build(orders_config(&db, &topic, &auth, &users_url, any_port(), any_port()))
             .await
@@ -71,22 +89,22 @@ impl Stack {
             ..kitchen::Config::for_tests(
                 db.settings(),
                 testkit::kafka_settings(&topic),
-                auth.settings("kitchen", &users_url),
+                auth.credential_settings("kitchen", &users_url),
                 testkit::unique_name("kitchen"),
             )
         })
         .await
         .context("starting kitchen")?;
-        let gateway = gateway::Application::build(gateway::Config {
+        let mut gateway_config = gateway::Config {
             allowed_origins: AllowedOrigins::parse(WEB_ORIGIN),
             ..gateway::Config::for_tests(
                 format!("http://{}", orders.grpc_addr()),
-                auth.settings("gateway", &users_url),
+                auth.credential_settings("gateway", &users_url),
                 format!("http://{}", kitchen.http_addr()),
             )
-        })
-        .await
-        .context("starting gateway")?;
+        };
+        gateway(&mut gateway_config);
+        let gateway = gateway::Application::build(gateway_config).await.context("starting gateway")?;
         let stack = Self { db, topic, auth, users, orders, kitchen, gateway, http: reqwest::Client::new() };
         stack.until_revocations_loaded().await;
         Ok(stack)
@@ -255,13 +273,13 @@ pub async fn kitchen_staff_at(
     auth: &TestAuth,
 ) -> anyhow::Result<Token> {
     let username = format!("chef-{}", &uuid_like()[..12]);
-    users::admin::create_staff(&db.settings(), auth.private_key_hex().expose(), &username, "kitchen").await?;
+    users::admin::create_staff(&db.settings(), auth.private_key_hex().expose(), &username, "kitchen-local").await?;
     let answer = graphql_at(
         http,
         gateway,
         None,
         "mutation($input: LoginInput!) { login(input: $input) { token user { role } } }",
-        serde_json::json!({ "input": { "username": username, "password": "kitchen" } }),
+        serde_json::json!({ "input": { "username": username, "password": "kitchen-local" } }),
     )
     .await?;
     anyhow::ensure!(answer["data"]["login"]["user"]["role"] == "KITCHEN_STAFF", "staff login failed: {answer}");

@@ -31,6 +31,36 @@ impl Subscriber {
         Ok(Self { socket })
     }
 
+    /// Opens a socket with `token` (or none) and waits for the answer to `connection_init`: the
+    /// acknowledged socket, or the close code and reason that refused it.
+    pub async fn open(stack: &Stack, token: Option<&Token>) -> anyhow::Result<Result<Self, (Option<u16>, String)>> {
+        let mut subscriber = Self::start(stack, token).await?;
+        let answer = tokio::time::timeout(testkit::DEADLINE, async {
+            loop {
+                match subscriber.socket.next().await.ok_or_else(|| anyhow::anyhow!("closed without a word"))?? {
+                    Message::Text(text) => {
+                        let message: Value = serde_json::from_str(text.as_str())?;
+                        anyhow::ensure!(message["type"] == "connection_ack", "neither ack nor close: {message}");
+                        return anyhow::Ok(None);
+                    }
+                    Message::Close(frame) => {
+                        return Ok(Some((
+                            frame.as_ref().map(|f| u16::from(f.code)),
+                            frame.map(|f| f.reason.to_string()).unwrap_or_default(),
+                        )));
+                    }
+                    _ => {}
+                }
+            }
+        })
+        .await
+        .context("no answer to connection_init")??;
+        Ok(match answer {
+            None => Ok(subscriber),
+            Some(refused) => Err(refused),
+        })
+    }
+
     /// A socket signed in with `token`, acknowledged.
     pub async fn connect(stack: &Stack, token: &Token) -> anyhow::Result<Self> {
         Self::acknowledged(Self::start(stack, Some(token)).await?).await

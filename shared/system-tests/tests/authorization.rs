@@ -1,6 +1,6 @@
-//! Who may do what, across every service, against the real stack: the authorisation matrix,
-//! revocation reaching every service (and ending kitchen sessions), and tokens never reaching
-//! the logs.
+//! Who may do what, across every service, against the real stack: the authorisation matrix
+//! (requests, and every live stream: subscriptions, SSE, the tablet socket), revocation
+//! reaching every service (and ending kitchen sessions), and tokens never reaching the logs.
 
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -272,9 +272,9 @@ async fn the_authorisation_matrix_holds_on_every_service() -> anyhow::Result<()>
     Ok(())
 }
 
-fn print_matrix(
+fn print_matrix<const N: usize>(
     callers: &[(&str, Option<Token>)],
-    expected: &[(&str, [Outcome; 9])],
+    expected: &[(&str, [Outcome; N])],
     got: &BTreeMap<usize, Vec<Outcome>>,
 ) {
     let short = |o: &Outcome| match o {
@@ -377,6 +377,227 @@ async fn a_kitchen_sse_stream_and_tablet_close_within_two_seconds_of_logout() ->
     let tablet_took = revoked.elapsed();
     assert!(sse_took < Duration::from_secs(2), "the SSE stream closed {sse_took:?} after logout");
     assert!(tablet_took < Duration::from_secs(2), "the tablet closed {tablet_took:?} after logout");
+    stack.stop().await;
+    Ok(())
+}
+
+/// What a subscription's first message says: its data, or the code of its refusal.
+fn subscription_outcome(message: &Value) -> Outcome {
+    let code = match message["type"].as_str() {
+        Some("error") => &message["payload"][0]["extensions"]["code"],
+        _ => &message["payload"]["errors"][0]["extensions"]["code"],
+    };
+    match code.as_str() {
+        None if !message["payload"]["data"].is_null() => Data,
+        Some("UNAUTHENTICATED") => Unauthenticated,
+        Some("FORBIDDEN") => Forbidden,
+        Some("NOT_FOUND") => NotFound,
+        other => panic!("unexpected subscription answer ({other:?}): {message}"),
+    }
+}
+
+/// A socket the gateway refused at `connection_init`, by the token error its reason names.
+fn refused_socket(code: Option<u16>, reason: &str) -> Outcome {
+    assert_eq!(code, Some(4403), "refused with {reason:?}");
+    let unauthenticated = [
+        tokens::TokenError::Missing,
+        tokens::TokenError::Invalid,
+        tokens::TokenError::Expired,
+        tokens::TokenError::Revoked,
+    ];
+    if unauthenticated.iter().any(|e| e.to_string() == reason) {
+        Unauthenticated
+    } else if reason.starts_with(&tokens::TokenError::Forbidden(String::new()).to_string()) {
+        Forbidden
+    } else {
+        panic!("unexpected refusal {reason:?}")
+    }
+}
+
+/// Subscribes `query` on a socket opened with `token`, and triggers events (`trigger`, again
+/// every half second) once the gateway counts the subscription, until its first message.
+async fn live_outcome<F, Fut>(
+    stack: &Stack,
+    token: Option<&Token>,
+    query: &str,
+    variables: Value,
+    sockets: &mut Vec<system_tests::Subscriber>,
+    trigger: F,
+) -> anyhow::Result<Outcome>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    let mut socket = match system_tests::Subscriber::open(stack, token).await? {
+        Ok(socket) => socket,
+        Err((code, reason)) => return Ok(refused_socket(code, &reason)),
+    };
+    let gateway = stack.gateway.ops_addr();
+    // Sockets stay open until the test ends, so the count only grows.
+    let before = stack.metric(gateway, "gateway_subscriptions_open").await?;
+    socket.subscribe("live", query, variables).await?;
+    let started = Instant::now();
+    let outcome = loop {
+        anyhow::ensure!(started.elapsed() < testkit::DEADLINE, "the subscription neither answered nor opened");
+        if stack.metric(gateway, "gateway_subscriptions_open").await? > before {
+            trigger().await?;
+        }
+        if let Ok(message) = tokio::time::timeout(Duration::from_millis(500), socket.next_of("live")).await {
+            break subscription_outcome(&message?);
+        }
+    };
+    sockets.push(socket);
+    Ok(outcome)
+}
+
+/// The live ways in — GraphQL subscriptions, the kitchen's SSE stream and the tablet socket
+/// with its token on the upgrade request — against every kind of caller: only kitchen staff
+/// follow the kitchen, a customer follows only their own order (someone else's does not exist
+/// for them), and an ended, foreign or service token opens nothing.
+#[actix_rt::test]
+async fn the_authorisation_matrix_holds_on_every_live_stream() -> anyhow::Result<()> {
+    let stack = Stack::start().await?;
+    let (_, customer_a) = stack.register_customer().await?;
+    let (_, customer_b) = stack.register_customer().await?;
+    let kitchen = stack.kitchen_staff().await?;
+    let verifier = stack.auth.issuer().verifier();
+    let expired = {
+        let tokens::Principal::User(claims) = verifier.authorize(&customer_a, &tokens::Access::read("x"))? else {
+            anyhow::bail!("a user token")
+        };
+        stack.auth.issuer().user_token_until(&claims, std::time::SystemTime::now() - Duration::from_secs(60))?.token
+    };
+    let (_, foreign) = TestAuth::new().user_token(tokens::Role::KitchenStaff);
+    let revoked = stack.kitchen_staff().await?;
+    stack.graphql_as(Some(&revoked), "mutation { logout }", json!({})).await?;
+    wait_until_refused_everywhere(&stack, &revoked).await?;
+    let service = stack.auth.service_token("gateway");
+    let a_order = stack.place_order(&customer_a, GARLIC_BREAD, 1).await?;
+    // The order's status goes back and forth (READY ⇄ PREPARING by recall) for as long as needed.
+    for status in ["ACCEPTED", "PREPARING"] {
+        let moved = stack.graphql_as(Some(&kitchen), MOVE, json!({ "id": a_order, "s": status })).await?;
+        assert!(moved["errors"].is_null(), "{moved}");
+    }
+
+    let callers: Vec<(&str, Option<Token>)> = vec![
+        ("anonymous", None),
+        ("customer A", Some(customer_a.clone())),
+        ("customer B", Some(customer_b.clone())),
+        ("kitchen staff", Some(kitchen.clone())),
+        ("expired", Some(expired)),
+        ("revoked", Some(revoked)),
+        ("other key", Some(foreign)),
+        ("service token", Some(service)),
+    ];
+    let bad = Unauthenticated;
+    let expected: Vec<(&str, [Outcome; 8])> = vec![
+        ("gql sub orderCreated", [bad, Forbidden, Forbidden, Data, bad, bad, bad, Forbidden]),
+        ("gql sub orderStatusChanged(A's)", [bad, Data, NotFound, Data, bad, bad, bad, Forbidden]),
+        ("SSE /stream?access_token=", [bad, Forbidden, Forbidden, Data, bad, bad, bad, Forbidden]),
+        ("WS /ws bearer on the upgrade", [bad, Forbidden, Forbidden, Data, bad, bad, bad, Forbidden]),
+    ];
+
+    let http = reqwest::Client::new();
+    let kitchen_addr = stack.kitchen.http_addr();
+    let ready = std::cell::Cell::new(false);
+    let mut sockets = vec![];
+    let mut matrix: BTreeMap<usize, Vec<Outcome>> = BTreeMap::new();
+    for (row, (operation, _)) in expected.iter().enumerate() {
+        for (_, token) in &callers {
+            let token = token.as_ref();
+            let outcome = match *operation {
+                "gql sub orderCreated" => {
+                    let (stack, customer) = (&stack, &customer_a);
+                    let place = move || async move { stack.place_order(customer, GARLIC_BREAD, 1).await.map(drop) };
+                    live_outcome(stack, token, "subscription { orderCreated { id } }", json!({}), &mut sockets, place)
+                        .await?
+                }
+                "gql sub orderStatusChanged(A's)" => {
+                    let (stack, kitchen, ready, id) = (&stack, &kitchen, &ready, a_order.as_str());
+                    let flip = move || async move {
+                        let status = if ready.replace(!ready.get()) { "PREPARING" } else { "READY" };
+                        let moved = stack.graphql_as(Some(kitchen), MOVE, json!({ "id": id, "s": status })).await?;
+                        anyhow::ensure!(moved["errors"].is_null(), "{moved}");
+                        Ok(())
+                    };
+                    let query = "subscription($id: ID) { orderStatusChanged(orderId: $id) { status } }";
+                    live_outcome(stack, token, query, json!({ "id": a_order }), &mut sockets, flip).await?
+                }
+                "SSE /stream?access_token=" => {
+                    let url = match token {
+                        Some(token) => format!("http://{kitchen_addr}/stream?access_token={}", token.as_str()),
+                        None => format!("http://{kitchen_addr}/stream"),
+                    };
+                    http_outcome(http.get(url).send().await?.status().as_u16())
+                }
+                "WS /ws bearer on the upgrade" => match token {
+                    // Without a header the socket opens and waits for an `auth` message.
+                    None => {
+                        let mut tablet = Tablet::connect(kitchen_addr).await?;
+                        tablet.send_json(&json!({ "type": "bump", "orderId": a_order })).await?;
+                        let answer = tablet.next_json().await?;
+                        assert_eq!(answer["code"], "UNAUTHENTICATED", "{answer}");
+                        Unauthenticated
+                    }
+                    Some(token) => match Tablet::connect_with_token(kitchen_addr, token).await {
+                        Ok(mut tablet) => {
+                            assert_eq!(tablet.next_json().await?["type"], "snapshot");
+                            Data
+                        }
+                        Err(e) => match e.downcast_ref::<tokio_tungstenite::tungstenite::Error>() {
+                            Some(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                                http_outcome(response.status().as_u16())
+                            }
+                            _ => return Err(e),
+                        },
+                    },
+                },
+                other => unreachable!("no such operation {other}"),
+            };
+            matrix.entry(row).or_default().push(outcome);
+        }
+    }
+    print_matrix(&callers, &expected, &matrix);
+    for (row, (operation, want)) in expected.iter().enumerate() {
+        assert_eq!(matrix[&row], want.to_vec(), "{operation}");
+    }
+    stack.stop().await;
+    Ok(())
+}
+
+const MOVE: &str = "mutation($id: ID!, $s: OrderStatus!) { updateOrderStatus(id: $id, status: $s) { id } }";
+
+/// How many service-token exchanges the users service has answered (its call histogram).
+async fn renewals(stack: &Stack) -> anyhow::Result<f64> {
+    let text = reqwest::get(format!("http://{}/metrics", stack.users.ops_addr())).await?.text().await?;
+    Ok(text
+        .lines()
+        .filter(|l| l.starts_with("grpc_request_duration_seconds_count{") && l.contains("/RenewServiceToken\""))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum())
+}
+
+/// Each service starts with a credential and presents only short-lived tokens, renewed at
+/// half-life: after more than a token's lifetime every path that needs one still works.
+#[actix_rt::test]
+async fn service_tokens_are_short_lived_and_renewed_before_they_expire() -> anyhow::Result<()> {
+    let lifetime = Duration::from_secs(3);
+    let stack = Stack::start_tuned(|users| users.service_token_ttl = lifetime, |_| {}).await?;
+    // Gateway, orders and kitchen: a first exchange each at start, then one per half-life:
+    // three each means a whole lifetime has passed since the first tokens were handed out.
+    testkit::eventually("every service to renew its token twice", || async {
+        (renewals(&stack).await.ok()? >= 9.0).then_some(())
+    })
+    .await;
+    // The gateway's token reaches orders (the menu) and users (a registration); the kitchen's
+    // reaches users (revocations: a logout still ends a tablet).
+    let menu = stack.graphql("{ menuItems(first: 1) { edges { node { id } } } }", json!({})).await?;
+    assert!(menu["errors"].is_null(), "{menu}");
+    let chef = stack.kitchen_staff().await?;
+    let mut tablet = Tablet::connect_with_token(stack.kitchen.http_addr(), &chef).await?;
+    tablet.next_of_type("snapshot").await?;
+    stack.graphql_as(Some(&chef), "mutation { logout }", json!({})).await?;
+    assert_eq!(tablet.next_of_type("error").await?["code"], "UNAUTHENTICATED");
     stack.stop().await;
     Ok(())
 }

@@ -49,9 +49,9 @@ async fn a_page_of_orders_costs_a_constant_number_of_backend_calls() -> anyhow::
         for i in 0..orders {
             place(&stack, &customers[i % 3], &mains[i % 5].0, 1).await?;
         }
-        let before = stack.metric(stack.gateway.http_addr(), "gateway_backend_calls_total").await?;
+        let before = stack.metric(stack.gateway.ops_addr(), "gateway_backend_calls_total").await?;
         let answer = stack.graphql_as(Some(&chef), query, json!({})).await?;
-        let after = stack.metric(stack.gateway.http_addr(), "gateway_backend_calls_total").await?;
+        let after = stack.metric(stack.gateway.ops_addr(), "gateway_backend_calls_total").await?;
         let edges = answer["data"]["orders"]["edges"].as_array().cloned().unwrap_or_default();
         assert!(edges.iter().all(|e| e["node"]["customer"]["username"].is_string()), "{answer}");
         assert!(edges.iter().all(|e| e["node"]["items"][0]["menuItem"]["name"].is_string()), "{answer}");
@@ -182,7 +182,7 @@ async fn each_subscriber_receives_exactly_its_own_events_in_order() -> anyhow::R
     a.subscribe("a", watch, json!({ "id": a1 })).await?;
     let mut b = Subscriber::connect(&stack, &bob).await?;
     b.subscribe("b", watch, json!({ "id": b1 })).await?;
-    let gateway = stack.gateway.http_addr();
+    let gateway = stack.gateway.ops_addr();
     testkit::eventually("the three subscriptions to be counted", || async {
         (stack.metric(gateway, "gateway_subscriptions_open").await.ok()? >= 3.0).then_some(())
     })

@@ -11,7 +11,7 @@ const WATCH: &str = "subscription($id: ID) { orderStatusChanged(orderId: $id) { 
 /// Waits until the gateway's hub holds entries for exactly `orders` orders and `open`
 /// subscriptions in all.
 async fn hub_holds(stack: &Stack, orders: f64, open: f64) {
-    let gateway = stack.gateway.http_addr();
+    let gateway = stack.gateway.ops_addr();
     testkit::eventually(&format!("the hub to hold {orders} orders and {open} subscriptions"), || async {
         let watched = stack.metric(gateway, "gateway_live_orders_watched").await.ok()?;
         let subscriptions = stack.metric(gateway, "gateway_subscriptions_open").await.ok()?;

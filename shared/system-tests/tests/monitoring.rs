@@ -324,12 +324,19 @@ async fn every_metric_the_dashboard_and_rules_name_is_exported_and_every_exposit
     tablet.next_of_type("ticket").await?;
 
     let services = [
-        ("orders", stack.orders.http_addr()),
-        ("kitchen", stack.kitchen.http_addr()),
-        ("gateway", stack.gateway.http_addr()),
-        ("users", stack.users.http_addr()),
+        ("orders", stack.orders.ops_addr()),
+        ("kitchen", stack.kitchen.ops_addr()),
+        ("gateway", stack.gateway.ops_addr()),
+        ("users", stack.users.ops_addr()),
     ];
-    // Series that exist once something was observed: a first scrape records `/metrics` itself.
+    // A request on each public port (a load balancer's probe), timed like every public request;
+    // scrapes go to the ops port, which is not.
+    for addr in
+        [stack.orders.http_addr(), stack.kitchen.http_addr(), stack.gateway.http_addr(), stack.users.http_addr()]
+    {
+        reqwest::get(format!("http://{addr}/healthz")).await?.error_for_status()?;
+    }
+    // Series that exist once something was observed.
     let wanted: [(&str, &str); 7] = [
         ("orders", "http_request_duration_seconds_bucket"),
         ("kitchen", "http_request_duration_seconds_bucket"),
@@ -533,17 +540,21 @@ fn prometheus_scrapes_every_container_of_every_service_on_its_port_and_the_broke
         .collect();
     let mut readiness_expected = Vec::new();
     for (name, variable) in [
-        ("orders", "ORDERS_HTTP_PORT"),
-        ("kitchen", "KITCHEN_HTTP_PORT"),
-        ("gateway", "GATEWAY_HTTP_PORT"),
-        ("users", "USERS_HTTP_PORT"),
+        ("orders", "ORDERS_OPS_PORT"),
+        ("kitchen", "KITCHEN_OPS_PORT"),
+        ("gateway", "GATEWAY_OPS_PORT"),
+        ("users", "USERS_OPS_PORT"),
     ] {
         let port: i64 = service(&compose, name)["environment"][variable]
             .as_str()
             .and_then(|p| p.parse().ok())
             .unwrap_or_else(|| panic!("compose sets {variable} for {name}"));
         let job = jobs.get(name).unwrap_or_else(|| panic!("Prometheus has no {name} job"));
-        assert_eq!(dns_targets(job), [(vec![name.to_owned()], port)], "{name}: every container, on its HTTP port");
+        assert_eq!(
+            dns_targets(job),
+            [(vec![name.to_owned()], port)],
+            "{name}: every container, on its internal ops port"
+        );
         assert!(job["metrics_path"].is_badvalue(), "{name} is scraped at /metrics");
         readiness_expected.push((vec![name.to_owned()], port));
     }
@@ -611,8 +622,12 @@ fn the_local_prometheus_config_has_compose_jobs_and_rules() {
         "the same rule files as compose"
     );
     let text = std::fs::read_to_string(&file).expect("unwrap: written");
-    for port in [8080, 8081, 8082, 8083] {
+    // The services' default ops ports (`<SERVICE>_OPS_PORT`), never their public ones.
+    for port in [9180, 9181, 9182, 9183] {
         assert_eq!(text.matches(&format!("\"127.0.0.1:{port}\"")).count(), 2, "{port}: scraped and probed");
+    }
+    for port in [8080, 8081, 8082, 8083] {
+        assert!(!text.contains(&format!("127.0.0.1:{port}")), "{port} is a public port: not scraped");
     }
 }
 

@@ -106,7 +106,7 @@ async fn the_same_event_delivered_twice_makes_one_ticket() -> anyhow::Result<()>
         &original.headers,
     )
     .await?;
-    let kitchen = stack.kitchen.http_addr();
+    let kitchen = stack.kitchen.ops_addr();
     testkit::eventually("the kitchen to see the duplicate", || async {
         (stack.metric(kitchen, "kitchen_stale_events_total").await.ok()? >= 1.0).then_some(())
     })

@@ -32,7 +32,7 @@ impl TestAuth {
         &self.issuer
     }
 
-    /// What `service` reads from the environment in production.
+    /// Settings with a plain service token, for a service tested without a users service.
     pub fn settings(&self, service: &str, users_url: &str) -> AuthSettings {
         AuthSettings {
             token_public_key: self.issuer.public_key_hex(),
@@ -48,6 +48,19 @@ impl TestAuth {
         AuthSettings { follow_revocations: false, ..self.settings(service, "http://127.0.0.1:9") }
     }
 
+    /// What `service` reads from the environment in production: its deploy-time credential
+    /// (`users mint-service-token`), which it exchanges with the users service at `users_url`
+    /// for short-lived service tokens.
+    pub fn credential_settings(&self, service: &str, users_url: &str) -> AuthSettings {
+        let credential =
+            self.issuer.service_credential(service, HOUR).expect("unwrap: minting with a fresh key works").token;
+        AuthSettings {
+            service_token: service_kit::Secret::new(credential.as_str()),
+            ..self.settings(service, users_url)
+        }
+    }
+
+    /// A plain service token, used as it is (no users service needed to renew it).
     pub fn service_token(&self, service: &str) -> Token {
         self.issuer.service_token(service, HOUR).expect("unwrap: minting with a fresh key works").token
     }

@@ -64,6 +64,9 @@ pub enum Principal {
 pub enum Operation {
     Read,
     Write,
+    /// Exchanging a service's deploy-time credential for a short-lived service token: the one
+    /// thing a credential may do.
+    Renew,
 }
 
 impl Operation {
@@ -71,6 +74,7 @@ impl Operation {
         match self {
             Self::Read => "read",
             Self::Write => "write",
+            Self::Renew => "renew",
         }
     }
 }
@@ -100,6 +104,9 @@ pub enum Allowed {
     Roles(&'static [Role]),
     /// Platform services (service tokens) only.
     Services,
+    /// A service's deploy-time credential (`service_credential(name)`, minted by
+    /// `users mint-service-token`), and nothing else.
+    ServiceCredentials,
 }
 
 impl Access {
@@ -109,6 +116,17 @@ impl Access {
 
     pub fn write(resource: &'static str) -> Self {
         Self { operation: Operation::Write, resource, resource_id: None, allowed: Allowed::AnyUser, callers: &[] }
+    }
+
+    /// Exchanging a service credential for a short-lived service token.
+    pub fn renew_service_token() -> Self {
+        Self {
+            operation: Operation::Renew,
+            resource: "service-token",
+            resource_id: None,
+            allowed: Allowed::ServiceCredentials,
+            callers: &[],
+        }
     }
 
     pub fn of(mut self, id: impl ToString) -> Self {

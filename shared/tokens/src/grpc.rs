@@ -21,6 +21,20 @@ pub fn attach<T>(request: &mut tonic::Request<T>, service: &Token, user: Option<
     }
 }
 
+/// Adds this process's current service token (if it has one yet) and the user's, if any.
+pub fn attach_service<T>(request: &mut tonic::Request<T>, service: &crate::ServiceToken, user: Option<&Token>) {
+    match service.current() {
+        Some(service) => attach(request, &service, user),
+        None => {
+            if let Some(user) = user
+                && let Ok(value) = MetadataValue::try_from(format!("Bearer {}", user.as_str()))
+            {
+                request.metadata_mut().insert(USER_TOKEN, value);
+            }
+        }
+    }
+}
+
 /// The one mapping from a token refusal to a gRPC status.
 pub fn status(error: &TokenError) -> tonic::Status {
     service_kit::error::grpc_status(error)
@@ -33,7 +47,12 @@ pub fn calling_service(
     access: &Access,
 ) -> Result<String, tonic::Status> {
     let token = token_at(metadata, "authorization")?.ok_or_else(|| status(&TokenError::Missing))?;
-    match verifier.authorize(&token, &access.clone().for_services()).map_err(|e| status(&e))? {
+    // Services only; a renewal asks for more (a credential), never less.
+    let access = match access.allowed {
+        crate::Allowed::ServiceCredentials => access.clone(),
+        _ => access.clone().for_services(),
+    };
+    match verifier.authorize(&token, &access).map_err(|e| status(&e))? {
         Principal::Service(name) if !access.callers.is_empty() && !access.callers.contains(&name.as_str()) => {
             Err(status(&TokenError::Forbidden(format!("the {name} service may not make this call"))))
         }

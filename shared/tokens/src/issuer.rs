@@ -68,7 +68,29 @@ impl TokenIssuer {
         issued(&biscuit, expires_at)
     }
 
-    /// A token for a platform service (`service(name)`), minted at deploy time.
+    /// A service's deploy-time credential, minted by `users mint-service-token`: it proves the
+    /// service (`service(name)`, `service_credential(name)`) but may only be exchanged for
+    /// short-lived service tokens (`check if operation("renew")`), so it travels to the users
+    /// service alone and a copy of an everyday token is worth minutes, not months.
+    pub fn service_credential(&self, service: &str, ttl: Duration) -> Result<IssuedToken, TokenError> {
+        let expires_at = SystemTime::now() + ttl;
+        let biscuit = biscuit!(
+            r#"
+            service({service});
+            service_credential({service});
+            check if operation("renew");
+            check if time($t), $t < {expires_at};
+            "#,
+            service = service.to_owned(),
+            expires_at = expires_at,
+        )
+        .build(&self.root)
+        .map_err(|e| TokenError::Mint(e.to_string()))?;
+        issued(&biscuit, expires_at)
+    }
+
+    /// A token for a platform service (`service(name)`): what a service presents on every call.
+    /// The users service mints short-lived ones in exchange for a [`Self::service_credential`].
     pub fn service_token(&self, service: &str, ttl: Duration) -> Result<IssuedToken, TokenError> {
         let expires_at = SystemTime::now() + ttl;
         let biscuit = biscuit!(

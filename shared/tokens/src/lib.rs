@@ -11,6 +11,10 @@
 //! - [`TokenLease`] (from [`TokenVerifier::lease`]) lets a long-lived session notice, locally,
 //!   that its token was revoked or has expired.
 //! - [`attenuate`] appends such checks, as a client would.
+//! - [`renewal`]: short-lived service tokens. A service's deploy-time credential may only be
+//!   exchanged with users for a token that lives [`SERVICE_TOKEN_TTL`]; the
+//!   [`renewal::ServiceTokenRenewer`] renews it at half-life into the [`ServiceToken`] every
+//!   outgoing call reads.
 //!
 //! Transport helpers: [`bearer`] reads `Bearer <token>`; tokens are never logged, and
 //! [`Token`]'s `Debug` shows only a fingerprint.
@@ -19,16 +23,23 @@ mod access;
 pub mod grpc;
 mod issuer;
 mod lease;
+pub mod renewal;
 pub mod revocation;
 mod verifier;
 
 pub use access::{Access, Allowed, Operation, Principal, Role, UserClaims};
 pub use issuer::{IssuedToken, TokenIssuer};
 pub use lease::TokenLease;
+pub use renewal::ServiceToken;
 pub use verifier::{DECISION_TTL, RevocationList, TokenError, TokenVerifier};
 
 use biscuit_auth::Biscuit;
 use service_kit::Secret;
+
+/// How long a service token the users service hands out lives (its `SERVICE_TOKEN_TTL_SECONDS`
+/// default): renewed at half-life, so a service rides out a users outage of half this, and a
+/// leaked copy is worth at most this.
+pub const SERVICE_TOKEN_TTL: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
 /// A token as received, kept out of logs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,5 +74,7 @@ pub fn attenuate(token: &Token, verifier: &TokenVerifier, checks: &str) -> Resul
     Ok(Token::new(narrowed.to_base64().map_err(|e| TokenError::Attenuation(e.to_string()))?))
 }
 
+#[cfg(test)]
+mod properties;
 #[cfg(test)]
 mod tests;

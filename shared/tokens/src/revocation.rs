@@ -47,7 +47,7 @@ impl RevocationFollower {
     pub fn of_users_service(
         list: RevocationList,
         users_url: &str,
-        service_token: crate::Token,
+        service_token: crate::ServiceToken,
         shutdown: ShutdownListener,
     ) -> anyhow::Result<Self> {
         use restaurant_proto::v1::{ListRevocationsRequest, user_service_client::UserServiceClient};
@@ -55,7 +55,7 @@ impl RevocationFollower {
         let fetch = move |after_seq| {
             let mut client = client.clone();
             let mut request = tonic::Request::new(ListRevocationsRequest { after_seq });
-            crate::grpc::attach(&mut request, &service_token, None);
+            crate::grpc::attach_service(&mut request, &service_token, None);
             async move {
                 let answer =
                     client.list_revocations(request).await.map_err(|s| format!("{:?}: {}", s.code(), s.message()))?;
@@ -116,21 +116,43 @@ impl Actor for RevocationFollower {
     }
 }
 
-/// What every service that verifies tokens starts with: the verifier (public key only), its own
-/// service token for outgoing calls, and a [`RevocationFollower`] keeping the verifier's list
-/// current until `shutdown`.
+/// What every service that verifies tokens starts with: the verifier (public key only), the
+/// service token for outgoing calls — renewed from the users service when the configured one
+/// is a credential (`users mint-service-token`), used as it is otherwise — and a
+/// [`RevocationFollower`] keeping the verifier's list current until `shutdown`.
 pub struct ServiceAuth {
     pub verifier: crate::TokenVerifier,
-    pub service_token: crate::Token,
+    pub service_token: crate::ServiceToken,
 }
 
 impl ServiceAuth {
-    /// Must run inside an actix system (it starts the follower actor).
-    pub fn start(settings: &service_kit::config::AuthSettings, shutdown: ShutdownListener) -> anyhow::Result<Self> {
+    /// Must run inside an actix system (it starts the follower and the renewer actors). With a
+    /// credential, waits up to [`crate::renewal::FIRST_TOKEN_WAIT`] for the first service
+    /// token, so a service that starts after users calls others from its first request.
+    pub async fn start(
+        settings: &service_kit::config::AuthSettings,
+        shutdown: ShutdownListener,
+    ) -> anyhow::Result<Self> {
         use anyhow::Context as _;
         let verifier =
             crate::TokenVerifier::from_public_key_hex(&settings.token_public_key).context("TOKEN_PUBLIC_KEY")?;
-        let service_token = crate::Token::new(settings.service_token.clone());
+        let configured = crate::Token::new(settings.service_token.clone());
+        let service_token = if verifier.authorize_afresh(&configured, &crate::Access::renew_service_token()).is_ok() {
+            let token = crate::ServiceToken::default();
+            crate::renewal::ServiceTokenRenewer::of_users_service(
+                token.clone(),
+                &settings.users_url,
+                configured,
+                shutdown.clone(),
+            )?
+            .start();
+            if !token.first(crate::renewal::FIRST_TOKEN_WAIT).await {
+                tracing::warn!("no service token yet (is users up?); calls are refused until one comes");
+            }
+            token
+        } else {
+            crate::ServiceToken::fixed(configured)
+        };
         if settings.follow_revocations {
             RevocationFollower::of_users_service(
                 verifier.revocations().clone(),

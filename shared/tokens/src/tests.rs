@@ -342,3 +342,26 @@ fn a_revocation_list_counts_what_it_holds() {
     assert!(list.contains_any(&["x".to_owned(), "b".to_owned()]));
     assert!(!list.contains_any(&["x".to_owned()]));
 }
+
+#[test]
+fn a_service_credential_only_renews_and_only_a_credential_renews() {
+    let issuer = TokenIssuer::generate();
+    let verifier = issuer.verifier();
+    let credential = issuer.service_credential("kitchen", HOUR).expect("minted").token;
+    let everyday = issuer.service_token("kitchen", HOUR).expect("minted").token;
+    let user = issuer.user_token(&staff(), HOUR).expect("minted").token;
+    let renew = Access::renew_service_token();
+    assert_eq!(verifier.authorize(&credential, &renew), Ok(Principal::Service("kitchen".into())));
+    // A credential is refused for everything else, as a restriction (not as an expiry).
+    let refused = verifier.authorize(&credential, &Access::read("order").for_services());
+    assert!(matches!(refused, Err(TokenError::Forbidden(_))), "{refused:?}");
+    // An everyday service token, a user token, or a holder's claim cannot renew.
+    assert!(matches!(verifier.authorize(&everyday, &renew), Err(TokenError::Forbidden(_))));
+    assert!(matches!(verifier.authorize(&user, &renew), Err(TokenError::Forbidden(_))));
+    let claimed = attenuate(&everyday, &verifier, r#"service_credential("kitchen");"#).expect("appended");
+    assert!(matches!(verifier.authorize(&claimed, &renew), Err(TokenError::Forbidden(_))));
+    assert!(verifier.authorize(&everyday, &Access::read("order").for_services()).is_ok());
+    // An expired credential says so.
+    let expired = issuer.service_credential("kitchen", Duration::ZERO).expect("minted").token;
+    assert_eq!(verifier.authorize(&expired, &renew), Err(TokenError::Expired));
+}

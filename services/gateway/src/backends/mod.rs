@@ -17,7 +17,7 @@ pub use orders::OrdersBackend;
 pub use users::UsersBackend;
 
 use service_kit::UpstreamError;
-use tokens::Token;
+use tokens::{ServiceToken, Token};
 
 /// A backend's answer, or why there is none, in the platform's error vocabulary (a gRPC status
 /// is converted when the call returns).
@@ -43,20 +43,21 @@ pub fn calls_metric(registry: &prometheus::Registry) -> anyhow::Result<prometheu
 /// token when made on a user's behalf, and the request's trace context; each is counted.
 #[derive(Clone)]
 struct Requests {
-    service_token: Token,
+    /// Short-lived, renewed in the background: read afresh for every request.
+    service_token: ServiceToken,
     /// This backend's series of [`calls_metric`].
     calls: prometheus::IntCounter,
 }
 
 impl Requests {
-    fn new(service_token: Token, calls: &prometheus::IntCounterVec, backend: &str) -> Self {
+    fn new(service_token: ServiceToken, calls: &prometheus::IntCounterVec, backend: &str) -> Self {
         Self { service_token, calls: calls.with_label_values(&[backend]) }
     }
 
     fn make<T>(&self, message: T, user: Option<&Token>) -> tonic::Request<T> {
         self.calls.inc();
         let mut request = tonic::Request::new(message);
-        tokens::grpc::attach(&mut request, &self.service_token, user);
+        tokens::grpc::attach_service(&mut request, &self.service_token, user);
         if let Ok(Ok(value)) = TRACE.try_with(|trace| trace.child().header().parse()) {
             request.metadata_mut().insert(service_kit::trace::HEADER, value);
         }

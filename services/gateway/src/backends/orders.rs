@@ -16,7 +16,11 @@ pub struct OrdersBackend {
 }
 
 impl OrdersBackend {
-    pub fn new(url: &str, service_token: Token, calls: &prometheus::IntCounterVec) -> anyhow::Result<Self> {
+    pub fn new(
+        url: &str,
+        service_token: tokens::ServiceToken,
+        calls: &prometheus::IntCounterVec,
+    ) -> anyhow::Result<Self> {
         Ok(Self {
             client: OrderServiceClient::new(service_kit::grpc::channel(url)?),
             requests: Requests::new(service_token, calls, "orders"),

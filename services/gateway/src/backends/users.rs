@@ -25,7 +25,11 @@ pub struct UsersBackend {
 }
 
 impl UsersBackend {
-    pub fn new(url: &str, service_token: Token, calls: &prometheus::IntCounterVec) -> anyhow::Result<Self> {
+    pub fn new(
+        url: &str,
+        service_token: tokens::ServiceToken,
+        calls: &prometheus::IntCounterVec,
+    ) -> anyhow::Result<Self> {
         Ok(Self {
             client: UserServiceClient::new(service_kit::grpc::channel(url)?),
             requests: Requests::new(service_token, calls, "users"),

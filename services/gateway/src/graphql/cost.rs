@@ -97,6 +97,9 @@ fn selections_cost<'a>(
 }
 
 #[cfg(test)]
+mod properties;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

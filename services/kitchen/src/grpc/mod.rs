@@ -16,11 +16,12 @@ use uuid::Uuid;
 #[derive(Clone)]
 pub struct OrdersClient {
     client: OrderServiceClient<Channel>,
-    service_token: Token,
+    /// Short-lived, renewed in the background: read afresh for every call.
+    service_token: tokens::ServiceToken,
 }
 
 impl OrdersClient {
-    pub fn new(url: &str, service_token: Token) -> anyhow::Result<Self> {
+    pub fn new(url: &str, service_token: tokens::ServiceToken) -> anyhow::Result<Self> {
         let channel = service_kit::grpc::channel(url).context("ORDERS_GRPC_URL")?;
         Ok(Self { client: OrderServiceClient::new(channel), service_token })
     }
@@ -32,12 +33,12 @@ impl OrdersClient {
         let id = order_id.to_string();
         let answer = if status == TicketStatus::Completed {
             let mut request = tonic::Request::new(pb::CompleteOrderRequest { id });
-            tokens::grpc::attach(&mut request, &self.service_token, Some(cook));
+            tokens::grpc::attach_service(&mut request, &self.service_token, Some(cook));
             client.complete_order(request).await.map(drop)
         } else {
             let status = order_status(status).into();
             let mut request = tonic::Request::new(pb::UpdateOrderStatusRequest { id, status });
-            tokens::grpc::attach(&mut request, &self.service_token, Some(cook));
+            tokens::grpc::attach_service(&mut request, &self.service_token, Some(cook));
             client.update_order_status(request).await.map(drop)
         };
         answer.map_err(UpstreamError::from)

@@ -52,6 +52,14 @@ pub enum TabletMessage {
     Recall { order_id: String },
 }
 
+impl TabletMessage {
+    /// A tablet's text frame, or why it is not a tablet message (unknown type or field,
+    /// missing field, not JSON).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        serde_json::from_str(text).map_err(|e| e.to_string())
+    }
+}
+
 pub fn snapshot(seq: i64, tickets: &[Ticket]) -> String {
     to_text(&ServerMessage::Snapshot { seq, tickets: tickets.iter().map(TicketView::from).collect() })
 }
@@ -94,3 +102,7 @@ pub fn resync() -> String {
 fn to_text(message: &ServerMessage<'_>) -> String {
     serde_json::to_string(message).expect("unwrap: these types always serialise")
 }
+
+#[cfg(test)]
+#[path = "protocol_properties.rs"]
+mod properties;

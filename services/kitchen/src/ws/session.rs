@@ -100,7 +100,7 @@ impl TabletSession {
     }
 
     fn on_text(&mut self, text: &str, ctx: &mut ws::WebsocketContext<Self>) {
-        let message: TabletMessage = match serde_json::from_str(text) {
+        let message = match TabletMessage::parse(text) {
             Ok(message) => message,
             Err(e) if self.token.is_some() => {
                 ctx.text(protocol::error(ErrorKind::InvalidInput, format!("not a tablet message: {e}")));

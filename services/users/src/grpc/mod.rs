@@ -136,4 +136,17 @@ impl UserService for UserApi {
             self.service.revocations_after(request.get_ref().after_seq).await.map_err(|e| status(&e))?;
         Ok(Response::new(pb::ListRevocationsResponse { revocation_ids, last_seq }))
     }
+
+    async fn renew_service_token(
+        &self,
+        request: Request<pb::RenewServiceTokenRequest>,
+    ) -> Result<Response<pb::RenewServiceTokenResponse>, Status> {
+        let service = auth::calling_service(request.metadata(), &self.verifier, &Access::renew_service_token())?;
+        let issued = self.service.service_token(&service).map_err(|e| status(&e))?;
+        let expires_at_unix = issued
+            .expires_at
+            .duration_since(std::time::SystemTime::UNIX_EPOCH)
+            .map_or(0, |since| i64::try_from(since.as_secs()).unwrap_or(i64::MAX));
+        Ok(Response::new(pb::RenewServiceTokenResponse { token: issued.token.as_str().to_owned(), expires_at_unix }))
+    }
 }

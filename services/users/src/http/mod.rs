@@ -50,10 +50,10 @@ fn session(status: StatusCode, session: &Session) -> HttpResponse {
     }))
 }
 
-/// The client's address as this server sees it (a reverse proxy in front makes this the
-/// proxy's: compose/README.md says how the proxy's own limits take over there).
+/// The client's address: the peer's, or what a trusted reverse proxy (`TRUSTED_PROXIES`)
+/// forwarded; a forwarding header from anyone else is ignored.
 fn client_address(request: &HttpRequest) -> Option<std::net::IpAddr> {
-    request.peer_addr().map(|peer| peer.ip())
+    service_kit::http::client_address(request)
 }
 
 async fn register(

@@ -18,7 +18,7 @@ pub struct Restaurant {
     pub api: Api,
     /// The kitchen's `HOST:PORT`, for tablets.
     pub kitchen: String,
-    /// The orders service's `/metrics`, for the relay delay.
+    /// The orders service's `/metrics` (on its ops port), for the relay delay.
     orders_metrics: String,
     pub services: Services,
     /// The kitchen staff's token.
@@ -35,11 +35,11 @@ impl Restaurant {
     pub async fn open(flags: &mut Flags) -> anyhow::Result<Self> {
         let api = Api::new(&flags.get("gateway", "http://127.0.0.1:8082/graphql".to_owned())?);
         let kitchen = flags.get("kitchen", "127.0.0.1:8081".to_owned())?;
-        let orders_metrics = flags.get("orders-metrics", "http://127.0.0.1:8080/metrics".to_owned())?;
+        let orders_metrics = flags.get("orders-metrics", "http://127.0.0.1:9180/metrics".to_owned())?;
         let services = Services::parse(&flags.get("pids", String::new())?)?;
         let customers: usize = flags.get("customers", 10)?;
         let chef_name = std::env::var("KITCHEN_USERNAME").unwrap_or_else(|_| "kitchen".into());
-        let chef_password = std::env::var("KITCHEN_PASSWORD").unwrap_or_else(|_| "kitchen".into());
+        let chef_password = std::env::var("KITCHEN_PASSWORD").unwrap_or_else(|_| "kitchen-local".into());
         let chef = api.sign_in(&chef_name, &chef_password).await.context("signing in as kitchen staff")?;
         let customers = api.new_customers(customers.max(1)).await.context("registering customers")?;
         let dishes = api.available_dishes().await?;
