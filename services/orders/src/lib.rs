@@ -63,7 +63,8 @@ impl Application {
         let feed_skipped = metrics.feed_skipped.clone();
         actors::OutboxRelay::new(pool.clone(), config.database.pg.clone(), publisher, metrics, shutdown.listener())
             .start();
-        let feed = kafka::OrderFeed::start(&config.kafka, &config.kafka.orders_topic, feed_skipped, shutdown.listener())?;
+        let feed =
+            kafka::OrderFeed::start(&config.kafka, &config.kafka.orders_topic, feed_skipped, shutdown.listener())?;
         let service = service::OrdersService::new(registry.clone(), pool);
 
         let grpc_api = grpc::OrderApi::new(service.clone(), verifier.clone(), feed, shutdown.listener());

@@ -38,6 +38,8 @@ pub struct Instance {
     pub name: String,
     pub http: SocketAddr,
     pub grpc: Option<SocketAddr>,
+    /// The internal ops port: `/metrics` and the detailed `/readyz`.
+    pub ops: SocketAddr,
     service: &'static str,
     binary: PathBuf,
     env: Vec<(String, String)>,
@@ -56,7 +58,7 @@ impl Instance {
         let name = format!("{service}-{index}");
         let log = dir.join(format!("{name}.log"));
         let (http, binary) = (SocketAddr::from(([127, 0, 0, 1], 0)), binary.to_owned());
-        let mut instance = Self { name, http, grpc: None, service, binary, env, log, child: None };
+        let mut instance = Self { name, http, grpc: None, ops: http, service, binary, env, log, child: None };
         instance.launch(dir).await?;
         Ok(instance)
     }
@@ -83,6 +85,7 @@ impl Instance {
                 let addrs: serde_json::Value = serde_json::from_str(&text).context("the addresses are not JSON")?;
                 self.http = addrs["http"].as_str().context("no http address")?.parse()?;
                 self.grpc = addrs["grpc"].as_str().map(str::parse).transpose()?;
+                self.ops = addrs["ops"].as_str().context("no ops address")?.parse()?;
                 return Ok(());
             }
             if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
@@ -130,6 +133,7 @@ impl Instance {
         anyhow::ensure!(self.child.is_none(), "{} is still running", self.name);
         let prefix = self.service.to_uppercase();
         self.env.push((format!("{prefix}_HTTP_PORT"), self.http.port().to_string()));
+        self.env.push((format!("{prefix}_OPS_PORT"), self.ops.port().to_string()));
         if let Some(grpc) = self.grpc {
             self.env.push((format!("{prefix}_GRPC_PORT"), grpc.port().to_string()));
         }
@@ -194,6 +198,7 @@ impl Cluster {
         for i in 0..n {
             let env = with(vec![
                 ("USERS_HTTP_PORT", "0".into()),
+                ("USERS_OPS_PORT", "0".into()),
                 ("USERS_GRPC_PORT", "0".into()),
                 ("TOKEN_PRIVATE_KEY", auth.private_key_hex().expose().to_owned()),
             ]);
@@ -211,10 +216,14 @@ impl Cluster {
         let mut orders = Vec::with_capacity(n);
         for i in 0..n {
             let mut env = client("orders", i);
-            env.extend([("ORDERS_HTTP_PORT", "0".into()), ("ORDERS_GRPC_PORT", "0".into())]);
+            env.extend([
+                ("ORDERS_HTTP_PORT", "0".into()),
+                ("ORDERS_OPS_PORT", "0".into()),
+                ("ORDERS_GRPC_PORT", "0".into()),
+            ]);
             orders.push(Instance::spawn(path, binary, "orders", i, with(env)).await?);
             if i == 0 {
-                let leader = orders[0].http;
+                let leader = orders[0].ops;
                 let waited = Instant::now();
                 while metric_at(&http, leader, "orders_outbox_relay_leader").await.unwrap_or_default() != 1.0 {
                     anyhow::ensure!(waited.elapsed() < START_DEADLINE, "orders-0 never took the relay lock");
@@ -227,18 +236,20 @@ impl Cluster {
             let mut env = client("kitchen", i);
             env.extend([
                 ("KITCHEN_HTTP_PORT", "0".into()),
+                ("KITCHEN_OPS_PORT", "0".into()),
                 ("KITCHEN_CONSUMER_GROUP", group.clone()),
                 ("ORDERS_GRPC_URL", orders[0].grpc_url()),
             ]);
             kitchens.push(Instance::spawn(path, binary, "kitchen", i, with(env)).await?);
         }
         let mut gateways = Vec::with_capacity(n);
-        for i in 0..n {
+        for (i, kitchen) in kitchens.iter().enumerate() {
             let mut env = client("gateway", i);
             env.extend([
                 ("GATEWAY_HTTP_PORT", "0".into()),
+                ("GATEWAY_OPS_PORT", "0".into()),
                 ("ORDERS_GRPC_URL", orders[n - 1].grpc_url()),
-                ("KITCHEN_PUBLIC_URL", format!("http://{}", kitchens[i].http)),
+                ("KITCHEN_PUBLIC_URL", format!("http://{}", kitchen.http)),
             ]);
             gateways.push(Instance::spawn(path, binary, "gateway", i, with(env)).await?);
         }
@@ -250,7 +261,7 @@ impl Cluster {
         self.dir.path()
     }
 
-    /// The value of a metric (summed over its label sets) on an instance's `/metrics`.
+    /// The value of a metric (summed over its label sets) on `/metrics` at an instance's ops address.
     pub async fn metric(&self, addr: SocketAddr, name: &str) -> anyhow::Result<f64> {
         metric_at(&self.http, addr, name).await
     }

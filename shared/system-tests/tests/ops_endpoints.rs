@@ -1,5 +1,5 @@
 //! What operators and developers reach on every service: `/healthz` and `/readyz` on each
-//! public HTTP port (readiness naming the database and broker it asked), gRPC health and
+//! public HTTP port and its ops port (there readiness names the database and broker it asked), gRPC health and
 //! reflection on orders and users, and the gateway's GraphiQL page and `/config.json`.
 
 use serde_json::{Value, json};
@@ -17,17 +17,23 @@ async fn every_service_says_it_lives_and_what_its_readiness_depends_on() -> anyh
     let stack = Stack::start().await?;
     let http = reqwest::Client::new();
     // The checks each service's readiness runs (the gateway's backends are called lazily).
-    let services: [(&str, SocketAddr, Value); 4] = [
-        ("users", stack.users.http_addr(), json!({ "database": "ok" })),
-        ("orders", stack.orders.http_addr(), json!({ "database": "ok", "broker": "ok" })),
-        ("kitchen", stack.kitchen.http_addr(), json!({ "database": "ok", "broker": "ok" })),
-        ("gateway", stack.gateway.http_addr(), json!({})),
+    let services: [(&str, SocketAddr, SocketAddr, Value); 4] = [
+        ("users", stack.users.http_addr(), stack.users.ops_addr(), json!({ "database": "ok" })),
+        ("orders", stack.orders.http_addr(), stack.orders.ops_addr(), json!({ "database": "ok", "broker": "ok" })),
+        ("kitchen", stack.kitchen.http_addr(), stack.kitchen.ops_addr(), json!({ "database": "ok", "broker": "ok" })),
+        ("gateway", stack.gateway.http_addr(), stack.gateway.ops_addr(), json!({})),
     ];
-    for (name, addr, checks) in services {
-        let healthz = http.get(format!("http://{addr}/healthz")).send().await?;
-        assert_eq!(healthz.status().as_u16(), 200, "{name} /healthz");
-        assert_eq!(healthz.text().await?, "ok\n", "{name} /healthz");
-        let readyz = http.get(format!("http://{addr}/readyz")).send().await?;
+    for (name, public, ops, checks) in services {
+        for addr in [public, ops] {
+            let healthz = http.get(format!("http://{addr}/healthz")).send().await?;
+            assert_eq!(healthz.status().as_u16(), 200, "{name} {addr} /healthz");
+            assert_eq!(healthz.text().await?, "ok\n", "{name} {addr} /healthz");
+        }
+        // The public port says only whether (what a load balancer needs); the ops port says why.
+        let public_readyz = http.get(format!("http://{public}/readyz")).send().await?;
+        assert_eq!(public_readyz.status().as_u16(), 200, "{name} public /readyz");
+        assert_eq!(public_readyz.text().await?, "ready\n", "{name} public /readyz");
+        let readyz = http.get(format!("http://{ops}/readyz")).send().await?;
         assert_eq!(readyz.status().as_u16(), 200, "{name} /readyz");
         assert_eq!(readyz.json::<Value>().await?, checks, "{name} /readyz");
     }

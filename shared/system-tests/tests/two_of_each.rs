@@ -441,7 +441,7 @@ async fn two_of_each_carry_on_through_a_killed_relay_leader_and_a_stopped_kitche
     for gateway in &cluster.gateways {
         let expected = (CUSTOMERS / 2 * FOLLOWED_PER_CUSTOMER) as f64;
         within(testkit::DEADLINE, "the gateways' hubs to hold every subscription", || async {
-            cluster.metric(gateway.http, "gateway_live_orders_watched").await.unwrap_or_default() == expected
+            cluster.metric(gateway.ops, "gateway_live_orders_watched").await.unwrap_or_default() == expected
         })
         .await?;
     }
@@ -491,7 +491,7 @@ async fn two_of_each_carry_on_through_a_killed_relay_leader_and_a_stopped_kitche
     .await?;
     cluster.orders[0].kill().await?;
     let takeover = within(WITHIN, "orders-1 to take over the relay", || async {
-        cluster.metric(cluster.orders[1].http, "orders_outbox_relay_leader").await.unwrap_or_default() == 1.0
+        cluster.metric(cluster.orders[1].ops, "orders_outbox_relay_leader").await.unwrap_or_default() == 1.0
     })
     .await?;
     eprintln!("relay taken over {takeover:?} after the leader was killed");
@@ -499,7 +499,7 @@ async fn two_of_each_carry_on_through_a_killed_relay_leader_and_a_stopped_kitche
     let dir = cluster.dir().to_owned();
     cluster.orders[0].restart(&dir).await?;
     anyhow::ensure!(
-        cluster.metric(cluster.orders[0].http, "orders_outbox_relay_leader").await? == 0.0,
+        cluster.metric(cluster.orders[0].ops, "orders_outbox_relay_leader").await? == 0.0,
         "two relays active"
     );
 

@@ -13,8 +13,8 @@ use anyhow::Context as _;
 use std::net::SocketAddr;
 
 /// The addresses an instance bound; what the cluster reads from `INSTANCE_ADDRS_FILE`.
-fn addrs(http: SocketAddr, grpc: Option<SocketAddr>) -> serde_json::Value {
-    serde_json::json!({ "http": http.to_string(), "grpc": grpc.map(|a| a.to_string()) })
+fn addrs(http: SocketAddr, grpc: Option<SocketAddr>, ops: SocketAddr) -> serde_json::Value {
+    serde_json::json!({ "http": http.to_string(), "grpc": grpc.map(|a| a.to_string()), "ops": ops.to_string() })
 }
 
 /// Writes the addresses atomically (a rename), so the cluster never reads half a file.
@@ -32,22 +32,22 @@ async fn main() -> anyhow::Result<()> {
     match service.as_str() {
         "users" => {
             let app = users::Application::build(users::Config::from_env()?).await?;
-            announce(&addrs(app.http_addr(), Some(app.grpc_addr())))?;
+            announce(&addrs(app.http_addr(), Some(app.grpc_addr()), app.ops_addr()))?;
             service_kit::shutdown::run_until_signalled(app.stop()).await
         }
         "orders" => {
             let app = orders::Application::build(orders::Config::from_env()?).await?;
-            announce(&addrs(app.http_addr(), Some(app.grpc_addr())))?;
+            announce(&addrs(app.http_addr(), Some(app.grpc_addr()), app.ops_addr()))?;
             service_kit::shutdown::run_until_signalled(app.stop()).await
         }
         "kitchen" => {
             let app = kitchen::Application::build(kitchen::Config::from_env()?).await?;
-            announce(&addrs(app.http_addr(), None))?;
+            announce(&addrs(app.http_addr(), None, app.ops_addr()))?;
             service_kit::shutdown::run_until_signalled(app.stop()).await
         }
         "gateway" => {
             let app = gateway::Application::build(gateway::Config::from_env()?).await?;
-            announce(&addrs(app.http_addr(), None))?;
+            announce(&addrs(app.http_addr(), None, app.ops_addr()))?;
             service_kit::shutdown::run_until_signalled(app.stop()).await
         }
         other => anyhow::bail!("usage: service-instance users|orders|kitchen|gateway (not {other:?})"),
