@@ -561,7 +561,7 @@ async fn in_one_group_a_tablet_on_kitchen_b_sees_the_changes_kitchen_as_consumer
     let written = std::rc::Rc::new(std::cell::Cell::new(0));
     testkit::eventually("both kitchens' consumers to store tickets", || {
         let (topic, written) = (topic.clone(), written.clone());
-        let (a, b) = (a.app.http_addr(), b.app.http_addr());
+        let (a, b) = (a.app.ops_addr(), b.app.ops_addr());
         async move {
             for _ in 0..4 {
                 new_order(&topic).await.ok()?;
@@ -575,7 +575,7 @@ async fn in_one_group_a_tablet_on_kitchen_b_sees_the_changes_kitchen_as_consumer
     .await;
     let orders = written.get();
     let seen = futures::future::try_join_all(tablets.iter_mut().map(|t| tickets_on(t, orders))).await?;
-    let written_by = |kitchen: &Kitchen| metric(kitchen.app.http_addr(), "kitchen_ticket_changes_total");
+    let written_by = |kitchen: &Kitchen| metric(kitchen.app.ops_addr(), "kitchen_ticket_changes_total");
     let (by_a, by_b) = (written_by(&a).await, written_by(&b).await);
     assert_eq!(by_a.zip(by_b).map(|(a, b)| a + b), Some(orders as f64), "each change stored once: {by_a:?} + {by_b:?}");
     assert!(by_a.is_some_and(|n| n > 0.0), "kitchen A's consumer wrote some of the changes");

@@ -276,7 +276,7 @@ async fn the_order_feed_skips_a_record_it_cannot_decode_and_goes_on() -> anyhow:
     })
     .await??;
     assert_eq!(accepted.order.map(|o| o.version), Some(2));
-    let metrics = s.http.get(format!("http://{}/metrics", s.app.http_addr())).send().await?.text().await?;
+    let metrics = s.http.get(format!("http://{}/metrics", s.app.ops_addr())).send().await?.text().await?;
     assert!(
         metrics.lines().any(|l| l.starts_with("orders_feed_skipped_records_total") && l.ends_with(" 1")),
         "the skipped record is counted once"

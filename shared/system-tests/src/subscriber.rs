@@ -7,8 +7,13 @@ use serde_json::{Value, json};
 use tokens::Token;
 use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest as _};
 
+/// How often a reading subscriber pings, as the web UI does: the gateway closes a socket whose
+/// client has not pinged within `gateway::sockets::KEEP_ALIVE` (15 s), which a long test outlives.
+const PING_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
 pub struct Subscriber {
     socket: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    last_ping: tokio::time::Instant,
 }
 
 impl Subscriber {
@@ -28,7 +33,7 @@ impl Subscriber {
             None => json!({}),
         };
         socket.send(Message::text(json!({ "type": "connection_init", "payload": payload }).to_string())).await?;
-        Ok(Self { socket })
+        Ok(Self { socket, last_ping: tokio::time::Instant::now() })
     }
 
     /// Opens a socket with `token` (or none) and waits for the answer to `connection_init`: the
@@ -134,7 +139,12 @@ impl Subscriber {
     pub async fn next(&mut self) -> anyhow::Result<Value> {
         tokio::time::timeout(testkit::DEADLINE, async {
             loop {
-                match self.socket.next().await.ok_or_else(|| anyhow::anyhow!("closed"))?? {
+                let Ok(frame) = tokio::time::timeout_at(self.last_ping + PING_EVERY, self.socket.next()).await else {
+                    self.socket.send(Message::text(json!({ "type": "ping" }).to_string())).await?;
+                    self.last_ping = tokio::time::Instant::now();
+                    continue;
+                };
+                match frame.ok_or_else(|| anyhow::anyhow!("closed"))?? {
                     Message::Text(text) => {
                         let message: Value = serde_json::from_str(text.as_str())?;
                         match message["type"].as_str() {

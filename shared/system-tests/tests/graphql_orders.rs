@@ -201,7 +201,7 @@ async fn the_kitchen_wide_status_feed_carries_every_orders_changes_and_no_creati
     kitchen.until_an_order_arrives(&stack, &alice, &item).await?;
     let all = "subscription { orderStatusChanged { orderId status previousStatus } }";
     kitchen.subscribe("all", all, json!({})).await?;
-    let gateway = stack.gateway.http_addr();
+    let gateway = stack.gateway.ops_addr();
     testkit::eventually("both subscriptions to be open", || async {
         (stack.metric(gateway, "gateway_subscriptions_open").await.ok()? == 2.0).then_some(())
     })
