@@ -464,14 +464,28 @@ async fn two_of_each_carry_on_through_a_killed_relay_leader_and_a_stopped_kitche
                     let (http, gateway) = (http.clone(), gateways[i % 2]);
                     let (customer, item, placing) = (&customers[i % CUSTOMERS], &item, &placing);
                     async move {
-                        let answer = system_tests::graphql_at(
-                            &http,
-                            gateway,
-                            Some(customer),
-                            "mutation($i: CreateOrderInput!) { createOrder(input: $i) { id } }",
-                            json!({ "i": { "items": [{ "menuItemId": item, "quantity": 1 }] } }),
-                        )
-                        .await?;
+                        // As a real client: a request lost in transit (a pooled connection the
+                        // gateway closed as it was reused) is sent again with the same key.
+                        let input = json!({ "i": {
+                            "idempotencyKey": format!("two-of-each-{i}"),
+                            "items": [{ "menuItemId": item, "quantity": 1 }],
+                        } });
+                        let mut attempts = 0;
+                        let answer = loop {
+                            attempts += 1;
+                            match system_tests::graphql_at(
+                                &http,
+                                gateway,
+                                Some(customer),
+                                "mutation($i: CreateOrderInput!) { createOrder(input: $i) { id } }",
+                                input.clone(),
+                            )
+                            .await
+                            {
+                                Err(lost) if attempts < 3 => eprintln!("createOrder {i} retried: {lost:#}"),
+                                answer => break answer?,
+                            }
+                        };
                         anyhow::ensure!(answer["errors"].is_null(), "{answer}");
                         placing.placed.fetch_add(1, Ordering::SeqCst);
                         Ok(())
