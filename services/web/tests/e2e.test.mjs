@@ -63,10 +63,11 @@ function asPageUser(page, query, variables = {}) {
 
 /** Waits until the orders page lists exactly these statuses, top to bottom. */
 async function listedStatuses(page, expected) {
-  const read = () => page.locator('ul.orders > li .status').allTextContents();
+  // The badge says the status in words; its code is in data-status.
+  const read = () => page.locator('ul.orders > li [data-status]').evaluateAll((els) => els.map((e) => e.dataset.status));
   try {
     await page.waitForFunction(
-      (want) => JSON.stringify([...document.querySelectorAll('ul.orders > li .status')].map((e) => e.textContent)) === JSON.stringify(want),
+      (want) => JSON.stringify([...document.querySelectorAll('ul.orders > li [data-status]')].map((e) => e.dataset.status)) === JSON.stringify(want),
       expected,
       { timeout: DEADLINE },
     );
@@ -173,8 +174,9 @@ test('an order whose answer was lost is placed once when the customer tries agai
   assert.match(placed ?? '', /^[0-9a-f-]{36}$/, 'the lost request placed an order');
   await shot(page, 'phone-checkout-lost-answer');
 
-  // The customer tries again: the same key, so the server answers with the first order.
-  await page.getByRole('button', { name: 'Place order' }).click();
+  // The customer tries again (the button now says so): the same key, so the server answers
+  // with the first order.
+  await page.locator('button.primary', { hasText: /^(Place order|Try again)$/ }).click();
   await page.waitForURL(/\/orders\/[0-9a-f-]{36}$/);
   assert.equal(page.url().split('/').pop(), placed, 'the retry placed a second order');
   assert.equal(creates.length, 2);
@@ -210,7 +212,7 @@ test('the orders page shows the orders in the status the customer picks', async 
   await listedStatuses(page, ['PLACED', 'PLACED']);
   await show.selectOption('READY');
   await listedStatuses(page, []);
-  await page.getByText('No orders yet.').waitFor();
+  await page.getByText('No orders with that status.').waitFor();
   await show.selectOption('ALL');
   await listedStatuses(page, ['PLACED', 'CANCELLED', 'PLACED']);
 });

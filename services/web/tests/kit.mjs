@@ -7,7 +7,7 @@ import { chromium } from 'playwright-core';
 
 export const BASE = process.env.WEB_BASE_URL ?? 'http://127.0.0.1:8082';
 export const KITCHEN_USERNAME = process.env.KITCHEN_USERNAME ?? 'kitchen';
-export const KITCHEN_PASSWORD = process.env.KITCHEN_PASSWORD ?? 'kitchen';
+export const KITCHEN_PASSWORD = process.env.KITCHEN_PASSWORD ?? 'kitchen-local';
 export const SHOTS = new URL('../test-results/', import.meta.url).pathname;
 export const PHONE = { width: 390, height: 844 };
 export const TABLET = { width: 1024, height: 768 };
