@@ -69,6 +69,7 @@ impl Application {
             live,
             open_sockets: sockets::OpenSockets::default(),
             socket_limits: config.socket_limits,
+            in_flight: http::RequestsInFlight::new(config.requests_in_flight),
         };
         let schema = web::Data::new(graphql::schema());
         let context = web::Data::new(backends);

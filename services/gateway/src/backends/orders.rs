@@ -2,6 +2,7 @@
 //! every order event.
 
 use super::{BackendResult, Requests, convert};
+use service_kit::grpc::within_deadline;
 use crate::model::{MenuCategory, MenuItem, MenuPage, NewOrderLine, Order, OrderEvent, OrderPage, OrderStatus};
 use restaurant_proto::v1 as pb;
 use restaurant_proto::v1::order_service_client::OrderServiceClient;
@@ -35,19 +36,19 @@ impl OrdersBackend {
     ) -> BackendResult<Order> {
         let message =
             pb::CreateOrderRequest { items: lines.into_iter().map(convert::new_order_line).collect(), idempotency_key };
-        let response = self.client.clone().create_order(self.requests.make(message, Some(user))).await?;
+        let response = within_deadline(self.client.clone().create_order(self.requests.make(message, Some(user)))).await?;
         convert::order(response.into_inner().order)
     }
 
     pub async fn get_order(&self, user: &Token, id: String) -> BackendResult<Order> {
         let message = pb::GetOrderRequest { id };
-        let response = self.client.clone().get_order(self.requests.make(message, Some(user))).await?;
+        let response = within_deadline(self.client.clone().get_order(self.requests.make(message, Some(user)))).await?;
         convert::order(response.into_inner().order)
     }
 
     pub async fn get_orders(&self, user: &Token, ids: Vec<String>) -> BackendResult<Vec<Order>> {
         let message = pb::GetOrdersRequest { ids };
-        let response = self.client.clone().get_orders(self.requests.make(message, Some(user))).await?;
+        let response = within_deadline(self.client.clone().get_orders(self.requests.make(message, Some(user)))).await?;
         response.into_inner().orders.into_iter().map(|o| convert::order(Some(o))).collect()
     }
 
@@ -60,31 +61,31 @@ impl OrdersBackend {
     ) -> BackendResult<OrderPage> {
         let status = status.map(|s| convert::pb_status(s).into());
         let message = pb::ListOrdersRequest { first, after, status, customer_id: None };
-        let response = self.client.clone().list_orders(self.requests.make(message, Some(user))).await?;
+        let response = within_deadline(self.client.clone().list_orders(self.requests.make(message, Some(user)))).await?;
         convert::order_page(response.into_inner())
     }
 
     pub async fn search_orders(&self, user: &Token, query: String) -> BackendResult<Vec<Order>> {
         let message = pb::SearchOrdersRequest { query, first: 0 };
-        let response = self.client.clone().search_orders(self.requests.make(message, Some(user))).await?;
+        let response = within_deadline(self.client.clone().search_orders(self.requests.make(message, Some(user)))).await?;
         response.into_inner().edges.into_iter().map(|e| convert::order(e.order)).collect()
     }
 
     pub async fn update_status(&self, user: &Token, id: String, status: OrderStatus) -> BackendResult<Order> {
         let message = pb::UpdateOrderStatusRequest { id, status: convert::pb_status(status).into() };
-        let response = self.client.clone().update_order_status(self.requests.make(message, Some(user))).await?;
+        let response = within_deadline(self.client.clone().update_order_status(self.requests.make(message, Some(user)))).await?;
         convert::order(response.into_inner().order)
     }
 
     pub async fn cancel(&self, user: &Token, id: String) -> BackendResult<Order> {
         let message = pb::CancelOrderRequest { id, reason: None };
-        let response = self.client.clone().cancel_order(self.requests.make(message, Some(user))).await?;
+        let response = within_deadline(self.client.clone().cancel_order(self.requests.make(message, Some(user)))).await?;
         convert::order(response.into_inner().order)
     }
 
     pub async fn complete(&self, user: &Token, id: String) -> BackendResult<Order> {
         let message = pb::CompleteOrderRequest { id };
-        let response = self.client.clone().complete_order(self.requests.make(message, Some(user))).await?;
+        let response = within_deadline(self.client.clone().complete_order(self.requests.make(message, Some(user)))).await?;
         convert::order(response.into_inner().order)
     }
 
@@ -96,19 +97,19 @@ impl OrdersBackend {
     ) -> BackendResult<MenuPage> {
         let category = category.map(|c| convert::pb_category(c).into());
         let message = pb::ListMenuItemsRequest { first, after, category };
-        let response = self.client.clone().list_menu_items(self.requests.make(message, None)).await?;
+        let response = within_deadline(self.client.clone().list_menu_items(self.requests.make(message, None))).await?;
         convert::menu_page(response.into_inner())
     }
 
     pub async fn menu_items(&self, ids: Vec<String>) -> BackendResult<Vec<MenuItem>> {
         let message = pb::GetMenuItemsRequest { ids };
-        let response = self.client.clone().get_menu_items(self.requests.make(message, None)).await?;
+        let response = within_deadline(self.client.clone().get_menu_items(self.requests.make(message, None))).await?;
         response.into_inner().items.into_iter().map(convert::menu_item).collect()
     }
 
     pub async fn search_menu(&self, query: String) -> BackendResult<Vec<MenuItem>> {
         let message = pb::SearchMenuRequest { query, first: 0 };
-        let response = self.client.clone().search_menu(self.requests.make(message, None)).await?;
+        let response = within_deadline(self.client.clone().search_menu(self.requests.make(message, None))).await?;
         response.into_inner().items.into_iter().map(convert::menu_item).collect()
     }
 
@@ -116,7 +117,7 @@ impl OrdersBackend {
     /// An event that fails to arrive or to convert is an error item.
     pub async fn watch_all(&self) -> BackendResult<impl futures::Stream<Item = BackendResult<OrderEvent>> + use<>> {
         let message = pb::WatchOrdersRequest { filter: Some(pb::watch_orders_request::Filter::All(true)) };
-        let stream = self.client.clone().watch_orders(self.requests.make(message, None)).await?.into_inner();
+        let stream = within_deadline(self.client.clone().watch_orders(self.requests.make(message, None))).await?.into_inner();
         Ok(futures::StreamExt::map(stream, |event| event.map_err(UpstreamError::from).and_then(convert::order_event)))
     }
 }

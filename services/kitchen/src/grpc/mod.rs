@@ -34,12 +34,12 @@ impl OrdersClient {
         let answer = if status == TicketStatus::Completed {
             let mut request = tonic::Request::new(pb::CompleteOrderRequest { id });
             tokens::grpc::attach_service(&mut request, &self.service_token, Some(cook));
-            client.complete_order(request).await.map(drop)
+            service_kit::grpc::within_deadline(client.complete_order(request)).await.map(drop)
         } else {
             let status = order_status(status).into();
             let mut request = tonic::Request::new(pb::UpdateOrderStatusRequest { id, status });
             tokens::grpc::attach_service(&mut request, &self.service_token, Some(cook));
-            client.update_order_status(request).await.map(drop)
+            service_kit::grpc::within_deadline(client.update_order_status(request)).await.map(drop)
         };
         answer.map_err(UpstreamError::from)
     }

@@ -49,6 +49,20 @@ pub fn channel(url: &str) -> anyhow::Result<Channel> {
         .connect_lazy())
 }
 
+/// `call` (a client call on a [`channel`]), given at most [`CALL_DEADLINE`] from now: a call
+/// still waiting then is abandoned and answered `DEADLINE_EXCEEDED`. The channel's own deadline
+/// starts only once its connection takes the request, so without this a call waits without
+/// bound for a connection being made again (each attempt up to [`CONNECT_TIMEOUT`], one queued
+/// call failed per attempt) or behind the calls queued before it; an abandoned call still
+/// queued is dropped unsent.
+pub async fn within_deadline<T>(
+    call: impl std::future::Future<Output = Result<T, tonic::Status>>,
+) -> Result<T, tonic::Status> {
+    tokio::time::timeout(CALL_DEADLINE, call).await.unwrap_or_else(|_| {
+        Err(tonic::Status::deadline_exceeded(format!("no answer within {}s", CALL_DEADLINE.as_secs())))
+    })
+}
+
 /// The tonic services one process serves; each is reported healthy under its own name.
 #[derive(Default)]
 pub struct GrpcServices {
