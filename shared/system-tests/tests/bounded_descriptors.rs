@@ -88,7 +88,10 @@ async fn the_gateway_lets_go_of_every_connection_its_clients_left() -> anyhow::R
     warm.subscribe("warm", WATCH, json!({ "id": order })).await?;
     drop(warm);
     let ops = cluster.gateways[0].ops;
-    until("the warm-up subscription to leave", || async { cluster.metric(ops, "gateway_subscriptions_open").await.ok() == Some(0.0) }).await?;
+    until("the warm-up subscription to leave", || async {
+        cluster.metric(ops, "gateway_subscriptions_open").await.ok() == Some(0.0)
+    })
+    .await?;
     let before = open_descriptors(pid);
 
     // Short requests, each on a connection of its own, closed after the answer.
@@ -117,7 +120,14 @@ async fn the_gateway_lets_go_of_every_connection_its_clients_left() -> anyhow::R
     let answers = futures::future::join_all((0..over).map(|_| {
         let (http, customer) = (http.clone(), customer.clone());
         async move {
-            let answer = system_tests::graphql_at(&http, gateway, Some(&customer), "{ order(id: \"00000000-0000-7000-8000-000000000000\") { id } }", json!({})).await;
+            let answer = system_tests::graphql_at(
+                &http,
+                gateway,
+                Some(&customer),
+                "{ order(id: \"00000000-0000-7000-8000-000000000000\") { id } }",
+                json!({}),
+            )
+            .await;
             (started.elapsed(), answer)
         }
     }))
@@ -141,7 +151,8 @@ async fn the_gateway_lets_go_of_every_connection_its_clients_left() -> anyhow::R
         "variables": { "i": { "items": [{ "menuItemId": item, "quantity": 1 }] } },
     })
     .to_string();
-    let read = json!({ "query": "query($id: ID!) { order(id: $id) { status } }", "variables": { "id": order } }).to_string();
+    let read =
+        json!({ "query": "query($id: ID!) { order(id: $id) { status } }", "variables": { "id": order } }).to_string();
     let calls = cluster.metric(ops, "gateway_backend_calls_total").await?;
     let mut abandoned = vec![];
     for i in 0..CONNECTIONS {

@@ -2,11 +2,11 @@
 //! every order event.
 
 use super::{BackendResult, Requests, convert};
-use service_kit::grpc::within_deadline;
 use crate::model::{MenuCategory, MenuItem, MenuPage, NewOrderLine, Order, OrderEvent, OrderPage, OrderStatus};
 use restaurant_proto::v1 as pb;
 use restaurant_proto::v1::order_service_client::OrderServiceClient;
 use service_kit::UpstreamError;
+use service_kit::grpc::within_deadline;
 use tokens::Token;
 use tonic::transport::Channel;
 
@@ -36,7 +36,8 @@ impl OrdersBackend {
     ) -> BackendResult<Order> {
         let message =
             pb::CreateOrderRequest { items: lines.into_iter().map(convert::new_order_line).collect(), idempotency_key };
-        let response = within_deadline(self.client.clone().create_order(self.requests.make(message, Some(user)))).await?;
+        let response =
+            within_deadline(self.client.clone().create_order(self.requests.make(message, Some(user)))).await?;
         convert::order(response.into_inner().order)
     }
 
@@ -61,31 +62,36 @@ impl OrdersBackend {
     ) -> BackendResult<OrderPage> {
         let status = status.map(|s| convert::pb_status(s).into());
         let message = pb::ListOrdersRequest { first, after, status, customer_id: None };
-        let response = within_deadline(self.client.clone().list_orders(self.requests.make(message, Some(user)))).await?;
+        let response =
+            within_deadline(self.client.clone().list_orders(self.requests.make(message, Some(user)))).await?;
         convert::order_page(response.into_inner())
     }
 
     pub async fn search_orders(&self, user: &Token, query: String) -> BackendResult<Vec<Order>> {
         let message = pb::SearchOrdersRequest { query, first: 0 };
-        let response = within_deadline(self.client.clone().search_orders(self.requests.make(message, Some(user)))).await?;
+        let response =
+            within_deadline(self.client.clone().search_orders(self.requests.make(message, Some(user)))).await?;
         response.into_inner().edges.into_iter().map(|e| convert::order(e.order)).collect()
     }
 
     pub async fn update_status(&self, user: &Token, id: String, status: OrderStatus) -> BackendResult<Order> {
         let message = pb::UpdateOrderStatusRequest { id, status: convert::pb_status(status).into() };
-        let response = within_deadline(self.client.clone().update_order_status(self.requests.make(message, Some(user)))).await?;
+        let response =
+            within_deadline(self.client.clone().update_order_status(self.requests.make(message, Some(user)))).await?;
         convert::order(response.into_inner().order)
     }
 
     pub async fn cancel(&self, user: &Token, id: String) -> BackendResult<Order> {
         let message = pb::CancelOrderRequest { id, reason: None };
-        let response = within_deadline(self.client.clone().cancel_order(self.requests.make(message, Some(user)))).await?;
+        let response =
+            within_deadline(self.client.clone().cancel_order(self.requests.make(message, Some(user)))).await?;
         convert::order(response.into_inner().order)
     }
 
     pub async fn complete(&self, user: &Token, id: String) -> BackendResult<Order> {
         let message = pb::CompleteOrderRequest { id };
-        let response = within_deadline(self.client.clone().complete_order(self.requests.make(message, Some(user)))).await?;
+        let response =
+            within_deadline(self.client.clone().complete_order(self.requests.make(message, Some(user)))).await?;
         convert::order(response.into_inner().order)
     }
 
@@ -117,7 +123,8 @@ impl OrdersBackend {
     /// An event that fails to arrive or to convert is an error item.
     pub async fn watch_all(&self) -> BackendResult<impl futures::Stream<Item = BackendResult<OrderEvent>> + use<>> {
         let message = pb::WatchOrdersRequest { filter: Some(pb::watch_orders_request::Filter::All(true)) };
-        let stream = within_deadline(self.client.clone().watch_orders(self.requests.make(message, None))).await?.into_inner();
+        let stream =
+            within_deadline(self.client.clone().watch_orders(self.requests.make(message, None))).await?.into_inner();
         Ok(futures::StreamExt::map(stream, |event| event.map_err(UpstreamError::from).and_then(convert::order_event)))
     }
 }

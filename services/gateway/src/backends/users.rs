@@ -2,10 +2,10 @@
 //! user's behalf.
 
 use super::{BackendResult, Requests, convert};
-use service_kit::grpc::within_deadline;
 use crate::model::{Session, User};
 use restaurant_proto::v1 as pb;
 use restaurant_proto::v1::user_service_client::UserServiceClient;
+use service_kit::grpc::within_deadline;
 use std::net::IpAddr;
 use tokens::Token;
 use tonic::transport::Channel;
@@ -40,14 +40,17 @@ impl UsersBackend {
     /// `client`: the person's network address, which users' sign-in throttle keys on.
     pub async fn register(&self, username: String, password: String, client: Option<IpAddr>) -> BackendResult<Session> {
         let message = pb::RegisterRequest { username, password };
-        let response = within_deadline(self.client.clone().register(from_client(self.requests.make(message, None), client))).await?;
+        let response =
+            within_deadline(self.client.clone().register(from_client(self.requests.make(message, None), client)))
+                .await?;
         convert::session(response.into_inner())
     }
 
     /// `client`: the person's network address, which users' sign-in throttle keys on.
     pub async fn login(&self, username: String, password: String, client: Option<IpAddr>) -> BackendResult<Session> {
         let message = pb::LoginRequest { username, password };
-        let response = within_deadline(self.client.clone().login(from_client(self.requests.make(message, None), client))).await?;
+        let response =
+            within_deadline(self.client.clone().login(from_client(self.requests.make(message, None), client))).await?;
         convert::session(response.into_inner())
     }
 
@@ -70,7 +73,8 @@ impl UsersBackend {
 
     pub async fn search_users(&self, user: &Token, query: String) -> BackendResult<Vec<User>> {
         let message = pb::SearchUsersRequest { query, first: 0 };
-        let response = within_deadline(self.client.clone().search_users(self.requests.make(message, Some(user)))).await?;
+        let response =
+            within_deadline(self.client.clone().search_users(self.requests.make(message, Some(user)))).await?;
         response.into_inner().users.into_iter().map(|u| convert::user(Some(u))).collect()
     }
 }
