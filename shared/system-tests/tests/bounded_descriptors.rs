@@ -16,7 +16,9 @@
 use serde_json::json;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
+use anyhow::Context as _;
 use system_tests::{Cluster, Subscriber};
+use tokens::Token;
 use tokio::io::AsyncWriteExt as _;
 
 /// Connections of each kind driven through the gateway.
@@ -32,6 +34,9 @@ const FROZEN_FOR: Duration = Duration::from_secs(7);
 /// How soon a request over the gateway's limit must be turned away: at once, not after a
 /// backend's deadline.
 const TURNED_AWAY_WITHIN: Duration = Duration::from_secs(3);
+
+/// Customers whose sockets take turns (each may hold `SOCKETS_PER_USER`, 5).
+const SOCKET_USERS: usize = 4;
 
 const WATCH: &str = "subscription($id: ID!) { orderStatusChanged(orderId: $id) { orderId status } }";
 
@@ -73,15 +78,23 @@ async fn the_gateway_lets_go_of_every_connection_its_clients_left() -> anyhow::R
     let (_, customer) = cluster.register_customer(gateway).await?;
     let menu = cluster.graphql(gateway, None, "{ menuItems(first: 1) { edges { node { id } } } }", json!({})).await?;
     let item = menu["data"]["menuItems"]["edges"][0]["node"]["id"].as_str().expect("unwrap: a menu").to_owned();
-    let placed = cluster
-        .graphql(
-            gateway,
-            Some(&customer),
-            "mutation($i: CreateOrderInput!) { createOrder(input: $i) { id } }",
-            json!({ "i": { "items": [{ "menuItemId": item, "quantity": 1 }] } }),
-        )
-        .await?;
-    let order = placed["data"]["createOrder"]["id"].as_str().expect("unwrap: an order").to_owned();
+    let place = |customer: Token| {
+        let item = item.clone();
+        let cluster = &cluster;
+        async move {
+            let placed = cluster
+                .graphql(
+                    gateway,
+                    Some(&customer),
+                    "mutation($i: CreateOrderInput!) { createOrder(input: $i) { id } }",
+                    json!({ "i": { "items": [{ "menuItemId": item, "quantity": 1 }] } }),
+                )
+                .await?;
+            let order = placed["data"]["createOrder"]["id"].as_str().context("no order placed")?.to_owned();
+            anyhow::Ok((customer, order))
+        }
+    };
+    let (_, order) = place(customer.clone()).await?;
     // One socket used and closed properly, so the gateway's lazily made connections (orders'
     // event stream, users) exist before the count starts.
     let mut warm = Subscriber::connect_at(gateway, &customer).await?;
@@ -102,9 +115,15 @@ async fn the_gateway_lets_go_of_every_connection_its_clients_left() -> anyhow::R
     }
 
     // Sockets: half vanish (TCP closed, no close frame) with a live subscription, half close
-    // properly.
+    // properly. Their users take turns, so that no user's socket limit is reached while the
+    // gateway is still letting go of the previous ones.
+    let mut users = vec![(customer.clone(), order.clone())];
+    for _ in 1..SOCKET_USERS {
+        users.push(place(cluster.register_customer(gateway).await?.1).await?);
+    }
     for i in 0..CONNECTIONS {
-        let mut socket = Subscriber::connect_at(gateway, &customer).await?;
+        let (user, order) = &users[i % SOCKET_USERS];
+        let mut socket = Subscriber::connect_at(gateway, user).await?;
         socket.subscribe("live", WATCH, json!({ "id": order })).await?;
         if i % 2 == 0 {
             socket.close().await?;
