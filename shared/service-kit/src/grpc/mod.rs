@@ -127,3 +127,22 @@ pub async fn serve(
     });
     Ok(bound)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A call to an address that takes the connection and never says a word (a frozen host):
+    /// the channel's own deadline never starts, `within_deadline` gives up at `CALL_DEADLINE`.
+    #[tokio::test]
+    async fn a_call_that_cannot_get_its_connection_is_given_up_at_the_deadline() {
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("unwrap: port 0 binds");
+        let url = format!("http://{}", silent.local_addr().expect("unwrap: a bound address"));
+        let mut health = tonic_health::pb::health_client::HealthClient::new(channel(&url).expect("unwrap: a URL"));
+        let started = std::time::Instant::now();
+        let answer = within_deadline(health.check(tonic_health::pb::HealthCheckRequest::default())).await;
+        let took = started.elapsed();
+        assert_eq!(answer.expect_err("unwrap: nobody answers").code(), tonic::Code::DeadlineExceeded);
+        assert!(took >= CALL_DEADLINE && took < CALL_DEADLINE + Duration::from_secs(2), "gave up after {took:?}");
+    }
+}
