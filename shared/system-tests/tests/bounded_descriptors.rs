@@ -13,10 +13,10 @@
 //! the answer. Then orders is thawed, and the gateway's descriptors must be back near their
 //! starting count within a deadline.
 
+use anyhow::Context as _;
 use serde_json::json;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
-use anyhow::Context as _;
 use system_tests::{Cluster, Subscriber};
 use tokens::Token;
 use tokio::io::AsyncWriteExt as _;
