@@ -117,6 +117,12 @@ impl Handler<Place> for OrderActor {
 #[tracing::instrument(skip(pool, place), fields(customer = %place.customer))]
 async fn place_order(pool: Pool, id: OrderId, place: Place) -> Result<Placed, PlaceOrderError> {
     let mut client = pool.get().await.context("connecting to PostgreSQL")?;
+    // The day's number is taken in its own statement, before the order's transaction: inside it,
+    // the day's single counter row would stay locked until the commit, so every placement in the
+    // system would queue behind the slowest one (under load or a slow disk the pool drained). A
+    // refused or replayed placement leaves a gap in the day's numbers; none is ever repeated.
+    let now = crate::domain::now();
+    let number = store::orders::next_number(&client, now).await?;
     let tx = client.transaction().await.context("starting the order transaction")?;
 
     if let Some(key) = &place.idempotency_key {
@@ -155,8 +161,6 @@ async fn place_order(pool: Pool, id: OrderId, place: Place) -> Result<Placed, Pl
         });
     }
 
-    let now = crate::domain::now();
-    let number = store::orders::next_number(&tx, now).await?;
     let (order, event) = Order::place(id, place.customer, number, lines, now);
     store::orders::insert(&tx, &order, &place.customer.to_string()).await?;
     store::outbox::append(&tx, &event, place.trace.as_ref()).await?;

@@ -65,12 +65,14 @@ pub async fn insert(tx: &Transaction<'_>, order: &Order, changed_by: &str) -> an
     Ok(())
 }
 
-/// The next short number of the day `at` falls on (UTC): 1 for the day's first order. Locks the
-/// day's row until the transaction ends, so two orders never get the same number.
-pub async fn next_number(tx: &Transaction<'_>, at: chrono::DateTime<chrono::Utc>) -> anyhow::Result<u32> {
-    let row = tx
+/// The next short number of the day `at` falls on (UTC): 1 for the day's first order. Run it
+/// outside the order's transaction: the day's row is locked only for this statement, so
+/// placements do not queue behind each other's commits. Numbers are never repeated; a placement
+/// that takes one and then fails leaves a gap.
+pub async fn next_number(client: &impl GenericClient, at: chrono::DateTime<chrono::Utc>) -> anyhow::Result<u32> {
+    let row = client
         .query_one(
-            &tx.prepare_cached(
+            &client.prepare_cached(
                 "INSERT INTO orders.daily_order_numbers (day, last) VALUES (($1::timestamptz AT TIME ZONE 'UTC')::date, 1)
              ON CONFLICT (day) DO UPDATE SET last = orders.daily_order_numbers.last + 1
              RETURNING last",
