@@ -18,6 +18,23 @@ pub struct TicketView<'a> {
     placed_at: String,
     updated_at: String,
     timeline: Vec<StatusView>,
+    /// Each station with lines on the ticket, in order, and when it marked them done.
+    stations: Vec<StationView<'a>>,
+    /// The kitchen marked it rush.
+    rush: bool,
+    /// DINE_IN, TAKEAWAY or UNSPECIFIED.
+    order_type: &'static str,
+    /// A table number or a name to call.
+    table: Option<&'a str>,
+    /// Why it was cancelled or rejected, when it was.
+    cancel_reason: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StationView<'a> {
+    station: &'a str,
+    done_at: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -59,6 +76,18 @@ impl<'a> From<&'a Ticket> for TicketView<'a> {
             placed_at: t.placed_at.to_rfc3339(),
             updated_at: t.updated_at.to_rfc3339(),
             timeline: t.timeline.iter().map(|(s, at)| StatusView { status: s.as_str(), at: at.to_rfc3339() }).collect(),
+            stations: t
+                .stations()
+                .into_iter()
+                .map(|station| StationView {
+                    station,
+                    done_at: t.stations_done.get(station).map(|at| at.to_rfc3339()),
+                })
+                .collect(),
+            rush: t.rush,
+            order_type: t.details.kind.as_str(),
+            table: t.details.table.as_deref(),
+            cancel_reason: t.details.cancel_reason.as_deref(),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! PostgreSQL persistence of the `kitchen` schema, and which of its refusals are for good.
 
+pub mod devices;
 pub mod tickets;
 
 /// The refinery migrations of `sql/kitchen`.
