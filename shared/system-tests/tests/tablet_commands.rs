@@ -94,3 +94,73 @@ async fn a_cook_bumps_recalls_and_completes_from_the_tablet() -> anyhow::Result<
     stack.stop().await;
     Ok(())
 }
+
+/// The ticket changes on `tablet` until one for `order` satisfies `wanted`.
+async fn until_ticket(
+    tablet: &mut Tablet,
+    order: &str,
+    wanted: impl Fn(&serde_json::Value) -> bool,
+) -> anyhow::Result<serde_json::Value> {
+    loop {
+        let message = tablet.next_of_type("ticket").await?;
+        if message["orderId"] == order && wanted(&message["ticket"]) {
+            return Ok(message["ticket"].clone());
+        }
+    }
+}
+
+#[actix_rt::test]
+async fn two_stations_bump_their_lines_and_the_order_becomes_ready_then_a_recall_sends_it_back() -> anyhow::Result<()> {
+    /// The demo menu's Garlic Bread (grill) and Tomato Bruschetta (cold).
+    const GRILL_ITEM: &str = "638386e1-c6f9-5a21-aeb8-bd1f0a70e77d";
+    const COLD_ITEM: &str = "22dbe406-f0e4-5f0b-ba15-e2f11a0a2489";
+    let stack = Stack::start().await?;
+    let (_, customer) = stack.register_customer().await?;
+    let chef = stack.kitchen_staff().await?;
+    let mut expo = Tablet::connect_with_token(stack.kitchen.http_addr(), &chef).await?;
+    expo.next_of_type("snapshot").await?;
+    let mut stations = vec![];
+    for station in ["grill", "cold"] {
+        let mut tablet = Tablet::connect(stack.kitchen.http_addr()).await?;
+        tablet
+            .send_json(&json!({ "type": "auth", "token": chef.as_str(), "device": format!("{station}-tablet"), "stations": [station] }))
+            .await?;
+        tablet.next_of_type("snapshot").await?;
+        stations.push((station, tablet));
+    }
+    let answer = stack
+        .graphql_as(
+            Some(&customer),
+            "mutation($i: CreateOrderInput!) { createOrder(input: $i) { id } }",
+            json!({ "i": { "items": [{ "menuItemId": GRILL_ITEM, "quantity": 2 }, { "menuItemId": COLD_ITEM, "quantity": 1 }] } }),
+        )
+        .await?;
+    let order = answer["data"]["createOrder"]["id"].as_str().expect("an order id").to_owned();
+    for (station, tablet) in &mut stations {
+        let ticket = until_ticket(tablet, &order, |_| true).await?;
+        assert_eq!(ticket["items"].as_array().map(Vec::len), Some(1), "{station} sees its line only: {ticket}");
+        assert_eq!(ticket["items"][0]["station"], *station);
+    }
+
+    // The grill first: the order stays PLACED; then the cold station: READY, through orders.
+    let (_, grill) = &mut stations[0];
+    grill.send_json(&json!({ "type": "stationBump", "orderId": order, "station": "grill" })).await?;
+    let half = until_ticket(&mut expo, &order, |t| t["stations"][0]["doneAt"].is_string()).await?;
+    assert_eq!(half["status"], "PLACED");
+    assert!(half["stations"][1]["doneAt"].is_null());
+    let (_, cold) = &mut stations[1];
+    cold.send_json(&json!({ "type": "stationBump", "orderId": order, "station": "cold" })).await?;
+    let ready = until_ticket(&mut expo, &order, |t| t["status"] == "READY").await?;
+    assert!(ready["stations"].as_array().expect("stations").iter().all(|s| s["doneAt"].is_string()), "{ready}");
+    let order_now = stack
+        .graphql_as(Some(&customer), "query($id: ID!) { order(id: $id) { status } }", json!({ "id": order }))
+        .await?;
+    assert_eq!(order_now["data"]["order"]["status"], "READY", "the orders service moved it");
+
+    // The cold station takes its lines back: the order goes back to PREPARING.
+    cold.send_json(&json!({ "type": "stationRecall", "orderId": order, "station": "cold" })).await?;
+    let back = until_ticket(&mut expo, &order, |t| t["status"] == "PREPARING").await?;
+    assert!(back["stations"][0]["doneAt"].is_string() && back["stations"][1]["doneAt"].is_null(), "{back}");
+    stack.stop().await;
+    Ok(())
+}

@@ -47,6 +47,8 @@ pub enum ServerMessage<'a> {
     },
     /// The tablet fell behind and missed changes; a fresh `snapshot` follows.
     Resync { reason: &'static str },
+    /// A reconnecting tablet has been sent every change it missed (perhaps none): it is live.
+    CaughtUp { seq: i64 },
 }
 
 /// What a tablet sends the kitchen.
@@ -134,6 +136,10 @@ pub fn station_ack(order_id: &str, station: &str, status: TicketStatus) -> Strin
 
 pub fn view(device: Option<&str>, view: &View) -> String {
     to_text(&ServerMessage::View { device, stations: view.stations().map(Station::as_str).collect() })
+}
+
+pub fn caught_up(seq: i64) -> String {
+    to_text(&ServerMessage::CaughtUp { seq })
 }
 
 pub fn resync() -> String {

@@ -52,6 +52,9 @@ pub struct TabletSession {
     device: Option<String>,
     /// What a tablet that authenticated in its upgrade request asked for, until it is settled.
     wants: Option<Wants>,
+    /// The tablet named a device or stations: it is told its `view` and `caughtUp` after a
+    /// replay (tablets from before views are not).
+    told_views: bool,
     id: Option<TabletId>,
     /// Sequence number of the last change shown; changes at or below it are already shown.
     seq: i64,
@@ -71,6 +74,7 @@ impl TabletSession {
             view: View::expo(),
             device: None,
             wants: Some(wants),
+            told_views: false,
             id: None,
             seq: 0,
             last_heard: Instant::now(),
@@ -84,11 +88,17 @@ impl TabletSession {
         let kitchen = self.kitchen.clone();
         let asked = wants.clone();
         let resolve = async move { kitchen.view(asked.device.as_deref(), asked.stations.as_deref()).await };
+        // A tablet that names neither a device nor stations is the expo, as before views existed,
+        // and is not told.
+        let tell = wants.device.is_some() || wants.stations.is_some();
         ctx.wait(resolve.into_actor(self).map(move |view, session, ctx| match view {
             Ok(view) => {
                 session.device = wants.device;
                 session.view = view;
-                ctx.text(protocol::view(session.device.as_deref(), &session.view));
+                session.told_views |= tell;
+                if tell {
+                    ctx.text(protocol::view(session.device.as_deref(), &session.view));
+                }
                 if join {
                     session.open_board(ctx);
                 } else {
@@ -130,6 +140,11 @@ impl TabletSession {
                     session.seq = seq;
                     for change in &changes {
                         ctx.text(protocol::ticket(change));
+                    }
+                    // A tablet that speaks of views also hears that its replay is over (even an
+                    // empty one): its board is live.
+                    if session.told_views {
+                        ctx.text(protocol::caught_up(seq));
                     }
                 }
                 Ok(Board::Snapshot { seq, tickets }) => {
