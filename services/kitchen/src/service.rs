@@ -457,6 +457,71 @@ impl Kitchen {
         self.orders.set_status(cook, ticket.order_id, next).await?;
         Ok(next)
     }
+
+    /// The kitchen rejects an order it will not make (PLACED or ACCEPTED), saying why: the
+    /// order is cancelled through the orders service with the reason, which reaches the ticket
+    /// (a void on every tablet) and the customer's page through the event log.
+    pub async fn reject(&self, cook: &Token, order_id: &str, reason: &str) -> Result<TicketStatus, MarkError> {
+        let reason = reason.trim();
+        if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS {
+            return Err(MarkError::BadReason);
+        }
+        self.authorize(cook, Access::write("ticket").of(order_id)).map_err(CommandError::from)?;
+        let ticket = self.ticket(order_id).await.map_err(CommandError::from)?;
+        let next = ticket.status.after(CookCommand::Reject).map_err(CommandError::from)?;
+        self.orders.cancel(cook, ticket.order_id, reason).await.map_err(CommandError::from)?;
+        Ok(next)
+    }
+
+    /// Marks an open ticket rush (first on every station's list) or not: the kitchen's own
+    /// record, a ticket change every tablet sees. Returns the ticket as it is now.
+    pub async fn rush(&self, cook: &Token, order_id: &str, rush: bool) -> Result<Ticket, MarkError> {
+        self.authorize(cook, Access::write("ticket").of(order_id)).map_err(CommandError::from)?;
+        let order = Uuid::parse_str(order_id).map_err(|_| CommandError::from(GetTicketError::BadOrderId))?;
+        let mut finished = None;
+        let changed = store::tickets::change_locally(&mut *self.pool.get().await.map_err(GetTicketError::from).map_err(CommandError::from)?, order, |ticket| {
+            if matches!(ticket.status, TicketStatus::Completed | TicketStatus::Cancelled) {
+                finished = Some(Refused::Finished(ticket.status));
+                return false;
+            }
+            let changed = ticket.rush != rush;
+            ticket.rush = rush;
+            changed
+        })
+        .await
+        .map_err(|e| CommandError::from(GetTicketError::from(e)))?;
+        let Some((ticket, change)) = changed else {
+            return Err(CommandError::from(GetTicketError::NotFound(order)).into());
+        };
+        if let Some(refused) = finished {
+            return Err(CommandError::from(refused).into());
+        }
+        if change.is_some() {
+            self.metrics.ticket_changes.inc();
+        }
+        Ok(ticket)
+    }
+}
+
+/// Characters in a rejection's reason, at most (the orders service's limit too).
+pub const MAX_REASON_CHARS: usize = 200;
+
+/// Why a rejection or a rush mark was not taken.
+#[derive(Debug, thiserror::Error)]
+pub enum MarkError {
+    #[error("a rejection says why, in 1 to {MAX_REASON_CHARS} characters")]
+    BadReason,
+    #[error(transparent)]
+    Command(#[from] CommandError),
+}
+
+impl Classified for MarkError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Self::BadReason => ErrorKind::InvalidInput,
+            Self::Command(e) => e.kind(),
+        }
+    }
 }
 
 /// Where a page of tickets ends: the last ticket's place in the (placed at, order id) order.

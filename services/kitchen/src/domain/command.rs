@@ -12,6 +12,8 @@ pub enum CookCommand {
     Recall,
     /// Hand it over: READY → COMPLETED.
     Complete,
+    /// The kitchen will not make it (with a reason): PLACED or ACCEPTED → CANCELLED.
+    Reject,
 }
 
 /// A station's command on its own lines of one ticket (the item bump).
@@ -46,6 +48,8 @@ impl TicketStatus {
             (CookCommand::Bump, Preparing) => Ok(Ready),
             (CookCommand::Bump | CookCommand::Complete, Ready) => Ok(Completed),
             (CookCommand::Recall, Ready) => Ok(Preparing),
+            (CookCommand::Reject, Placed | Accepted) => Ok(Cancelled),
+            (CookCommand::Reject, from) => Err(Refused::NotFrom { from, to: Cancelled }),
             (CookCommand::Recall, from) => Err(Refused::NotFrom { from, to: Preparing }),
             (CookCommand::Complete, from) => Err(Refused::NotFrom { from, to: Completed }),
         }
@@ -75,7 +79,7 @@ impl TicketStatus {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use CookCommand::{Bump, Complete, Recall};
+    use CookCommand::{Bump, Complete, Recall, Reject};
     use TicketStatus::{Accepted, Cancelled, Completed, Placed, Preparing, Ready};
 
     #[test]
@@ -101,9 +105,18 @@ mod tests {
     }
 
     #[test]
+    fn only_an_order_not_started_can_be_rejected() {
+        assert_eq!(Placed.after(Reject), Ok(Cancelled));
+        assert_eq!(Accepted.after(Reject), Ok(Cancelled));
+        for status in [Preparing, Ready] {
+            assert_eq!(status.after(Reject), Err(Refused::NotFrom { from: status, to: Cancelled }), "{status:?}");
+        }
+    }
+
+    #[test]
     fn a_finished_order_refuses_every_command() {
         for status in [Completed, Cancelled] {
-            for command in [Bump, Recall, Complete] {
+            for command in [Bump, Recall, Complete, Reject] {
                 assert_eq!(status.after(command), Err(Refused::Finished(status)), "{status:?} {command:?}");
             }
         }

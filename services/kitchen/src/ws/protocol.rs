@@ -70,6 +70,12 @@ pub enum TabletMessage {
     /// This station's lines on the order are not done after all.
     #[serde(rename_all = "camelCase")]
     StationRecall { order_id: String, station: String },
+    /// The kitchen will not make this order (PLACED or ACCEPTED), and says why.
+    #[serde(rename_all = "camelCase")]
+    Reject { order_id: String, reason: String },
+    /// Mark the ticket rush (first on every list), or not.
+    #[serde(rename_all = "camelCase")]
+    Rush { order_id: String, rush: bool },
     /// Move the order one step forward.
     #[serde(rename_all = "camelCase")]
     Bump { order_id: String },

@@ -37,6 +37,8 @@ fn message_like() -> impl Strategy<Value = Value> {
         Just("station"),
         Just("stations"),
         Just("device"),
+        Just("reason"),
+        Just("rush"),
     ];
     let kind = prop_oneof![
         Just("auth"),
@@ -48,6 +50,8 @@ fn message_like() -> impl Strategy<Value = Value> {
         Just("view"),
         Just("stationBump"),
         Just("stationRecall"),
+        Just("reject"),
+        Just("rush"),
     ];
     (kind, proptest::collection::btree_map(key, json_value(), 0..4)).prop_map(|(kind, mut fields)| {
         fields.insert("type", Value::from(kind));
@@ -78,6 +82,14 @@ fn documented(value: &Value) -> bool {
                 && absent_null_or("device", &Value::is_string)
         }
         Some("bump" | "recall") => keys(&["orderId"], &["orderId"]) && object["orderId"].is_string(),
+        Some("reject") => {
+            keys(&["orderId", "reason"], &["orderId", "reason"])
+                && object["orderId"].is_string()
+                && object["reason"].is_string()
+        }
+        Some("rush") => {
+            keys(&["orderId", "rush"], &["orderId", "rush"]) && object["orderId"].is_string() && object["rush"].is_boolean()
+        }
         Some("stationBump" | "stationRecall") => {
             keys(&["orderId", "station"], &["orderId", "station"])
                 && object["orderId"].is_string()
@@ -103,6 +115,12 @@ fn same(message: &TabletMessage, value: &Value) -> bool {
         }
         TabletMessage::StationBump { order_id, station } => {
             value["type"] == "stationBump" && value["orderId"] == order_id.as_str() && value["station"] == station.as_str()
+        }
+        TabletMessage::Reject { order_id, reason } => {
+            value["type"] == "reject" && value["orderId"] == order_id.as_str() && value["reason"] == reason.as_str()
+        }
+        TabletMessage::Rush { order_id, rush } => {
+            value["type"] == "rush" && value["orderId"] == order_id.as_str() && value["rush"] == *rush
         }
         TabletMessage::StationRecall { order_id, station } => {
             value["type"] == "stationRecall"

@@ -210,6 +210,22 @@ impl TabletSession {
             TabletMessage::StationRecall { order_id, station } => {
                 self.station(ctx, token, order_id, station, StationCommand::Recall);
             }
+            TabletMessage::Reject { order_id, reason } => {
+                let (kitchen, id) = (self.kitchen.clone(), order_id.clone());
+                let answer = async move { kitchen.reject(&token, &id, &reason).await };
+                ctx.spawn(answer.into_actor(self).map(move |result, _, ctx| match result {
+                    Ok(status) => ctx.text(protocol::ack(&order_id, status)),
+                    Err(refused) => ctx.text(protocol::command_refused(&refused, &order_id)),
+                }));
+            }
+            TabletMessage::Rush { order_id, rush } => {
+                let (kitchen, id) = (self.kitchen.clone(), order_id.clone());
+                let answer = async move { kitchen.rush(&token, &id, rush).await };
+                ctx.spawn(answer.into_actor(self).map(move |result, _, ctx| match result {
+                    Ok(ticket) => ctx.text(protocol::ack(&order_id, ticket.status)),
+                    Err(refused) => ctx.text(protocol::command_refused(&refused, &order_id)),
+                }));
+            }
         }
     }
 

@@ -267,7 +267,13 @@ impl pb::order_service_server::OrderService for OrderApi {
             .collect();
         let placed = self
             .service
-            .create_order(customer, lines, request.idempotency_key.as_deref(), trace)
+            .create_order(
+                customer,
+                lines,
+                request.idempotency_key.as_deref(),
+                (wire::order_type_of(request.order_type), request.table_label.as_deref()),
+                trace,
+            )
             .await
             .map_err(|e| status(&e))?;
         let (Placed::New(order) | Placed::Replayed(order)) = placed;

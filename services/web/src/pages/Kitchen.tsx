@@ -6,6 +6,8 @@ import { savedStations, saveStations, useKitchenSocket, type Message } from '../
 import { StationPicker } from '../kitchen/StationPicker';
 import { TicketCard } from '../kitchen/TicketCard';
 import { doneFor, KNOWN_STATIONS, progress, type Ticket } from '../kitchen/types';
+import { SoundControls, useSounds } from '../kitchen/sounds';
+import { RejectForm, VoidStrip } from '../kitchen/Voids';
 
 export { ageMinutes } from '../kitchen/TicketCard';
 const COLUMNS = ['PLACED', 'ACCEPTED', 'PREPARING', 'READY'];
@@ -52,6 +54,8 @@ export function Kitchen() {
   const user = session()?.user;
   const navigate = useNavigate();
   const [tickets, setTickets] = useState<Map<string, Ticket>>(new Map());
+  // The tickets as the socket's messages left them (a burst arrives before the next render).
+  const ticketsRef = useRef(new Map<string, Ticket>());
   // What this tablet shows: `null` until the kitchen says (when this browser never chose).
   const [chosen, setChosen] = useState<string[] | null>(savedStations);
   const stations = chosen ?? [];
@@ -67,6 +71,12 @@ export function Kitchen() {
   const lastTap = useRef<{ orderId: string; at: number; x: number; y: number } | null>(null);
   const [now, setNow] = useState(Date.now());
   const socket = useRef<WebSocket | null>(null);
+  const sounds = useSounds();
+  // Cancelled tickets stay on the board, struck through with their reason, until a cook clears them.
+  const [voids, setVoids] = useState<Map<string, Ticket>>(new Map());
+  // The ticket the keyboard (or bump bar) acts on, and the one a cook is rejecting.
+  const [selected, setSelected] = useState<string | null>(null);
+  const [rejecting, setRejecting] = useState<string | null>(null);
   /** Sends a command for a ticket at `version`; it waits for the kitchen's answer. */
   const sendNow = (command: Held, version: number) => {
     pendingRef.current.set(command.orderId, { version, to: command.to });
@@ -104,15 +114,21 @@ export function Kitchen() {
       saveStations(m.stations);
       setChosen(m.stations);
     } else if (m.type === 'snapshot') {
-      setTickets(new Map(m.tickets.map((t: Ticket) => [t.orderId, t])));
+      ticketsRef.current = new Map(m.tickets.map((t: Ticket) => [t.orderId, t]));
+      setTickets(ticketsRef.current);
     } else if (m.type === 'ticket') {
-      setTickets((current) => {
-        const next = new Map(current);
-        if (!current.has(m.orderId) && m.ticket.status === 'PLACED') beep();
-        if (m.ticket.status === 'COMPLETED' || m.ticket.status === 'CANCELLED') next.delete(m.orderId);
-        else next.set(m.orderId, m.ticket);
-        return next;
-      });
+      const before = ticketsRef.current.get(m.orderId);
+      const cancelled = m.ticket.status === 'CANCELLED';
+      if (cancelled && before) sounds.play('void');
+      else if (m.ticket.rush && before && !before.rush) sounds.play('rush');
+      else if (!before && m.ticket.status === 'PLACED') sounds.play('new');
+      // A cancellation is shown, not dropped: the cooks must know to stop.
+      if (cancelled && before) setVoids((current) => new Map(current).set(m.orderId, m.ticket));
+      const next = new Map(ticketsRef.current);
+      if (m.ticket.status === 'COMPLETED' || cancelled) next.delete(m.orderId);
+      else next.set(m.orderId, m.ticket);
+      ticketsRef.current = next;
+      setTickets(next);
       const waiting = pendingRef.current.get(m.orderId);
       if (waiting && m.ticket.version > waiting.version) {
         pendingRef.current.delete(m.orderId);
@@ -199,6 +215,16 @@ export function Kitchen() {
       }
     }
   };
+  const rush = (t: Ticket) => send({ type: 'rush', orderId: t.orderId, rush: !t.rush });
+  const reject = (t: Ticket, reason: string) => {
+    setRejecting(null);
+    send({ type: 'reject', orderId: t.orderId, reason });
+  };
+  const clearVoid = (orderId: string) => setVoids((current) => {
+    const next = new Map(current);
+    next.delete(orderId);
+    return next;
+  });
   /** Where the board shows a ticket: where a held or sent tap takes it, else where it is. */
   const displayed = (t: Ticket) => (held?.orderId === t.orderId ? held.to : pending.get(t.orderId)?.to ?? t.status);
   // The held tap is sent when its undo time is over (and when the board closes: see above).
@@ -218,6 +244,15 @@ export function Kitchen() {
     setChosen(picked);
   };
 
+  // Keys (a keyboard or a bump bar): a digit selects the ticket showing it, Enter / Space / B
+  // bumps the selected one, R recalls it, Escape lets it go. Typing in a box is left alone.
+  const onKey = useRef<(event: KeyboardEvent) => void>(() => undefined);
+  useEffect(() => {
+    const listener = (event: KeyboardEvent) => onKey.current(event);
+    window.addEventListener('keydown', listener);
+    return () => window.removeEventListener('keydown', listener);
+  }, []);
+
   if (user?.role !== 'KITCHEN_STAFF') {
     return <section><h1>Kitchen</h1><p role="alert" className="error">The kitchen board is for kitchen staff. <Link to="/login?next=/kitchen">Sign in</Link> with a kitchen account.</p></section>;
   }
@@ -236,17 +271,44 @@ export function Kitchen() {
     { key: 'todo', heading: 'To do', tickets: [...tickets.values()].filter((t) => !doneFor(t, stations)).sort((a, b) => rushFirst(a, b) || a.placedAt.localeCompare(b.placedAt)) },
     { key: 'done', heading: 'Done here', tickets: [...tickets.values()].filter((t) => doneFor(t, stations)).sort((a, b) => b.placedAt.localeCompare(a.placedAt)) },
   ] : [];
+  // The tickets in the order the digits count them: column by column, top to bottom.
+  const ordered = station ? stationColumns.flatMap((c) => c.tickets) : COLUMNS.flatMap(byColumn);
+  const keyOf = (t: Ticket) => {
+    const n = ordered.indexOf(t) + 1;
+    return n >= 1 && n <= 9 ? n : undefined;
+  };
+  onKey.current = (event: KeyboardEvent) => {
+    const target = event.target as HTMLElement | null;
+    if (target && (target.tagName === 'INPUT' || target.tagName === 'TEXTAREA' || target.isContentEditable)) return;
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    const chosen = ordered.find((t) => t.orderId === selected);
+    if (/^[1-9]$/.test(event.key)) {
+      const t = ordered[Number(event.key) - 1];
+      if (t) setSelected(t.orderId);
+    } else if (event.key === 'Escape') {
+      setSelected(null);
+    } else if (chosen && (event.key === 'Enter' || event.key === ' ' || event.key.toLowerCase() === 'b')) {
+      event.preventDefault();
+      if (station) { if (!doneFor(chosen, stations)) stationTap(chosen, true); } else tap('bump', chosen);
+    } else if (chosen && event.key.toLowerCase() === 'r') {
+      if (station) { if (doneFor(chosen, stations)) stationTap(chosen, false); } else tap('recall', chosen);
+    } else if (event.key.toLowerCase() === 'u' && held) {
+      undo();
+    }
+  };
   return (
-    <section className={`kitchen ${station ? 'station-view' : 'expo-view'}`}>
+    <section className={`kitchen ${station ? 'station-view' : 'expo-view'}`} data-last-sound={sounds.last ?? undefined}>
       <div className="board-bar">
         <h1>{station ? `Kitchen: ${stations.join(', ')}` : 'Kitchen: expo'}</h1>
         <StationPicker known={known} chosen={stations} choose={choose} />
         <span className={`connection ${state}`} role="status" data-testid="connection">
           {state === 'live' ? 'Live' : state === 'connecting' ? 'Connecting…' : state === 'signed-out' ? 'Signed out' : 'Reconnecting…'}
         </span>
+        <SoundControls muted={sounds.muted} volume={sounds.volume} enabled={sounds.enabled} setMuted={sounds.setMuted} setVolume={sounds.setVolume} />
         <button type="button" onClick={fullScreen}>Full screen</button>
       </div>
       {message && <p role="alert" className="board-message" key={message.at}>{message.text}</p>}
+      <VoidStrip voids={[...voids.values()]} clear={clearVoid} />
       {held && (
         <p role="status" className="undo-bar" key={`${held.orderId}-${held.to}`}>
           {held.label}. <button type="button" onClick={undo}>Undo</button>
@@ -260,7 +322,7 @@ export function Kitchen() {
               <h2>{column.heading} <span className="count">{column.tickets.length}</span></h2>
               <div className="column-body">
                 {column.tickets.map((t) => (
-                  <TicketCard key={t.orderId} ticket={t} now={now} busy={false} selected={false} actions={
+                  <TicketCard key={t.orderId} ticket={t} now={now} busy={false} selected={selected === t.orderId} keyNumber={keyOf(t)} actions={
                     column.key === 'todo'
                       ? <button type="button" className="bump" onClick={() => stationTap(t, true)}>Done</button>
                       : <button type="button" className="secondary" onClick={() => stationTap(t, false)}>Recall</button>
@@ -279,10 +341,15 @@ export function Kitchen() {
                 <h2>{HEADING[column]} <span className="count">{tickets.length}</span></h2>
                 <div className="column-body">
                   {tickets.map((t) => (
-                    <TicketCard key={t.orderId} ticket={t} now={now} busy={pending.has(t.orderId)} selected={false} actions={<>
-                      {column === 'READY' && <button type="button" className="secondary" onClick={(e) => tap('recall', t, e)}>Recall</button>}
-                      <button type="button" className="bump" onClick={(e) => tap('bump', t, e)}>{NEXT[column]}</button>
-                    </>} />
+                    <TicketCard key={t.orderId} ticket={t} now={now} busy={pending.has(t.orderId)} selected={selected === t.orderId}
+                      keyNumber={keyOf(t)} actions={rejecting === t.orderId
+                        ? <RejectForm ticket={t} reject={(reason) => reject(t, reason)} cancel={() => setRejecting(null)} />
+                        : <>
+                          <button type="button" className="secondary rush-toggle" aria-pressed={!!t.rush} onClick={() => rush(t)}>Rush</button>
+                          {(column === 'PLACED' || column === 'ACCEPTED') && <button type="button" className="secondary" onClick={() => setRejecting(t.orderId)}>Reject</button>}
+                          {column === 'READY' && <button type="button" className="secondary" onClick={(e) => tap('recall', t, e)}>Recall</button>}
+                          <button type="button" className="bump" onClick={(e) => tap('bump', t, e)}>{NEXT[column]}</button>
+                        </>} />
                   ))}
                 </div>
               </section>
@@ -294,15 +361,3 @@ export function Kitchen() {
   );
 }
 
-function beep() {
-  try {
-    const audio = new AudioContext();
-    const tone = audio.createOscillator();
-    tone.frequency.value = 880;
-    tone.connect(audio.destination);
-    tone.start();
-    tone.stop(audio.currentTime + 0.15);
-  } catch {
-    // No sound is better than no board.
-  }
-}
