@@ -6,7 +6,8 @@
 
 use crate::actors::TicketHub;
 use crate::domain::{
-    BadView, CookCommand, DeviceName, Refused, Station, StationCommand, Ticket, TicketChange, TicketStatus, View,
+    BadView, CookCommand, DeviceName, Refused, SpeedReport, Station, StationCommand, Ticket, TicketChange, TicketStatus,
+    View,
 };
 use crate::grpc::OrdersClient;
 use crate::metrics::KitchenMetrics;
@@ -292,6 +293,13 @@ impl Kitchen {
         match stored {
             Some(change) => {
                 self.metrics.ticket_changes.inc();
+                // The stage this event finished, timed once: only the consumer that stored it.
+                if let [.., (_, before), (reached, at)] = change.ticket.timeline.as_slice()
+                    && *reached == change.ticket.status
+                {
+                    let seconds = (*at - *before).num_milliseconds().max(0) as f64 / 1000.0;
+                    self.metrics.stage_seconds.with_label_values(&[&reached.as_str().to_lowercase()]).observe(seconds);
+                }
                 Ok(Applied::Changed(change))
             }
             None => {
@@ -386,6 +394,10 @@ impl Kitchen {
         }
         if change.is_some() {
             self.metrics.ticket_changes.inc();
+            if let (StationCommand::Done, Some(done_at)) = (command, ticket.stations_done.get(station.as_str())) {
+                let seconds = (*done_at - ticket.placed_at).num_milliseconds().max(0) as f64 / 1000.0;
+                self.metrics.station_seconds.with_label_values(&[station.as_str()]).observe(seconds);
+            }
         }
         let steps = ticket.status.after_station(command, ticket.every_station_done())?;
         let last = steps.len();
@@ -432,6 +444,14 @@ impl Kitchen {
             .filter(|_| more)
             .map(|t| PageCursor { placed_at: t.placed_at, order_id: t.order_id }.to_string());
         Ok(TicketPage { tickets, next })
+    }
+
+    /// Speed of service today (since midnight UTC, the day order numbers count): tickets,
+    /// placed → READY, placed → each station done, the slowest items.
+    pub async fn speed_today(&self) -> Result<SpeedReport, BoardError> {
+        let midnight = Utc::now().date_naive().and_hms_opt(0, 0, 0).expect("unwrap: midnight exists").and_utc();
+        let client = self.pool.get().await?;
+        Ok(store::speed::since(&client, midnight).await?)
     }
 
     /// The ticket of one order.

@@ -1,7 +1,7 @@
 //! The JSON form of a ticket ([`TicketView`]), the same on the REST endpoints, the SSE feed and
 //! the tablet socket (`PROTOCOL.md`): one conversion from the domain, shared by every adapter.
 
-use crate::domain::Ticket;
+use crate::domain::{Durations, SpeedReport, Ticket};
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -88,6 +88,61 @@ impl<'a> From<&'a Ticket> for TicketView<'a> {
             order_type: t.details.kind.as_str(),
             table: t.details.table.as_deref(),
             cancel_reason: t.details.cancel_reason.as_deref(),
+        }
+    }
+}
+
+/// `GET /speed`: today's speed of service (seconds).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SpeedView<'a> {
+    tickets: i64,
+    finished: i64,
+    to_ready: Option<DurationsView>,
+    stations: Vec<NamedDurations<'a>>,
+    slowest_items: Vec<NamedDurations<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DurationsView {
+    count: i64,
+    average_seconds: f64,
+    p90_seconds: f64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NamedDurations<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    station: &'a str,
+    #[serde(flatten)]
+    durations: DurationsView,
+}
+
+impl From<&Durations> for DurationsView {
+    fn from(d: &Durations) -> Self {
+        Self { count: d.count, average_seconds: d.average, p90_seconds: d.p90 }
+    }
+}
+
+impl<'a> From<&'a SpeedReport> for SpeedView<'a> {
+    fn from(r: &'a SpeedReport) -> Self {
+        Self {
+            tickets: r.tickets,
+            finished: r.finished,
+            to_ready: r.to_ready.as_ref().map(DurationsView::from),
+            stations: r
+                .stations
+                .iter()
+                .map(|(station, d)| NamedDurations { name: None, station, durations: d.into() })
+                .collect(),
+            slowest_items: r
+                .slowest_items
+                .iter()
+                .map(|(name, station, d)| NamedDurations { name: Some(name), station, durations: d.into() })
+                .collect(),
         }
     }
 }

@@ -2,9 +2,11 @@
 //! ticket gets the next tablet sequence number. Nothing here knows Protobuf, JSON or SQL.
 
 mod command;
+mod speed;
 mod station;
 
 pub use command::{CookCommand, Refused, StationCommand};
+pub use speed::{Durations, SpeedReport};
 pub use station::{BadView, DeviceName, Station, View};
 
 use chrono::{DateTime, Utc};

@@ -8,6 +8,7 @@ import { TicketCard } from '../kitchen/TicketCard';
 import { doneFor, KNOWN_STATIONS, progress, type Ticket } from '../kitchen/types';
 import { SoundControls, useSounds } from '../kitchen/sounds';
 import { RejectForm, VoidStrip } from '../kitchen/Voids';
+import { AllDay } from '../kitchen/AllDay';
 
 export { ageMinutes } from '../kitchen/TicketCard';
 const COLUMNS = ['PLACED', 'ACCEPTED', 'PREPARING', 'READY'];
@@ -77,6 +78,7 @@ export function Kitchen() {
   // The ticket the keyboard (or bump bar) acts on, and the one a cook is rejecting.
   const [selected, setSelected] = useState<string | null>(null);
   const [rejecting, setRejecting] = useState<string | null>(null);
+  const [showAllDay, setShowAllDay] = useState(true);
   /** Sends a command for a ticket at `version`; it waits for the kitchen's answer. */
   const sendNow = (command: Held, version: number) => {
     pendingRef.current.set(command.orderId, { version, to: command.to });
@@ -305,10 +307,13 @@ export function Kitchen() {
           {state === 'live' ? 'Live' : state === 'connecting' ? 'Connecting…' : state === 'signed-out' ? 'Signed out' : 'Reconnecting…'}
         </span>
         <SoundControls muted={sounds.muted} volume={sounds.volume} enabled={sounds.enabled} setMuted={sounds.setMuted} setVolume={sounds.setVolume} />
+        <button type="button" aria-pressed={showAllDay} onClick={() => setShowAllDay(!showAllDay)}>All day</button>
+        <Link to="/kitchen/speed" className="button">Speed</Link>
         <button type="button" onClick={fullScreen}>Full screen</button>
       </div>
       {message && <p role="alert" className="board-message" key={message.at}>{message.text}</p>}
       <VoidStrip voids={[...voids.values()]} clear={clearVoid} />
+      {showAllDay && <AllDay tickets={tickets.values()} />}
       {held && (
         <p role="status" className="undo-bar" key={`${held.orderId}-${held.to}`}>
           {held.label}. <button type="button" onClick={undo}>Undo</button>
