@@ -26,7 +26,7 @@ export function TicketCard({ ticket, now, busy, selected, keyNumber, actions }: 
   return (
     <article aria-busy={busy} className={classes.join(' ')} data-order={t.orderId} data-rush={t.rush ? 'true' : undefined}>
       <header>
-        {keyNumber !== undefined && <kbd className="ticket-key" aria-label={`key ${keyNumber}`}>{keyNumber}</kbd>}
+        {keyNumber !== undefined && <kbd className="ticket-key">{keyNumber}</kbd>}
         <Link to={`/ticket/${t.orderId}`} className="ticket-number">{orderLabel(t.number, t.orderId)}</Link>
         {t.rush && <span className="rush-badge">Rush</span>}
         <span className="age">{minutes < 1 ? 'new' : `${minutes} min`}</span>
