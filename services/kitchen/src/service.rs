@@ -337,12 +337,12 @@ impl Kitchen {
             let view = View::of(stations.iter().map(String::as_str))?;
             if let Some(device) = &device {
                 let names: Vec<&str> = view.stations().map(Station::as_str).collect();
-                store::devices::remember(&*self.pool.get().await?, device.as_str(), &names).await?;
+                store::devices::remember(&self.pool.get().await?, device.as_str(), &names).await?;
             }
             return Ok(view);
         }
         let Some(device) = device else { return Ok(View::expo()) };
-        match store::devices::recall(&*self.pool.get().await?, device.as_str()).await? {
+        match store::devices::recall(&self.pool.get().await?, device.as_str()).await? {
             Some(stations) => Ok(View::of(stations.iter().map(String::as_str))?),
             None => Ok(View::expo()),
         }
@@ -499,7 +499,8 @@ impl Kitchen {
         self.authorize(cook, Access::write("ticket").of(order_id)).map_err(CommandError::from)?;
         let order = Uuid::parse_str(order_id).map_err(|_| CommandError::from(GetTicketError::BadOrderId))?;
         let mut finished = None;
-        let changed = store::tickets::change_locally(&mut *self.pool.get().await.map_err(GetTicketError::from).map_err(CommandError::from)?, order, |ticket| {
+        let mut client = self.pool.get().await.map_err(|e| CommandError::from(GetTicketError::from(e)))?;
+        let changed = store::tickets::change_locally(&mut client, order, |ticket| {
             if matches!(ticket.status, TicketStatus::Completed | TicketStatus::Cancelled) {
                 finished = Some(Refused::Finished(ticket.status));
                 return false;

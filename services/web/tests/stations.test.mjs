@@ -204,16 +204,11 @@ test('all-day counts move with new tickets and station bumps', async () => {
   const customer = await newCustomer();
   const dessert = at('pastry');
   const expo = await board();
-  const count = async () => {
-    const cell = expo.locator(`.all-day section[data-station="pastry"] li[data-item="${dessert.name}"] .all-day-count`);
-    return (await cell.count()) ? Number(await cell.textContent()) : 0;
-  };
+  const cell = expo.locator(`.all-day section[data-station="pastry"] li[data-item="${dessert.name}"] .all-day-count`);
+  const count = async () => ((await cell.count()) ? Number(await cell.textContent()) : 0);
   const until = async (wanted) => {
-    const deadline = Date.now() + 20_000;
-    while ((await count()) !== wanted) {
-      assert.ok(Date.now() < deadline, `all-day count ${await count()}, expected ${wanted}`);
-      await expo.waitForTimeout(100);
-    }
+    if (wanted === 0) await cell.waitFor({ state: 'detached' });
+    else await cell.filter({ hasText: new RegExp(`^${wanted}$`) }).waitFor();
   };
   const before = await count();
   const order = await placeOrder(customer, [{ menuItemId: dessert.id, quantity: 3 }]);
