@@ -298,7 +298,8 @@ impl Kitchen {
                     && *reached == change.ticket.status
                 {
                     let seconds = (*at - *before).num_milliseconds().max(0) as f64 / 1000.0;
-                    self.metrics.stage_seconds.with_label_values(&[&reached.as_str().to_lowercase()]).observe(seconds);
+                    let stage = reached.as_str().to_lowercase();
+                    self.metrics.stage_seconds.with_label_values(&[stage.as_str()]).observe(seconds);
                 }
                 Ok(Applied::Changed(change))
             }
@@ -393,7 +394,6 @@ impl Kitchen {
             });
         }
         if change.is_some() {
-            self.metrics.ticket_changes.inc();
             if let (StationCommand::Done, Some(done_at)) = (command, ticket.stations_done.get(station.as_str())) {
                 let seconds = (*done_at - ticket.placed_at).num_milliseconds().max(0) as f64 / 1000.0;
                 self.metrics.station_seconds.with_label_values(&[station.as_str()]).observe(seconds);
@@ -511,14 +511,11 @@ impl Kitchen {
         })
         .await
         .map_err(|e| CommandError::from(GetTicketError::from(e)))?;
-        let Some((ticket, change)) = changed else {
+        let Some((ticket, _)) = changed else {
             return Err(CommandError::from(GetTicketError::NotFound(order)).into());
         };
         if let Some(refused) = finished {
             return Err(CommandError::from(refused).into());
-        }
-        if change.is_some() {
-            self.metrics.ticket_changes.inc();
         }
         Ok(ticket)
     }
