@@ -6,8 +6,8 @@
 
 use crate::actors::TicketHub;
 use crate::domain::{
-    BadView, CookCommand, DeviceName, Refused, SpeedReport, Station, StationCommand, Ticket, TicketChange, TicketStatus,
-    View,
+    BadView, CookCommand, DeviceName, Refused, SpeedReport, Station, StationCommand, Ticket, TicketChange,
+    TicketStatus, View,
 };
 use crate::grpc::OrdersClient;
 use crate::metrics::KitchenMetrics;
@@ -48,7 +48,7 @@ pub struct Kitchen {
 pub enum Applied {
     /// The ticket changed: stored with the next tablet sequence number (every instance's
     /// change-log follower then pushes it to its tablets).
-    Changed(TicketChange),
+    Changed(Box<TicketChange>),
     /// A duplicate or an older version: nothing changed.
     Unchanged,
 }
@@ -301,7 +301,7 @@ impl Kitchen {
                     let stage = reached.as_str().to_lowercase();
                     self.metrics.stage_seconds.with_label_values(&[stage.as_str()]).observe(seconds);
                 }
-                Ok(Applied::Changed(change))
+                Ok(Applied::Changed(Box::new(change)))
             }
             None => {
                 self.metrics.stale_events.inc();
@@ -393,11 +393,12 @@ impl Kitchen {
                 station: station.as_str().to_owned(),
             });
         }
-        if change.is_some() {
-            if let (StationCommand::Done, Some(done_at)) = (command, ticket.stations_done.get(station.as_str())) {
-                let seconds = (*done_at - ticket.placed_at).num_milliseconds().max(0) as f64 / 1000.0;
-                self.metrics.station_seconds.with_label_values(&[station.as_str()]).observe(seconds);
-            }
+        // Timed once, when the mark is new.
+        if change.is_some()
+            && let (StationCommand::Done, Some(done_at)) = (command, ticket.stations_done.get(station.as_str()))
+        {
+            let seconds = (*done_at - ticket.placed_at).num_milliseconds().max(0) as f64 / 1000.0;
+            self.metrics.station_seconds.with_label_values(&[station.as_str()]).observe(seconds);
         }
         let steps = ticket.status.after_station(command, ticket.every_station_done())?;
         let last = steps.len();

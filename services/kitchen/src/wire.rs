@@ -79,10 +79,7 @@ impl<'a> From<&'a Ticket> for TicketView<'a> {
             stations: t
                 .stations()
                 .into_iter()
-                .map(|station| StationView {
-                    station,
-                    done_at: t.stations_done.get(station).map(|at| at.to_rfc3339()),
-                })
+                .map(|station| StationView { station, done_at: t.stations_done.get(station).map(|at| at.to_rfc3339()) })
                 .collect(),
             rush: t.rush,
             order_type: t.details.kind.as_str(),

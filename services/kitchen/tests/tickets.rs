@@ -840,7 +840,9 @@ async fn a_station_tablet_sees_only_its_lines_and_its_device_remembers_them() ->
     // The grill tablet names itself and its station: it is told its view, then its snapshot.
     let mut grill = Tablet::connect(app.http_addr()).await?;
     grill
-        .send_json(&serde_json::json!({ "type": "auth", "token": chef.as_str(), "device": "grill-1", "stations": ["grill"] }))
+        .send_json(
+            &serde_json::json!({ "type": "auth", "token": chef.as_str(), "device": "grill-1", "stations": ["grill"] }),
+        )
         .await?;
     let view = grill.next_json().await?;
     assert_eq!((view["type"].as_str(), view["device"].as_str()), (Some("view"), Some("grill-1")), "{view}");
@@ -892,7 +894,9 @@ async fn a_station_tablet_sees_only_its_lines_and_its_device_remembers_them() ->
 
     // Nothing missed: told so at once, so the board can say it is live.
     let mut again = Tablet::connect(app.http_addr()).await?;
-    again.send_json(&serde_json::json!({ "type": "auth", "token": chef.as_str(), "device": "grill-1", "lastSeq": now })).await?;
+    again
+        .send_json(&serde_json::json!({ "type": "auth", "token": chef.as_str(), "device": "grill-1", "lastSeq": now }))
+        .await?;
     assert_eq!(again.next_json().await?["type"], "view");
     assert_eq!(again.next_json().await?, serde_json::json!({ "type": "caughtUp", "seq": now }));
 

@@ -10,7 +10,8 @@ use testkit::{PrivateBroker, TestAuth, TestDatabase, records};
 use tokens::{Role, Token};
 
 async fn place(s: &Running) -> anyhow::Result<pb::Order> {
-    let request = pb::CreateOrderRequest { items: vec![item(GARLIC_BREAD, 1)], idempotency_key: None, ..Default::default() };
+    let request =
+        pb::CreateOrderRequest { items: vec![item(GARLIC_BREAD, 1)], idempotency_key: None, ..Default::default() };
     Ok(s.grpc.clone().create_order(s.as_customer(request)).await?.into_inner().order.expect("an order"))
 }
 

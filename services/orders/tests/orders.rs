@@ -90,7 +90,8 @@ async fn a_placed_order_is_stored_priced_and_published_with_its_full_state() -> 
 #[actix_rt::test]
 async fn an_idempotency_key_makes_a_retry_return_the_first_order() -> anyhow::Result<()> {
     let s = start().await?;
-    let cart = |items| pb::CreateOrderRequest { items, idempotency_key: Some("checkout-1".into()), ..Default::default() };
+    let cart =
+        |items| pb::CreateOrderRequest { items, idempotency_key: Some("checkout-1".into()), ..Default::default() };
     let first = s
         .grpc
         .clone()
@@ -127,8 +128,11 @@ async fn an_idempotency_key_makes_a_retry_return_the_first_order() -> anyhow::Re
 async fn an_idempotency_key_is_free_again_after_its_24_hours() -> anyhow::Result<()> {
     let s = start().await?;
     let place = || async {
-        let request =
-            pb::CreateOrderRequest { items: vec![item(GARLIC_BREAD, 1)], idempotency_key: Some("weekly".into()), ..Default::default() };
+        let request = pb::CreateOrderRequest {
+            items: vec![item(GARLIC_BREAD, 1)],
+            idempotency_key: Some("weekly".into()),
+            ..Default::default()
+        };
         let order = s.grpc.clone().create_order(s.as_customer(request)).await?.into_inner().order;
         order.map(|o| o.id).ok_or_else(|| anyhow::anyhow!("no order"))
     };
@@ -173,7 +177,11 @@ async fn refusals_name_the_problem_and_write_nothing() -> anyhow::Result<()> {
         let refused = s
             .grpc
             .clone()
-            .create_order(s.as_customer(pb::CreateOrderRequest { items, idempotency_key: Some("k".into()), ..Default::default() }))
+            .create_order(s.as_customer(pb::CreateOrderRequest {
+                items,
+                idempotency_key: Some("k".into()),
+                ..Default::default()
+            }))
             .await
             .expect_err(expected);
         assert_eq!(refused.code(), tonic::Code::InvalidArgument, "{expected}: {refused:?}");
@@ -240,7 +248,8 @@ async fn rest_create_order_answers_like_the_seed_and_refuses_bad_json() -> anyho
 #[actix_rt::test]
 async fn every_call_needs_the_right_tokens_and_refusals_write_nothing() -> anyhow::Result<()> {
     let s = start().await?;
-    let create = || pb::CreateOrderRequest { items: vec![item(GARLIC_BREAD, 1)], idempotency_key: None, ..Default::default() };
+    let create =
+        || pb::CreateOrderRequest { items: vec![item(GARLIC_BREAD, 1)], idempotency_key: None, ..Default::default() };
     let (_, chef) = s.auth.user_token(Role::KitchenStaff);
     let foreign = TestAuth::new();
     let (_, forged) = foreign.user_token(Role::Customer);
@@ -321,9 +330,11 @@ async fn a_service_token_opens_only_the_calls_its_service_needs() -> anyhow::Res
     let order = s
         .grpc
         .clone()
-        .create_order(
-            s.as_customer(pb::CreateOrderRequest { items: vec![item(GARLIC_BREAD, 1)], idempotency_key: None, ..Default::default() }),
-        )
+        .create_order(s.as_customer(pb::CreateOrderRequest {
+            items: vec![item(GARLIC_BREAD, 1)],
+            idempotency_key: None,
+            ..Default::default()
+        }))
         .await?
         .into_inner()
         .order

@@ -165,13 +165,17 @@ async fn two_stations_bump_their_lines_and_the_order_becomes_ready_then_a_recall
         .await?
         .json()
         .await?;
-    let timed: Vec<&str> = speed["stations"].as_array().expect("stations").iter().filter_map(|s| s["station"].as_str()).collect();
+    let timed: Vec<&str> =
+        speed["stations"].as_array().expect("stations").iter().filter_map(|s| s["station"].as_str()).collect();
     assert_eq!(timed, ["cold", "grill"], "{speed}");
     assert_eq!(speed["tickets"], 1);
     assert_eq!(speed["toReady"]["count"], 1, "{speed}");
     assert_eq!(speed["slowestItems"].as_array().map(Vec::len), Some(2), "{speed}");
     assert_eq!(stack.metric(stack.kitchen.ops_addr(), "kitchen_station_seconds_count").await?, 2.0);
-    assert!(stack.metric(stack.kitchen.ops_addr(), "kitchen_stage_seconds_count").await? >= 3.0, "accepted, preparing, ready");
+    assert!(
+        stack.metric(stack.kitchen.ops_addr(), "kitchen_stage_seconds_count").await? >= 3.0,
+        "accepted, preparing, ready"
+    );
 
     // The cold station takes its lines back: the order goes back to PREPARING.
     cold.send_json(&json!({ "type": "stationRecall", "orderId": order, "station": "cold" })).await?;
@@ -182,7 +186,8 @@ async fn two_stations_bump_their_lines_and_the_order_becomes_ready_then_a_recall
 }
 
 #[actix_rt::test]
-async fn a_cancel_reason_reaches_the_ticket_the_kitchen_rejects_and_rushes_and_checkout_details_travel() -> anyhow::Result<()> {
+async fn a_cancel_reason_reaches_the_ticket_the_kitchen_rejects_and_rushes_and_checkout_details_travel()
+-> anyhow::Result<()> {
     let stack = Stack::start().await?;
     let (_, customer) = stack.register_customer().await?;
     let chef = stack.kitchen_staff().await?;
@@ -231,7 +236,11 @@ async fn a_cancel_reason_reaches_the_ticket_the_kitchen_rejects_and_rushes_and_c
     let rejected = until_ticket(&mut expo, &order, |t| t["status"] == "CANCELLED").await?;
     assert_eq!(rejected["cancelReason"], "Out of burrata");
     let seen = stack
-        .graphql_as(Some(&customer), "query($id: ID!) { order(id: $id) { status cancelReason } }", json!({ "id": order }))
+        .graphql_as(
+            Some(&customer),
+            "query($id: ID!) { order(id: $id) { status cancelReason } }",
+            json!({ "id": order }),
+        )
         .await?;
     assert_eq!(seen["data"]["order"], json!({ "status": "CANCELLED", "cancelReason": "Out of burrata" }));
     expo.send_json(&json!({ "type": "rush", "orderId": order, "rush": true })).await?;

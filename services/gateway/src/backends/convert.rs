@@ -4,8 +4,8 @@
 
 use super::BackendResult;
 use crate::model::{
-    MenuCategory, MenuItem, MenuPage, NewOrderLine, Order, OrderChange, OrderEvent, OrderLine, OrderPage, OrderStatus, OrderType,
-    Role, Session, User,
+    MenuCategory, MenuItem, MenuPage, NewOrderLine, Order, OrderChange, OrderEvent, OrderLine, OrderPage, OrderStatus,
+    OrderType, Role, Session, User,
 };
 use chrono::{DateTime, Utc};
 use restaurant_proto::prost_types::Timestamp;
@@ -45,6 +45,7 @@ pub(super) fn user(user: Option<pb::User>) -> BackendResult<User> {
 
 pub(super) fn order(order: Option<pb::Order>) -> BackendResult<Order> {
     let order = order.ok_or_else(|| malformed("no order"))?;
+    let order_type = order.order_type();
     Ok(Order {
         status: status(order.status)?,
         lines: order.lines.into_iter().map(order_line).collect(),
@@ -55,7 +56,7 @@ pub(super) fn order(order: Option<pb::Order>) -> BackendResult<Order> {
             .into_iter()
             .map(|t| Ok((status(t.status)?, time(t.at, "status reached at")?)))
             .collect::<BackendResult<_>>()?,
-        order_type: match order.order_type() {
+        order_type: match order_type {
             pb::OrderType::DineIn => Some(OrderType::DineIn),
             pb::OrderType::Takeaway => Some(OrderType::Takeaway),
             pb::OrderType::Unspecified => None,

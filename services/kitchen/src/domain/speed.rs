@@ -21,4 +21,3 @@ pub struct SpeedReport {
     /// The items that waited longest for their station (placed → done), slowest first.
     pub slowest_items: Vec<(String, String, Durations)>,
 }
-

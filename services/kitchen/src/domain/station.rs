@@ -46,8 +46,7 @@ pub struct DeviceName(String);
 impl DeviceName {
     pub fn parse(name: &str) -> Result<Self, BadView> {
         let name = name.trim();
-        let good =
-            !name.is_empty() && name.chars().count() <= MAX_DEVICE_LEN && !name.chars().any(char::is_control);
+        let good = !name.is_empty() && name.chars().count() <= MAX_DEVICE_LEN && !name.chars().any(char::is_control);
         if good { Ok(Self(name.to_owned())) } else { Err(BadView::Device) }
     }
 

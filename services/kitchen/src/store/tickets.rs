@@ -1,11 +1,11 @@
 //! Tickets and the tablet change log.
 
 use crate::domain::{OrderDetails, OrderKind, Ticket, TicketChange, TicketItem, TicketStatus};
-use std::collections::BTreeMap;
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use tokio_postgres::{IsolationLevel, Row};
 use uuid::Uuid;
 

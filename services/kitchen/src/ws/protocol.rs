@@ -5,7 +5,9 @@ use crate::service::{Classified, ErrorKind};
 use crate::wire::TicketView;
 use serde::{Deserialize, Serialize};
 
-/// What the kitchen sends a tablet.
+/// What the kitchen sends a tablet. Built and serialised at once, never kept: the size of its
+/// largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Serialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum ServerMessage<'a> {

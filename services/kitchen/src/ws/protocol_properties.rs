@@ -88,7 +88,9 @@ fn documented(value: &Value) -> bool {
                 && object["reason"].is_string()
         }
         Some("rush") => {
-            keys(&["orderId", "rush"], &["orderId", "rush"]) && object["orderId"].is_string() && object["rush"].is_boolean()
+            keys(&["orderId", "rush"], &["orderId", "rush"])
+                && object["orderId"].is_string()
+                && object["rush"].is_boolean()
         }
         Some("stationBump" | "stationRecall") => {
             keys(&["orderId", "station"], &["orderId", "station"])
@@ -106,7 +108,8 @@ fn same(message: &TabletMessage, value: &Value) -> bool {
                 && value["token"] == token.as_str()
                 && value.get("lastSeq").and_then(Value::as_i64) == *last_seq
                 && value.get("device").and_then(Value::as_str) == device.as_deref()
-                && value.get("stations").filter(|v| !v.is_null()).map(|v| v.to_owned()) == stations.as_ref().map(|s| json!(s))
+                && value.get("stations").filter(|v| !v.is_null()).map(|v| v.to_owned())
+                    == stations.as_ref().map(|s| json!(s))
         }
         TabletMessage::View { device, stations } => {
             value["type"] == "view"
@@ -114,7 +117,9 @@ fn same(message: &TabletMessage, value: &Value) -> bool {
                 && value["stations"] == json!(stations)
         }
         TabletMessage::StationBump { order_id, station } => {
-            value["type"] == "stationBump" && value["orderId"] == order_id.as_str() && value["station"] == station.as_str()
+            value["type"] == "stationBump"
+                && value["orderId"] == order_id.as_str()
+                && value["station"] == station.as_str()
         }
         TabletMessage::Reject { order_id, reason } => {
             value["type"] == "reject" && value["orderId"] == order_id.as_str() && value["reason"] == reason.as_str()

@@ -134,8 +134,8 @@ impl TabletSession {
     /// Sends what the tablet missed since `resume_from`, or a snapshot, of its view.
     fn show_board(&mut self, ctx: &mut ws::WebsocketContext<Self>, resume_from: Option<i64>) {
         let (kitchen, view) = (self.kitchen.clone(), self.view.clone());
-        ctx.wait(async move { kitchen.board(resume_from, &view).await }.into_actor(self).map(
-            |board, session, ctx| match board {
+        ctx.wait(async move { kitchen.board(resume_from, &view).await }.into_actor(self).map(|board, session, ctx| {
+            match board {
                 Ok(Board::Missed { seq, changes }) => {
                     session.seq = seq;
                     for change in &changes {
@@ -158,8 +158,8 @@ impl TabletSession {
                     ctx.close(Some(ws::CloseCode::Again.into()));
                     ctx.stop();
                 }
-            },
-        ));
+            }
+        }));
     }
 
     fn refuse(&self, error: &TokenError, ctx: &mut ws::WebsocketContext<Self>) {

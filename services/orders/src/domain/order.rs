@@ -148,7 +148,8 @@ pub struct BadTable;
 impl TableLabel {
     pub fn parse(value: &str) -> Result<Self, BadTable> {
         let value = value.trim();
-        let good = !value.is_empty() && value.chars().count() <= MAX_TABLE_CHARS && !value.chars().any(char::is_control);
+        let good =
+            !value.is_empty() && value.chars().count() <= MAX_TABLE_CHARS && !value.chars().any(char::is_control);
         if good { Ok(Self(value.to_owned())) } else { Err(BadTable) }
     }
 
@@ -367,8 +368,14 @@ mod tests {
             unit_price: Cents(450),
             note: None,
         };
-        let (order, created) =
-            Order::place(OrderId::generate(), CustomerId::from_uuid(uuid::Uuid::new_v4()), 1, vec![line], Service::default(), now);
+        let (order, created) = Order::place(
+            OrderId::generate(),
+            CustomerId::from_uuid(uuid::Uuid::new_v4()),
+            1,
+            vec![line],
+            Service::default(),
+            now,
+        );
         assert_eq!(order.total, Cents(1350));
         assert_eq!(created.change, Change::Created);
         let (accepted, event) = order.change_status(Accepted, "kitchen", None, now).expect("allowed");
