@@ -64,6 +64,18 @@ pub struct Order {
     pub updated_at: DateTime<Utc>,
     /// When each status was reached.
     pub timeline: Vec<(OrderStatus, DateTime<Utc>)>,
+    /// How it is served (`None`: not said).
+    pub order_type: Option<OrderType>,
+    /// A table number or a name to call.
+    pub table: Option<String>,
+    /// Why it was cancelled or rejected, when someone said.
+    pub cancel_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderType {
+    DineIn,
+    Takeaway,
 }
 
 #[derive(Debug, Clone)]

@@ -1,7 +1,7 @@
 //! Domain ↔ Protobuf, for the two Protobuf adapters (`grpc/` and the outbox's event payload).
 //! The only module besides those adapters that names `restaurant_proto` types.
 
-use crate::domain::{Change, MenuCategory, MenuItem, Order, OrderEvent, OrderStatus};
+use crate::domain::{Change, MenuCategory, MenuItem, Order, OrderEvent, OrderStatus, OrderType};
 use restaurant_proto::prost_types::Timestamp;
 use restaurant_proto::v1 as pb;
 
@@ -95,6 +95,26 @@ pub fn order(order: &Order) -> pb::Order {
             .iter()
             .map(|t| pb::StatusReached { status: status(t.status).into(), at: Some(timestamp(t.at)) })
             .collect(),
+        order_type: order_type(order.service.kind).into(),
+        table_label: order.service.table.as_ref().map(|t| t.as_str().to_owned()).unwrap_or_default(),
+        cancel_reason: order.cancel_reason.clone().unwrap_or_default(),
+    }
+}
+
+pub fn order_type(kind: OrderType) -> pb::OrderType {
+    match kind {
+        OrderType::Unspecified => pb::OrderType::Unspecified,
+        OrderType::DineIn => pb::OrderType::DineIn,
+        OrderType::Takeaway => pb::OrderType::Takeaway,
+    }
+}
+
+/// A request's order type; an unknown number is not said.
+pub fn order_type_of(value: i32) -> OrderType {
+    match pb::OrderType::try_from(value) {
+        Ok(pb::OrderType::DineIn) => OrderType::DineIn,
+        Ok(pb::OrderType::Takeaway) => OrderType::Takeaway,
+        Ok(pb::OrderType::Unspecified) | Err(_) => OrderType::Unspecified,
     }
 }
 

@@ -5,7 +5,7 @@
 use super::BackendResult;
 use crate::model::{
     MenuCategory, MenuItem, MenuPage, NewOrderLine, Order, OrderChange, OrderEvent, OrderLine, OrderPage, OrderStatus,
-    Role, Session, User,
+    OrderType, Role, Session, User,
 };
 use chrono::{DateTime, Utc};
 use restaurant_proto::prost_types::Timestamp;
@@ -45,6 +45,7 @@ pub(super) fn user(user: Option<pb::User>) -> BackendResult<User> {
 
 pub(super) fn order(order: Option<pb::Order>) -> BackendResult<Order> {
     let order = order.ok_or_else(|| malformed("no order"))?;
+    let order_type = order.order_type();
     Ok(Order {
         status: status(order.status)?,
         lines: order.lines.into_iter().map(order_line).collect(),
@@ -55,12 +56,27 @@ pub(super) fn order(order: Option<pb::Order>) -> BackendResult<Order> {
             .into_iter()
             .map(|t| Ok((status(t.status)?, time(t.at, "status reached at")?)))
             .collect::<BackendResult<_>>()?,
+        order_type: match order_type {
+            pb::OrderType::DineIn => Some(OrderType::DineIn),
+            pb::OrderType::Takeaway => Some(OrderType::Takeaway),
+            pb::OrderType::Unspecified => None,
+        },
+        table: Some(order.table_label).filter(|t| !t.is_empty()),
+        cancel_reason: Some(order.cancel_reason).filter(|r| !r.is_empty()),
         id: order.id,
         customer_id: order.customer_id,
         number: order.number,
         version: order.version,
         total_cents: order.total_cents,
     })
+}
+
+pub(super) fn pb_order_type(kind: Option<OrderType>) -> pb::OrderType {
+    match kind {
+        Some(OrderType::DineIn) => pb::OrderType::DineIn,
+        Some(OrderType::Takeaway) => pb::OrderType::Takeaway,
+        None => pb::OrderType::Unspecified,
+    }
 }
 
 fn order_line(line: pb::OrderLine) -> OrderLine {

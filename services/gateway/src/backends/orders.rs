@@ -2,7 +2,9 @@
 //! every order event.
 
 use super::{BackendResult, Requests, convert};
-use crate::model::{MenuCategory, MenuItem, MenuPage, NewOrderLine, Order, OrderEvent, OrderPage, OrderStatus};
+use crate::model::{
+    MenuCategory, MenuItem, MenuPage, NewOrderLine, Order, OrderEvent, OrderPage, OrderStatus, OrderType,
+};
 use restaurant_proto::v1 as pb;
 use restaurant_proto::v1::order_service_client::OrderServiceClient;
 use service_kit::UpstreamError;
@@ -33,9 +35,14 @@ impl OrdersBackend {
         user: &Token,
         lines: Vec<NewOrderLine>,
         idempotency_key: Option<String>,
+        (order_type, table): (Option<OrderType>, Option<String>),
     ) -> BackendResult<Order> {
-        let message =
-            pb::CreateOrderRequest { items: lines.into_iter().map(convert::new_order_line).collect(), idempotency_key };
+        let message = pb::CreateOrderRequest {
+            items: lines.into_iter().map(convert::new_order_line).collect(),
+            idempotency_key,
+            order_type: convert::pb_order_type(order_type).into(),
+            table_label: table,
+        };
         let response =
             within_deadline(self.client.clone().create_order(self.requests.make(message, Some(user)))).await?;
         convert::order(response.into_inner().order)
@@ -81,8 +88,8 @@ impl OrdersBackend {
         convert::order(response.into_inner().order)
     }
 
-    pub async fn cancel(&self, user: &Token, id: String) -> BackendResult<Order> {
-        let message = pb::CancelOrderRequest { id, reason: None };
+    pub async fn cancel(&self, user: &Token, id: String, reason: Option<String>) -> BackendResult<Order> {
+        let message = pb::CancelOrderRequest { id, reason };
         let response =
             within_deadline(self.client.clone().cancel_order(self.requests.make(message, Some(user)))).await?;
         convert::order(response.into_inner().order)

@@ -43,6 +43,17 @@ impl OrdersClient {
         };
         answer.map_err(UpstreamError::from)
     }
+
+    /// Cancels the order on `cook`'s behalf (the kitchen rejecting it), saying why.
+    pub async fn cancel(&self, cook: &Token, order_id: Uuid, reason: &str) -> Result<(), UpstreamError> {
+        let mut request =
+            tonic::Request::new(pb::CancelOrderRequest { id: order_id.to_string(), reason: Some(reason.to_owned()) });
+        tokens::grpc::attach_service(&mut request, &self.service_token, Some(cook));
+        service_kit::grpc::within_deadline(self.client.clone().cancel_order(request))
+            .await
+            .map(drop)
+            .map_err(UpstreamError::from)
+    }
 }
 
 /// A ticket's status is its order's status.

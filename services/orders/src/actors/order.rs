@@ -4,7 +4,7 @@
 
 use crate::caller::Caller;
 use crate::domain::{
-    Cart, CustomerId, IdempotencyKey, MenuItemId, Order, OrderId, OrderLine, OrderStatus, TransitionRefused,
+    Cart, CustomerId, IdempotencyKey, MenuItemId, Order, OrderId, OrderLine, OrderStatus, Service, TransitionRefused,
 };
 use crate::metrics::OrdersMetrics;
 use crate::store::{self, orders::KeyClaim};
@@ -68,6 +68,7 @@ pub struct Place {
     pub customer: CustomerId,
     pub cart: Cart,
     pub idempotency_key: Option<IdempotencyKey>,
+    pub service: Service,
     pub trace: Option<TraceParent>,
 }
 
@@ -161,7 +162,7 @@ async fn place_order(pool: Pool, id: OrderId, place: Place) -> Result<Placed, Pl
         });
     }
 
-    let (order, event) = Order::place(id, place.customer, number, lines, now);
+    let (order, event) = Order::place(id, place.customer, number, lines, place.service, now);
     store::orders::insert(&tx, &order, &place.customer.to_string()).await?;
     store::outbox::append(&tx, &event, place.trace.as_ref()).await?;
     tx.commit().await.context("committing the order")?;

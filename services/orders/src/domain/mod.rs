@@ -9,4 +9,7 @@ mod order;
 pub use cart::{Cart, CartError, CartLine, CartLineInput, IdempotencyKey, Note, Quantity};
 pub use ids::{CustomerId, InvalidId, MenuItemId, OrderId};
 pub use menu::{Cents, MenuCategory, MenuItem};
-pub use order::{Change, Order, OrderEvent, OrderLine, OrderStatus, StatusReached, TransitionRefused, now};
+pub use order::{
+    BadTable, Change, MAX_TABLE_CHARS, Order, OrderEvent, OrderLine, OrderStatus, OrderType, Service, StatusReached,
+    TableLabel, TransitionRefused, now,
+};

@@ -102,6 +102,67 @@ pub struct Order {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub timeline: Vec<StatusReached>,
+    /// How the customer is served and where.
+    pub service: Service,
+    /// Why it was cancelled or rejected, when it was and someone said.
+    pub cancel_reason: Option<String>,
+}
+
+/// How the customer is served, chosen at checkout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OrderType {
+    /// Not said (orders from before order types, and clients that do not ask).
+    #[default]
+    Unspecified,
+    DineIn,
+    Takeaway,
+}
+
+impl OrderType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unspecified => "UNSPECIFIED",
+            Self::DineIn => "DINE_IN",
+            Self::Takeaway => "TAKEAWAY",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        [Self::Unspecified, Self::DineIn, Self::Takeaway].into_iter().find(|t| t.as_str() == value)
+    }
+}
+
+/// Characters in a table label, at most.
+pub const MAX_TABLE_CHARS: usize = 24;
+
+/// A table number or a name to call ("12", "Terrace 3", "Sam"): trimmed, 1 to 24 printable
+/// characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableLabel(String);
+
+/// A table label that is empty, too long or not printable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a table is 1 to {MAX_TABLE_CHARS} printable characters, like 12 or Terrace 3")]
+pub struct BadTable;
+
+impl TableLabel {
+    pub fn parse(value: &str) -> Result<Self, BadTable> {
+        let value = value.trim();
+        let good =
+            !value.is_empty() && value.chars().count() <= MAX_TABLE_CHARS && !value.chars().any(char::is_control);
+        if good { Ok(Self(value.to_owned())) } else { Err(BadTable) }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// How and where an order is served.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Service {
+    pub kind: OrderType,
+    pub table: Option<TableLabel>,
 }
 
 /// What happened to an order.
@@ -127,6 +188,7 @@ impl Order {
         customer_id: CustomerId,
         number: u32,
         lines: Vec<OrderLine>,
+        service: Service,
         now: DateTime<Utc>,
     ) -> (Self, OrderEvent) {
         let total = lines.iter().map(|l| l.unit_price.times(l.quantity.get())).fold(Cents::default(), |a, b| a + b);
@@ -141,6 +203,8 @@ impl Order {
             created_at: now,
             updated_at: now,
             timeline: vec![StatusReached { status: OrderStatus::Placed, at: now }],
+            service,
+            cancel_reason: None,
         };
         let event = OrderEvent { event_id: uuid::Uuid::now_v7(), change: Change::Created, order: order.clone() };
         (order, event)
@@ -160,6 +224,9 @@ impl Order {
         next.version += 1;
         next.updated_at = now;
         next.timeline.push(StatusReached { status: to, at: now });
+        if to == OrderStatus::Cancelled {
+            next.cancel_reason = reason.map(str::to_owned);
+        }
         let change = if to == OrderStatus::Cancelled {
             Change::Cancelled { from: self.status, reason: reason.unwrap_or_default().to_owned(), by: by.to_owned() }
         } else {
@@ -174,6 +241,18 @@ impl Order {
 mod tests {
     use super::*;
     use OrderStatus::*;
+
+    #[test]
+    fn a_table_is_a_short_printable_label_and_order_types_read_back() {
+        assert_eq!(TableLabel::parse("  Terrace 3 ").map(|t| t.as_str().to_owned()), Ok("Terrace 3".to_owned()));
+        for bad in ["", "   ", "a\nb", &"x".repeat(MAX_TABLE_CHARS + 1)] {
+            assert_eq!(TableLabel::parse(bad), Err(BadTable), "{bad:?}");
+        }
+        for kind in [OrderType::Unspecified, OrderType::DineIn, OrderType::Takeaway] {
+            assert_eq!(OrderType::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(OrderType::parse("dine_in"), None);
+    }
 
     #[test]
     fn the_lifecycle_allows_exactly_the_documented_moves() {
@@ -228,7 +307,7 @@ mod tests {
                 unit_price: Cents(300),
                 note: None,
             };
-            let (mut order, _) = Order::place(OrderId::generate(), CustomerId::from_uuid(uuid::Uuid::nil()), 1, vec![line], now);
+            let (mut order, _) = Order::place(OrderId::generate(), CustomerId::from_uuid(uuid::Uuid::nil()), 1, vec![line], Service::default(), now);
             let mut model_status = Placed;
             let mut model_version = 1;
             for to in commands {
@@ -289,8 +368,14 @@ mod tests {
             unit_price: Cents(450),
             note: None,
         };
-        let (order, created) =
-            Order::place(OrderId::generate(), CustomerId::from_uuid(uuid::Uuid::new_v4()), 1, vec![line], now);
+        let (order, created) = Order::place(
+            OrderId::generate(),
+            CustomerId::from_uuid(uuid::Uuid::new_v4()),
+            1,
+            vec![line],
+            Service::default(),
+            now,
+        );
         assert_eq!(order.total, Cents(1350));
         assert_eq!(created.change, Change::Created);
         let (accepted, event) = order.change_status(Accepted, "kitchen", None, now).expect("allowed");
@@ -308,6 +393,7 @@ mod tests {
         );
         assert_eq!((cancelled.created_at, cancelled.updated_at), (now, later));
         assert_eq!(cancelled.timeline.last(), Some(&StatusReached { status: Cancelled, at: later }));
+        assert_eq!(cancelled.cancel_reason.as_deref(), Some("changed my mind"), "the order keeps why");
         assert_ne!(event.event_id, created.event_id, "every event has its own id");
     }
 }

@@ -153,7 +153,9 @@ impl pb::order_service_server::OrderService for OrderApi {
         request: Request<pb::CancelOrderRequest>,
     ) -> Result<Response<pb::OrderResponse>, Status> {
         let id = request.get_ref().id.clone();
-        let caller = self.caller(request.metadata(), Access::write("order").of(&id).from_services(GATEWAY))?;
+        // The gateway (a customer's cancel, or staff's) and the kitchen (a cook's rejection).
+        let caller =
+            self.caller(request.metadata(), Access::write("order").of(&id).from_services(GATEWAY_AND_KITCHEN))?;
         let reason = request.get_ref().reason.clone();
         self.change(caller, &id, OrderStatus::Cancelled, reason.as_deref(), trace(request.metadata())).await
     }
@@ -267,7 +269,13 @@ impl pb::order_service_server::OrderService for OrderApi {
             .collect();
         let placed = self
             .service
-            .create_order(customer, lines, request.idempotency_key.as_deref(), trace)
+            .create_order(
+                customer,
+                lines,
+                request.idempotency_key.as_deref(),
+                (wire::order_type_of(request.order_type), request.table_label.as_deref()),
+                trace,
+            )
             .await
             .map_err(|e| status(&e))?;
         let (Placed::New(order) | Placed::Replayed(order)) = placed;

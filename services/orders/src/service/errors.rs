@@ -3,7 +3,7 @@
 
 use super::{MAX_BATCH, MAX_PAGE_SIZE, MAX_REASON_CHARS};
 use crate::actors::{ChangeStatusError, PlaceOrderError};
-use crate::domain::{CartError, InvalidId, OrderId};
+use crate::domain::{BadTable, CartError, InvalidId, OrderId};
 use service_kit::{Classified, ErrorKind};
 
 #[derive(Debug, thiserror::Error)]
@@ -13,13 +13,15 @@ pub enum CreateOrderError {
     #[error("{0}")]
     IdempotencyKey(String),
     #[error(transparent)]
+    Table(#[from] BadTable),
+    #[error(transparent)]
     Place(#[from] PlaceOrderError),
 }
 
 impl Classified for CreateOrderError {
     fn kind(&self) -> ErrorKind {
         match self {
-            Self::Cart(_) | Self::IdempotencyKey(_) => ErrorKind::InvalidInput,
+            Self::Cart(_) | Self::IdempotencyKey(_) | Self::Table(_) => ErrorKind::InvalidInput,
             Self::Place(PlaceOrderError::UnknownMenuItem { .. } | PlaceOrderError::Unavailable { .. }) => {
                 ErrorKind::InvalidInput
             }

@@ -8,6 +8,7 @@ use crate::actors::{
 use crate::caller::Caller;
 use crate::domain::{
     Cart, CartLineInput, CustomerId, IdempotencyKey, MenuCategory, MenuItem, MenuItemId, Order, OrderId, OrderStatus,
+    OrderType, Service, TableLabel,
 };
 use crate::store;
 use crate::store::menu::MenuCursor;
@@ -81,14 +82,16 @@ impl OrdersService {
         customer: CustomerId,
         lines: Vec<CartLineInput>,
         idempotency_key: Option<&str>,
+        (kind, table): (OrderType, Option<&str>),
         trace: Option<TraceParent>,
     ) -> Result<Placed, CreateOrderError> {
         let cart = Cart::parse(lines)?;
+        let service = Service { kind, table: table.map(TableLabel::parse).transpose()? };
         let idempotency_key =
             idempotency_key.map(IdempotencyKey::parse).transpose().map_err(CreateOrderError::IdempotencyKey)?;
         let placed = self
             .registry
-            .send(PlaceOrder { customer, cart, idempotency_key, trace })
+            .send(PlaceOrder { customer, cart, idempotency_key, service, trace })
             .await
             .map_err(|e| PlaceOrderError::Unexpected(anyhow::anyhow!("order registry unreachable: {e}")))??;
         Ok(placed)

@@ -1,8 +1,8 @@
 //! Orders with their lines and timeline.
 
 use crate::domain::{
-    Cents, CustomerId, IdempotencyKey, MenuItemId, Note, Order, OrderId, OrderLine, OrderStatus, Quantity,
-    StatusReached,
+    Cents, CustomerId, IdempotencyKey, MenuItemId, Note, Order, OrderId, OrderLine, OrderStatus, OrderType, Quantity,
+    Service, StatusReached, TableLabel,
 };
 use anyhow::Context as _;
 use deadpool_postgres::{GenericClient, Transaction};
@@ -15,8 +15,9 @@ pub async fn insert(tx: &Transaction<'_>, order: &Order, changed_by: &str) -> an
     let statement = tx
         .prepare_cached(
             "WITH placed AS (
-               INSERT INTO orders.orders (id, customer_id, status, version, total_cents, created_at, updated_at, number)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $16)
+               INSERT INTO orders.orders
+                 (id, customer_id, status, version, total_cents, created_at, updated_at, number, order_type, table_label)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $16, $17, $18)
                RETURNING id
              ), lines AS (
                INSERT INTO orders.order_items
@@ -58,6 +59,8 @@ pub async fn insert(tx: &Transaction<'_>, order: &Order, changed_by: &str) -> an
             &notes,
             &changed_by,
             &number,
+            &order.service.kind.as_str(),
+            &order.service.table.as_ref().map(TableLabel::as_str),
         ],
     )
     .await
@@ -173,7 +176,8 @@ pub async fn load_many(client: &impl GenericClient, ids: &[OrderId]) -> anyhow::
         .query(
             &client
                 .prepare_cached(
-                    "SELECT id, customer_id, status, version, total_cents, created_at, updated_at, number
+                    "SELECT id, customer_id, status, version, total_cents, created_at, updated_at, number,
+                    order_type, table_label, cancel_reason
              FROM orders.orders WHERE id = ANY($1)",
                 )
                 .await?,
@@ -242,6 +246,14 @@ pub async fn load_many(client: &impl GenericClient, ids: &[OrderId]) -> anyhow::
                 created_at: row.get("created_at"),
                 updated_at: row.get("updated_at"),
                 timeline: timelines.remove(&id).unwrap_or_default(),
+                service: Service {
+                    kind: OrderType::parse(row.get("order_type")).context("an unknown order type")?,
+                    table: row
+                        .get::<_, Option<&str>>("table_label")
+                        .map(|t| TableLabel::parse(t).context("a stored table label is invalid"))
+                        .transpose()?,
+                },
+                cancel_reason: row.get("cancel_reason"),
             },
         );
     }
@@ -260,11 +272,18 @@ pub async fn update_status(
     let updated = tx
         .execute(
             &tx.prepare_cached(
-                "UPDATE orders.orders SET status = $2, version = $3, updated_at = $4
+                "UPDATE orders.orders SET status = $2, version = $3, updated_at = $4, cancel_reason = $6
              WHERE id = $1 AND version = $5",
             )
             .await?,
-            &[&order.id.as_uuid(), &order.status.as_str(), &order.version, &order.updated_at, &expected_version],
+            &[
+                &order.id.as_uuid(),
+                &order.status.as_str(),
+                &order.version,
+                &order.updated_at,
+                &expected_version,
+                &order.cancel_reason,
+            ],
         )
         .await
         .context("updating the order")?;

@@ -4,6 +4,9 @@ import { friendly, gql, money, session } from '../api';
 import { MAX_NOTE_CHARS, MAX_QUANTITY, cart, orderKey, orderPlaced, pendingOrderKey, saveCart, total, type CartLine } from '../cart';
 import { ErrorBanner, useTitle } from '../ui';
 
+/** A table number or a name to call, at most (the orders service's limit). */
+const MAX_TABLE_CHARS = 24;
+
 /** What is wrong with a typed quantity; null when it is a quantity (or still being typed). */
 function quantityProblem(text: string): string | null {
   if (text.trim() === '') return null;
@@ -76,6 +79,9 @@ export function Checkout() {
   const [drafts, setDrafts] = useState<Record<string, string>>({});
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  // How the order is served, and the table (or a name to call).
+  const [orderType, setOrderType] = useState<'DINE_IN' | 'TAKEAWAY'>('DINE_IN');
+  const [table, setTable] = useState('');
   // An attempt at this very cart was made before a reload: it may have gone through.
   const [resumed] = useState(() => pendingOrderKey(cart()) !== null);
 
@@ -100,7 +106,10 @@ export function Checkout() {
     try {
       const data = await gql<{ createOrder: { id: string } }>(
         'mutation($i: CreateOrderInput!) { createOrder(input: $i) { id } }',
-        { i: { idempotencyKey: orderKey(lines), items: lines.map((l) => ({ menuItemId: l.menuItemId, quantity: l.quantity, note: l.note?.trim() || null })) } },
+        { i: {
+          idempotencyKey: orderKey(lines), orderType, table: table.trim() || null,
+          items: lines.map((l) => ({ menuItemId: l.menuItemId, quantity: l.quantity, note: l.note?.trim() || null })),
+        } },
       );
       orderPlaced();
       navigate(`/orders/${data.createOrder.id}`);
@@ -135,6 +144,14 @@ export function Checkout() {
         ))}
       </ul>
       <p className="total">Total <strong>{money(total(lines))}</strong></p>
+      <fieldset className="service-choice">
+        <legend>How would you like it?</legend>
+        <label><input type="radio" name="order-type" value="DINE_IN" checked={orderType === 'DINE_IN'} onChange={() => setOrderType('DINE_IN')} /> Eat here</label>
+        <label><input type="radio" name="order-type" value="TAKEAWAY" checked={orderType === 'TAKEAWAY'} onChange={() => setOrderType('TAKEAWAY')} /> Take away</label>
+        <label htmlFor="table">{orderType === 'DINE_IN' ? 'Table number' : 'Name to call'} <span className="hint">(optional)</span></label>
+        <input id="table" value={table} maxLength={MAX_TABLE_CHARS} onChange={(e) => setTable(e.target.value)}
+          placeholder={orderType === 'DINE_IN' ? 'e.g. 12' : 'e.g. Sam'} />
+      </fieldset>
       {resumed && !busy && <p className="hint">Your last try may have gone through. Placing the order again will not order twice.</p>}
       <ErrorBanner message={error} />
       {signedIn ? (

@@ -7,8 +7,11 @@ interface Detail {
   id: string; number: number; status: string; version: number; totalCents: number;
   items: { name: string; quantity: number; note: string | null; unitPriceCents: number }[];
   timeline: { status: string; at: string }[];
+  orderType: string | null; table: string | null; cancelReason: string | null;
 }
-const FIELDS = 'id number status version totalCents items { name quantity note unitPriceCents } timeline { status at }';
+const FIELDS = 'id number status version totalCents items { name quantity note unitPriceCents } timeline { status at } orderType table cancelReason';
+/** A cancellation's reason, at most (the orders service's limit). */
+const MAX_REASON_CHARS = 200;
 
 export function OrderDetail() {
   useTitle('Your order');
@@ -16,6 +19,7 @@ export function OrderDetail() {
   const [order, setOrder] = useState<Detail | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [confirming, setConfirming] = useState(false);
+  const [reason, setReason] = useState('');
   const [attempt, setAttempt] = useState(0);
   const show = useCallback((next: Detail) => {
     setOrder((current) => (!current || next.version > current.version ? next : current));
@@ -43,7 +47,10 @@ export function OrderDetail() {
   const cancel = async () => {
     setConfirming(false);
     try {
-      const d = await gql<{ cancelOrder: Detail }>(`mutation($id: ID!) { cancelOrder(orderId: $id) { ${FIELDS} } }`, { id });
+      const d = await gql<{ cancelOrder: Detail }>(
+        `mutation($id: ID!, $reason: String) { cancelOrder(orderId: $id, reason: $reason) { ${FIELDS} } }`,
+        { id, reason: reason.trim() || null },
+      );
       show(d.cancelOrder);
     } catch (e) {
       setError(friendly(e));
@@ -59,6 +66,15 @@ export function OrderDetail() {
       <p className={`big-status status-${order.status.toLowerCase()}`} aria-live="polite" data-testid="order-status" data-status={order.status}>
         {STATUS_SENTENCE[order.status] ?? order.status}
       </p>
+      {order.status === 'CANCELLED' && order.cancelReason && (
+        <p className="cancel-reason" data-testid="cancel-reason">Reason: {order.cancelReason}</p>
+      )}
+      {(order.orderType || order.table) && (
+        <p className="order-service" data-testid="order-service">
+          {order.orderType === 'DINE_IN' ? 'Eat here' : order.orderType === 'TAKEAWAY' ? 'Take away' : ''}
+          {order.table && ` · ${order.orderType === 'TAKEAWAY' ? 'for' : 'table'} ${order.table}`}
+        </p>
+      )}
       <Timeline status={order.status} timeline={order.timeline} />
       <ul className="cart">
         {order.items.map((i, n) => (
@@ -78,6 +94,8 @@ export function OrderDetail() {
       {cancellable && confirming && (
         <div className="confirm" role="group" aria-label="Cancel this order?">
           <p>Cancel this order? The kitchen will not make it.</p>
+          <label htmlFor="cancel-reason">Why? <span className="hint">(optional)</span></label>
+          <input id="cancel-reason" value={reason} maxLength={MAX_REASON_CHARS} onChange={(e) => setReason(e.target.value)} placeholder="e.g. ordered by mistake" />
           <button type="button" className="danger" onClick={cancel}>Yes, cancel it</button>
           <button type="button" onClick={() => setConfirming(false)}>Keep my order</button>
         </div>

@@ -17,7 +17,7 @@ mod users;
 
 pub use inputs::{CreateOrderInput, LoginInput, RegisterInput};
 pub use menu::{MenuCategory, MenuItem, MenuItemConnection, MenuItemEdge};
-pub use orders::{Order, OrderConnection, OrderEdge, OrderStatus};
+pub use orders::{Order, OrderConnection, OrderEdge, OrderStatus, OrderType};
 pub use page::PageInfo;
 pub use scalars::int;
 pub use users::{AuthPayload, User};
