@@ -33,6 +33,7 @@ fn event_with(
             quantity: 2,
             unit_price_cents: 550,
             note: None,
+            prep_minutes: 6,
         }],
         total_cents: 1100,
         created_at: Some(at),

@@ -85,6 +85,7 @@ pub fn order(order: &Order) -> pb::Order {
                 quantity: l.quantity.get() as i32,
                 unit_price_cents: l.unit_price.0,
                 note: l.note.as_ref().map(|n| n.as_str().to_owned()),
+                prep_minutes: l.prep_minutes,
             })
             .collect(),
         total_cents: order.total.0,

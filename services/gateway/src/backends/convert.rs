@@ -108,6 +108,11 @@ pub(super) fn menu_item(item: pb::MenuItem) -> BackendResult<MenuItem> {
     })
 }
 
+/// An answer that must carry one menu item.
+pub(super) fn menu_item_answer(item: Option<pb::MenuItem>) -> BackendResult<MenuItem> {
+    menu_item(item.ok_or_else(|| malformed("no menu item"))?)
+}
+
 pub(super) fn menu_page(page: pb::ListMenuItemsResponse) -> BackendResult<MenuPage> {
     Ok(MenuPage {
         items: page

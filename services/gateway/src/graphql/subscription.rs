@@ -1,9 +1,10 @@
 //! The subscription root: live order events, from the gateway's one upstream stream
 //! ([`crate::live`]).
 
-use super::types::{Order, OrderStatus, int};
+use super::types::{MenuItem, Order, OrderStatus, int};
 use super::{Context, Refusal, field_error};
 use crate::live::{LiveItem, Watched};
+use crate::live_menu::MenuChange;
 use crate::model::{self, OrderChange};
 use futures::{Stream, StreamExt as _};
 use juniper::{FieldResult, GraphQLObject, ID, graphql_subscription};
@@ -108,5 +109,25 @@ impl Subscription {
             }
         })
         .await
+    }
+
+    /// Every menu item whose availability changes from now on: a dish the kitchen 86ed (sold
+    /// out) or brought back. Public, like the menu.
+    async fn menu_item_changed(context: &Context) -> FieldResult<Live<MenuItem>> {
+        let slot = match &context.socket {
+            Some(socket) => {
+                Some(socket.take().ok_or_else(|| field_error(&Refusal::TooManySubscriptions { max: socket.max() }))?)
+            }
+            None => None,
+        };
+        let stream = context.menu.watch().map(move |change| {
+            // Held as long as the stream: the socket's slot is taken until the subscription ends.
+            let _slot = &slot;
+            match change {
+                MenuChange::Item(item) => Ok(MenuItem((*item).clone())),
+                MenuChange::FellBehind => Err(field_error(&Refusal::FellBehind)),
+            }
+        });
+        Ok(Box::pin(stream))
     }
 }

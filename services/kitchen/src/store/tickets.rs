@@ -280,6 +280,9 @@ struct StoredItem {
     menu_item_id: Uuid,
     name: String,
     station: String,
+    /// Absent in tickets stored before prep minutes travelled with the lines.
+    #[serde(default)]
+    prep_minutes: u32,
     quantity: u32,
     unit_price_cents: i64,
     note: Option<String>,
@@ -301,6 +304,7 @@ impl From<&Ticket> for StoredTicket {
                     menu_item_id: i.menu_item_id,
                     name: i.name.clone(),
                     station: i.station.clone(),
+                    prep_minutes: i.prep_minutes,
                     quantity: i.quantity,
                     unit_price_cents: i.unit_price_cents,
                     note: i.note.clone(),
@@ -334,6 +338,7 @@ impl TryFrom<StoredTicket> for Ticket {
                     menu_item_id: i.menu_item_id,
                     name: i.name,
                     station: i.station,
+                    prep_minutes: i.prep_minutes,
                     quantity: i.quantity,
                     unit_price_cents: i.unit_price_cents,
                     note: i.note,

@@ -7,6 +7,7 @@ use crate::caller::Caller;
 use crate::domain::{CartLineInput, CustomerId, OrderStatus};
 use crate::kafka::OrderFeed;
 use crate::service::OrdersService;
+use crate::store::menu_feed::MenuFeed;
 use crate::wire;
 use restaurant_proto::v1 as pb;
 use service_kit::shutdown::ShutdownListener;
@@ -18,13 +19,20 @@ pub struct OrderApi {
     service: OrdersService,
     verifier: TokenVerifier,
     feed: OrderFeed,
+    menu_feed: MenuFeed,
     /// Ends every watch stream at shutdown, so watchers reconnect to another instance.
     shutdown: ShutdownListener,
 }
 
 impl OrderApi {
-    pub fn new(service: OrdersService, verifier: TokenVerifier, feed: OrderFeed, shutdown: ShutdownListener) -> Self {
-        Self { service, verifier, feed, shutdown }
+    pub fn new(
+        service: OrdersService,
+        verifier: TokenVerifier,
+        feed: OrderFeed,
+        menu_feed: MenuFeed,
+        shutdown: ShutdownListener,
+    ) -> Self {
+        Self { service, verifier, feed, menu_feed, shutdown }
     }
 
     /// The user on whose behalf the call is made, as the core's [`Caller`].
@@ -68,6 +76,7 @@ fn order_status(value: i32) -> Result<OrderStatus, Status> {
 }
 
 type EventStream = std::pin::Pin<Box<dyn futures::Stream<Item = Result<pb::OrderEvent, Status>> + Send>>;
+type MenuStream = std::pin::Pin<Box<dyn futures::Stream<Item = Result<pb::MenuItem, Status>> + Send>>;
 
 /// Only customers place orders.
 const CUSTOMERS: &[Role] = &[Role::Customer];
@@ -75,6 +84,46 @@ const CUSTOMERS: &[Role] = &[Role::Customer];
 #[tonic::async_trait]
 impl pb::order_service_server::OrderService for OrderApi {
     type WatchOrdersStream = EventStream;
+    type WatchMenuStream = MenuStream;
+
+    /// Kitchen staff, through the gateway (the board's sold-out control).
+    #[tracing::instrument(skip_all)]
+    async fn set_menu_item_availability(
+        &self,
+        request: Request<pb::SetMenuItemAvailabilityRequest>,
+    ) -> Result<Response<pb::MenuItemResponse>, Status> {
+        let id = request.get_ref().id.clone();
+        let caller = self.caller(
+            request.metadata(),
+            Access::write("menu").of(&id).for_roles(KITCHEN).from_services(GATEWAY),
+        )?;
+        let item = self
+            .service
+            .set_menu_item_available(&caller, &id, request.get_ref().available)
+            .await
+            .map_err(|e| status(&e))?;
+        Ok(Response::new(pb::MenuItemResponse { item: Some(wire::menu_item(&item)) }))
+    }
+
+    /// The menu is public: the gateway watches on its own account and fans out.
+    #[tracing::instrument(skip_all)]
+    async fn watch_menu(
+        &self,
+        request: Request<pb::WatchMenuRequest>,
+    ) -> Result<Response<Self::WatchMenuStream>, Status> {
+        auth::calling_service(request.metadata(), &self.verifier, &Access::read("menu").from_services(GATEWAY))?;
+        let changes = tokio_stream::wrappers::BroadcastStream::new(self.menu_feed.subscribe());
+        let stream = futures::StreamExt::map(changes, |change| match change {
+            Ok(item) => Ok(wire::menu_item(&item)),
+            Err(_) => Err(Status::resource_exhausted(format!(
+                "this watcher fell more than {} menu changes behind; watch again",
+                crate::store::menu_feed::MENU_BUFFER
+            ))),
+        });
+        let mut shutdown = self.shutdown.clone();
+        let stream = futures::StreamExt::take_until(stream, async move { shutdown.recv().await });
+        Ok(Response::new(Box::pin(stream)))
+    }
 
     #[tracing::instrument(skip_all)]
     async fn get_orders(

@@ -3,7 +3,7 @@
 
 use super::{MAX_BATCH, MAX_PAGE_SIZE, MAX_REASON_CHARS};
 use crate::actors::{ChangeStatusError, PlaceOrderError};
-use crate::domain::{CartError, InvalidId, OrderId};
+use crate::domain::{CartError, InvalidId, MenuItemId, OrderId};
 use service_kit::{Classified, ErrorKind};
 
 #[derive(Debug, thiserror::Error)]
@@ -97,6 +97,30 @@ impl Classified for ListError {
                 ErrorKind::InvalidInput
             }
             Self::OthersOrders => ErrorKind::Forbidden,
+            Self::Unexpected(e) => e.kind(),
+        }
+    }
+}
+
+/// Why a menu item's availability was not changed.
+#[derive(Debug, thiserror::Error)]
+pub enum MenuItemError {
+    #[error(transparent)]
+    InvalidId(#[from] InvalidId),
+    #[error("there is no menu item {0}")]
+    NotFound(MenuItemId),
+    #[error("only kitchen staff mark dishes sold out or available")]
+    KitchenOnly,
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl Classified for MenuItemError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Self::InvalidId(_) => ErrorKind::InvalidInput,
+            Self::NotFound(_) => ErrorKind::NotFound,
+            Self::KitchenOnly => ErrorKind::Forbidden,
             Self::Unexpected(e) => e.kind(),
         }
     }

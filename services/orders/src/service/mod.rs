@@ -24,7 +24,7 @@ pub const MAX_PAGE_SIZE: i64 = 100;
 
 mod errors;
 
-pub use errors::{ChangeOrderError, CreateOrderError, GetOrderError, ListError};
+pub use errors::{ChangeOrderError, CreateOrderError, GetOrderError, ListError, MenuItemError};
 pub use service_kit::{Classified, ErrorKind};
 
 #[derive(Clone)]
@@ -214,5 +214,21 @@ impl OrdersService {
         let client = self.pool.get().await.context("connecting to PostgreSQL")?;
         let (items, has_next_page) = store::menu::list(&client, first, after, category).await?;
         Ok(MenuPage { items: items.into_iter().map(|(item, cursor)| (item, cursor.encode())).collect(), has_next_page })
+    }
+
+    /// The kitchen 86es a dish (`available` false) or brings it back. Orders for it are refused
+    /// from the commit on; every menu watcher hears of it ([`crate::store::menu::set_available`]).
+    pub async fn set_menu_item_available(
+        &self,
+        caller: &Caller,
+        id: &str,
+        available: bool,
+    ) -> Result<MenuItem, MenuItemError> {
+        if !matches!(caller, Caller::Kitchen { .. }) {
+            return Err(MenuItemError::KitchenOnly);
+        }
+        let id = MenuItemId::parse(id)?;
+        let client = self.pool.get().await.context("connecting to PostgreSQL")?;
+        store::menu::set_available(&client, id, available).await?.ok_or(MenuItemError::NotFound(id))
     }
 }

@@ -2,6 +2,7 @@
 //! transaction, so the caller decides what commits together.
 
 pub mod menu;
+pub mod menu_feed;
 pub mod orders;
 pub mod outbox;
 

@@ -20,10 +20,10 @@ pub async fn insert(tx: &Transaction<'_>, order: &Order, changed_by: &str) -> an
                RETURNING id
              ), lines AS (
                INSERT INTO orders.order_items
-                 (order_id, line_no, menu_item_id, name, station, quantity, unit_price_cents, note)
+                 (order_id, line_no, menu_item_id, name, station, quantity, unit_price_cents, note, prep_minutes)
                SELECT placed.id, line.*
                FROM placed, unnest($8::integer[], $9::uuid[], $10::text[], $11::text[], $12::integer[],
-                                   $13::bigint[], $14::text[]) AS line
+                                   $13::bigint[], $14::text[], $17::integer[]) AS line
              )
              INSERT INTO orders.order_status_history (order_id, version, status, reached_at, changed_by)
              SELECT id, $4, $3, $7, $15 FROM placed",
@@ -38,6 +38,7 @@ pub async fn insert(tx: &Transaction<'_>, order: &Order, changed_by: &str) -> an
     let quantities: Vec<i32> = lines.iter().map(|l| l.quantity.get() as i32).collect();
     let prices: Vec<i64> = lines.iter().map(|l| l.unit_price.0).collect();
     let notes: Vec<Option<&str>> = lines.iter().map(|l| l.note.as_ref().map(Note::as_str)).collect();
+    let preps: Vec<i32> = lines.iter().map(|l| l.prep_minutes).collect();
     let number = i32::try_from(order.number).context("an order number out of range")?;
     tx.execute(
         &statement,
@@ -58,6 +59,7 @@ pub async fn insert(tx: &Transaction<'_>, order: &Order, changed_by: &str) -> an
             &notes,
             &changed_by,
             &number,
+            &preps,
         ],
     )
     .await
@@ -184,7 +186,7 @@ pub async fn load_many(client: &impl GenericClient, ids: &[OrderId]) -> anyhow::
         .query(
             &client
                 .prepare_cached(
-                    "SELECT order_id, menu_item_id, name, station, quantity, unit_price_cents, note
+                    "SELECT order_id, menu_item_id, name, station, quantity, unit_price_cents, note, prep_minutes
              FROM orders.order_items WHERE order_id = ANY($1) ORDER BY order_id, line_no",
                 )
                 .await?,
@@ -199,6 +201,7 @@ pub async fn load_many(client: &impl GenericClient, ids: &[OrderId]) -> anyhow::
             menu_item_id: MenuItemId::from_uuid(r.get("menu_item_id")),
             name: r.get("name"),
             station: r.get("station"),
+            prep_minutes: r.get("prep_minutes"),
             quantity: Quantity::parse(i64::from(quantity))
                 .with_context(|| format!("stored quantity {quantity} out of range"))?,
             unit_price: Cents(r.get("unit_price_cents")),
