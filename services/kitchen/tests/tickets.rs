@@ -39,6 +39,7 @@ fn event_with(
         created_at: Some(at),
         updated_at: Some(at),
         timeline: vec![pb::StatusReached { status: status.into(), at: Some(at) }],
+        ..Default::default()
     };
     let change = if version == 1 {
         pb::order_event::Change::Created(pb::OrderCreated {})

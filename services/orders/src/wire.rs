@@ -9,6 +9,12 @@ pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> Timestamp {
     Timestamp { seconds: at.timestamp(), nanos: at.timestamp_subsec_nanos() as i32 }
 }
 
+/// `None` for a missing or impossible time.
+pub fn time(at: Option<&Timestamp>) -> Option<chrono::DateTime<chrono::Utc>> {
+    let at = at?;
+    chrono::DateTime::from_timestamp(at.seconds, u32::try_from(at.nanos).ok()?)
+}
+
 pub fn status(status: OrderStatus) -> pb::OrderStatus {
     match status {
         OrderStatus::Placed => pb::OrderStatus::Placed,
@@ -96,6 +102,8 @@ pub fn order(order: &Order) -> pb::Order {
             .iter()
             .map(|t| pb::StatusReached { status: status(t.status).into(), at: Some(timestamp(t.at)) })
             .collect(),
+        ready_by: order.ready_by.map(timestamp),
+        promise_revision: order.promise_revision,
     }
 }
 
@@ -114,6 +122,7 @@ pub fn encode_event(event: &OrderEvent) -> (&'static str, Vec<u8>) {
             reason: reason.clone(),
             cancelled_by: by.clone(),
         }),
+        Change::Promised { ready_by } => PbChange::Promised(pb::OrderPromised { ready_by: Some(timestamp(*ready_by)) }),
     };
     let event_type = order_events::EventType::of(&change).as_str();
     let message = pb::OrderEvent {

@@ -123,6 +123,10 @@ window.addEventListener('pageshow', (event) => {
   if (event.persisted && session()?.token !== hiddenWith) location.reload();
 });
 
+/** A time as the restaurant's clock shows it: HH:MM, 24-hour. */
+export const clock = (iso: string) =>
+  new Date(iso).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', hour12: false });
+
 export const money = (cents: number) => `$${(cents / 100).toFixed(2)}`;
 
 /** A menu item whose availability changed: the kitchen 86ed it (sold out) or brought it back. */

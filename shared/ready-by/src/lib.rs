@@ -68,6 +68,11 @@ impl Cooks {
     pub fn at(&self, station: &str) -> u32 {
         self.per_station.get(station).copied().unwrap_or(Self::DEFAULT)
     }
+
+    /// The stations configured by name.
+    pub fn stations(&self) -> impl Iterator<Item = &str> {
+        self.per_station.keys().map(String::as_str)
+    }
 }
 
 /// The queue planned at one moment: each ticket's ready-by, and when each cook is free after
@@ -87,7 +92,9 @@ pub fn plan<Id: Clone>(now: DateTime<Utc>, tickets: &[QueuedTicket<Id>], cooks: 
     let mut order: Vec<usize> = (0..tickets.len()).collect();
     // Rushed first, then oldest first; `sort_by_key` is stable, so ties keep the given order.
     order.sort_by_key(|&i| (!tickets[i].rush, tickets[i].placed_at));
-    let mut free_at: HashMap<String, Vec<DateTime<Utc>>> = HashMap::new();
+    // Every configured station is in the load, busy or idle (an estimate needs its cooks).
+    let mut free_at: HashMap<String, Vec<DateTime<Utc>>> =
+        cooks.stations().map(|s| (s.to_owned(), vec![now; cooks.at(s) as usize])).collect();
     let mut ready = vec![now; tickets.len()];
     for i in order {
         let ticket = &tickets[i];
@@ -131,7 +138,24 @@ fn schedule(
     done
 }
 
+/// A plan known only by its load (what the orders service keeps of the kitchen's last plan):
+/// for [`Plan::estimate`]. A station's cooks are as many as its free times; a station not in the
+/// load has [`Cooks::DEFAULT`] cooks, free now.
+pub fn behind(now: DateTime<Utc>, load: impl IntoIterator<Item = (String, Vec<DateTime<Utc>>)>) -> Plan<()> {
+    let free_at: HashMap<String, Vec<DateTime<Utc>>> = load.into_iter().filter(|(_, cooks)| !cooks.is_empty()).collect();
+    let cooks = Cooks {
+        per_station: free_at.iter().map(|(s, free)| (s.clone(), u32::try_from(free.len()).unwrap_or(u32::MAX))).collect(),
+    };
+    Plan { now, ready_by: Vec::new(), free_at, cooks }
+}
+
 impl<Id> Plan<Id> {
+    /// Per station, when each of its cooks is free once the queue is made (configured stations
+    /// included, idle ones free now).
+    pub fn load(&self) -> impl Iterator<Item = (&str, &[DateTime<Utc>])> {
+        self.free_at.iter().map(|(station, free)| (station.as_str(), free.as_slice()))
+    }
+
     /// When `lines` would be ready if they were ordered now: behind the whole queue, at their
     /// stations only (a drink does not wait for the grill).
     pub fn estimate(&self, lines: &[Line]) -> DateTime<Utc> {
@@ -224,6 +248,21 @@ mod tests {
         assert_eq!(plan.estimate(&[line("pastry", 3)]), at(3), "an idle station starts now");
         assert_eq!(plan.estimate(&[]), at(0));
         assert_eq!(plan.estimate(&[line("grill", 6)]), at(26), "estimating adds nothing to the queue");
+    }
+
+    #[test]
+    fn a_plan_known_by_its_load_estimates_like_the_plan_itself() {
+        let cooks = Cooks::parse("grill=2,pastry=1").expect("a valid spec");
+        let queue = [ticket(1, 0, vec![line("grill", 10)]), ticket(2, 0, vec![line("grill", 10), line("grill", 5)])];
+        let planned = plan(at(0), &queue, &cooks);
+        let load: Vec<(String, Vec<DateTime<Utc>>)> = planned.load().map(|(s, f)| (s.to_owned(), f.to_vec())).collect();
+        assert!(load.iter().any(|(s, f)| s == "pastry" && f == &[at(0)]), "idle configured stations are in the load");
+        let known = behind(at(0), load.clone());
+        for cart in [vec![line("grill", 6)], vec![line("grill", 6), line("grill", 6)], vec![line("pastry", 4)], vec![line("bar", 1)]] {
+            assert_eq!(known.estimate(&cart), planned.estimate(&cart), "{cart:?}");
+        }
+        // Later, the cooks' free times that passed count as now.
+        assert_eq!(behind(at(30), load).estimate(&[line("grill", 6)]), at(36));
     }
 
     #[test]

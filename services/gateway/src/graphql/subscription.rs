@@ -98,7 +98,7 @@ impl Subscription {
         live(context, watched, keep, |e| {
             let previous = match e.change {
                 OrderChange::StatusChanged { from } | OrderChange::Cancelled { from } => Some(from.into()),
-                OrderChange::Created => None,
+                OrderChange::Created | OrderChange::Promised => None,
             };
             OrderStatusEvent {
                 order_id: ID::new(&e.order.id),

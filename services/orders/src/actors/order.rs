@@ -253,11 +253,19 @@ async fn change_status(
             };
             let (next, event) = order.change_status(change.to, &by, change.reason.as_deref(), crate::domain::now())?;
             let tx = client.transaction().await.context("starting the status transaction")?;
-            if !store::orders::update_status(&tx, &next, order.version, &by).await? {
+            let Some((ready_by, promise_revision)) =
+                store::orders::update_status(&tx, &next, order.version, &by).await?
+            else {
                 // Another instance changed it first: look again.
                 drop(tx);
                 current = None;
                 continue;
+            };
+            // The promise as the row holds it (the kitchen moves it without a version).
+            let (mut next, mut event) = (next, event);
+            for order in [&mut next, &mut event.order] {
+                order.ready_by = ready_by;
+                order.promise_revision = promise_revision;
             }
             store::outbox::append(&tx, &event, change.trace.as_ref()).await?;
             tx.commit().await.context("committing the status change")?;

@@ -104,6 +104,10 @@ pub struct Order {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub timeline: Vec<StatusReached>,
+    /// When the kitchen promises it ready; `None` until the kitchen has planned it.
+    pub ready_by: Option<DateTime<Utc>>,
+    /// How many times the promise moved: moving it does not change `version`.
+    pub promise_revision: i64,
 }
 
 /// What happened to an order.
@@ -112,6 +116,8 @@ pub enum Change {
     Created,
     StatusChanged { from: OrderStatus, to: OrderStatus, by: String },
     Cancelled { from: OrderStatus, reason: String, by: String },
+    /// The kitchen moved its ready-by promise (the order's version is unchanged).
+    Promised { ready_by: DateTime<Utc> },
 }
 
 /// A change with the order's whole state after it: what goes to the outbox.
@@ -143,6 +149,8 @@ impl Order {
             created_at: now,
             updated_at: now,
             timeline: vec![StatusReached { status: OrderStatus::Placed, at: now }],
+            ready_by: None,
+            promise_revision: 0,
         };
         let event = OrderEvent { event_id: uuid::Uuid::now_v7(), change: Change::Created, order: order.clone() };
         (order, event)
@@ -169,6 +177,21 @@ impl Order {
         };
         let event = OrderEvent { event_id: uuid::Uuid::now_v7(), change, order: next.clone() };
         Ok((next, event))
+    }
+
+    /// The kitchen promises it ready by `ready_by`: the order at the same version and the next
+    /// promise revision, and the event saying so. `None` when there is nothing to promise: the
+    /// order is ready, finished or cancelled, or the promise is already that.
+    pub fn promise(&self, ready_by: DateTime<Utc>) -> Option<(Self, OrderEvent)> {
+        let waiting = matches!(self.status, OrderStatus::Placed | OrderStatus::Accepted | OrderStatus::Preparing);
+        if !waiting || self.ready_by == Some(ready_by) {
+            return None;
+        }
+        let mut next = self.clone();
+        next.ready_by = Some(ready_by);
+        next.promise_revision += 1;
+        let event = OrderEvent { event_id: uuid::Uuid::now_v7(), change: Change::Promised { ready_by }, order: next.clone() };
+        Some((next, event))
     }
 }
 
@@ -279,6 +302,34 @@ mod tests {
     fn a_refusal_names_both_states() {
         let refused = Completed.check_transition(Placed).expect_err("not allowed");
         assert_eq!(refused.to_string(), "an order cannot go from COMPLETED to PLACED");
+    }
+
+    #[test]
+    fn a_promise_moves_the_revision_not_the_version_and_only_while_the_order_waits() {
+        let now = Utc::now();
+        let line = OrderLine {
+            menu_item_id: MenuItemId::from_uuid(uuid::Uuid::new_v4()),
+            name: "Burger".into(),
+            station: "grill".into(),
+            prep_minutes: 12,
+            quantity: Quantity::parse(1).expect("valid"),
+            unit_price: Cents(1450),
+            note: None,
+        };
+        let (order, _) = Order::place(OrderId::generate(), CustomerId::from_uuid(uuid::Uuid::new_v4()), 1, vec![line], now);
+        let by = now + chrono::TimeDelta::minutes(12);
+        let (promised, event) = order.promise(by).expect("a waiting order takes a promise");
+        assert_eq!((promised.version, promised.promise_revision, promised.ready_by), (1, 1, Some(by)));
+        assert_eq!(event.change, Change::Promised { ready_by: by });
+        assert_eq!(event.order, promised);
+        assert!(promised.promise(by).is_none(), "the same promise again is no move");
+        let later = by + chrono::TimeDelta::minutes(3);
+        assert_eq!(promised.promise(later).map(|(o, _)| o.promise_revision), Some(2));
+        // A status change keeps the promise; a ready order takes none.
+        let (preparing, _) = promised.change_status(Preparing, "chef", None, now).expect("allowed");
+        assert_eq!((preparing.ready_by, preparing.promise_revision), (Some(by), 1));
+        let (ready, _) = preparing.change_status(Ready, "chef", None, now).expect("allowed");
+        assert!(ready.promise(later).is_none());
     }
 
     #[test]

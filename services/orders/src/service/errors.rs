@@ -125,3 +125,41 @@ impl Classified for MenuItemError {
         }
     }
 }
+
+/// Why a cart's ready-by was not estimated.
+#[derive(Debug, thiserror::Error)]
+pub enum EstimateError {
+    #[error(transparent)]
+    Cart(#[from] CartError),
+    #[error("line {line}: there is no menu item {id}")]
+    UnknownMenuItem { line: usize, id: MenuItemId },
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl Classified for EstimateError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Cart(_) | Self::UnknownMenuItem { .. } => ErrorKind::InvalidInput,
+            Self::Unexpected(e) => e.kind(),
+        }
+    }
+}
+
+/// Why the kitchen's promises were not kept.
+#[derive(Debug, thiserror::Error)]
+pub enum PromiseError {
+    #[error(transparent)]
+    InvalidId(#[from] InvalidId),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl Classified for PromiseError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Self::InvalidId(_) => ErrorKind::InvalidInput,
+            Self::Unexpected(e) => e.kind(),
+        }
+    }
+}

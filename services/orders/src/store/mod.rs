@@ -5,6 +5,7 @@ pub mod menu;
 pub mod menu_feed;
 pub mod orders;
 pub mod outbox;
+pub mod promises;
 
 /// The refinery migrations of `sql/orders`.
 pub mod migrations {

@@ -173,7 +173,8 @@ pub async fn load_many(client: &impl GenericClient, ids: &[OrderId]) -> anyhow::
         .query(
             &client
                 .prepare_cached(
-                    "SELECT id, customer_id, status, version, total_cents, created_at, updated_at, number
+                    "SELECT id, customer_id, status, version, total_cents, created_at, updated_at, number,
+                    ready_by, promise_revision
              FROM orders.orders WHERE id = ANY($1)",
                 )
                 .await?,
@@ -243,37 +244,71 @@ pub async fn load_many(client: &impl GenericClient, ids: &[OrderId]) -> anyhow::
                 created_at: row.get("created_at"),
                 updated_at: row.get("updated_at"),
                 timeline: timelines.remove(&id).unwrap_or_default(),
+                ready_by: row.get("ready_by"),
+                promise_revision: row.get("promise_revision"),
             },
         );
     }
     Ok(uuids.iter().filter_map(|id| found.remove(id)).collect())
 }
 
+/// The kitchen's promise as stored: when, and its revision.
+pub type StoredPromise = (Option<chrono::DateTime<chrono::Utc>>, i64);
+
 /// Writes a status change made from `expected_version`: the order row (only if nobody changed
-/// it meanwhile) and its timeline entry. `Ok(false)`: another writer got there first; nothing
-/// was written.
+/// it meanwhile) and its timeline entry, answering the promise the row holds now (the kitchen
+/// moves it without a version, so the caller's copy may be behind). `Ok(None)`: another writer
+/// got there first; nothing was written.
 pub async fn update_status(
     tx: &Transaction<'_>,
     order: &Order,
     expected_version: i64,
     changed_by: &str,
-) -> anyhow::Result<bool> {
+) -> anyhow::Result<Option<StoredPromise>> {
     let updated = tx
-        .execute(
+        .query_opt(
             &tx.prepare_cached(
                 "UPDATE orders.orders SET status = $2, version = $3, updated_at = $4
-             WHERE id = $1 AND version = $5",
+             WHERE id = $1 AND version = $5
+             RETURNING ready_by, promise_revision",
             )
             .await?,
             &[&order.id.as_uuid(), &order.status.as_str(), &order.version, &order.updated_at, &expected_version],
         )
         .await
         .context("updating the order")?;
-    if updated == 0 {
-        return Ok(false);
-    }
+    let Some(row) = updated else { return Ok(None) };
     record_status(tx, order, changed_by).await?;
-    Ok(true)
+    Ok(Some((row.get("ready_by"), row.get("promise_revision"))))
+}
+
+/// Writes a promise the kitchen moved, if the order still waits and the promise is not that
+/// already; the row lock orders it with status changes (each reads what the other committed).
+/// `Ok(None)`: nothing to write.
+pub async fn promise(
+    tx: &Transaction<'_>,
+    id: OrderId,
+    ready_by: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<Option<(Order, crate::domain::OrderEvent)>> {
+    let locked = tx
+        .query_opt(
+            &tx.prepare_cached("SELECT 1 FROM orders.orders WHERE id = $1 FOR UPDATE").await?,
+            &[&id.as_uuid()],
+        )
+        .await
+        .context("locking the order for its promise")?;
+    if locked.is_none() {
+        return Ok(None);
+    }
+    let Some(order) = load(tx, id).await? else { return Ok(None) };
+    let Some((next, event)) = order.promise(ready_by) else { return Ok(None) };
+    tx.execute(
+        &tx.prepare_cached("UPDATE orders.orders SET ready_by = $2, promise_revision = $3 WHERE id = $1").await?,
+        &[&id.as_uuid(), &next.ready_by, &next.promise_revision],
+    )
+    .await
+    .context("storing the promise")?;
+    Ok(Some((next, event)))
 }
 
 /// Where a page of orders ends (newest first): opaque to clients.

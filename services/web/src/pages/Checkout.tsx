@@ -1,8 +1,11 @@
 import { useEffect, useState } from 'react';
 import { Link, useNavigate } from 'react-router-dom';
-import { friendly, gql, money, onMenuChange, session } from '../api';
+import { clock, friendly, gql, money, onMenuChange, session } from '../api';
 import { MAX_NOTE_CHARS, MAX_QUANTITY, cart, orderKey, orderPlaced, pendingOrderKey, saveCart, total, type CartLine } from '../cart';
 import { ErrorBanner, useTitle } from '../ui';
+
+/** How often the cart asks again when it would be ready (the kitchen's queue moves). */
+const ESTIMATE_EVERY_MS = 15_000;
 
 /** What is wrong with a typed quantity; null when it is a quantity (or still being typed). */
 function quantityProblem(text: string): string | null {
@@ -94,6 +97,22 @@ export function Checkout() {
     }));
   }, []);
 
+  // When this cart would be ready if ordered now, behind the kitchen's queue; asked again as
+  // the cart changes and every ESTIMATE_EVERY_MS (the queue moves).
+  const [estimate, setEstimate] = useState<string | null>(null);
+  const cartKey = JSON.stringify(lines.map((l) => [l.menuItemId, l.quantity]));
+  useEffect(() => {
+    if (!lines.length) return;
+    let stopped = false;
+    const ask = () => gql<{ readyByEstimate: string }>('query($i: [OrderItemInput!]!) { readyByEstimate(items: $i) }',
+      { i: lines.map((l) => ({ menuItemId: l.menuItemId, quantity: l.quantity })) })
+      .then((d) => { if (!stopped) setEstimate(d.readyByEstimate); })
+      .catch(() => { if (!stopped) setEstimate(null); });
+    ask();
+    const timer = setInterval(ask, ESTIMATE_EVERY_MS);
+    return () => { stopped = true; clearInterval(timer); };
+  }, [cartKey]);
+
   useEffect(() => {
     const update = () => setLines(cart());
     window.addEventListener('cart', update);
@@ -151,6 +170,11 @@ export function Checkout() {
         ))}
       </ul>
       <p className="total">Total <strong>{money(total(lines))}</strong></p>
+      {estimate && (
+        <p className="ready-by" data-testid="estimate" data-ready-by={estimate}>
+          Order now and it will be ready by about <strong>{clock(estimate)}</strong>
+        </p>
+      )}
       {resumed && !busy && <p className="hint">Your last try may have gone through. Placing the order again will not order twice.</p>}
       {unavailable.length > 0 && (
         <p role="alert" className="field-error" data-testid="sold-out">

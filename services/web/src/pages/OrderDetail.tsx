@@ -1,17 +1,22 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { Link, useParams } from 'react-router-dom';
-import { friendly, gql, live, money } from '../api';
+import { clock, friendly, gql, live, money } from '../api';
 import { ErrorBanner, STATUS_SENTENCE, Timeline, orderLabel, useTitle } from '../ui';
 
 interface Detail {
   id: string; number: number; status: string; version: number; totalCents: number;
+  readyBy: string | null; promiseRevision: number;
   items: { name: string; quantity: number; note: string | null; unitPriceCents: number }[];
   timeline: { status: string; at: string }[];
 }
-const FIELDS = 'id number status version totalCents items { name quantity note unitPriceCents } timeline { status at }';
+const FIELDS = 'id number status version totalCents readyBy promiseRevision items { name quantity note unitPriceCents } timeline { status at }';
 /** Wait before subscribing again after the subscription ended or failed; doubled up to 5 s. */
 const RESUBSCRIBE_MS = 500;
 const finished = (status: string) => status === 'COMPLETED' || status === 'CANCELLED';
+/** Of two states of the order, the newer: by version, then by the kitchen's promise revision
+ * (a moved ready-by time keeps the version). */
+const newer = (next: Detail, current: Detail) =>
+  next.version > current.version || (next.version === current.version && next.promiseRevision > current.promiseRevision);
 
 export function OrderDetail() {
   useTitle('Your order');
@@ -26,7 +31,7 @@ export function OrderDetail() {
   const done = useRef(false);
   const show = useCallback((next: Detail) => {
     if (finished(next.status)) done.current = true;
-    setOrder((current) => (!current || next.version > current.version ? next : current));
+    setOrder((current) => (!current || newer(next, current) ? next : current));
     setError(null);
   }, []);
 
@@ -112,6 +117,11 @@ export function OrderDetail() {
       </p>
       {link === 'reconnecting' && !finished(order.status) && (
         <p role="status" className="reconnecting" data-testid="reconnecting">Reconnecting… this page catches up as soon as it is back.</p>
+      )}
+      {order.readyBy && ['PLACED', 'ACCEPTED', 'PREPARING'].includes(order.status) && (
+        <p className="ready-by" data-testid="ready-by" data-ready-by={order.readyBy}>
+          Ready by <strong>{clock(order.readyBy)}</strong>
+        </p>
       )}
       <Timeline status={order.status} timeline={order.timeline} />
       <ul className="cart">
