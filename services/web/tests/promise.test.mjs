@@ -98,3 +98,66 @@ test('the order page says it is reconnecting when its socket is cut, and catches
   await shot(page, 'phone-order-caught-up');
   await context.close();
 });
+
+/** A dish of the stove, which no other test orders: the queue there is this file's alone. */
+async function stoveDish() {
+  const data = await gql('{ menuItems(first: 100) { edges { node { id name priceCents station prepMinutes available } } } }');
+  return data.menuItems.edges.map((e) => e.node).find((d) => d.station === 'stove' && d.available);
+}
+const minutes = (a, b) => (Date.parse(a) - Date.parse(b)) / 60_000;
+
+test('the cart shows when the order would be ready before it is placed', async () => {
+  const dish = await stoveDish();
+  const customer = await newCustomer();
+  const page = await pageAt(browser, PHONE, customer, '/');
+  await fillCart(page, [line(dish)]);
+  const asked = Date.now();
+  await page.goto(`${BASE}/order/create`);
+  const estimate = page.getByTestId('estimate');
+  await estimate.waitFor();
+  const at = await estimate.getAttribute('data-ready-by');
+  // At least the dish's prep minutes from now (more when the stove has a queue).
+  assert.ok(Date.parse(at) >= asked + (dish.prepMinutes - 1) * 60_000, `${at} is not ${dish.prepMinutes} minutes away`);
+  assert.match(await estimate.innerText(), /ready by about \d\d:\d\d/);
+  await shot(page, 'phone-checkout-estimate');
+  await page.context().close();
+});
+
+test('the ready-by time on the order page moves earlier when a ticket ahead is bumped, and later when the queue grows', async () => {
+  const dish = await stoveDish();
+  const customer = await newCustomer();
+  const ahead = await placeOrder(customer, [{ menuItemId: dish.id }]);
+  const mine = await placeOrder(customer, [{ menuItemId: dish.id }]);
+  const page = await pageAt(browser, PHONE, customer, `/orders/${mine.id}`);
+  const readyBy = page.getByTestId('ready-by');
+  await readyBy.waitFor();
+  // Behind the order ahead at the stove's one cook.
+  const behind = await page.waitForFunction(
+    (prep) => {
+      const at = document.querySelector('[data-testid="ready-by"]')?.getAttribute('data-ready-by');
+      return at && Date.parse(at) > Date.now() + (2 * prep - 2) * 60_000 ? at : null;
+    }, dish.prepMinutes).then((h) => h.jsonValue());
+  assert.match(await readyBy.innerText(), /Ready by \d\d:\d\d/);
+  await shot(page, 'phone-order-ready-by');
+
+  // The order ahead is made and bumped: this one is next, so its promise moves earlier, live.
+  for (const status of ['ACCEPTED', 'PREPARING', 'READY']) await setStatus(ahead.id, status);
+  const earlier = await page.waitForFunction(
+    (before) => {
+      const at = document.querySelector('[data-testid="ready-by"]')?.getAttribute('data-ready-by');
+      return at && Date.parse(at) < Date.parse(before) - 5 * 60_000 ? at : null;
+    }, behind).then((h) => h.jsonValue());
+  assert.ok(minutes(behind, earlier) >= dish.prepMinutes - 2, `${behind} → ${earlier}`);
+  await shot(page, 'phone-order-ready-by-earlier');
+
+  // The order ahead is recalled (back to the stove): the queue grows, the promise moves later.
+  await setStatus(ahead.id, 'PREPARING');
+  const later = await page.waitForFunction(
+    (before) => {
+      const at = document.querySelector('[data-testid="ready-by"]')?.getAttribute('data-ready-by');
+      return at && Date.parse(at) > Date.parse(before) + 5 * 60_000 ? at : null;
+    }, earlier).then((h) => h.jsonValue());
+  assert.ok(minutes(later, earlier) >= dish.prepMinutes - 2, `${earlier} → ${later}`);
+  await setStatus(ahead.id, 'READY');
+  await page.context().close();
+});

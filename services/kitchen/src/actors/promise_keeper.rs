@@ -183,3 +183,58 @@ async fn keep(pool: Pool, orders: OrdersClient, settings: PromiseSettings, mut t
     told.stations = stations;
     Ok(told)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::TicketItem;
+
+    fn at(minutes: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000, 0).expect("a valid time") + TimeDelta::minutes(minutes)
+    }
+
+    fn ticket(status: TicketStatus, timeline: Vec<(TicketStatus, DateTime<Utc>)>) -> Ticket {
+        let item = |station: &str, prep_minutes| TicketItem {
+            menu_item_id: Uuid::nil(),
+            name: "Dish".into(),
+            station: station.into(),
+            prep_minutes,
+            quantity: 2,
+            unit_price_cents: 100,
+            note: None,
+        };
+        Ticket {
+            order_id: Uuid::new_v4(),
+            customer_id: Uuid::nil(),
+            number: 1,
+            status,
+            order_version: 1,
+            items: vec![item("grill", 12), item("bar", 2)],
+            total_cents: 400,
+            placed_at: at(0),
+            updated_at: at(0),
+            timeline,
+        }
+    }
+
+    #[test]
+    fn the_queue_is_the_tickets_lines_on_the_kitchens_clock_started_when_last_preparing() {
+        let waiting = ticket(TicketStatus::Accepted, vec![(TicketStatus::Placed, at(0)), (TicketStatus::Accepted, at(1))]);
+        let recalled = ticket(
+            TicketStatus::Preparing,
+            vec![
+                (TicketStatus::Placed, at(0)),
+                (TicketStatus::Preparing, at(2)),
+                (TicketStatus::Ready, at(9)),
+                (TicketStatus::Preparing, at(10)),
+            ],
+        );
+        // A fast clock: a prep minute lasts a second.
+        let queue = queued(&[waiting.clone(), recalled], Duration::from_secs(1));
+        assert_eq!(queue[0].started_at, None, "an accepted ticket waits");
+        assert_eq!(queue[1].started_at, Some(at(10)), "a recalled ticket started again when recalled");
+        let lines: Vec<(&str, TimeDelta)> = queue[0].lines.iter().map(|l| (l.station.as_str(), l.prep)).collect();
+        assert_eq!(lines, [("grill", TimeDelta::seconds(12)), ("bar", TimeDelta::seconds(2))]);
+        assert_eq!((queue[0].id, queue[0].placed_at, queue[0].rush), (waiting.order_id, at(0), false));
+    }
+}
