@@ -38,7 +38,8 @@ impl LiveMenu {
             let mut delay = RECONNECT_DELAY;
             loop {
                 let follow = async {
-                    let mut changes = orders.watch_menu().await?;
+                    let changes = orders.watch_menu().await?;
+                    let mut changes = std::pin::pin!(changes);
                     tracing::info!("following menu changes");
                     delay = RECONNECT_DELAY;
                     while let Some(item) = changes.next().await {

@@ -79,7 +79,7 @@ async fn the_promise_follows_the_queue_without_new_versions_and_reaches_the_orde
     let mut page = Subscriber::connect(&stack, &customer).await?;
     page.subscribe(
         "mine",
-        "subscription($id: ID) { orderStatusChanged(orderId: $id) { version order { readyBy promiseRevision } } }",
+        "subscription($id: ID!) { orderUpdated(orderId: $id) { version readyBy promiseRevision } }",
         json!({ "id": second }),
     )
     .await?;
@@ -93,12 +93,12 @@ async fn the_promise_follows_the_queue_without_new_versions_and_reaches_the_orde
     let heard = loop {
         anyhow::ensure!(tokio::time::Instant::now() < deadline, "the page never heard of the earlier promise");
         let message = page.next_of("mine").await?;
-        let at = time(&message["payload"]["data"]["orderStatusChanged"]["order"]["readyBy"]);
+        let at = time(&message["payload"]["data"]["orderUpdated"]["readyBy"]);
         if at.is_some_and(|at| at < second_by - TimeDelta::minutes(1)) {
             break message;
         }
     };
-    assert_eq!(heard["payload"]["data"]["orderStatusChanged"]["version"], 1, "{heard}");
+    assert_eq!(heard["payload"]["data"]["orderUpdated"]["version"], 1, "{heard}");
 
     // The first recalled (back to PREPARING): its work is ahead again, the promise moves later.
     set_status(&stack, &chef, &first, "PREPARING").await?;

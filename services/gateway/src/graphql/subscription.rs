@@ -94,7 +94,8 @@ impl Subscription {
             (None, Role::KitchenStaff) => {}
         }
         let watched = order_id.map_or(Watched::Everything, Watched::Order);
-        let keep = |e: &model::OrderEvent| e.change != OrderChange::Created;
+        // Status changes only: a moved promise is no status change (`orderUpdated` has those).
+        let keep = |e: &model::OrderEvent| !matches!(e.change, OrderChange::Created | OrderChange::Promised);
         live(context, watched, keep, |e| {
             let previous = match e.change {
                 OrderChange::StatusChanged { from } | OrderChange::Cancelled { from } => Some(from.into()),
@@ -109,6 +110,17 @@ impl Subscription {
             }
         })
         .await
+    }
+
+    /// Every change of one order (customers: their own) as its page shows it: status changes
+    /// and the kitchen's moved ready-by promise (which keeps the version and raises
+    /// `promiseRevision`). Ends after the order's last event.
+    async fn order_updated(context: &Context, order_id: ID) -> FieldResult<Live<Order>> {
+        let caller = context.user()?;
+        let id = order_id_of(&order_id)?;
+        // The orders service decides whether this caller may see it (NOT_FOUND, FORBIDDEN).
+        context.orders.get_order(&caller.token, id.to_string()).await.map_err(|e| field_error(&e))?;
+        live(context, Watched::Order(id), |e| e.change != OrderChange::Created, |e| Order(e.order.clone())).await
     }
 
     /// Every menu item whose availability changes from now on: a dish the kitchen 86ed (sold

@@ -20,6 +20,10 @@ use std::collections::HashMap;
 use std::time::Duration;
 use uuid::Uuid;
 
+/// Promises told to orders per plan, at most: every move is a transaction and an event, and a
+/// late head of the queue moves every promise behind it.
+pub const MAX_MOVES_PER_PLAN: usize = 64;
+
 /// The kitchen's clock and cooks, as configured (`KITCHEN_PREP_MINUTE_MS`, `KITCHEN_COOKS`).
 #[derive(Debug, Clone)]
 pub struct PromiseSettings {
@@ -47,6 +51,9 @@ pub struct PromiseKeeper {
     told: Told,
     planning: bool,
     moved_while_planning: bool,
+    /// When the last plan started, and whether a plan is already set for later.
+    last_plan: Option<std::time::Instant>,
+    plan_set: bool,
     /// Held until the actor has stopped, so the service's shutdown waits for it.
     shutdown: Option<ShutdownListener>,
 }
@@ -66,6 +73,8 @@ impl PromiseKeeper {
             told: Told::default(),
             planning: false,
             moved_while_planning: false,
+            last_plan: None,
+            plan_set: false,
             shutdown: Some(shutdown),
         }
     }
@@ -79,6 +88,12 @@ impl PromiseKeeper {
     /// Without a queue movement, the plan is made again this often (late lines move promises).
     pub fn replan_every(&self) -> Duration {
         self.settings.prep_minute / 4
+    }
+
+    /// Plans start at most this often, however fast the queue moves (a second, on a real
+    /// kitchen's clock): with [`MAX_MOVES_PER_PLAN`], what bounds the promise events.
+    fn plan_gap(&self) -> Duration {
+        self.settings.prep_minute / 60
     }
 }
 
@@ -106,6 +121,18 @@ impl Handler<QueueMoved> for PromiseKeeper {
             self.moved_while_planning = true;
             return;
         }
+        if self.plan_set {
+            return;
+        }
+        if let Some(wait) = self.last_plan.map(|at| at.elapsed()).and_then(|since| self.plan_gap().checked_sub(since)) {
+            self.plan_set = true;
+            ctx.run_later(wait, |keeper, ctx| {
+                keeper.plan_set = false;
+                ctx.notify(QueueMoved);
+            });
+            return;
+        }
+        self.last_plan = Some(std::time::Instant::now());
         self.planning = true;
         self.moved_while_planning = false;
         let work = keep(self.pool.clone(), self.orders.clone(), self.settings.clone(), self.told.clone(), self.step());
@@ -154,17 +181,20 @@ async fn keep(pool: Pool, orders: OrdersClient, settings: PromiseSettings, mut t
     let now = Utc::now();
     let plan = ready_by::plan(now, &queued(&tickets, settings.prep_minute), &settings.cooks);
     let moved_by = |a: DateTime<Utc>, b: DateTime<Utc>| (a - b).abs() >= step;
+    // Oldest tickets first (the queue's order), at most MAX_MOVES_PER_PLAN: the rest move at
+    // the next plan.
     let promises: Vec<(Uuid, DateTime<Utc>)> = plan
         .ready_by
         .iter()
         .filter(|(id, at)| told.promises.get(id).is_none_or(|before| moved_by(*before, *at)))
+        .take(MAX_MOVES_PER_PLAN)
         .copied()
         .collect();
     let stations: HashMap<String, Vec<DateTime<Utc>>> = plan.load().map(|(s, free)| (s.to_owned(), free.to_vec())).collect();
     let load_moved = stations.len() != told.stations.len()
         || stations.iter().any(|(station, free)| {
             told.stations.get(station).is_none_or(|before| {
-                before.len() != free.len() || before.iter().zip(free).any(|(a, b)| moved_by(a.max(&now).to_owned(), *b))
+                before.len() != free.len() || before.iter().zip(free).any(|(a, b)| moved_by((*a).max(now), *b))
             })
         });
     told.promises.retain(|id, _| plan.ready_by.iter().any(|(queued, _)| queued == id));

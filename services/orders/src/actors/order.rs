@@ -263,9 +263,9 @@ async fn change_status(
             };
             // The promise as the row holds it (the kitchen moves it without a version).
             let (mut next, mut event) = (next, event);
-            for order in [&mut next, &mut event.order] {
-                order.ready_by = ready_by;
-                order.promise_revision = promise_revision;
+            for state in [&mut next, &mut event.order] {
+                state.ready_by = ready_by;
+                state.promise_revision = promise_revision;
             }
             store::outbox::append(&tx, &event, change.trace.as_ref()).await?;
             tx.commit().await.context("committing the status change")?;

@@ -46,11 +46,11 @@ export function OrderDetail() {
       .catch((e) => { if (!stopped) setError(friendly(e)); });
     // Live: every change arrives without a reload; only newer versions replace what we show.
     const subscribe = () => {
-      unsubscribe = live().subscribe<{ orderStatusChanged: { order: Detail } }>(
-        { query: `subscription($id: ID) { orderStatusChanged(orderId: $id) { order { ${FIELDS} } } }`, variables: { id } },
+      unsubscribe = live().subscribe<{ orderUpdated: Detail }>(
+        { query: `subscription($id: ID!) { orderUpdated(orderId: $id) { ${FIELDS} } }`, variables: { id } },
         {
           next: ({ data }) => {
-            const next = data?.orderStatusChanged.order;
+            const next = data?.orderUpdated;
             if (next) show(next);
           },
           error: () => again(),
