@@ -89,8 +89,12 @@ pub struct OrderPage {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OrderChange {
     Created,
-    StatusChanged { from: OrderStatus },
-    Cancelled { from: OrderStatus },
+    StatusChanged {
+        from: OrderStatus,
+    },
+    Cancelled {
+        from: OrderStatus,
+    },
     /// The kitchen moved its ready-by promise (same version).
     Promised,
 }

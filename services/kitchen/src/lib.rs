@@ -82,7 +82,8 @@ impl Application {
         };
         let orders = grpc::OrdersClient::new(&config.orders_url, service_token)?;
         let keeper =
-            actors::PromiseKeeper::new(pool.clone(), orders.clone(), config.promises.clone(), shutdown.listener()).start();
+            actors::PromiseKeeper::new(pool.clone(), orders.clone(), config.promises.clone(), shutdown.listener())
+                .start();
         actors::ChangeLogFollower::new(
             pool.clone(),
             config.database.pg.clone(),

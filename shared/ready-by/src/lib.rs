@@ -118,9 +118,8 @@ fn schedule(
 ) -> DateTime<Utc> {
     let mut done = now;
     for line in lines {
-        let station = free_at
-            .entry(line.station.clone())
-            .or_insert_with(|| vec![now; cooks.at(&line.station) as usize]);
+        let station =
+            free_at.entry(line.station.clone()).or_insert_with(|| vec![now; cooks.at(&line.station) as usize]);
         let (cook, free) = station
             .iter()
             .copied()
@@ -142,9 +141,13 @@ fn schedule(
 /// for [`Plan::estimate`]. A station's cooks are as many as its free times; a station not in the
 /// load has [`Cooks::DEFAULT`] cooks, free now.
 pub fn behind(now: DateTime<Utc>, load: impl IntoIterator<Item = (String, Vec<DateTime<Utc>>)>) -> Plan<()> {
-    let free_at: HashMap<String, Vec<DateTime<Utc>>> = load.into_iter().filter(|(_, cooks)| !cooks.is_empty()).collect();
+    let free_at: HashMap<String, Vec<DateTime<Utc>>> =
+        load.into_iter().filter(|(_, cooks)| !cooks.is_empty()).collect();
     let cooks = Cooks {
-        per_station: free_at.iter().map(|(s, free)| (s.clone(), u32::try_from(free.len()).unwrap_or(u32::MAX))).collect(),
+        per_station: free_at
+            .iter()
+            .map(|(s, free)| (s.clone(), u32::try_from(free.len()).unwrap_or(u32::MAX)))
+            .collect(),
     };
     Plan { now, ready_by: Vec::new(), free_at, cooks }
 }
@@ -186,7 +189,8 @@ mod tests {
 
     #[test]
     fn an_idle_kitchen_makes_a_tickets_lines_in_parallel_across_stations() {
-        let plan = plan(at(0), &[ticket(1, 0, vec![line("grill", 12), line("fry", 5), line("bar", 1)])], &Cooks::default());
+        let plan =
+            plan(at(0), &[ticket(1, 0, vec![line("grill", 12), line("fry", 5), line("bar", 1)])], &Cooks::default());
         assert_eq!(ready(&plan, 1), at(12), "the slowest line, not the sum");
     }
 
@@ -203,7 +207,11 @@ mod tests {
     #[test]
     fn more_cooks_at_a_station_make_its_lines_side_by_side() {
         let cooks = Cooks::parse("grill=2").expect("a valid spec");
-        let queue = [ticket(1, 0, vec![line("grill", 10)]), ticket(2, 1, vec![line("grill", 10)]), ticket(3, 2, vec![line("grill", 10)])];
+        let queue = [
+            ticket(1, 0, vec![line("grill", 10)]),
+            ticket(2, 1, vec![line("grill", 10)]),
+            ticket(3, 2, vec![line("grill", 10)]),
+        ];
         let plan = plan(at(0), &queue, &cooks);
         assert_eq!([1, 2, 3].map(|id| ready(&plan, id)), [at(10), at(10), at(20)]);
         assert_eq!(cooks.at("fry"), 1, "a station nobody configured has one cook");
@@ -258,7 +266,12 @@ mod tests {
         let load: Vec<(String, Vec<DateTime<Utc>>)> = planned.load().map(|(s, f)| (s.to_owned(), f.to_vec())).collect();
         assert!(load.iter().any(|(s, f)| s == "pastry" && f == &[at(0)]), "idle configured stations are in the load");
         let known = behind(at(0), load.clone());
-        for cart in [vec![line("grill", 6)], vec![line("grill", 6), line("grill", 6)], vec![line("pastry", 4)], vec![line("bar", 1)]] {
+        for cart in [
+            vec![line("grill", 6)],
+            vec![line("grill", 6), line("grill", 6)],
+            vec![line("pastry", 4)],
+            vec![line("bar", 1)],
+        ] {
             assert_eq!(known.estimate(&cart), planned.estimate(&cart), "{cart:?}");
         }
         // Later, the cooks' free times that passed count as now.

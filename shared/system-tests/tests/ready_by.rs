@@ -14,7 +14,12 @@ fn time(value: &Value) -> Option<DateTime<Utc>> {
 }
 
 /// The order's promise once it satisfies `wanted`.
-async fn promise(stack: &Stack, customer: &Token, id: &str, wanted: impl Fn(DateTime<Utc>) -> bool) -> (DateTime<Utc>, Value) {
+async fn promise(
+    stack: &Stack,
+    customer: &Token,
+    id: &str,
+    wanted: impl Fn(DateTime<Utc>) -> bool,
+) -> (DateTime<Utc>, Value) {
     testkit::eventually(&format!("order {id}'s promise to settle"), || async {
         let answer = stack.graphql_as(Some(customer), ORDER, json!({ "id": id })).await.ok()?;
         let order = answer["data"]["order"].clone();
@@ -38,7 +43,9 @@ async fn set_status(stack: &Stack, chef: &Token, id: &str, status: &str) -> anyh
 
 /// A dish of the stove (nobody else's station in these tests) and its prep minutes.
 async fn stove_dish(stack: &Stack) -> anyhow::Result<(String, i64)> {
-    let menu = stack.graphql("{ menuItems(first: 100) { edges { node { id station prepMinutes available } } } }", json!({})).await?;
+    let menu = stack
+        .graphql("{ menuItems(first: 100) { edges { node { id station prepMinutes available } } } }", json!({}))
+        .await?;
     let dish = menu["data"]["menuItems"]["edges"]
         .as_array()
         .into_iter()
@@ -70,7 +77,10 @@ async fn the_promise_follows_the_queue_without_new_versions_and_reaches_the_orde
     let (second_by, _) = promise(&stack, &customer, &second, near(first_by + prep)).await;
     // A cart with the dish now waits behind both.
     let estimate = stack
-        .graphql("query($i: [OrderItemInput!]!) { readyByEstimate(items: $i) }", json!({ "i": [{ "menuItemId": dish, "quantity": 1 }] }))
+        .graphql(
+            "query($i: [OrderItemInput!]!) { readyByEstimate(items: $i) }",
+            json!({ "i": [{ "menuItemId": dish, "quantity": 1 }] }),
+        )
         .await?;
     let estimate = time(&estimate["data"]["readyByEstimate"]).ok_or_else(|| anyhow::anyhow!("{estimate}"))?;
     assert!((estimate - (second_by + prep)).abs() < TimeDelta::seconds(30), "{estimate} behind {second_by}");

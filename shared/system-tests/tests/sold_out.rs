@@ -6,7 +6,8 @@ use serde_json::{Value, json};
 use system_tests::{Stack, Subscriber};
 use tokens::Token;
 
-const SET: &str = "mutation($id: ID!, $a: Boolean!) { setMenuItemAvailable(id: $id, available: $a) { id name available } }";
+const SET: &str =
+    "mutation($id: ID!, $a: Boolean!) { setMenuItemAvailable(id: $id, available: $a) { id name available } }";
 const CHANGED: &str = "subscription { menuItemChanged { id name available } }";
 
 async fn set(stack: &Stack, who: &Token, id: &str, available: bool) -> anyhow::Result<Value> {
@@ -46,8 +47,9 @@ async fn a_dish_86ed_by_the_kitchen_shows_on_open_menus_and_cannot_be_ordered() 
     assert_eq!(heard["payload"]["data"]["menuItemChanged"], json!({ "id": dish, "name": name, "available": false }));
 
     let order = "mutation($i: CreateOrderInput!) { createOrder(input: $i) { id } }";
-    let refused =
-        stack.graphql_as(Some(&customer), order, json!({ "i": { "items": [{ "menuItemId": dish, "quantity": 1 }] } })).await?;
+    let refused = stack
+        .graphql_as(Some(&customer), order, json!({ "i": { "items": [{ "menuItemId": dish, "quantity": 1 }] } }))
+        .await?;
     assert_eq!(refused["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{refused}");
     let words = refused["errors"][0]["message"].as_str().unwrap_or_default();
     assert!(words.contains(&format!("{name} is sold out")) && words.contains(&dish), "{words}");

@@ -136,7 +136,8 @@ impl OrdersBackend {
 
     /// Every menu item whose availability changes from now on (on the gateway's own account).
     pub async fn watch_menu(&self) -> BackendResult<impl futures::Stream<Item = BackendResult<MenuItem>> + use<>> {
-        let stream = self.client.clone().watch_menu(self.requests.make(pb::WatchMenuRequest {}, None)).await?.into_inner();
+        let stream =
+            self.client.clone().watch_menu(self.requests.make(pb::WatchMenuRequest {}, None)).await?.into_inner();
         Ok(futures::StreamExt::map(stream, |item| item.map_err(UpstreamError::from).and_then(convert::menu_item)))
     }
 }

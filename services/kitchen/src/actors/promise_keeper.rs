@@ -175,7 +175,13 @@ pub fn queued(tickets: &[Ticket], prep_minute: Duration) -> Vec<QueuedTicket<Uui
 }
 
 /// Plans the queue now; keeps and tells what moved. Returns what orders now knows.
-async fn keep(pool: Pool, orders: OrdersClient, settings: PromiseSettings, mut told: Told, step: TimeDelta) -> anyhow::Result<Told> {
+async fn keep(
+    pool: Pool,
+    orders: OrdersClient,
+    settings: PromiseSettings,
+    mut told: Told,
+    step: TimeDelta,
+) -> anyhow::Result<Told> {
     let client = pool.get().await.context("connecting to PostgreSQL")?;
     let tickets = store::tickets::queue(&client).await?;
     let now = Utc::now();
@@ -190,7 +196,8 @@ async fn keep(pool: Pool, orders: OrdersClient, settings: PromiseSettings, mut t
         .take(MAX_MOVES_PER_PLAN)
         .copied()
         .collect();
-    let stations: HashMap<String, Vec<DateTime<Utc>>> = plan.load().map(|(s, free)| (s.to_owned(), free.to_vec())).collect();
+    let stations: HashMap<String, Vec<DateTime<Utc>>> =
+        plan.load().map(|(s, free)| (s.to_owned(), free.to_vec())).collect();
     let load_moved = stations.len() != told.stations.len()
         || stations.iter().any(|(station, free)| {
             told.stations.get(station).is_none_or(|before| {
@@ -249,7 +256,8 @@ mod tests {
 
     #[test]
     fn the_queue_is_the_tickets_lines_on_the_kitchens_clock_started_when_last_preparing() {
-        let waiting = ticket(TicketStatus::Accepted, vec![(TicketStatus::Placed, at(0)), (TicketStatus::Accepted, at(1))]);
+        let waiting =
+            ticket(TicketStatus::Accepted, vec![(TicketStatus::Placed, at(0)), (TicketStatus::Accepted, at(1))]);
         let recalled = ticket(
             TicketStatus::Preparing,
             vec![

@@ -74,7 +74,10 @@ impl OrdersClient {
             stations: report
                 .stations
                 .iter()
-                .map(|(station, free)| pb::StationLoad { station: station.clone(), cook_free_at: free.iter().map(time).collect() })
+                .map(|(station, free)| pb::StationLoad {
+                    station: station.clone(),
+                    cook_free_at: free.iter().map(time).collect(),
+                })
                 .collect(),
             planned_at: Some(time(&report.planned_at)),
             prep_minute_ms: i64::try_from(report.prep_minute.as_millis()).unwrap_or(i64::MAX),

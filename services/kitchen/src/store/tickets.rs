@@ -381,7 +381,10 @@ pub async fn promise(client: &impl GenericClient, promises: &[(Uuid, DateTime<Ut
 /// The ready-by time promised for a ticket, if it was planned.
 pub async fn promised(client: &impl GenericClient, order_id: Uuid) -> anyhow::Result<Option<DateTime<Utc>>> {
     let row = client
-        .query_opt(&client.prepare_cached("SELECT ready_by FROM kitchen.tickets WHERE order_id = $1").await?, &[&order_id])
+        .query_opt(
+            &client.prepare_cached("SELECT ready_by FROM kitchen.tickets WHERE order_id = $1").await?,
+            &[&order_id],
+        )
         .await
         .context("reading a promise")?;
     Ok(row.and_then(|r| r.get("ready_by")))

@@ -114,10 +114,20 @@ pub struct Order {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     Created,
-    StatusChanged { from: OrderStatus, to: OrderStatus, by: String },
-    Cancelled { from: OrderStatus, reason: String, by: String },
+    StatusChanged {
+        from: OrderStatus,
+        to: OrderStatus,
+        by: String,
+    },
+    Cancelled {
+        from: OrderStatus,
+        reason: String,
+        by: String,
+    },
     /// The kitchen moved its ready-by promise (the order's version is unchanged).
-    Promised { ready_by: DateTime<Utc> },
+    Promised {
+        ready_by: DateTime<Utc>,
+    },
 }
 
 /// A change with the order's whole state after it: what goes to the outbox.
@@ -190,7 +200,8 @@ impl Order {
         let mut next = self.clone();
         next.ready_by = Some(ready_by);
         next.promise_revision += 1;
-        let event = OrderEvent { event_id: uuid::Uuid::now_v7(), change: Change::Promised { ready_by }, order: next.clone() };
+        let event =
+            OrderEvent { event_id: uuid::Uuid::now_v7(), change: Change::Promised { ready_by }, order: next.clone() };
         Some((next, event))
     }
 }
@@ -316,7 +327,8 @@ mod tests {
             unit_price: Cents(1450),
             note: None,
         };
-        let (order, _) = Order::place(OrderId::generate(), CustomerId::from_uuid(uuid::Uuid::new_v4()), 1, vec![line], now);
+        let (order, _) =
+            Order::place(OrderId::generate(), CustomerId::from_uuid(uuid::Uuid::new_v4()), 1, vec![line], now);
         let by = now + chrono::TimeDelta::minutes(12);
         let (promised, event) = order.promise(by).expect("a waiting order takes a promise");
         assert_eq!((promised.version, promised.promise_revision, promised.ready_by), (1, 1, Some(by)));

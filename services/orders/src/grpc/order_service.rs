@@ -94,7 +94,11 @@ impl pb::order_service_server::OrderService for OrderApi {
         &self,
         request: Request<pb::KeepPromisesRequest>,
     ) -> Result<Response<pb::KeepPromisesResponse>, Status> {
-        auth::calling_service(request.metadata(), &self.verifier, &Access::write("promise").from_services(KITCHEN_SERVICE))?;
+        auth::calling_service(
+            request.metadata(),
+            &self.verifier,
+            &Access::write("promise").from_services(KITCHEN_SERVICE),
+        )?;
         let body = request.into_inner();
         let promises = body
             .promises
@@ -150,10 +154,8 @@ impl pb::order_service_server::OrderService for OrderApi {
         request: Request<pb::SetMenuItemAvailabilityRequest>,
     ) -> Result<Response<pb::MenuItemResponse>, Status> {
         let id = request.get_ref().id.clone();
-        let caller = self.caller(
-            request.metadata(),
-            Access::write("menu").of(&id).for_roles(KITCHEN).from_services(GATEWAY),
-        )?;
+        let caller =
+            self.caller(request.metadata(), Access::write("menu").of(&id).for_roles(KITCHEN).from_services(GATEWAY))?;
         let item = self
             .service
             .set_menu_item_available(&caller, &id, request.get_ref().available)

@@ -7,8 +7,8 @@ use crate::actors::{
 };
 use crate::caller::Caller;
 use crate::domain::{
-    Cart, CartLineInput, CustomerId, DEFAULT_PREP_MINUTE, IdempotencyKey, KitchenLoad, MenuCategory, MenuItem, MenuItemId,
-    Order, OrderId, OrderStatus,
+    Cart, CartLineInput, CustomerId, DEFAULT_PREP_MINUTE, IdempotencyKey, KitchenLoad, MenuCategory, MenuItem,
+    MenuItemId, Order, OrderId, OrderStatus,
 };
 use crate::store;
 use crate::store::menu::MenuCursor;

@@ -291,10 +291,7 @@ pub async fn promise(
     ready_by: chrono::DateTime<chrono::Utc>,
 ) -> anyhow::Result<Option<(Order, crate::domain::OrderEvent)>> {
     let locked = tx
-        .query_opt(
-            &tx.prepare_cached("SELECT 1 FROM orders.orders WHERE id = $1 FOR UPDATE").await?,
-            &[&id.as_uuid()],
-        )
+        .query_opt(&tx.prepare_cached("SELECT 1 FROM orders.orders WHERE id = $1 FOR UPDATE").await?, &[&id.as_uuid()])
         .await
         .context("locking the order for its promise")?;
     if locked.is_none() {

@@ -39,7 +39,10 @@ pub async fn run(mut flags: Flags) -> anyhow::Result<String> {
     let per_minute: f64 = flags.get("per-minute", 0.2)?;
     let minute = Duration::from_millis(flags.get("minute-ms", 250u64)?);
     flags.done()?;
-    anyhow::ensure!(count > 0 && per_minute > 0.0 && !minute.is_zero(), "--orders, --per-minute and --minute-ms must be positive");
+    anyhow::ensure!(
+        count > 0 && per_minute > 0.0 && !minute.is_zero(),
+        "--orders, --per-minute and --minute-ms must be positive"
+    );
     let menu = restaurant
         .api
         .graphql(None, "{ menuItems(first: 100) { edges { node { id station prepMinutes available } } } }", json!({}))
@@ -77,7 +80,11 @@ pub async fn run(mut flags: Flags) -> anyhow::Result<String> {
         let items: Vec<_> = lines.iter().map(|d| json!({ "menuItemId": d.id, "quantity": 1 })).collect();
         let placed = restaurant
             .api
-            .graphql(Some(&customer), "mutation($i: CreateOrderInput!) { createOrder(input: $i) { id } }", json!({ "i": { "items": items } }))
+            .graphql(
+                Some(&customer),
+                "mutation($i: CreateOrderInput!) { createOrder(input: $i) { id } }",
+                json!({ "i": { "items": items } }),
+            )
             .await?;
         let id = placed["createOrder"]["id"].as_str().context("no order id")?.to_owned();
         // The cooks take the order's lines behind what their stations already have.
@@ -97,7 +104,16 @@ pub async fn run(mut flags: Flags) -> anyhow::Result<String> {
             (first_start.unwrap_or(now), done)
         };
         lives.lock().expect("the lives' lock is never poisoned").insert(id.clone(), Life::default());
-        kitchen.push(tokio::spawn(make(restaurant.api.clone(), restaurant.chef.clone(), customer, id, first_start, done, minute, lives.clone())));
+        kitchen.push(tokio::spawn(make(
+            restaurant.api.clone(),
+            restaurant.chef.clone(),
+            customer,
+            id,
+            first_start,
+            done,
+            minute,
+            lives.clone(),
+        )));
     }
     for order in kitchen {
         order.await.context("a simulated order's task")??;
@@ -163,8 +179,11 @@ async fn make(
         async move {
             // A customer's page reads the promise; every quarter prep minute here.
             loop {
-                let order = api.graphql(Some(&customer), "query($id: ID!) { order(id: $id) { readyBy } }", json!({ "id": id })).await?;
-                if let Some(at) = order["order"]["readyBy"].as_str().and_then(|t| DateTime::parse_from_rfc3339(t).ok()) {
+                let order = api
+                    .graphql(Some(&customer), "query($id: ID!) { order(id: $id) { readyBy } }", json!({ "id": id }))
+                    .await?;
+                if let Some(at) = order["order"]["readyBy"].as_str().and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                {
                     let mut lives = lives.lock().expect("the lives' lock is never poisoned");
                     let life = lives.entry(id.clone()).or_default();
                     life.first_promise.get_or_insert(at.to_utc());
