@@ -24,7 +24,8 @@ pub fn field_cost(name: &str) -> u32 {
         // Every other root field is one backend call; nested fields are batched by the
         // dataloaders, and Juniper's field limit already bounds them.
         "me" | "user" | "order" | "logout" | "updateOrderStatus" | "completeOrder" | "cancelOrder" | "orderCreated"
-        | "orderStatusChanged" | "__schema" | "__type" => 1,
+        | "orderStatusChanged" | "orderUpdated" | "setMenuItemAvailable" | "menuItemChanged" | "readyByEstimate"
+        | "__schema" | "__type" => 1,
         _ => 0,
     }
 }
