@@ -338,7 +338,8 @@ mod tests {
         let later = by + chrono::TimeDelta::minutes(3);
         assert_eq!(promised.promise(later).map(|(o, _)| o.promise_revision), Some(2));
         // A status change keeps the promise; a ready order takes none.
-        let (preparing, _) = promised.change_status(Preparing, "chef", None, now).expect("allowed");
+        let (accepted, _) = promised.change_status(Accepted, "chef", None, now).expect("allowed");
+        let (preparing, _) = accepted.change_status(Preparing, "chef", None, now).expect("allowed");
         assert_eq!((preparing.ready_by, preparing.promise_revision), (Some(by), 1));
         let (ready, _) = preparing.change_status(Ready, "chef", None, now).expect("allowed");
         assert!(ready.promise(later).is_none());
