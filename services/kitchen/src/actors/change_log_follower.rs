@@ -147,10 +147,10 @@ impl Handler<Wake> for ChangeLogFollower {
         let pass = follow(self.pool.clone(), self.hub.clone(), self.last);
         ctx.spawn(pass.into_actor(self).map(|pass, follower, ctx| {
             follower.reading = false;
-            if pass.last > follower.last {
-                if let Some(keeper) = &follower.queue_moved {
-                    keeper.do_send(QueueMoved);
-                }
+            if pass.last > follower.last
+                && let Some(keeper) = &follower.queue_moved
+            {
+                keeper.do_send(QueueMoved);
             }
             follower.last = pass.last;
             match (pass.gap_before, pass.failure) {
