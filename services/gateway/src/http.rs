@@ -5,6 +5,7 @@
 use crate::backends::{OrdersBackend, UsersBackend};
 use crate::graphql::{Caller, Context, Refusal, Schema, cost};
 use crate::live::LiveOrders;
+use crate::live_menu::LiveMenu;
 use crate::loaders::Loaders;
 use crate::sockets::{OpenSockets, SocketLimits};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -21,6 +22,7 @@ pub struct Backends {
     pub users: UsersBackend,
     pub verifier: TokenVerifier,
     pub live: LiveOrders,
+    pub menu: LiveMenu,
     /// Signed-in subscription sockets, by user (at most `socket_limits.sockets_per_user` each).
     pub open_sockets: OpenSockets,
     pub socket_limits: SocketLimits,
@@ -65,6 +67,7 @@ impl Backends {
             orders: self.orders.clone(),
             users: self.users.clone(),
             live: self.live.clone(),
+            menu: self.menu.clone(),
             caller,
             client_address,
             socket: None,

@@ -43,6 +43,7 @@ struct ItemView<'a> {
     menu_item_id: String,
     name: &'a str,
     station: &'a str,
+    prep_minutes: u32,
     quantity: u32,
     note: Option<&'a str>,
 }
@@ -68,6 +69,7 @@ impl<'a> From<&'a Ticket> for TicketView<'a> {
                     menu_item_id: i.menu_item_id.to_string(),
                     name: &i.name,
                     station: &i.station,
+                    prep_minutes: i.prep_minutes,
                     quantity: i.quantity,
                     note: i.note.as_deref(),
                 })

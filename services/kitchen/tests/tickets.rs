@@ -33,6 +33,7 @@ fn event_with(
             quantity: 2,
             unit_price_cents: 550,
             note: None,
+            prep_minutes: 6,
         }],
         total_cents: 1100,
         created_at: Some(at),
@@ -798,6 +799,7 @@ async fn grill_and_cold_order(topic: &str) -> anyhow::Result<String> {
             quantity: 1,
             unit_price_cents: 650,
             note: None,
+            prep_minutes: 4,
         });
     });
     records::write(&testkit::brokers(), topic, Some(order.as_bytes()), &record, &[]).await?;

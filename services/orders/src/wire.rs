@@ -9,6 +9,12 @@ pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> Timestamp {
     Timestamp { seconds: at.timestamp(), nanos: at.timestamp_subsec_nanos() as i32 }
 }
 
+/// `None` for a missing or impossible time.
+pub fn time(at: Option<&Timestamp>) -> Option<chrono::DateTime<chrono::Utc>> {
+    let at = at?;
+    chrono::DateTime::from_timestamp(at.seconds, u32::try_from(at.nanos).ok()?)
+}
+
 pub fn status(status: OrderStatus) -> pb::OrderStatus {
     match status {
         OrderStatus::Placed => pb::OrderStatus::Placed,
@@ -85,6 +91,7 @@ pub fn order(order: &Order) -> pb::Order {
                 quantity: l.quantity.get() as i32,
                 unit_price_cents: l.unit_price.0,
                 note: l.note.as_ref().map(|n| n.as_str().to_owned()),
+                prep_minutes: l.prep_minutes,
             })
             .collect(),
         total_cents: order.total.0,
@@ -98,6 +105,8 @@ pub fn order(order: &Order) -> pb::Order {
         order_type: order_type(order.service.kind).into(),
         table_label: order.service.table.as_ref().map(|t| t.as_str().to_owned()).unwrap_or_default(),
         cancel_reason: order.cancel_reason.clone().unwrap_or_default(),
+        ready_by: order.ready_by.map(timestamp),
+        promise_revision: order.promise_revision,
     }
 }
 
@@ -133,6 +142,7 @@ pub fn encode_event(event: &OrderEvent) -> (&'static str, Vec<u8>) {
             reason: reason.clone(),
             cancelled_by: by.clone(),
         }),
+        Change::Promised { ready_by } => PbChange::Promised(pb::OrderPromised { ready_by: Some(timestamp(*ready_by)) }),
     };
     let event_type = order_events::EventType::of(&change).as_str();
     let message = pb::OrderEvent {

@@ -68,6 +68,8 @@ pub(super) fn order(order: Option<pb::Order>) -> BackendResult<Order> {
         number: order.number,
         version: order.version,
         total_cents: order.total_cents,
+        ready_by: order.ready_by.and_then(|t| DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).ok()?)),
+        promise_revision: order.promise_revision,
     })
 }
 
@@ -84,6 +86,7 @@ fn order_line(line: pb::OrderLine) -> OrderLine {
         menu_item_id: line.menu_item_id,
         name: line.name,
         station: line.station,
+        prep_minutes: line.prep_minutes,
         quantity: line.quantity,
         unit_price_cents: line.unit_price_cents,
         note: line.note,
@@ -103,6 +106,7 @@ pub(super) fn order_event(event: pb::OrderEvent) -> BackendResult<OrderEvent> {
         Some(Change::Created(_)) => OrderChange::Created,
         Some(Change::StatusChanged(c)) => OrderChange::StatusChanged { from: status(c.from)? },
         Some(Change::Cancelled(c)) => OrderChange::Cancelled { from: status(c.from)? },
+        Some(Change::Promised(_)) => OrderChange::Promised,
         None => return Err(malformed("event without a change")),
     };
     Ok(OrderEvent { change, order: order(event.order)? })
@@ -121,7 +125,18 @@ pub(super) fn menu_item(item: pb::MenuItem) -> BackendResult<MenuItem> {
         price_cents: item.price_cents,
         available: item.available,
         station: item.station,
+        prep_minutes: item.prep_minutes,
     })
+}
+
+/// An answer that must carry a time.
+pub(super) fn time_answer(at: Option<Timestamp>) -> BackendResult<DateTime<Utc>> {
+    time(at, "an estimate without its time")
+}
+
+/// An answer that must carry one menu item.
+pub(super) fn menu_item_answer(item: Option<pb::MenuItem>) -> BackendResult<MenuItem> {
+    menu_item(item.ok_or_else(|| malformed("no menu item"))?)
 }
 
 pub(super) fn menu_page(page: pb::ListMenuItemsResponse) -> BackendResult<MenuPage> {

@@ -134,4 +134,25 @@ impl OrdersBackend {
             within_deadline(self.client.clone().watch_orders(self.requests.make(message, None))).await?.into_inner();
         Ok(futures::StreamExt::map(stream, |event| event.map_err(UpstreamError::from).and_then(convert::order_event)))
     }
+
+    /// When these dishes would be ready if ordered now (public, on the gateway's own account).
+    pub async fn estimate_ready_by(&self, lines: Vec<NewOrderLine>) -> BackendResult<chrono::DateTime<chrono::Utc>> {
+        let message = pb::EstimateReadyByRequest { items: lines.into_iter().map(convert::new_order_line).collect() };
+        let response = self.client.clone().estimate_ready_by(self.requests.make(message, None)).await?;
+        convert::time_answer(response.into_inner().ready_by)
+    }
+
+    /// Kitchen staff 86 a dish (`available` false) or bring it back.
+    pub async fn set_menu_item_available(&self, user: &Token, id: String, available: bool) -> BackendResult<MenuItem> {
+        let message = pb::SetMenuItemAvailabilityRequest { id, available };
+        let response = self.client.clone().set_menu_item_availability(self.requests.make(message, Some(user))).await?;
+        convert::menu_item_answer(response.into_inner().item)
+    }
+
+    /// Every menu item whose availability changes from now on (on the gateway's own account).
+    pub async fn watch_menu(&self) -> BackendResult<impl futures::Stream<Item = BackendResult<MenuItem>> + use<>> {
+        let stream =
+            self.client.clone().watch_menu(self.requests.make(pb::WatchMenuRequest {}, None)).await?.into_inner();
+        Ok(futures::StreamExt::map(stream, |item| item.map_err(UpstreamError::from).and_then(convert::menu_item)))
+    }
 }

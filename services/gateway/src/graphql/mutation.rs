@@ -1,6 +1,6 @@
 //! The mutation root: accounts and sessions, placing orders and moving them along.
 
-use super::types::{AuthPayload, CreateOrderInput, LoginInput, Order, OrderStatus, RegisterInput};
+use super::types::{AuthPayload, CreateOrderInput, LoginInput, MenuItem, Order, OrderStatus, RegisterInput};
 use super::{Context, field_error};
 use crate::model::NewOrderLine;
 use juniper::{FieldResult, ID, graphql_object};
@@ -84,5 +84,18 @@ impl Mutation {
         let order =
             context.orders.cancel(&caller.token, order_id.to_string(), reason).await.map_err(|e| field_error(&e))?;
         Ok(Order(order))
+    }
+
+    /// Kitchen staff mark a dish sold out (`available: false`, 86'd) or available again. Orders
+    /// for it are refused from then on, and every open menu and cart hears of it
+    /// (`menuItemChanged`).
+    async fn set_menu_item_available(context: &Context, id: ID, available: bool) -> FieldResult<MenuItem> {
+        let caller = context.user()?;
+        let item = context
+            .orders
+            .set_menu_item_available(&caller.token, id.to_string(), available)
+            .await
+            .map_err(|e| field_error(&e))?;
+        Ok(MenuItem(item))
     }
 }

@@ -52,6 +52,8 @@ pub struct TicketItem {
     pub menu_item_id: Uuid,
     pub name: String,
     pub station: String,
+    /// The dish's prep minutes when ordered: what the ready-by promise is planned with.
+    pub prep_minutes: u32,
     pub quantity: u32,
     pub unit_price_cents: i64,
     pub note: Option<String>,

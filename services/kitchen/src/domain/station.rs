@@ -147,6 +147,7 @@ mod tests {
                     menu_item_id: Uuid::nil(),
                     name: format!("{s} dish"),
                     station: (*s).to_owned(),
+                    prep_minutes: 5,
                     quantity: 1,
                     unit_price_cents: 100,
                     note: None,

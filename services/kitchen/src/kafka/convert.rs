@@ -26,6 +26,8 @@ pub fn ticket(event: &pb::OrderEvent) -> Result<Ticket, Unusable> {
                     menu_item_id: uuid(&l.menu_item_id)?,
                     name: l.name.clone(),
                     station: l.station.clone(),
+                    prep_minutes: u32::try_from(l.prep_minutes)
+                        .map_err(|_| Unusable(format!("prep minutes {}", l.prep_minutes)))?,
                     quantity: u32::try_from(l.quantity).map_err(|_| Unusable(format!("quantity {}", l.quantity)))?,
                     unit_price_cents: l.unit_price_cents,
                     note: l.note.clone(),

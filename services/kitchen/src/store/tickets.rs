@@ -357,6 +357,9 @@ struct StoredItem {
     menu_item_id: Uuid,
     name: String,
     station: String,
+    /// Absent in tickets stored before prep minutes travelled with the lines.
+    #[serde(default)]
+    prep_minutes: u32,
     quantity: u32,
     unit_price_cents: i64,
     note: Option<String>,
@@ -378,6 +381,7 @@ impl From<&Ticket> for StoredTicket {
                     menu_item_id: i.menu_item_id,
                     name: i.name.clone(),
                     station: i.station.clone(),
+                    prep_minutes: i.prep_minutes,
                     quantity: i.quantity,
                     unit_price_cents: i.unit_price_cents,
                     note: i.note.clone(),
@@ -418,6 +422,7 @@ impl TryFrom<StoredTicket> for Ticket {
                     menu_item_id: i.menu_item_id,
                     name: i.name,
                     station: i.station,
+                    prep_minutes: i.prep_minutes,
                     quantity: i.quantity,
                     unit_price_cents: i.unit_price_cents,
                     note: i.note,
@@ -439,4 +444,43 @@ impl TryFrom<StoredTicket> for Ticket {
             },
         })
     }
+}
+
+/// The tickets still to be made (placed, accepted or being prepared), oldest first: the queue
+/// the kitchen plans its promises with.
+pub async fn queue(client: &impl GenericClient) -> anyhow::Result<Vec<Ticket>> {
+    let waiting: Vec<&str> =
+        [TicketStatus::Placed, TicketStatus::Accepted, TicketStatus::Preparing].iter().map(|s| s.as_str()).collect();
+    tickets_where(client, "status = ANY($1) ORDER BY placed_at, order_id", &[&waiting]).await
+}
+
+/// Keeps each ticket's promised ready-by time (as told to the orders service).
+pub async fn promise(client: &impl GenericClient, promises: &[(Uuid, DateTime<Utc>)]) -> anyhow::Result<()> {
+    let (ids, times): (Vec<Uuid>, Vec<DateTime<Utc>>) = promises.iter().copied().unzip();
+    client
+        .execute(
+            &client
+                .prepare_cached(
+                    "UPDATE kitchen.tickets t SET ready_by = p.ready_by
+                     FROM unnest($1::uuid[], $2::timestamptz[]) AS p(order_id, ready_by)
+                     WHERE t.order_id = p.order_id",
+                )
+                .await?,
+            &[&ids, &times],
+        )
+        .await
+        .context("keeping the promised ready-by times")?;
+    Ok(())
+}
+
+/// The ready-by time promised for a ticket, if it was planned.
+pub async fn promised(client: &impl GenericClient, order_id: Uuid) -> anyhow::Result<Option<DateTime<Utc>>> {
+    let row = client
+        .query_opt(
+            &client.prepare_cached("SELECT ready_by FROM kitchen.tickets WHERE order_id = $1").await?,
+            &[&order_id],
+        )
+        .await
+        .context("reading a promise")?;
+    Ok(row.and_then(|r| r.get("ready_by")))
 }

@@ -86,8 +86,9 @@ pub enum Placed {
 pub enum PlaceOrderError {
     #[error("line {line}: there is no menu item {id}")]
     UnknownMenuItem { line: usize, id: MenuItemId },
-    #[error("line {line}: {name} is not available right now")]
-    Unavailable { line: usize, name: String },
+    /// 86'd by the kitchen: the words name the dish and its id, so a client can mark it.
+    #[error("line {line}: {name} is sold out (not available right now; menu item {id})")]
+    Unavailable { line: usize, name: String, id: MenuItemId },
     #[error("this idempotency key was already used for a different cart")]
     KeyReusedForOtherCart,
     #[error(transparent)]
@@ -150,12 +151,13 @@ async fn place_order(pool: Pool, id: OrderId, place: Place) -> Result<Placed, Pl
             .get(&line.menu_item_id)
             .ok_or(PlaceOrderError::UnknownMenuItem { line: index + 1, id: line.menu_item_id })?;
         if !item.available {
-            return Err(PlaceOrderError::Unavailable { line: index + 1, name: item.name.clone() });
+            return Err(PlaceOrderError::Unavailable { line: index + 1, name: item.name.clone(), id: item.id });
         }
         lines.push(OrderLine {
             menu_item_id: item.id,
             name: item.name.clone(),
             station: item.station.clone(),
+            prep_minutes: item.prep_minutes,
             quantity: line.quantity,
             unit_price: item.price,
             note: line.note.clone(),
@@ -256,11 +258,19 @@ async fn change_status(
             };
             let (next, event) = order.change_status(change.to, &by, change.reason.as_deref(), crate::domain::now())?;
             let tx = client.transaction().await.context("starting the status transaction")?;
-            if !store::orders::update_status(&tx, &next, order.version, &by).await? {
+            let Some((ready_by, promise_revision)) =
+                store::orders::update_status(&tx, &next, order.version, &by).await?
+            else {
                 // Another instance changed it first: look again.
                 drop(tx);
                 current = None;
                 continue;
+            };
+            // The promise as the row holds it (the kitchen moves it without a version).
+            let (mut next, mut event) = (next, event);
+            for state in [&mut next, &mut event.order] {
+                state.ready_by = ready_by;
+                state.promise_revision = promise_revision;
             }
             store::outbox::append(&tx, &event, change.trace.as_ref()).await?;
             tx.commit().await.context("committing the status change")?;

@@ -5,6 +5,7 @@ mod cart;
 mod ids;
 mod menu;
 mod order;
+mod promise;
 
 pub use cart::{Cart, CartError, CartLine, CartLineInput, IdempotencyKey, Note, Quantity};
 pub use ids::{CustomerId, InvalidId, MenuItemId, OrderId};
@@ -13,3 +14,4 @@ pub use order::{
     BadTable, Change, MAX_TABLE_CHARS, Order, OrderEvent, OrderLine, OrderStatus, OrderType, Service, StatusReached,
     TableLabel, TransitionRefused, now,
 };
+pub use promise::{DEFAULT_PREP_MINUTE, KitchenLoad};

@@ -76,6 +76,8 @@ pub struct OrderLine {
     pub menu_item_id: MenuItemId,
     pub name: String,
     pub station: String,
+    /// The dish's prep minutes when ordered (the kitchen's promise is planned with them).
+    pub prep_minutes: i32,
     pub quantity: Quantity,
     pub unit_price: Cents,
     pub note: Option<Note>,
@@ -106,6 +108,10 @@ pub struct Order {
     pub service: Service,
     /// Why it was cancelled or rejected, when it was and someone said.
     pub cancel_reason: Option<String>,
+    /// When the kitchen promises it ready; `None` until the kitchen has planned it.
+    pub ready_by: Option<DateTime<Utc>>,
+    /// How many times the promise moved: moving it does not change `version`.
+    pub promise_revision: i64,
 }
 
 /// How the customer is served, chosen at checkout.
@@ -169,8 +175,20 @@ pub struct Service {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     Created,
-    StatusChanged { from: OrderStatus, to: OrderStatus, by: String },
-    Cancelled { from: OrderStatus, reason: String, by: String },
+    StatusChanged {
+        from: OrderStatus,
+        to: OrderStatus,
+        by: String,
+    },
+    Cancelled {
+        from: OrderStatus,
+        reason: String,
+        by: String,
+    },
+    /// The kitchen moved its ready-by promise (the order's version is unchanged).
+    Promised {
+        ready_by: DateTime<Utc>,
+    },
 }
 
 /// A change with the order's whole state after it: what goes to the outbox.
@@ -205,6 +223,8 @@ impl Order {
             timeline: vec![StatusReached { status: OrderStatus::Placed, at: now }],
             service,
             cancel_reason: None,
+            ready_by: None,
+            promise_revision: 0,
         };
         let event = OrderEvent { event_id: uuid::Uuid::now_v7(), change: Change::Created, order: order.clone() };
         (order, event)
@@ -234,6 +254,22 @@ impl Order {
         };
         let event = OrderEvent { event_id: uuid::Uuid::now_v7(), change, order: next.clone() };
         Ok((next, event))
+    }
+
+    /// The kitchen promises it ready by `ready_by`: the order at the same version and the next
+    /// promise revision, and the event saying so. `None` when there is nothing to promise: the
+    /// order is ready, finished or cancelled, or the promise is already that.
+    pub fn promise(&self, ready_by: DateTime<Utc>) -> Option<(Self, OrderEvent)> {
+        let waiting = matches!(self.status, OrderStatus::Placed | OrderStatus::Accepted | OrderStatus::Preparing);
+        if !waiting || self.ready_by == Some(ready_by) {
+            return None;
+        }
+        let mut next = self.clone();
+        next.ready_by = Some(ready_by);
+        next.promise_revision += 1;
+        let event =
+            OrderEvent { event_id: uuid::Uuid::now_v7(), change: Change::Promised { ready_by }, order: next.clone() };
+        Some((next, event))
     }
 }
 
@@ -303,6 +339,7 @@ mod tests {
                 menu_item_id: MenuItemId::from_uuid(uuid::Uuid::nil()),
                 name: "Tea".into(),
                 station: "bar".into(),
+                prep_minutes: 1,
                 quantity: Quantity::parse(1).expect("valid"),
                 unit_price: Cents(300),
                 note: None,
@@ -358,12 +395,49 @@ mod tests {
     }
 
     #[test]
+    fn a_promise_moves_the_revision_not_the_version_and_only_while_the_order_waits() {
+        let now = Utc::now();
+        let line = OrderLine {
+            menu_item_id: MenuItemId::from_uuid(uuid::Uuid::new_v4()),
+            name: "Burger".into(),
+            station: "grill".into(),
+            prep_minutes: 12,
+            quantity: Quantity::parse(1).expect("valid"),
+            unit_price: Cents(1450),
+            note: None,
+        };
+        let (order, _) = Order::place(
+            OrderId::generate(),
+            CustomerId::from_uuid(uuid::Uuid::new_v4()),
+            1,
+            vec![line],
+            Service::default(),
+            now,
+        );
+        let by = now + chrono::TimeDelta::minutes(12);
+        let (promised, event) = order.promise(by).expect("a waiting order takes a promise");
+        assert_eq!((promised.version, promised.promise_revision, promised.ready_by), (1, 1, Some(by)));
+        assert_eq!(event.change, Change::Promised { ready_by: by });
+        assert_eq!(event.order, promised);
+        assert!(promised.promise(by).is_none(), "the same promise again is no move");
+        let later = by + chrono::TimeDelta::minutes(3);
+        assert_eq!(promised.promise(later).map(|(o, _)| o.promise_revision), Some(2));
+        // A status change keeps the promise; a ready order takes none.
+        let (accepted, _) = promised.change_status(Accepted, "chef", None, now).expect("allowed");
+        let (preparing, _) = accepted.change_status(Preparing, "chef", None, now).expect("allowed");
+        assert_eq!((preparing.ready_by, preparing.promise_revision), (Some(by), 1));
+        let (ready, _) = preparing.change_status(Ready, "chef", None, now).expect("allowed");
+        assert!(ready.promise(later).is_none());
+    }
+
+    #[test]
     fn every_change_bumps_the_version_and_extends_the_timeline() {
         let now = Utc::now();
         let line = OrderLine {
             menu_item_id: MenuItemId::from_uuid(uuid::Uuid::new_v4()),
             name: "Fries".into(),
             station: "fry".into(),
+            prep_minutes: 5,
             quantity: Quantity::parse(3).expect("valid"),
             unit_price: Cents(450),
             note: None,

@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useRef, useState, type MouseEvent } from 'react';
 import { Link, useNavigate } from 'react-router-dom';
 import { saveSession, session } from '../api';
+import { SoldOut } from '../kitchen/SoldOut';
 import { orderLabel, useTitle } from '../ui';
 import { savedStations, saveStations, useKitchenSocket, type Message } from '../kitchen/socket';
 import { StationPicker } from '../kitchen/StationPicker';
@@ -311,6 +312,7 @@ export function Kitchen() {
         <Link to="/kitchen/speed" className="button">Speed</Link>
         <button type="button" onClick={fullScreen}>Full screen</button>
       </div>
+      <SoldOut />
       {message && <p role="alert" className="board-message" key={message.at}>{message.text}</p>}
       <VoidStrip voids={[...voids.values()]} clear={clearVoid} />
       {showAllDay && <AllDay tickets={tickets.values()} />}

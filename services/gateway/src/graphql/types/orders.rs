@@ -91,6 +91,10 @@ impl OrderItem {
     fn station(&self) -> &str {
         &self.0.station
     }
+    /// The dish's prep minutes when it was ordered (the kitchen's ready-by is planned with them).
+    fn prep_minutes(&self) -> i32 {
+        self.0.prep_minutes
+    }
     fn quantity(&self) -> i32 {
         self.0.quantity
     }
@@ -162,6 +166,16 @@ impl Order {
     /// Why it was cancelled (by its customer) or rejected (by the kitchen), when someone said.
     fn cancel_reason(&self) -> Option<&str> {
         self.0.cancel_reason.as_deref()
+    }
+    /// When the kitchen promises it ready, from the work queued in the kitchen (RFC 3339); null
+    /// until the kitchen has planned it. It moves as the queue does, without a new `version`.
+    fn ready_by(&self) -> Option<String> {
+        self.0.ready_by.as_ref().map(rfc3339)
+    }
+    /// Counts the moves of `readyBy`: of two states with one `version`, the higher revision is
+    /// newer.
+    fn promise_revision(&self) -> i32 {
+        int(self.0.promise_revision)
     }
 }
 

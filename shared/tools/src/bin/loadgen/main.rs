@@ -8,6 +8,7 @@
 //! loadgen fanout  [--tablets T] [--subscribers S] [--orders N] [--rate R]
 //! loadgen chaos   --database URL [--orders N] [--rate R] [--faults FILE] [--ready FILE]
 //!                 [--soak-minutes M]
+//! loadgen promise [--orders N] [--per-minute R] [--minute-ms MS]
 //! common: [--gateway URL] [--kitchen HOST:PORT] [--orders-metrics URL] [--pids name=pid,…]
 //!         [--customers N]; kitchen staff from KITCHEN_USERNAME / KITCHEN_PASSWORD
 //! ```
@@ -23,6 +24,8 @@
 //! - `chaos` (`chaos.rs`): orders at a steady rate through the faults `ci/chaos` causes, with
 //!   clients that reconnect and retry (`reconnecting.rs`), then exactly-once accounting against
 //!   the database; `ci/chaos --soak` adds memory and open files each minute.
+//! - `promise` (`promise.rs`): a simulated kitchen (one cook per station, each line its prep
+//!   minutes) under a steady order rate; the ready-by promise's error, in prep minutes.
 //!
 //! And what they share: `flags.rs` (`--name value`), `restaurant.rs` (the API with a cook,
 //! customers and dishes; the relay delay), `client.rs` (the sockets and their arrival stamps),
@@ -36,6 +39,7 @@ mod fanout;
 mod flags;
 mod hop;
 mod latency;
+mod promise;
 mod ramp;
 mod reconnecting;
 mod restaurant;
@@ -57,8 +61,11 @@ fn main() -> anyhow::Result<()> {
             "latency" => latency::run(flags).await,
             "fanout" => fanout::run(flags).await,
             "chaos" => chaos::run(flags).await,
+            "promise" => promise::run(flags).await,
             _ => {
-                anyhow::bail!("usage: loadgen hop|ramp|latency|fanout|chaos [--flag value]… (see the source's header)")
+                anyhow::bail!(
+                    "usage: loadgen hop|ramp|latency|fanout|chaos|promise [--flag value]… (see the source's header)"
+                )
             }
         }
     })?;
