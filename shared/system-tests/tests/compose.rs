@@ -787,8 +787,8 @@ fn the_proxy_upgrades_sockets_streams_events_and_passes_the_client_address() {
     assert!(location(&conf, "/kitchen/").contains("proxy_pass http://kitchen/;"));
     assert!(location(&conf, "/").contains("proxy_pass http://gateway;"));
     // The web UI opens `${kitchenUrl}/ws` and fetches `${kitchenUrl}/ticket/…`.
-    let kitchen_page = read("services/web/src/pages/Kitchen.tsx");
-    assert!(kitchen_page.contains("kitchenUrl.replace(/^http/, 'ws') + '/ws'"), "the web UI's socket URL changed");
+    let kitchen_socket = read("services/web/src/kitchen/socket.ts");
+    assert!(kitchen_socket.contains("kitchenUrl.replace(/^http/, 'ws') + '/ws'"), "the web UI's socket URL changed");
     let example = read("compose/.env.example");
     assert!(example.contains("\nKITCHEN_PUBLIC_URL=https://localhost/kitchen\n"), "KITCHEN_PUBLIC_URL");
     assert!(example.contains("\nALLOWED_ORIGINS=https://localhost\n"), "ALLOWED_ORIGINS");
