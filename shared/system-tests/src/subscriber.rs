@@ -144,7 +144,13 @@ impl Subscriber {
 
     /// The next protocol message other than keep-alives.
     pub async fn next(&mut self) -> anyhow::Result<Value> {
-        tokio::time::timeout(testkit::DEADLINE, async {
+        self.next_within(testkit::DEADLINE).await
+    }
+
+    /// The next protocol message other than keep-alives, waiting at most `deadline` (for a
+    /// page that may rightly stay quiet longer than [`testkit::DEADLINE`]).
+    pub async fn next_within(&mut self, deadline: std::time::Duration) -> anyhow::Result<Value> {
+        tokio::time::timeout(deadline, async {
             loop {
                 let Ok(frame) = tokio::time::timeout_at(self.last_ping + PING_EVERY, self.socket.next()).await else {
                     self.socket.send(Message::text(json!({ "type": "ping" }).to_string())).await?;

@@ -273,6 +273,8 @@ async fn follow(gateway: SocketAddr, customer: Token, orders: Vec<String>) -> an
 }
 
 /// Reads a page until every subscription on it completed: each order's (status, version)s.
+/// A page may rightly hear nothing for a while (its orders wait behind the others while a
+/// kitchen is stopped), so it waits as long as the whole run may take.
 async fn events_until_complete(
     mut page: Subscriber,
     orders: Vec<String>,
@@ -280,7 +282,7 @@ async fn events_until_complete(
     let mut events: BTreeMap<String, Vec<(String, i64)>> = orders.iter().map(|o| (o.clone(), vec![])).collect();
     let mut open: HashSet<String> = orders.into_iter().collect();
     while !open.is_empty() {
-        let message = page.next().await?;
+        let message = page.next_within(RUN_DEADLINE).await?;
         let id = message["id"].as_str().unwrap_or_default().to_owned();
         match message["type"].as_str() {
             Some("next") => {
