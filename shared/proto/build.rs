@@ -2,7 +2,9 @@
 use prost::Message as _;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../protos");
+    // Read at run time, not with `env!`: the compiled build script is shared by every checkout
+    // that uses the same target directory, and must read the protos of the one being built.
+    let root = std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?).join("../../protos");
     let files = [
         "restaurant/v1/order.proto",
         "restaurant/v1/events.proto",

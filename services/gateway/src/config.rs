@@ -29,7 +29,15 @@ pub struct Config {
     /// `SUBSCRIPTIONS_PER_SOCKET` (10) and `SOCKETS_PER_USER` (5): see [`crate::sockets`] for
     /// why these defaults.
     pub socket_limits: SocketLimits,
+    /// `REQUESTS_IN_FLIGHT` (256): GraphQL POSTs served at once; one more is answered
+    /// `UNAVAILABLE` at once ([`crate::http::RequestsInFlight`]).
+    pub requests_in_flight: usize,
 }
+
+/// GraphQL POSTs one gateway serves at once, by default: at the 200 orders/s measured (a few
+/// milliseconds each) a handful are in hand; 256 is room for every one of them to wait out a
+/// backend's whole call deadline at 50 requests a second.
+pub const DEFAULT_REQUESTS_IN_FLIGHT: usize = 256;
 
 impl Config {
     /// Port 0 for the server and its ops port (the test reads the real ones), no trusted proxy, one HTTP worker, the local web origins and no web
@@ -46,6 +54,7 @@ impl Config {
             web_assets_dir: None,
             kitchen_public_url,
             socket_limits: SocketLimits::default(),
+            requests_in_flight: DEFAULT_REQUESTS_IN_FLIGHT,
         }
     }
 
@@ -75,6 +84,7 @@ impl Config {
                 subscriptions_per_socket: env_parse("SUBSCRIPTIONS_PER_SOCKET", DEFAULT_SUBSCRIPTIONS_PER_SOCKET)?,
                 sockets_per_user: env_parse("SOCKETS_PER_USER", DEFAULT_SOCKETS_PER_USER)?,
             },
+            requests_in_flight: env_parse("REQUESTS_IN_FLIGHT", DEFAULT_REQUESTS_IN_FLIGHT)?,
         })
     }
 }

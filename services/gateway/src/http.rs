@@ -5,12 +5,14 @@
 use crate::backends::{OrdersBackend, UsersBackend};
 use crate::graphql::{Caller, Context, Refusal, Schema, cost};
 use crate::live::LiveOrders;
+use crate::live_menu::LiveMenu;
 use crate::loaders::Loaders;
 use crate::sockets::{OpenSockets, SocketLimits};
 use actix_web::{HttpRequest, HttpResponse, web};
 use juniper::http::{GraphQLBatchRequest, GraphQLRequest};
 use service_kit::Classified;
 use service_kit::trace::{HEADER as TRACE_HEADER, TraceParent};
+use std::sync::Arc;
 use tokens::{Access, Principal, TokenError, TokenVerifier};
 
 /// What every request's [`Context`] is made from.
@@ -20,10 +22,37 @@ pub struct Backends {
     pub users: UsersBackend,
     pub verifier: TokenVerifier,
     pub live: LiveOrders,
+    pub menu: LiveMenu,
     /// Signed-in subscription sockets, by user (at most `socket_limits.sockets_per_user` each).
     pub open_sockets: OpenSockets,
     pub socket_limits: SocketLimits,
+    /// GraphQL POSTs being served (at most `REQUESTS_IN_FLIGHT`).
+    pub in_flight: RequestsInFlight,
 }
+
+/// GraphQL POSTs being served, at most a fixed number at once: one more is turned away at once
+/// (503, `UNAVAILABLE`, `retryAfter`) instead of queued. Under overload a queue only makes
+/// every answer late: each waiting request holds its client's socket and memory after the
+/// client gave up, and is still sent to the backends, which keeps them overloaded (a soak's
+/// gateway reached 20,000 sockets with requests 90 s old).
+#[derive(Clone)]
+pub struct RequestsInFlight(Arc<tokio::sync::Semaphore>);
+
+impl RequestsInFlight {
+    pub fn new(max: usize) -> Self {
+        Self(Arc::new(tokio::sync::Semaphore::new(max.max(1))))
+    }
+
+    /// A place for one request, held until dropped; none when every place is taken.
+    fn admit(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        self.0.clone().try_acquire_owned().ok()
+    }
+}
+
+/// The longest a GraphQL POST is worked on: a request still unanswered then is answered
+/// `UNAVAILABLE` and its backend calls are dropped. Each backend call has
+/// `service_kit::grpc::CALL_DEADLINE` (5 s); a request makes at most a couple in a row.
+pub const REQUEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl Backends {
     /// The context of one request (or socket) from `client_address`.
@@ -38,6 +67,7 @@ impl Backends {
             orders: self.orders.clone(),
             users: self.users.clone(),
             live: self.live.clone(),
+            menu: self.menu.clone(),
             caller,
             client_address,
             socket: None,
@@ -84,6 +114,18 @@ fn refused(refusal: &dyn Classified) -> HttpResponse {
     }))
 }
 
+/// A request turned away or given up by the gateway (503 with `Retry-After`): the GraphQL
+/// error says `UNAVAILABLE` and when to ask again.
+fn unavailable(refusal: &Refusal) -> HttpResponse {
+    let wait = service_kit::error::retry_after_seconds(refusal.retry_after().unwrap_or_default());
+    HttpResponse::ServiceUnavailable().insert_header(("retry-after", wait.to_string())).json(serde_json::json!({
+        "errors": [{
+            "message": refusal.to_string(),
+            "extensions": { "code": refusal.kind().code(), "retryAfter": wait },
+        }]
+    }))
+}
+
 /// The body of a POST: one request (JSON, or the query alone as `application/graphql`).
 fn one_request(request: &HttpRequest, body: &[u8]) -> Result<GraphQLRequest, Refusal> {
     let content_type = request.headers().get("content-type").and_then(|h| h.to_str().ok()).unwrap_or_default();
@@ -109,6 +151,10 @@ async fn graphql(
     backends: web::Data<Backends>,
 ) -> HttpResponse {
     use tracing::Instrument as _;
+    // Turned away before anything else, while it costs nothing.
+    let Some(_place) = backends.in_flight.admit() else {
+        return unavailable(&Refusal::Busy);
+    };
     // Continue the caller's trace, or start one: it follows the order to the tablet.
     let trace = request
         .headers()
@@ -131,7 +177,12 @@ async fn graphql(
     // The peer, or the client a trusted reverse proxy names (`TRUSTED_PROXIES`).
     let client_address = service_kit::http::client_address(&request);
     let context = backends.context(caller(&request, &backends.verifier), client_address);
-    let answer = crate::backends::TRACE.scope(trace, one.execute(&schema, &context)).instrument(span.clone()).await;
+    let execution = crate::backends::TRACE.scope(trace, one.execute(&schema, &context)).instrument(span.clone());
+    let Ok(answer) = tokio::time::timeout(REQUEST_DEADLINE, execution).await else {
+        let refusal = Refusal::TooSlow(REQUEST_DEADLINE);
+        span.in_scope(|| tracing::warn!(error = %refusal, "graphql given up"));
+        return unavailable(&refusal);
+    };
     let status =
         if answer.is_ok() { actix_web::http::StatusCode::OK } else { actix_web::http::StatusCode::BAD_REQUEST };
     // One line per request, with the trace id that the services after this one log too.

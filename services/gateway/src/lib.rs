@@ -13,6 +13,8 @@
 //! - [`loaders`]: per-request dataloaders that batch nested lookups.
 //! - [`live`]: `OrderEventsHub`, the actor that follows the one upstream order-events stream
 //!   and fans it out to subscriptions (per order, or kitchen-wide), bounded and never waiting.
+//! - [`live_menu`]: `LiveMenu`, the one upstream menu-changes stream fanned out to
+//!   `menuItemChanged` subscriptions (dishes 86'd and back).
 //! - [`sockets`]: the subscription sockets — sign-in, per-socket and per-user limits, costing,
 //!   and closing a socket when its token is revoked or expires.
 //! - [`http`]: `/graphql` (one request per POST, costed before it runs; the socket upgrade),
@@ -29,6 +31,7 @@ pub mod config;
 pub mod graphql;
 pub mod http;
 pub mod live;
+pub mod live_menu;
 pub mod loaders;
 pub mod model;
 pub mod sockets;
@@ -62,13 +65,16 @@ impl Application {
             shutdown.listener(),
         );
         let live = live::LiveOrders::new(hub.start());
+        let menu = live_menu::LiveMenu::start(orders.clone(), shutdown.listener());
         let backends = http::Backends {
             orders,
             users: backends::UsersBackend::new(&config.auth.users_url, service_token, &calls)?,
             verifier,
             live,
+            menu,
             open_sockets: sockets::OpenSockets::default(),
             socket_limits: config.socket_limits,
+            in_flight: http::RequestsInFlight::new(config.requests_in_flight),
         };
         let schema = web::Data::new(graphql::schema());
         let context = web::Data::new(backends);

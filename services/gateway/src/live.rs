@@ -78,10 +78,11 @@ pub struct OrderEventsHub {
     /// Subscribers of one order, by the order's id; an entry lives while it has subscribers
     /// and its order is not finished.
     by_order: HashMap<Uuid, HashMap<SubscriberId, mpsc::Sender<LiveItem>>>,
-    /// The last version pushed to an order's subscribers (kept while its entry in `by_order`
-    /// lives): after a relay takeover the topic may carry an event again, and an order's page
-    /// gets each version once.
-    delivered: HashMap<Uuid, i64>,
+    /// The last (version, promise revision) pushed to an order's subscribers (kept while its
+    /// entry in `by_order` lives): after a relay takeover the topic may carry an event again,
+    /// and an order's page gets each state once; a moved promise keeps the version and raises
+    /// the revision.
+    delivered: HashMap<Uuid, (i64, i64)>,
     next_id: u64,
     /// The upstream stream being read, to drop it when it fails.
     upstream: Option<SpawnHandle>,
@@ -143,8 +144,8 @@ impl OrderEventsHub {
                 let delivered = self.delivered.entry(id).or_default();
                 // Events of one order arrive in version order; an older or equal version is
                 // one published again, which its subscribers already have.
-                if event.order.version > *delivered {
-                    *delivered = event.order.version;
+                if event.order.freshness() > *delivered {
+                    *delivered = event.order.freshness();
                     push(subscribers, &event);
                     // A finished order changes no more: its subscriptions end (their buffers
                     // are dropped after this last event) and its entry goes.

@@ -32,6 +32,7 @@ pub struct MenuItem {
     pub price_cents: i64,
     pub available: bool,
     pub station: String,
+    pub prep_minutes: i32,
 }
 
 #[derive(Debug, Clone)]
@@ -45,6 +46,7 @@ pub struct OrderLine {
     pub menu_item_id: String,
     pub name: String,
     pub station: String,
+    pub prep_minutes: i32,
     pub quantity: i32,
     pub unit_price_cents: i64,
     pub note: Option<String>,
@@ -64,6 +66,29 @@ pub struct Order {
     pub updated_at: DateTime<Utc>,
     /// When each status was reached.
     pub timeline: Vec<(OrderStatus, DateTime<Utc>)>,
+    /// How it is served (`None`: not said).
+    pub order_type: Option<OrderType>,
+    /// A table number or a name to call.
+    pub table: Option<String>,
+    /// Why it was cancelled or rejected, when someone said.
+    pub cancel_reason: Option<String>,
+    /// When the kitchen promises it ready (`None` until planned).
+    pub ready_by: Option<DateTime<Utc>>,
+    /// Counts the promise's moves, which leave `version` as it is.
+    pub promise_revision: i64,
+}
+
+impl Order {
+    /// Which of two states of one order is newer: by version, then by promise revision.
+    pub fn freshness(&self) -> (i64, i64) {
+        (self.version, self.promise_revision)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderType {
+    DineIn,
+    Takeaway,
 }
 
 #[derive(Debug, Clone)]
@@ -76,8 +101,14 @@ pub struct OrderPage {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OrderChange {
     Created,
-    StatusChanged { from: OrderStatus },
-    Cancelled { from: OrderStatus },
+    StatusChanged {
+        from: OrderStatus,
+    },
+    Cancelled {
+        from: OrderStatus,
+    },
+    /// The kitchen moved its ready-by promise (same version).
+    Promised,
 }
 
 /// A change with the order as it is after it.

@@ -36,7 +36,7 @@ fn the_contract_names_are_all_there() {
         "createOrder(input: CreateOrderInput!): Order!",
         "updateOrderStatus(id: ID!, status: OrderStatus!): Order!",
         "completeOrder(orderId: ID!): Order!",
-        "cancelOrder(orderId: ID!): Order!",
+        "cancelOrder(orderId: ID!, reason: String): Order!",
         "customer: User!",
         "menuItem: MenuItem!",
     ] {

@@ -1,6 +1,6 @@
 //! The kitchen service's settings, from environment variables (see `README.md`).
 
-use crate::actors::ChangeLogRetention;
+use crate::actors::{ChangeLogRetention, PromiseSettings};
 use service_kit::config::{
     AuthSettings, DatabaseSettings, KafkaSettings, LOCAL_ORIGINS, allowed_origins, bind_addr, env_or, env_parse,
 };
@@ -42,6 +42,9 @@ pub struct Config {
     /// How many of the latest tablet changes are kept for reconnecting tablets
     /// ([`CHANGE_LOG_KEPT`]; tests keep fewer), pruned every [`CHANGE_LOG_PRUNE_INTERVAL`].
     pub change_log: ChangeLogRetention,
+    /// `KITCHEN_COOKS` (`grill=2,fry=1`; 1 per station not named) and `KITCHEN_PREP_MINUTE_MS`
+    /// (60000; a simulation runs the kitchen's clock faster): what the promises are planned with.
+    pub promises: PromiseSettings,
 }
 
 impl Config {
@@ -70,6 +73,7 @@ impl Config {
             failpoint: None,
             // Pruned often, so that a test that keeps few changes sees it soon.
             change_log: ChangeLogRetention { kept: CHANGE_LOG_KEPT, prune_interval: Duration::from_millis(200) },
+            promises: PromiseSettings::default(),
         }
     }
 
@@ -99,6 +103,11 @@ impl Config {
             allowed_origins: allowed_origins(LOCAL_ORIGINS),
             failpoint: std::env::var("KITCHEN_FAILPOINT").ok().filter(|f| !f.is_empty()),
             change_log: ChangeLogRetention { kept: CHANGE_LOG_KEPT, prune_interval: CHANGE_LOG_PRUNE_INTERVAL },
+            promises: PromiseSettings {
+                prep_minute: Duration::from_millis(env_parse("KITCHEN_PREP_MINUTE_MS", 60_000u64)?.max(1)),
+                cooks: ready_by::Cooks::parse(&env_or("KITCHEN_COOKS", ""))
+                    .map_err(|pair| anyhow::anyhow!("KITCHEN_COOKS: {pair:?} is not station=cooks (at least 1)"))?,
+            },
         })
     }
 }

@@ -80,6 +80,10 @@ impl Application {
             let client = pool.get().await.context("connecting to PostgreSQL")?;
             store::tickets::last_seq(&client).await?
         };
+        let orders = grpc::OrdersClient::new(&config.orders_url, service_token)?;
+        let keeper =
+            actors::PromiseKeeper::new(pool.clone(), orders.clone(), config.promises.clone(), shutdown.listener())
+                .start();
         actors::ChangeLogFollower::new(
             pool.clone(),
             config.database.pg.clone(),
@@ -88,8 +92,8 @@ impl Application {
             pushed,
             shutdown.listener(),
         )
+        .telling(keeper.recipient())
         .start();
-        let orders = grpc::OrdersClient::new(&config.orders_url, service_token)?;
         let kitchen = Kitchen::new(pool, hub.clone(), orders, verifier, metrics.clone());
         let consuming = Shutdown::new();
         kafka::TicketConsumer::new(

@@ -1,6 +1,9 @@
 //! The kitchen service's Prometheus metrics.
 
-use prometheus::{IntCounter, IntGauge, Registry};
+use prometheus::{HistogramOpts, HistogramVec, IntCounter, IntGauge, Registry};
+
+/// Speed-of-service buckets, in seconds: from half a minute to an hour.
+const SERVICE_BUCKETS: &[f64] = &[30.0, 60.0, 120.0, 180.0, 300.0, 480.0, 600.0, 900.0, 1200.0, 1800.0, 2700.0, 3600.0];
 
 #[derive(Clone)]
 pub struct KitchenMetrics {
@@ -12,6 +15,11 @@ pub struct KitchenMetrics {
     pub tablet_resyncs: IntCounter,
     pub dead_letters: IntCounter,
     pub consumer_lag: IntGauge,
+    /// Seconds an order spent before reaching each status (from the previous one), by the status
+    /// reached.
+    pub stage_seconds: HistogramVec,
+    /// Seconds from an order's placing to a station marking its lines done, by station.
+    pub station_seconds: HistogramVec,
 }
 
 impl KitchenMetrics {
@@ -43,7 +51,25 @@ impl KitchenMetrics {
                 "kitchen_dead_letters_total",
                 "Malformed or refused events copied to the dead-letter topic",
             )?,
+            stage_seconds: HistogramVec::new(
+                HistogramOpts::new(
+                    "kitchen_stage_seconds",
+                    "Seconds an order took to reach a status from the one before, by the status reached",
+                )
+                .buckets(SERVICE_BUCKETS.to_vec()),
+                &["stage"],
+            )?,
+            station_seconds: HistogramVec::new(
+                HistogramOpts::new(
+                    "kitchen_station_seconds",
+                    "Seconds from an order's placing to a station marking its lines done, by station",
+                )
+                .buckets(SERVICE_BUCKETS.to_vec()),
+                &["station"],
+            )?,
         };
+        registry.register(Box::new(metrics.stage_seconds.clone()))?;
+        registry.register(Box::new(metrics.station_seconds.clone()))?;
         registry.register(Box::new(metrics.ticket_changes.clone()))?;
         registry.register(Box::new(metrics.stale_events.clone()))?;
         registry.register(Box::new(metrics.malformed_events.clone()))?;

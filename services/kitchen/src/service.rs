@@ -5,7 +5,10 @@
 //! [`ErrorKind`]; `service_kit` (REST) and `ws::protocol` (tablets) turn kinds into answers.
 
 use crate::actors::TicketHub;
-use crate::domain::{CookCommand, Refused, Ticket, TicketChange, TicketStatus};
+use crate::domain::{
+    BadView, CookCommand, DeviceName, Refused, SpeedReport, Station, StationCommand, Ticket, TicketChange,
+    TicketStatus, View,
+};
 use crate::grpc::OrdersClient;
 use crate::metrics::KitchenMetrics;
 use crate::store;
@@ -45,7 +48,7 @@ pub struct Kitchen {
 pub enum Applied {
     /// The ticket changed: stored with the next tablet sequence number (every instance's
     /// change-log follower then pushes it to its tablets).
-    Changed(TicketChange),
+    Changed(Box<TicketChange>),
     /// A duplicate or an older version: nothing changed.
     Unchanged,
 }
@@ -182,6 +185,70 @@ impl Classified for CommandError {
     }
 }
 
+/// Why a tablet's view (its device name and stations) was not taken.
+#[derive(Debug, thiserror::Error)]
+pub enum ViewError {
+    #[error(transparent)]
+    Bad(#[from] BadView),
+    #[error("the kitchen's database is unreachable: {0}")]
+    Unreachable(#[from] PoolError),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl Classified for ViewError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Bad(_) => ErrorKind::InvalidInput,
+            Self::Unreachable(_) => ErrorKind::Unavailable,
+            Self::Unexpected(_) => ErrorKind::Unexpected,
+        }
+    }
+}
+
+/// Why a station's command on a ticket (its item bump or recall) was not taken.
+#[derive(Debug, thiserror::Error)]
+pub enum StationError {
+    #[error(transparent)]
+    Token(#[from] TokenError),
+    #[error(transparent)]
+    Station(#[from] BadView),
+    #[error(transparent)]
+    Ticket(#[from] GetTicketError),
+    #[error("order {order} has nothing for the {station} station")]
+    NotOnTicket { order: String, station: String },
+    #[error(transparent)]
+    Refused(#[from] Refused),
+    /// The station's lines are marked; the orders service refused the order's move (or could
+    /// not be reached): the same command again tries the move again.
+    #[error(transparent)]
+    Orders(#[from] UpstreamError),
+}
+
+impl Classified for StationError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Token(e) => e.kind(),
+            Self::Station(_) | Self::NotOnTicket { .. } => ErrorKind::InvalidInput,
+            Self::Ticket(e) => e.kind(),
+            Self::Refused(_) => ErrorKind::Conflict,
+            Self::Orders(e) => e.kind(),
+        }
+    }
+}
+
+impl From<PoolError> for StationError {
+    fn from(e: PoolError) -> Self {
+        Self::Ticket(GetTicketError::Unreachable(e))
+    }
+}
+
+impl From<anyhow::Error> for StationError {
+    fn from(e: anyhow::Error) -> Self {
+        Self::Ticket(GetTicketError::Unexpected(e))
+    }
+}
+
 impl Kitchen {
     pub fn new(
         pool: Pool,
@@ -226,7 +293,15 @@ impl Kitchen {
         match stored {
             Some(change) => {
                 self.metrics.ticket_changes.inc();
-                Ok(Applied::Changed(change))
+                // The stage this event finished, timed once: only the consumer that stored it.
+                if let [.., (_, before), (reached, at)] = change.ticket.timeline.as_slice()
+                    && *reached == change.ticket.status
+                {
+                    let seconds = (*at - *before).num_milliseconds().max(0) as f64 / 1000.0;
+                    let stage = reached.as_str().to_lowercase();
+                    self.metrics.stage_seconds.with_label_values(&[stage.as_str()]).observe(seconds);
+                }
+                Ok(Applied::Changed(Box::new(change)))
             }
             None => {
                 self.metrics.stale_events.inc();
@@ -235,17 +310,108 @@ impl Kitchen {
         }
     }
 
-    /// What a tablet is shown: the changes since `resume_from` when it reconnects and the
-    /// kitchen still has them all (at most [`MAX_REPLAY`]), a snapshot otherwise.
-    pub async fn board(&self, resume_from: Option<i64>) -> Result<Board, BoardError> {
+    /// What a tablet with `view` is shown: the changes since `resume_from` when it reconnects
+    /// and the kitchen still has them all (at most [`MAX_REPLAY`]), a snapshot otherwise. A
+    /// station's tablet gets only the tickets with its lines, and of them only its lines.
+    pub async fn board(&self, resume_from: Option<i64>, view: &View) -> Result<Board, BoardError> {
         let mut client = self.pool.get().await?;
         if let Some(after) = resume_from
             && let Some((seq, changes)) = store::tickets::changes_after(&client, after, MAX_REPLAY).await?
         {
+            let changes = changes
+                .into_iter()
+                .filter(|c| view.concerns(&c.ticket))
+                .map(|c| TicketChange { ticket: view.restrict(&c.ticket), ..c })
+                .collect();
             return Ok(Board::Missed { seq, changes });
         }
         let (seq, tickets) = store::tickets::open_tickets(&mut client).await?;
+        let tickets = tickets.iter().filter(|t| view.concerns(t)).map(|t| view.restrict(t)).collect();
         Ok(Board::Snapshot { seq, tickets })
+    }
+
+    /// The view a tablet shows: the `stations` it names (remembered for `device`, when it gives
+    /// one), or the stations `device` showed last when it names none, or the expo's.
+    pub async fn view(&self, device: Option<&str>, stations: Option<&[String]>) -> Result<View, ViewError> {
+        let device = device.map(DeviceName::parse).transpose()?;
+        if let Some(stations) = stations {
+            let view = View::of(stations.iter().map(String::as_str))?;
+            if let Some(device) = &device {
+                let names: Vec<&str> = view.stations().map(Station::as_str).collect();
+                store::devices::remember(&self.pool.get().await?, device.as_str(), &names).await?;
+            }
+            return Ok(view);
+        }
+        let Some(device) = device else { return Ok(View::expo()) };
+        match store::devices::recall(&self.pool.get().await?, device.as_str()).await? {
+            Some(stations) => Ok(View::of(stations.iter().map(String::as_str))?),
+            None => Ok(View::expo()),
+        }
+    }
+
+    /// A station's command on its lines of one order (the item bump): marks them done (or not
+    /// done) in the kitchen's own record — a ticket change every tablet sees —, then, when the
+    /// last station finished, moves the order to READY through the orders service on the cook's
+    /// behalf (a recalled station takes a READY order back to PREPARING). Marking twice changes
+    /// nothing, but tries the order's move again. Returns the ticket as it is now.
+    pub async fn station(
+        &self,
+        cook: &Token,
+        order_id: &str,
+        station: &str,
+        command: StationCommand,
+    ) -> Result<Ticket, StationError> {
+        self.authorize(cook, Access::write("ticket").of(order_id))?;
+        let order = Uuid::parse_str(order_id).map_err(|_| GetTicketError::BadOrderId)?;
+        let station = Station::parse(station)?;
+        let mut client = self.pool.get().await?;
+        let mut refused = None;
+        let changed = store::tickets::change_locally(&mut client, order, |ticket| {
+            if !ticket.has_station(&station) {
+                return false;
+            }
+            if let Err(e) = ticket.status.after_station(command, false) {
+                refused = Some(e);
+                return false;
+            }
+            match command {
+                StationCommand::Done => {
+                    ticket.stations_done.entry(station.as_str().to_owned()).or_insert_with(Utc::now);
+                    true
+                }
+                StationCommand::Recall => ticket.stations_done.remove(station.as_str()).is_some(),
+            }
+        })
+        .await?;
+        let Some((ticket, change)) = changed else { return Err(GetTicketError::NotFound(order).into()) };
+        if let Some(refused) = refused {
+            return Err(refused.into());
+        }
+        if !ticket.has_station(&station) {
+            return Err(StationError::NotOnTicket {
+                order: ticket.order_id.to_string(),
+                station: station.as_str().to_owned(),
+            });
+        }
+        // Timed once, when the mark is new.
+        if change.is_some()
+            && let (StationCommand::Done, Some(done_at)) = (command, ticket.stations_done.get(station.as_str()))
+        {
+            let seconds = (*done_at - ticket.placed_at).num_milliseconds().max(0) as f64 / 1000.0;
+            self.metrics.station_seconds.with_label_values(&[station.as_str()]).observe(seconds);
+        }
+        let steps = ticket.status.after_station(command, ticket.every_station_done())?;
+        let last = steps.len();
+        for (n, step) in steps.into_iter().enumerate() {
+            match self.orders.set_status(cook, ticket.order_id, step).await {
+                Ok(()) => {}
+                // The order may be ahead of its ticket (an event on its way): a step it is past
+                // is refused as a conflict, and the next step is what counts.
+                Err(e) if e.kind() == ErrorKind::Conflict && n + 1 < last => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(ticket)
     }
 
     /// Tickets with the given status (every ticket when `None`), oldest first: `first` of them
@@ -281,6 +447,14 @@ impl Kitchen {
         Ok(TicketPage { tickets, next })
     }
 
+    /// Speed of service today (since midnight UTC, the day order numbers count): tickets,
+    /// placed → READY, placed → each station done, the slowest items.
+    pub async fn speed_today(&self) -> Result<SpeedReport, BoardError> {
+        let midnight = Utc::now().date_naive().and_hms_opt(0, 0, 0).expect("unwrap: midnight exists").and_utc();
+        let client = self.pool.get().await?;
+        Ok(store::speed::since(&client, midnight).await?)
+    }
+
     /// The ticket of one order.
     pub async fn ticket(&self, order_id: &str) -> Result<Ticket, GetTicketError> {
         let order_id = Uuid::parse_str(order_id).map_err(|_| GetTicketError::BadOrderId)?;
@@ -303,6 +477,69 @@ impl Kitchen {
         let next = ticket.status.after(command)?;
         self.orders.set_status(cook, ticket.order_id, next).await?;
         Ok(next)
+    }
+
+    /// The kitchen rejects an order it will not make (PLACED or ACCEPTED), saying why: the
+    /// order is cancelled through the orders service with the reason, which reaches the ticket
+    /// (a void on every tablet) and the customer's page through the event log.
+    pub async fn reject(&self, cook: &Token, order_id: &str, reason: &str) -> Result<TicketStatus, MarkError> {
+        let reason = reason.trim();
+        if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS {
+            return Err(MarkError::BadReason);
+        }
+        self.authorize(cook, Access::write("ticket").of(order_id)).map_err(CommandError::from)?;
+        let ticket = self.ticket(order_id).await.map_err(CommandError::from)?;
+        let next = ticket.status.after(CookCommand::Reject).map_err(CommandError::from)?;
+        self.orders.cancel(cook, ticket.order_id, reason).await.map_err(CommandError::from)?;
+        Ok(next)
+    }
+
+    /// Marks an open ticket rush (first on every station's list) or not: the kitchen's own
+    /// record, a ticket change every tablet sees. Returns the ticket as it is now.
+    pub async fn rush(&self, cook: &Token, order_id: &str, rush: bool) -> Result<Ticket, MarkError> {
+        self.authorize(cook, Access::write("ticket").of(order_id)).map_err(CommandError::from)?;
+        let order = Uuid::parse_str(order_id).map_err(|_| CommandError::from(GetTicketError::BadOrderId))?;
+        let mut finished = None;
+        let mut client = self.pool.get().await.map_err(|e| CommandError::from(GetTicketError::from(e)))?;
+        let changed = store::tickets::change_locally(&mut client, order, |ticket| {
+            if matches!(ticket.status, TicketStatus::Completed | TicketStatus::Cancelled) {
+                finished = Some(Refused::Finished(ticket.status));
+                return false;
+            }
+            let changed = ticket.rush != rush;
+            ticket.rush = rush;
+            changed
+        })
+        .await
+        .map_err(|e| CommandError::from(GetTicketError::from(e)))?;
+        let Some((ticket, _)) = changed else {
+            return Err(CommandError::from(GetTicketError::NotFound(order)).into());
+        };
+        if let Some(refused) = finished {
+            return Err(CommandError::from(refused).into());
+        }
+        Ok(ticket)
+    }
+}
+
+/// Characters in a rejection's reason, at most (the orders service's limit too).
+pub const MAX_REASON_CHARS: usize = 200;
+
+/// Why a rejection or a rush mark was not taken.
+#[derive(Debug, thiserror::Error)]
+pub enum MarkError {
+    #[error("a rejection says why, in 1 to {MAX_REASON_CHARS} characters")]
+    BadReason,
+    #[error(transparent)]
+    Command(#[from] CommandError),
+}
+
+impl Classified for MarkError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Self::BadReason => ErrorKind::InvalidInput,
+            Self::Command(e) => e.kind(),
+        }
     }
 }
 

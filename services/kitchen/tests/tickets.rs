@@ -33,11 +33,13 @@ fn event_with(
             quantity: 2,
             unit_price_cents: 550,
             note: None,
+            prep_minutes: 6,
         }],
         total_cents: 1100,
         created_at: Some(at),
         updated_at: Some(at),
         timeline: vec![pb::StatusReached { status: status.into(), at: Some(at) }],
+        ..Default::default()
     };
     let change = if version == 1 {
         pb::order_event::Change::Created(pb::OrderCreated {})
@@ -781,6 +783,227 @@ async fn an_sse_stream_and_a_tablet_end_when_their_token_expires() -> anyhow::Re
     // Biscuit times have whole seconds: the token expired at most a second before `expires_at`.
     assert!(sse_late < std::time::Duration::from_secs(2), "the SSE stream ended {sse_late:?} after expiry");
     assert!(tablet_late < std::time::Duration::from_secs(2), "the tablet closed {tablet_late:?} after expiry");
+    app.stop().await;
+    Ok(())
+}
+
+/// A new order with a Garlic Bread for the grill and a Bruschetta for the cold station.
+async fn grill_and_cold_order(topic: &str) -> anyhow::Result<String> {
+    let order = uuid::Uuid::new_v4().to_string();
+    let record = event_with(&order, 1, pb::OrderStatus::Placed, |event| {
+        let lines = &mut event.order.as_mut().expect("the forged event has an order").lines;
+        lines.push(pb::OrderLine {
+            menu_item_id: "22dbe406-f0e4-5f0b-ba15-e2f11a0a2489".to_owned(),
+            name: "Tomato Bruschetta".to_owned(),
+            station: "cold".to_owned(),
+            quantity: 1,
+            unit_price_cents: 650,
+            note: None,
+            prep_minutes: 4,
+        });
+    });
+    records::write(&testkit::brokers(), topic, Some(order.as_bytes()), &record, &[]).await?;
+    Ok(order)
+}
+
+/// A grill-only order.
+async fn grill_order(topic: &str) -> anyhow::Result<String> {
+    new_order(topic).await
+}
+
+/// A cold-only order.
+async fn cold_order(topic: &str) -> anyhow::Result<String> {
+    let order = uuid::Uuid::new_v4().to_string();
+    let record = event_with(&order, 1, pb::OrderStatus::Placed, |event| {
+        let line = &mut event.order.as_mut().expect("the forged event has an order").lines[0];
+        line.station = "cold".to_owned();
+        line.name = "Burrata".to_owned();
+    });
+    records::write(&testkit::brokers(), topic, Some(order.as_bytes()), &record, &[]).await?;
+    Ok(order)
+}
+
+fn stations_of(ticket: &Value) -> Vec<String> {
+    ticket["items"].as_array().into_iter().flatten().map(|i| i["station"].as_str().unwrap_or("?").to_owned()).collect()
+}
+
+#[actix_rt::test]
+async fn a_station_tablet_sees_only_its_lines_and_its_device_remembers_them() -> anyhow::Result<()> {
+    let Kitchen { app, topic, chef, .. } = start().await?;
+    let both = grill_and_cold_order(&topic).await?;
+    let cold = cold_order(&topic).await?;
+    let tickets_url = format!("http://{}/tickets", app.http_addr());
+    testkit::eventually("both orders to reach the kitchen", || async {
+        let (_, body) = get_as(Some(&chef), &tickets_url).await.ok()?;
+        (body["tickets"].as_array()?.len() == 2).then_some(())
+    })
+    .await;
+
+    // The grill tablet names itself and its station: it is told its view, then its snapshot.
+    let mut grill = Tablet::connect(app.http_addr()).await?;
+    grill
+        .send_json(
+            &serde_json::json!({ "type": "auth", "token": chef.as_str(), "device": "grill-1", "stations": ["grill"] }),
+        )
+        .await?;
+    let view = grill.next_json().await?;
+    assert_eq!((view["type"].as_str(), view["device"].as_str()), (Some("view"), Some("grill-1")), "{view}");
+    assert_eq!(view["stations"], serde_json::json!(["grill"]));
+    let snapshot = grill.next_of_type("snapshot").await?;
+    let tickets = snapshot["tickets"].as_array().expect("tickets");
+    assert_eq!(tickets.len(), 1, "only the ticket with grill lines: {snapshot}");
+    assert_eq!(tickets[0]["orderId"], both.as_str());
+    assert_eq!(stations_of(&tickets[0]), ["grill"], "only the grill's lines");
+    assert_eq!(tickets[0]["stations"], serde_json::json!([{ "station": "grill", "doneAt": null }]));
+    let seen = snapshot["seq"].as_i64().expect("a sequence number");
+    assert!(!tickets.iter().any(|t| t["orderId"] == cold.as_str()));
+
+    // Live: a cold-only order never reaches the grill; the next grill order does.
+    cold_order(&topic).await?;
+    testkit::eventually("the cold order to reach the kitchen", || async {
+        let (_, body) = get_as(Some(&chef), &tickets_url).await.ok()?;
+        (body["tickets"].as_array()?.len() == 3).then_some(())
+    })
+    .await;
+    let grilled = grill_order(&topic).await?;
+    let live = grill.next_json().await?;
+    assert_eq!((live["type"].as_str(), live["orderId"].as_str()), (Some("ticket"), Some(grilled.as_str())), "{live}");
+    let live_seq = live["seq"].as_i64().expect("a sequence number");
+    assert_eq!(live_seq, seen + 2, "the cold order's change is skipped, not renumbered");
+    drop(grill);
+
+    // Reconnecting by device name alone: the same stations, and a replay of only its changes.
+    cold_order(&topic).await?;
+    let also_grilled = grill_and_cold_order(&topic).await?;
+    testkit::eventually("the two orders to reach the kitchen", || async {
+        let (_, body) = get_as(Some(&chef), &tickets_url).await.ok()?;
+        (body["tickets"].as_array()?.len() == 6).then_some(())
+    })
+    .await;
+    let mut grill = Tablet::connect(app.http_addr()).await?;
+    grill
+        .send_json(&serde_json::json!({ "type": "auth", "token": chef.as_str(), "device": "grill-1", "lastSeq": seen }))
+        .await?;
+    assert_eq!(grill.next_json().await?["stations"], serde_json::json!(["grill"]), "remembered for the device");
+    for expected in [&grilled, &also_grilled] {
+        let message = grill.next_json().await?;
+        assert_eq!((message["type"].as_str(), message["orderId"].as_str()), (Some("ticket"), Some(expected.as_str())));
+        assert_eq!(stations_of(&message["ticket"]), ["grill"]);
+    }
+    let caught_up = grill.next_json().await?;
+    assert_eq!(caught_up["type"], "caughtUp", "the replay is over: {caught_up}");
+    let now = caught_up["seq"].as_i64().expect("a sequence number");
+
+    // Nothing missed: told so at once, so the board can say it is live.
+    let mut again = Tablet::connect(app.http_addr()).await?;
+    again
+        .send_json(&serde_json::json!({ "type": "auth", "token": chef.as_str(), "device": "grill-1", "lastSeq": now }))
+        .await?;
+    assert_eq!(again.next_json().await?["type"], "view");
+    assert_eq!(again.next_json().await?, serde_json::json!({ "type": "caughtUp", "seq": now }));
+
+    // Switching to the expo's view: a fresh snapshot of whole tickets.
+    grill.send_json(&serde_json::json!({ "type": "view", "stations": [] })).await?;
+    assert_eq!(grill.next_json().await?["stations"], serde_json::json!([]));
+    let whole = grill.next_of_type("snapshot").await?;
+    assert_eq!(whole["tickets"].as_array().map(Vec::len), Some(6));
+    let first = whole["tickets"].as_array().and_then(|t| t.iter().find(|t| t["orderId"] == both.as_str())).cloned();
+    assert_eq!(stations_of(&first.expect("the two-station ticket")), ["grill", "cold"]);
+
+    // A station that is not a name is refused, and the socket stays open.
+    grill.send_json(&serde_json::json!({ "type": "view", "stations": ["Grill!"] })).await?;
+    assert_eq!(grill.next_of_type("error").await?["code"], "BAD_USER_INPUT");
+    grill.send_json(&serde_json::json!({ "type": "view", "stations": ["cold"] })).await?;
+    assert_eq!(grill.next_json().await?["stations"], serde_json::json!(["cold"]));
+    let cold_board = grill.next_of_type("snapshot").await?;
+    assert!(cold_board["tickets"].as_array().expect("tickets").iter().all(|t| stations_of(t) == ["cold"]));
+    app.stop().await;
+    Ok(())
+}
+
+#[actix_rt::test]
+async fn a_station_bumps_its_lines_every_tablet_sees_it_and_later_events_keep_it() -> anyhow::Result<()> {
+    let Kitchen { app, topic, chef, .. } = start().await?;
+    let order = grill_and_cold_order(&topic).await?;
+    let mut expo = Tablet::connect_with_token(app.http_addr(), &chef).await?;
+    let snapshot = expo.next_of_type("snapshot").await?;
+    if snapshot["tickets"].as_array().is_some_and(Vec::is_empty) {
+        expo.next_of_type("ticket").await?;
+    }
+    let mut grill = Tablet::connect(app.http_addr()).await?;
+    grill.send_json(&serde_json::json!({ "type": "auth", "token": chef.as_str(), "stations": ["grill"] })).await?;
+    grill.next_of_type("snapshot").await?;
+
+    // The grill is done; the cold station is not, so the order stays where it is.
+    grill.send_json(&serde_json::json!({ "type": "stationBump", "orderId": order, "station": "grill" })).await?;
+    let (mut acked, mut changed) = (false, false);
+    while !(acked && changed) {
+        let message = grill.next_json().await?;
+        match message["type"].as_str() {
+            Some("ack") => {
+                assert_eq!((message["station"].as_str(), message["status"].as_str()), (Some("grill"), Some("PLACED")));
+                acked = true;
+            }
+            Some("ticket") => {
+                assert!(message["ticket"]["stations"][0]["doneAt"].is_string(), "{message}");
+                changed = true;
+            }
+            _ => panic!("unexpected {message}"),
+        }
+    }
+    let seen = expo.next_of_type("ticket").await?;
+    let progress = &seen["ticket"]["stations"];
+    assert_eq!((progress[0]["station"].as_str(), progress[0]["doneAt"].is_string()), (Some("grill"), true));
+    assert_eq!((progress[1]["station"].as_str(), progress[1]["doneAt"].is_null()), (Some("cold"), true));
+
+    // An event from the orders service later keeps what the grill marked.
+    records::write(
+        &testkit::brokers(),
+        &topic,
+        Some(order.as_bytes()),
+        &event_with(&order, 2, pb::OrderStatus::Accepted, |event| {
+            let lines = &mut event.order.as_mut().expect("an order").lines;
+            lines.push(pb::OrderLine { station: "cold".into(), name: "Tomato Bruschetta".into(), ..lines[0].clone() });
+        }),
+        &[],
+    )
+    .await?;
+    let accepted = expo.next_of_type("ticket").await?;
+    assert_eq!(accepted["ticket"]["status"], "ACCEPTED");
+    assert!(accepted["ticket"]["stations"][0]["doneAt"].is_string(), "the grill's mark survives: {accepted}");
+
+    // Recalled: not done any more.
+    grill.send_json(&serde_json::json!({ "type": "stationRecall", "orderId": order, "station": "grill" })).await?;
+    let recalled = expo.next_of_type("ticket").await?;
+    assert!(recalled["ticket"]["stations"][0]["doneAt"].is_null(), "{recalled}");
+
+    // Mistakes get clear errors and change nothing.
+    for (station, order_id, code) in [
+        ("pastry", order.clone(), "BAD_USER_INPUT"),
+        ("Grill", order.clone(), "BAD_USER_INPUT"),
+        ("grill", "not-an-id".to_owned(), "BAD_USER_INPUT"),
+        ("grill", uuid::Uuid::new_v4().to_string(), "NOT_FOUND"),
+    ] {
+        grill.send_json(&serde_json::json!({ "type": "stationBump", "orderId": order_id, "station": station })).await?;
+        let refused = grill.next_of_type("error").await?;
+        assert_eq!(refused["code"], code, "{station} {order_id}: {refused}");
+    }
+    let (_, ticket) = get_as(Some(&chef), &format!("http://{}/ticket/{order}", app.http_addr())).await?;
+    assert!(ticket["stations"].as_array().expect("stations").iter().all(|s| s["doneAt"].is_null()), "{ticket}");
+
+    // A cancelled order's stations cannot bump any more.
+    records::write(
+        &testkit::brokers(),
+        &topic,
+        Some(order.as_bytes()),
+        &event(&order, 3, pb::OrderStatus::Cancelled),
+        &[],
+    )
+    .await?;
+    expo.next_of_type("ticket").await?;
+    grill.send_json(&serde_json::json!({ "type": "stationBump", "orderId": order, "station": "grill" })).await?;
+    assert_eq!(grill.next_of_type("error").await?["code"], "CONFLICT");
+
     app.stop().await;
     Ok(())
 }

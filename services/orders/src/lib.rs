@@ -65,9 +65,11 @@ impl Application {
             .start();
         let feed =
             kafka::OrderFeed::start(&config.kafka, &config.kafka.orders_topic, feed_skipped, shutdown.listener())?;
+        let menu_feed =
+            store::menu_feed::MenuFeed::start(pool.clone(), config.database.pg.clone(), shutdown.listener()).await?;
         let service = service::OrdersService::new(registry.clone(), pool);
 
-        let grpc_api = grpc::OrderApi::new(service.clone(), verifier.clone(), feed, shutdown.listener());
+        let grpc_api = grpc::OrderApi::new(service.clone(), verifier.clone(), feed, menu_feed, shutdown.listener());
         let grpc_addr =
             service_kit::grpc::serve(config.grpc_addr, grpc::services(grpc_api), &ops, shutdown.listener()).await?;
         let http = service_kit::http::serve(&config.http_settings(), ops, move |cfg| {

@@ -1,12 +1,18 @@
 //! Domain ↔ Protobuf, for the two Protobuf adapters (`grpc/` and the outbox's event payload).
 //! The only module besides those adapters that names `restaurant_proto` types.
 
-use crate::domain::{Change, MenuCategory, MenuItem, Order, OrderEvent, OrderStatus};
+use crate::domain::{Change, MenuCategory, MenuItem, Order, OrderEvent, OrderStatus, OrderType};
 use restaurant_proto::prost_types::Timestamp;
 use restaurant_proto::v1 as pb;
 
 pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> Timestamp {
     Timestamp { seconds: at.timestamp(), nanos: at.timestamp_subsec_nanos() as i32 }
+}
+
+/// `None` for a missing or impossible time.
+pub fn time(at: Option<&Timestamp>) -> Option<chrono::DateTime<chrono::Utc>> {
+    let at = at?;
+    chrono::DateTime::from_timestamp(at.seconds, u32::try_from(at.nanos).ok()?)
 }
 
 pub fn status(status: OrderStatus) -> pb::OrderStatus {
@@ -85,6 +91,7 @@ pub fn order(order: &Order) -> pb::Order {
                 quantity: l.quantity.get() as i32,
                 unit_price_cents: l.unit_price.0,
                 note: l.note.as_ref().map(|n| n.as_str().to_owned()),
+                prep_minutes: l.prep_minutes,
             })
             .collect(),
         total_cents: order.total.0,
@@ -95,6 +102,28 @@ pub fn order(order: &Order) -> pb::Order {
             .iter()
             .map(|t| pb::StatusReached { status: status(t.status).into(), at: Some(timestamp(t.at)) })
             .collect(),
+        order_type: order_type(order.service.kind).into(),
+        table_label: order.service.table.as_ref().map(|t| t.as_str().to_owned()).unwrap_or_default(),
+        cancel_reason: order.cancel_reason.clone().unwrap_or_default(),
+        ready_by: order.ready_by.map(timestamp),
+        promise_revision: order.promise_revision,
+    }
+}
+
+pub fn order_type(kind: OrderType) -> pb::OrderType {
+    match kind {
+        OrderType::Unspecified => pb::OrderType::Unspecified,
+        OrderType::DineIn => pb::OrderType::DineIn,
+        OrderType::Takeaway => pb::OrderType::Takeaway,
+    }
+}
+
+/// A request's order type; an unknown number is not said.
+pub fn order_type_of(value: i32) -> OrderType {
+    match pb::OrderType::try_from(value) {
+        Ok(pb::OrderType::DineIn) => OrderType::DineIn,
+        Ok(pb::OrderType::Takeaway) => OrderType::Takeaway,
+        Ok(pb::OrderType::Unspecified) | Err(_) => OrderType::Unspecified,
     }
 }
 
@@ -113,6 +142,7 @@ pub fn encode_event(event: &OrderEvent) -> (&'static str, Vec<u8>) {
             reason: reason.clone(),
             cancelled_by: by.clone(),
         }),
+        Change::Promised { ready_by } => PbChange::Promised(pb::OrderPromised { ready_by: Some(timestamp(*ready_by)) }),
     };
     let event_type = order_events::EventType::of(&change).as_str();
     let message = pb::OrderEvent {

@@ -10,7 +10,8 @@ use testkit::{PrivateBroker, TestAuth, TestDatabase, records};
 use tokens::{Role, Token};
 
 async fn place(s: &Running) -> anyhow::Result<pb::Order> {
-    let request = pb::CreateOrderRequest { items: vec![item(GARLIC_BREAD, 1)], idempotency_key: None };
+    let request =
+        pb::CreateOrderRequest { items: vec![item(GARLIC_BREAD, 1)], idempotency_key: None, ..Default::default() };
     Ok(s.grpc.clone().create_order(s.as_customer(request)).await?.into_inner().order.expect("an order"))
 }
 
@@ -106,6 +107,9 @@ async fn the_kitchen_moves_orders_along_and_customers_may_only_cancel_their_own(
     let cancelled =
         s.grpc.clone().cancel_order(s.as_customer(cancel(&mine.id))).await?.into_inner().order.expect("an order");
     assert_eq!(cancelled.status, Cancelled as i32);
+    assert_eq!(cancelled.cancel_reason, "changed my mind", "the order keeps why");
+    let read_back = s.grpc.clone().get_order(s.as_customer(pb::GetOrderRequest { id: mine.id.clone() })).await?;
+    assert_eq!(read_back.into_inner().order.map(|o| o.cancel_reason), Some("changed my mind".to_owned()));
     let late = place(&s).await?;
     for status in [Accepted, Preparing] {
         set_status(&s, &chef, &late.id, status).await?;
@@ -124,7 +128,8 @@ async fn the_kitchen_moves_orders_along_and_customers_may_only_cancel_their_own(
         Some(order_events::Change::Cancelled(c)) => assert_eq!(c.reason, "changed my mind"),
         other => panic!("expected a cancellation, got {other:?}"),
     }
-    assert_eq!(cancel_event.order.map(|o| o.lines.len()), Some(1));
+    assert_eq!(cancel_event.order.as_ref().map(|o| o.lines.len()), Some(1));
+    assert_eq!(cancel_event.order.map(|o| o.cancel_reason), Some("changed my mind".to_owned()), "in the event's order");
 
     // Bad input: ids, statuses, reasons.
     for (id, status) in [("not-a-uuid", Accepted), (id, Unspecified)] {

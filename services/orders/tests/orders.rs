@@ -27,9 +27,12 @@ async fn a_placed_order_is_stored_priced_and_published_with_its_full_state() -> 
             pb::OrderItemInput { note: Some("extra basil".into()), ..item(BRUSCHETTA, 1) },
         ],
         idempotency_key: None,
+        order_type: pb::OrderType::DineIn.into(),
+        table_label: Some(" Terrace 3 ".into()),
     };
     let order = s.grpc.clone().create_order(s.as_customer(request)).await?.into_inner().order.expect("an order");
     assert_eq!(order.status, pb::OrderStatus::Placed as i32);
+    assert_eq!((order.order_type(), order.table_label.as_str()), (pb::OrderType::DineIn, "Terrace 3"));
     assert_eq!(order.version, 1);
     assert_eq!(order.total_cents, 2 * 550 + 650, "prices come from the menu");
     assert_eq!(order.lines[0].name, "Garlic Bread");
@@ -87,7 +90,8 @@ async fn a_placed_order_is_stored_priced_and_published_with_its_full_state() -> 
 #[actix_rt::test]
 async fn an_idempotency_key_makes_a_retry_return_the_first_order() -> anyhow::Result<()> {
     let s = start().await?;
-    let cart = |items| pb::CreateOrderRequest { items, idempotency_key: Some("checkout-1".into()) };
+    let cart =
+        |items| pb::CreateOrderRequest { items, idempotency_key: Some("checkout-1".into()), ..Default::default() };
     let first = s
         .grpc
         .clone()
@@ -124,8 +128,11 @@ async fn an_idempotency_key_makes_a_retry_return_the_first_order() -> anyhow::Re
 async fn an_idempotency_key_is_free_again_after_its_24_hours() -> anyhow::Result<()> {
     let s = start().await?;
     let place = || async {
-        let request =
-            pb::CreateOrderRequest { items: vec![item(GARLIC_BREAD, 1)], idempotency_key: Some("weekly".into()) };
+        let request = pb::CreateOrderRequest {
+            items: vec![item(GARLIC_BREAD, 1)],
+            idempotency_key: Some("weekly".into()),
+            ..Default::default()
+        };
         let order = s.grpc.clone().create_order(s.as_customer(request)).await?.into_inner().order;
         order.map(|o| o.id).ok_or_else(|| anyhow::anyhow!("no order"))
     };
@@ -170,7 +177,11 @@ async fn refusals_name_the_problem_and_write_nothing() -> anyhow::Result<()> {
         let refused = s
             .grpc
             .clone()
-            .create_order(s.as_customer(pb::CreateOrderRequest { items, idempotency_key: Some("k".into()) }))
+            .create_order(s.as_customer(pb::CreateOrderRequest {
+                items,
+                idempotency_key: Some("k".into()),
+                ..Default::default()
+            }))
             .await
             .expect_err(expected);
         assert_eq!(refused.code(), tonic::Code::InvalidArgument, "{expected}: {refused:?}");
@@ -237,7 +248,8 @@ async fn rest_create_order_answers_like_the_seed_and_refuses_bad_json() -> anyho
 #[actix_rt::test]
 async fn every_call_needs_the_right_tokens_and_refusals_write_nothing() -> anyhow::Result<()> {
     let s = start().await?;
-    let create = || pb::CreateOrderRequest { items: vec![item(GARLIC_BREAD, 1)], idempotency_key: None };
+    let create =
+        || pb::CreateOrderRequest { items: vec![item(GARLIC_BREAD, 1)], idempotency_key: None, ..Default::default() };
     let (_, chef) = s.auth.user_token(Role::KitchenStaff);
     let foreign = TestAuth::new();
     let (_, forged) = foreign.user_token(Role::Customer);
@@ -306,7 +318,7 @@ async fn a_service_token_opens_only_the_calls_its_service_needs() -> anyhow::Res
         .create_order(on_behalf(
             &kitchen,
             &s.customer,
-            pb::CreateOrderRequest { items: vec![item(GARLIC_BREAD, 1)], idempotency_key: None },
+            pb::CreateOrderRequest { items: vec![item(GARLIC_BREAD, 1)], idempotency_key: None, ..Default::default() },
         ))
         .await
         .expect_err("the kitchen does not place orders");
@@ -318,9 +330,11 @@ async fn a_service_token_opens_only_the_calls_its_service_needs() -> anyhow::Res
     let order = s
         .grpc
         .clone()
-        .create_order(
-            s.as_customer(pb::CreateOrderRequest { items: vec![item(GARLIC_BREAD, 1)], idempotency_key: None }),
-        )
+        .create_order(s.as_customer(pb::CreateOrderRequest {
+            items: vec![item(GARLIC_BREAD, 1)],
+            idempotency_key: None,
+            ..Default::default()
+        }))
         .await?
         .into_inner()
         .order

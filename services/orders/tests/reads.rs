@@ -13,10 +13,15 @@ async fn orders_page_newest_first_and_customers_see_only_their_own() -> anyhow::
     let (_, chef) = s.auth.user_token(Role::KitchenStaff);
     let mut mine = vec![];
     for quantity in 1..=5 {
-        let request = pb::CreateOrderRequest { items: vec![item(GARLIC_BREAD, quantity)], idempotency_key: None };
+        let request = pb::CreateOrderRequest {
+            items: vec![item(GARLIC_BREAD, quantity)],
+            idempotency_key: None,
+            ..Default::default()
+        };
         mine.push(s.grpc.clone().create_order(s.as_customer(request)).await?.into_inner().order.expect("an order").id);
     }
-    let request = pb::CreateOrderRequest { items: vec![item(BRUSCHETTA, 1)], idempotency_key: None };
+    let request =
+        pb::CreateOrderRequest { items: vec![item(BRUSCHETTA, 1)], idempotency_key: None, ..Default::default() };
     let theirs =
         s.grpc.clone().create_order(s.as_user(&other, request)).await?.into_inner().order.expect("an order").id;
 

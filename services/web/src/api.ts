@@ -81,6 +81,9 @@ export function live(): Client {
       connectionParams: () => (token ? { authorization: `Bearer ${token}` } : {}),
       retryAttempts: Infinity,
       shouldRetry: () => true,
+      // A dropped socket is back within seconds (0.5 s doubling to 5 s), not graphql-ws's
+      // default of up to half a minute.
+      retryWait: (retries) => new Promise((resolve) => setTimeout(resolve, Math.min(500 * 2 ** retries, 5_000))),
       // The gateway closes a connection that has not pinged for 15 s (a dead client's
       // subscriptions must not pile up); a closed socket would miss events until it reconnects.
       keepAlive: 5_000,
@@ -120,4 +123,26 @@ window.addEventListener('pageshow', (event) => {
   if (event.persisted && session()?.token !== hiddenWith) location.reload();
 });
 
+/** A time as the restaurant's clock shows it: HH:MM, 24-hour. */
+export const clock = (iso: string) =>
+  new Date(iso).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', hour12: false });
+
 export const money = (cents: number) => `$${(cents / 100).toFixed(2)}`;
+
+/** A menu item whose availability changed: the kitchen 86ed it (sold out) or brought it back. */
+export interface MenuChange { id: string; name: string; available: boolean }
+
+/**
+ * Calls `changed` with every menu item whose availability changes from now on (open menus and
+ * carts show a dish sold out without a reload). Returns the unsubscribe.
+ */
+export function onMenuChange(changed: (item: MenuChange) => void): () => void {
+  return live().subscribe<{ menuItemChanged: MenuChange }>(
+    { query: 'subscription { menuItemChanged { id name available } }' },
+    {
+      next: ({ data }) => { if (data?.menuItemChanged) changed(data.menuItemChanged); },
+      error: () => undefined,
+      complete: () => undefined,
+    },
+  );
+}

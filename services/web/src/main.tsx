@@ -10,6 +10,7 @@ import { Checkout } from './pages/Checkout';
 import { Orders } from './pages/Orders';
 import { OrderDetail } from './pages/OrderDetail';
 import { Kitchen } from './pages/Kitchen';
+import { Speed } from './pages/Speed';
 import { Ticket } from './pages/Ticket';
 import './style.css';
 
@@ -86,6 +87,7 @@ function App() {
           <Route path="/orders" element={<Orders />} />
           <Route path="/orders/:id" element={<OrderDetail />} />
           <Route path="/kitchen" element={<Kitchen />} />
+          <Route path="/kitchen/speed" element={<Speed />} />
           <Route path="/ticket/:orderId" element={<Ticket />} />
           <Route path="*" element={<NotFound />} />
         </Routes>

@@ -82,6 +82,9 @@ test('every page: no serious or critical accessibility violations (axe-core), an
   const board = await pageAt(browser, TABLET, await kitchen(), '/kitchen');
   await board.locator(`article[data-order="${order.id}"]`).waitFor();
   await check(board, 'board');
+  await board.goto(`${BASE}/kitchen/speed`);
+  await board.locator('.speed-totals').waitFor();
+  await check(board, 'speed of service');
   await board.goto(`${BASE}/ticket/${order.id}`);
   await board.getByRole('heading', { name: /Ticket #/ }).waitFor();
   await check(board, 'ticket');

@@ -60,7 +60,7 @@ export async function kitchen() {
 }
 
 export async function menu() {
-  const data = await gql('{ menuItems(first: 100) { edges { node { id name category priceCents available } } } }');
+  const data = await gql('{ menuItems(first: 100) { edges { node { id name category priceCents available station } } } }');
   return data.menuItems.edges.map((e) => e.node).filter((i) => i.available);
 }
 

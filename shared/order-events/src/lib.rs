@@ -23,6 +23,7 @@ pub enum EventType {
     Created,
     StatusChanged,
     Cancelled,
+    Promised,
 }
 
 impl EventType {
@@ -31,6 +32,7 @@ impl EventType {
             Self::Created => "order.created",
             Self::StatusChanged => "order.status_changed",
             Self::Cancelled => "order.cancelled",
+            Self::Promised => "order.promised",
         }
     }
 
@@ -39,6 +41,7 @@ impl EventType {
             Change::Created(_) => Self::Created,
             Change::StatusChanged(_) => Self::StatusChanged,
             Change::Cancelled(_) => Self::Cancelled,
+            Change::Promised(_) => Self::Promised,
         }
     }
 }
@@ -238,13 +241,14 @@ mod tests {
 
     #[test]
     fn event_types_name_each_change() {
-        use restaurant_proto::v1::{OrderCancelled, OrderStatusChanged};
+        use restaurant_proto::v1::{OrderCancelled, OrderPromised, OrderStatusChanged};
         let changes = [
             Change::Created(OrderCreated {}),
             Change::StatusChanged(OrderStatusChanged::default()),
             Change::Cancelled(OrderCancelled::default()),
+            Change::Promised(OrderPromised::default()),
         ];
         let types: Vec<&str> = changes.iter().map(|c| EventType::of(c).as_str()).collect();
-        assert_eq!(types, ["order.created", "order.status_changed", "order.cancelled"]);
+        assert_eq!(types, ["order.created", "order.status_changed", "order.cancelled", "order.promised"]);
     }
 }

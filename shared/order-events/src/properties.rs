@@ -27,16 +27,16 @@ fn change() -> impl Strategy<Value = Change> {
 }
 
 fn line() -> impl Strategy<Value = OrderLine> {
-    (uuid_text(), ".{0,30}", ".{0,10}", any::<i32>(), any::<i64>(), proptest::option::of(".{0,60}")).prop_map(
-        |(menu_item_id, name, station, quantity, unit_price_cents, note)| OrderLine {
+    (uuid_text(), ".{0,30}", ".{0,10}", any::<i32>(), any::<i64>(), proptest::option::of(".{0,60}"), any::<i32>())
+        .prop_map(|(menu_item_id, name, station, quantity, unit_price_cents, note, prep_minutes)| OrderLine {
             menu_item_id,
             name,
             station,
             quantity,
             unit_price_cents,
             note,
-        },
-    )
+            prep_minutes,
+        })
 }
 
 /// Events the decoder must accept: any content, as long as what it checks holds.

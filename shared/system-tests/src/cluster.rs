@@ -106,6 +106,29 @@ impl Instance {
         format!("http://{}", self.grpc.expect("unwrap: only users and orders serve gRPC, and only they are asked"))
     }
 
+    /// The process id, while it runs (for what `/proc` says of it).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().and_then(tokio::process::Child::id)
+    }
+
+    /// Freezes the process (SIGSTOP): it holds its sockets and answers nothing, as an
+    /// overloaded or paused host does, until [`Self::resume`].
+    pub async fn pause(&self) -> anyhow::Result<()> {
+        self.signal("-STOP").await
+    }
+
+    /// Lets a [`Self::pause`]d process run on (SIGCONT).
+    pub async fn resume(&self) -> anyhow::Result<()> {
+        self.signal("-CONT").await
+    }
+
+    async fn signal(&self, signal: &str) -> anyhow::Result<()> {
+        let pid = self.pid().with_context(|| format!("{} is not running", self.name))?;
+        let sent = tokio::process::Command::new("kill").args([signal, &pid.to_string()]).status().await?;
+        anyhow::ensure!(sent.success(), "kill {signal} {pid} failed");
+        Ok(())
+    }
+
     /// Kills the process with SIGKILL (no shutdown: sockets and sessions just end) and reaps it.
     pub async fn kill(&mut self) -> anyhow::Result<()> {
         if let Some(mut child) = self.child.take() {

@@ -93,6 +93,13 @@ impl Subscriber {
         Ok(())
     }
 
+    /// Closes the socket as a browser closing its tab does (a close frame, then the answer).
+    pub async fn close(mut self) -> anyhow::Result<()> {
+        self.socket.close(None).await?;
+        while let Some(Ok(_)) = self.socket.next().await {}
+        Ok(())
+    }
+
     /// Stops subscription `id` (the client's `complete`).
     pub async fn complete(&mut self, id: &str) -> anyhow::Result<()> {
         self.socket.send(Message::text(json!({ "id": id, "type": "complete" }).to_string())).await?;

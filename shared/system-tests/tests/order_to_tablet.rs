@@ -44,13 +44,24 @@ async fn an_order_placed_over_graphql_appears_on_a_connected_tablet() -> anyhow:
     assert_eq!(message["orderId"], order["id"]);
     assert_eq!(message["seq"].as_i64(), Some(snapshot_seq + 1), "sequence numbers have no gaps");
     let ticket = &message["ticket"];
+    // The dishes' prep minutes travel from the menu into the ticket's lines.
+    let menu = stack.graphql("{ menuItems(first: 100) { edges { node { id prepMinutes } } } }", json!({})).await?;
+    let prep: serde_json::Map<String, serde_json::Value> = menu["data"]["menuItems"]["edges"]
+        .as_array()
+        .expect("menu edges")
+        .iter()
+        .map(|e| (e["node"]["id"].as_str().unwrap_or_default().to_owned(), e["node"]["prepMinutes"].clone()))
+        .collect();
+    assert!(prep[burger_id.as_str()].as_i64().is_some_and(|m| m > 0), "{menu}");
     assert_eq!(ticket["status"], "PLACED");
     assert_eq!(ticket["customerId"], customer_id.as_str(), "the order belongs to the token's user");
     assert_eq!(
         ticket["items"],
         json!([
-            { "menuItemId": burger_id, "name": burger, "station": ticket["items"][0]["station"], "quantity": 2, "note": "no pickles" },
-            { "menuItemId": fries_id, "name": fries, "station": ticket["items"][1]["station"], "quantity": 1, "note": null },
+            { "menuItemId": burger_id, "name": burger, "station": ticket["items"][0]["station"],
+              "prepMinutes": prep[burger_id.as_str()], "quantity": 2, "note": "no pickles" },
+            { "menuItemId": fries_id, "name": fries, "station": ticket["items"][1]["station"],
+              "prepMinutes": prep[fries_id.as_str()], "quantity": 1, "note": null },
         ])
     );
     assert!(ticket["items"][0]["station"].as_str().is_some_and(|s| !s.is_empty()));

@@ -98,8 +98,7 @@ impl ServiceTokenRenewer {
             let mut request = tonic::Request::new(RenewServiceTokenRequest {});
             crate::grpc::attach(&mut request, &credential, None);
             async move {
-                let answer = client
-                    .renew_service_token(request)
+                let answer = service_kit::grpc::within_deadline(client.renew_service_token(request))
                     .await
                     .map_err(|s| format!("{:?}: {}", s.code(), s.message()))?
                     .into_inner();

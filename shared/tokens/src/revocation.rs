@@ -57,8 +57,9 @@ impl RevocationFollower {
             let mut request = tonic::Request::new(ListRevocationsRequest { after_seq });
             crate::grpc::attach_service(&mut request, &service_token, None);
             async move {
-                let answer =
-                    client.list_revocations(request).await.map_err(|s| format!("{:?}: {}", s.code(), s.message()))?;
+                let answer = service_kit::grpc::within_deadline(client.list_revocations(request))
+                    .await
+                    .map_err(|s| format!("{:?}: {}", s.code(), s.message()))?;
                 let answer = answer.into_inner();
                 Ok((answer.revocation_ids, answer.last_seq))
             }

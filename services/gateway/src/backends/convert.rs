@@ -5,7 +5,7 @@
 use super::BackendResult;
 use crate::model::{
     MenuCategory, MenuItem, MenuPage, NewOrderLine, Order, OrderChange, OrderEvent, OrderLine, OrderPage, OrderStatus,
-    Role, Session, User,
+    OrderType, Role, Session, User,
 };
 use chrono::{DateTime, Utc};
 use restaurant_proto::prost_types::Timestamp;
@@ -45,6 +45,7 @@ pub(super) fn user(user: Option<pb::User>) -> BackendResult<User> {
 
 pub(super) fn order(order: Option<pb::Order>) -> BackendResult<Order> {
     let order = order.ok_or_else(|| malformed("no order"))?;
+    let order_type = order.order_type();
     Ok(Order {
         status: status(order.status)?,
         lines: order.lines.into_iter().map(order_line).collect(),
@@ -55,12 +56,29 @@ pub(super) fn order(order: Option<pb::Order>) -> BackendResult<Order> {
             .into_iter()
             .map(|t| Ok((status(t.status)?, time(t.at, "status reached at")?)))
             .collect::<BackendResult<_>>()?,
+        order_type: match order_type {
+            pb::OrderType::DineIn => Some(OrderType::DineIn),
+            pb::OrderType::Takeaway => Some(OrderType::Takeaway),
+            pb::OrderType::Unspecified => None,
+        },
+        table: Some(order.table_label).filter(|t| !t.is_empty()),
+        cancel_reason: Some(order.cancel_reason).filter(|r| !r.is_empty()),
         id: order.id,
         customer_id: order.customer_id,
         number: order.number,
         version: order.version,
         total_cents: order.total_cents,
+        ready_by: order.ready_by.and_then(|t| DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).ok()?)),
+        promise_revision: order.promise_revision,
     })
+}
+
+pub(super) fn pb_order_type(kind: Option<OrderType>) -> pb::OrderType {
+    match kind {
+        Some(OrderType::DineIn) => pb::OrderType::DineIn,
+        Some(OrderType::Takeaway) => pb::OrderType::Takeaway,
+        None => pb::OrderType::Unspecified,
+    }
 }
 
 fn order_line(line: pb::OrderLine) -> OrderLine {
@@ -68,6 +86,7 @@ fn order_line(line: pb::OrderLine) -> OrderLine {
         menu_item_id: line.menu_item_id,
         name: line.name,
         station: line.station,
+        prep_minutes: line.prep_minutes,
         quantity: line.quantity,
         unit_price_cents: line.unit_price_cents,
         note: line.note,
@@ -87,6 +106,7 @@ pub(super) fn order_event(event: pb::OrderEvent) -> BackendResult<OrderEvent> {
         Some(Change::Created(_)) => OrderChange::Created,
         Some(Change::StatusChanged(c)) => OrderChange::StatusChanged { from: status(c.from)? },
         Some(Change::Cancelled(c)) => OrderChange::Cancelled { from: status(c.from)? },
+        Some(Change::Promised(_)) => OrderChange::Promised,
         None => return Err(malformed("event without a change")),
     };
     Ok(OrderEvent { change, order: order(event.order)? })
@@ -105,7 +125,18 @@ pub(super) fn menu_item(item: pb::MenuItem) -> BackendResult<MenuItem> {
         price_cents: item.price_cents,
         available: item.available,
         station: item.station,
+        prep_minutes: item.prep_minutes,
     })
+}
+
+/// An answer that must carry a time.
+pub(super) fn time_answer(at: Option<Timestamp>) -> BackendResult<DateTime<Utc>> {
+    time(at, "an estimate without its time")
+}
+
+/// An answer that must carry one menu item.
+pub(super) fn menu_item_answer(item: Option<pb::MenuItem>) -> BackendResult<MenuItem> {
+    menu_item(item.ok_or_else(|| malformed("no menu item"))?)
 }
 
 pub(super) fn menu_page(page: pb::ListMenuItemsResponse) -> BackendResult<MenuPage> {

@@ -23,8 +23,21 @@ pub fn field_cost(name: &str) -> u32 {
         "orders" | "search" | "menuItems" => 4,
         // Every other root field is one backend call; nested fields are batched by the
         // dataloaders, and Juniper's field limit already bounds them.
-        "me" | "user" | "order" | "logout" | "updateOrderStatus" | "completeOrder" | "cancelOrder" | "orderCreated"
-        | "orderStatusChanged" | "__schema" | "__type" => 1,
+        "me"
+        | "user"
+        | "order"
+        | "logout"
+        | "updateOrderStatus"
+        | "completeOrder"
+        | "cancelOrder"
+        | "orderCreated"
+        | "orderStatusChanged"
+        | "orderUpdated"
+        | "setMenuItemAvailable"
+        | "menuItemChanged"
+        | "readyByEstimate"
+        | "__schema"
+        | "__type" => 1,
         _ => 0,
     }
 }

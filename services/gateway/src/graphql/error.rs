@@ -59,6 +59,13 @@ pub enum Refusal {
     /// A batch-loaded item the backend no longer returned.
     #[error("{what} {id} no longer exists")]
     Vanished { what: &'static str, id: String },
+    /// The gateway already has as many requests in hand as it may (`REQUESTS_IN_FLIGHT`).
+    #[error("the service is busy; try again in a moment")]
+    Busy,
+    /// A request not answered within the gateway's deadline; what it asked may or may not
+    /// have happened (a `createOrder` retried with its idempotency key is placed once).
+    #[error("no answer within {}s; try again", .0.as_secs())]
+    TooSlow(std::time::Duration),
 }
 
 impl Classified for Refusal {
@@ -73,11 +80,18 @@ impl Classified for Refusal {
             | Self::Batch => ErrorKind::InvalidInput,
             Self::TooManySubscriptions { .. } => ErrorKind::RateLimited,
             Self::KitchenStaffOnly => ErrorKind::Forbidden,
-            Self::FellBehind => ErrorKind::Unavailable,
+            Self::FellBehind | Self::Busy | Self::TooSlow(_) => ErrorKind::Unavailable,
             Self::Vanished { .. } => ErrorKind::NotFound,
         }
     }
+
+    fn retry_after(&self) -> Option<std::time::Duration> {
+        matches!(self, Self::Busy | Self::TooSlow(_)).then_some(RETRY_BUSY_AFTER)
+    }
 }
+
+/// When a client turned away by a busy or slow gateway may ask again.
+pub const RETRY_BUSY_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
 
 #[cfg(test)]
 mod tests {

@@ -49,6 +49,7 @@ pub struct Context {
     pub caller: Result<Option<Caller>, TokenError>,
     pub loaders: Loaders,
     pub live: LiveOrders,
+    pub menu: crate::live_menu::LiveMenu,
     /// The client's network address (the HTTP peer), passed to users with sign-ins so its
     /// throttle keys on the person, not on the gateway.
     pub client_address: Option<std::net::IpAddr>,

@@ -1,6 +1,6 @@
 //! The mutation root: accounts and sessions, placing orders and moving them along.
 
-use super::types::{AuthPayload, CreateOrderInput, LoginInput, Order, OrderStatus, RegisterInput};
+use super::types::{AuthPayload, CreateOrderInput, LoginInput, MenuItem, Order, OrderStatus, RegisterInput};
 use super::{Context, field_error};
 use crate::model::NewOrderLine;
 use juniper::{FieldResult, ID, graphql_object};
@@ -52,7 +52,7 @@ impl Mutation {
             .collect();
         let order = context
             .orders
-            .create_order(&caller.token, lines, input.idempotency_key)
+            .create_order(&caller.token, lines, input.idempotency_key, (input.order_type.map(Into::into), input.table))
             .await
             .map_err(|e| field_error(&e))?;
         Ok(Order(order))
@@ -77,10 +77,25 @@ impl Mutation {
     }
 
     /// Cancels the caller's own order while it is PLACED or ACCEPTED (kitchen staff may reject
-    /// any such order).
-    async fn cancel_order(context: &Context, order_id: ID) -> FieldResult<Order> {
+    /// any such order), saying why if they like (at most 200 characters): the kitchen's tablets
+    /// and the order's page show it.
+    async fn cancel_order(context: &Context, order_id: ID, reason: Option<String>) -> FieldResult<Order> {
         let caller = context.user()?;
-        let order = context.orders.cancel(&caller.token, order_id.to_string()).await.map_err(|e| field_error(&e))?;
+        let order =
+            context.orders.cancel(&caller.token, order_id.to_string(), reason).await.map_err(|e| field_error(&e))?;
         Ok(Order(order))
+    }
+
+    /// Kitchen staff mark a dish sold out (`available: false`, 86'd) or available again. Orders
+    /// for it are refused from then on, and every open menu and cart hears of it
+    /// (`menuItemChanged`).
+    async fn set_menu_item_available(context: &Context, id: ID, available: bool) -> FieldResult<MenuItem> {
+        let caller = context.user()?;
+        let item = context
+            .orders
+            .set_menu_item_available(&caller.token, id.to_string(), available)
+            .await
+            .map_err(|e| field_error(&e))?;
+        Ok(MenuItem(item))
     }
 }

@@ -4,7 +4,9 @@ use super::types::{
     MenuCategory, MenuItem, MenuItemConnection, MenuItemEdge, Order, OrderConnection, OrderEdge, OrderStatus, PageInfo,
     User,
 };
+use super::types::{OrderItemInput, rfc3339};
 use super::{Context, Refusal, field_error};
+use crate::model::NewOrderLine;
 use juniper::{FieldResult, ID, graphql_object};
 
 /// Menu items on one page when `first` is not given.
@@ -44,6 +46,17 @@ impl Query {
             edges: page.items.into_iter().map(|(item, cursor)| MenuItemEdge { cursor, node: MenuItem(item) }).collect(),
             page_info: PageInfo { has_next_page: page.has_next_page, end_cursor },
         })
+    }
+
+    /// When these dishes would be ready if ordered now (RFC 3339): behind the work queued in the
+    /// kitchen, at their stations. Public, like the menu.
+    async fn ready_by_estimate(context: &Context, items: Vec<OrderItemInput>) -> FieldResult<String> {
+        let lines = items
+            .into_iter()
+            .map(|i| NewOrderLine { menu_item_id: i.menu_item_id.to_string(), quantity: i.quantity, note: i.note })
+            .collect();
+        let at = context.orders.estimate_ready_by(lines).await.map_err(|e| field_error(&e))?;
+        Ok(rfc3339(&at))
     }
 
     /// The signed-in user.

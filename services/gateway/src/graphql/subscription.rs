@@ -1,9 +1,10 @@
 //! The subscription root: live order events, from the gateway's one upstream stream
 //! ([`crate::live`]).
 
-use super::types::{Order, OrderStatus, int};
+use super::types::{MenuItem, Order, OrderStatus, int};
 use super::{Context, Refusal, field_error};
 use crate::live::{LiveItem, Watched};
+use crate::live_menu::MenuChange;
 use crate::model::{self, OrderChange};
 use futures::{Stream, StreamExt as _};
 use juniper::{FieldResult, GraphQLObject, ID, graphql_subscription};
@@ -93,11 +94,12 @@ impl Subscription {
             (None, Role::KitchenStaff) => {}
         }
         let watched = order_id.map_or(Watched::Everything, Watched::Order);
-        let keep = |e: &model::OrderEvent| e.change != OrderChange::Created;
+        // Status changes only: a moved promise is no status change (`orderUpdated` has those).
+        let keep = |e: &model::OrderEvent| !matches!(e.change, OrderChange::Created | OrderChange::Promised);
         live(context, watched, keep, |e| {
             let previous = match e.change {
                 OrderChange::StatusChanged { from } | OrderChange::Cancelled { from } => Some(from.into()),
-                OrderChange::Created => None,
+                OrderChange::Created | OrderChange::Promised => None,
             };
             OrderStatusEvent {
                 order_id: ID::new(&e.order.id),
@@ -108,5 +110,36 @@ impl Subscription {
             }
         })
         .await
+    }
+
+    /// Every change of one order (customers: their own) as its page shows it: status changes
+    /// and the kitchen's moved ready-by promise (which keeps the version and raises
+    /// `promiseRevision`). Ends after the order's last event.
+    async fn order_updated(context: &Context, order_id: ID) -> FieldResult<Live<Order>> {
+        let caller = context.user()?;
+        let id = order_id_of(&order_id)?;
+        // The orders service decides whether this caller may see it (NOT_FOUND, FORBIDDEN).
+        context.orders.get_order(&caller.token, id.to_string()).await.map_err(|e| field_error(&e))?;
+        live(context, Watched::Order(id), |e| e.change != OrderChange::Created, |e| Order(e.order.clone())).await
+    }
+
+    /// Every menu item whose availability changes from now on: a dish the kitchen 86ed (sold
+    /// out) or brought back. Public, like the menu.
+    async fn menu_item_changed(context: &Context) -> FieldResult<Live<MenuItem>> {
+        let slot = match &context.socket {
+            Some(socket) => {
+                Some(socket.take().ok_or_else(|| field_error(&Refusal::TooManySubscriptions { max: socket.max() }))?)
+            }
+            None => None,
+        };
+        let stream = context.menu.watch().map(move |change| {
+            // Held as long as the stream: the socket's slot is taken until the subscription ends.
+            let _slot = &slot;
+            match change {
+                MenuChange::Item(item) => Ok(MenuItem((*item).clone())),
+                MenuChange::FellBehind => Err(field_error(&Refusal::FellBehind)),
+            }
+        });
+        Ok(Box::pin(stream))
     }
 }

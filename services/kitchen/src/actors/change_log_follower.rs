@@ -3,7 +3,7 @@
 //! without gaps, once — woken by `NOTIFY` on commit with a fallback poll; and that prunes the
 //! log to what a reconnecting tablet may still replay.
 
-use super::{PublishChange, ResyncAll, TicketHub};
+use super::{PublishChange, QueueMoved, ResyncAll, TicketHub};
 use crate::store;
 use actix::prelude::*;
 use anyhow::Context as _;
@@ -58,9 +58,17 @@ pub struct ChangeLogFollower {
     gap_since: Option<Instant>,
     /// Held until the actor has stopped, so the service's shutdown waits for it.
     shutdown: Option<ShutdownListener>,
+    /// Told when changes were pushed: the queue moved (the promise keeper plans it again).
+    queue_moved: Option<Recipient<QueueMoved>>,
 }
 
 impl ChangeLogFollower {
+    /// Tells `keeper` whenever the queue moved (this instance pushed ticket changes).
+    pub fn telling(mut self, keeper: Recipient<QueueMoved>) -> Self {
+        self.queue_moved = Some(keeper);
+        self
+    }
+
     /// `last`: the sequence number the hub is current with — read before any tablet could
     /// connect (see [`store::tickets::last_seq`]), so that no change falls between.
     pub fn new(
@@ -81,6 +89,7 @@ impl ChangeLogFollower {
             woken_while_reading: false,
             gap_since: None,
             shutdown: Some(shutdown),
+            queue_moved: None,
         }
     }
 }
@@ -138,6 +147,11 @@ impl Handler<Wake> for ChangeLogFollower {
         let pass = follow(self.pool.clone(), self.hub.clone(), self.last);
         ctx.spawn(pass.into_actor(self).map(|pass, follower, ctx| {
             follower.reading = false;
+            if pass.last > follower.last
+                && let Some(keeper) = &follower.queue_moved
+            {
+                keeper.do_send(QueueMoved);
+            }
             follower.last = pass.last;
             match (pass.gap_before, pass.failure) {
                 (_, Some(e)) => {

@@ -12,6 +12,17 @@ pub enum CookCommand {
     Recall,
     /// Hand it over: READY → COMPLETED.
     Complete,
+    /// The kitchen will not make it (with a reason): PLACED or ACCEPTED → CANCELLED.
+    Reject,
+}
+
+/// A station's command on its own lines of one ticket (the item bump).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StationCommand {
+    /// This station's lines are done.
+    Done,
+    /// This station's lines are back on its list (not done after all).
+    Recall,
 }
 
 /// A command the ticket's status does not allow; the words name the states involved.
@@ -37,16 +48,38 @@ impl TicketStatus {
             (CookCommand::Bump, Preparing) => Ok(Ready),
             (CookCommand::Bump | CookCommand::Complete, Ready) => Ok(Completed),
             (CookCommand::Recall, Ready) => Ok(Preparing),
+            (CookCommand::Reject, Placed | Accepted) => Ok(Cancelled),
+            (CookCommand::Reject, from) => Err(Refused::NotFrom { from, to: Cancelled }),
             (CookCommand::Recall, from) => Err(Refused::NotFrom { from, to: Preparing }),
             (CookCommand::Complete, from) => Err(Refused::NotFrom { from, to: Completed }),
         }
     }
 }
 
+impl TicketStatus {
+    /// The statuses the order moves through after a station's command, given whether every
+    /// station on the ticket is done afterwards: the last station done takes the order to READY
+    /// (one step at a time, as the orders service allows), and a station recalled takes a READY
+    /// order back to PREPARING. Nothing for an order whose stations are still at work.
+    pub fn after_station(self, command: StationCommand, every_station_done: bool) -> Result<Vec<Self>, Refused> {
+        use TicketStatus::{Accepted, Cancelled, Completed, Placed, Preparing, Ready};
+        Ok(match (command, self) {
+            (_, Completed | Cancelled) => return Err(Refused::Finished(self)),
+            (StationCommand::Done, _) if !every_station_done => vec![],
+            (StationCommand::Done, Placed) => vec![Accepted, Preparing, Ready],
+            (StationCommand::Done, Accepted) => vec![Preparing, Ready],
+            (StationCommand::Done, Preparing) => vec![Ready],
+            (StationCommand::Done, Ready) => vec![],
+            (StationCommand::Recall, Ready) => vec![Preparing],
+            (StationCommand::Recall, Placed | Accepted | Preparing) => vec![],
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use CookCommand::{Bump, Complete, Recall};
+    use CookCommand::{Bump, Complete, Recall, Reject};
     use TicketStatus::{Accepted, Cancelled, Completed, Placed, Preparing, Ready};
 
     #[test]
@@ -72,10 +105,39 @@ mod tests {
     }
 
     #[test]
+    fn only_an_order_not_started_can_be_rejected() {
+        assert_eq!(Placed.after(Reject), Ok(Cancelled));
+        assert_eq!(Accepted.after(Reject), Ok(Cancelled));
+        for status in [Preparing, Ready] {
+            assert_eq!(status.after(Reject), Err(Refused::NotFrom { from: status, to: Cancelled }), "{status:?}");
+        }
+    }
+
+    #[test]
     fn a_finished_order_refuses_every_command() {
         for status in [Completed, Cancelled] {
-            for command in [Bump, Recall, Complete] {
+            for command in [Bump, Recall, Complete, Reject] {
                 assert_eq!(status.after(command), Err(Refused::Finished(status)), "{status:?} {command:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_last_station_done_walks_the_order_to_ready_and_a_recall_brings_it_back() {
+        assert_eq!(Placed.after_station(StationCommand::Done, true), Ok(vec![Accepted, Preparing, Ready]));
+        assert_eq!(Accepted.after_station(StationCommand::Done, true), Ok(vec![Preparing, Ready]));
+        assert_eq!(Preparing.after_station(StationCommand::Done, true), Ok(vec![Ready]));
+        assert_eq!(Ready.after_station(StationCommand::Done, true), Ok(vec![]));
+        for status in [Placed, Accepted, Preparing, Ready] {
+            assert_eq!(status.after_station(StationCommand::Done, false), Ok(vec![]), "{status:?}");
+        }
+        assert_eq!(Ready.after_station(StationCommand::Recall, false), Ok(vec![Preparing]));
+        for status in [Placed, Accepted, Preparing] {
+            assert_eq!(status.after_station(StationCommand::Recall, false), Ok(vec![]), "{status:?}");
+        }
+        for status in [Completed, Cancelled] {
+            for command in [StationCommand::Done, StationCommand::Recall] {
+                assert_eq!(status.after_station(command, true), Err(Refused::Finished(status)));
             }
         }
     }

@@ -2,10 +2,15 @@
 //! ticket gets the next tablet sequence number. Nothing here knows Protobuf, JSON or SQL.
 
 mod command;
+mod speed;
+mod station;
 
-pub use command::{CookCommand, Refused};
+pub use command::{CookCommand, Refused, StationCommand};
+pub use speed::{Durations, SpeedReport};
+pub use station::{BadView, DeviceName, Station, View};
 
 use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
 use uuid::Uuid;
 
 /// Where a ticket's order is; mirrors the order's status.
@@ -47,6 +52,8 @@ pub struct TicketItem {
     pub menu_item_id: Uuid,
     pub name: String,
     pub station: String,
+    /// The dish's prep minutes when ordered: what the ready-by promise is planned with.
+    pub prep_minutes: u32,
     pub quantity: u32,
     pub unit_price_cents: i64,
     pub note: Option<String>,
@@ -68,6 +75,47 @@ pub struct Ticket {
     pub updated_at: DateTime<Utc>,
     /// When the order reached each status, in order.
     pub timeline: Vec<(TicketStatus, DateTime<Utc>)>,
+    /// The stations that marked their lines done, and when (the kitchen's own record: events
+    /// never change it).
+    pub stations_done: BTreeMap<String, DateTime<Utc>>,
+    /// What the order says about itself besides its lines: how it is served, why it ended.
+    pub details: OrderDetails,
+    /// The kitchen marked it rush: first on every station's list (the kitchen's own record).
+    pub rush: bool,
+}
+
+/// How the customer is served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OrderKind {
+    /// Not said (orders from before order types).
+    #[default]
+    Unspecified,
+    DineIn,
+    Takeaway,
+}
+
+impl OrderKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unspecified => "UNSPECIFIED",
+            Self::DineIn => "DINE_IN",
+            Self::Takeaway => "TAKEAWAY",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        [Self::Unspecified, Self::DineIn, Self::Takeaway].into_iter().find(|k| k.as_str() == value)
+    }
+}
+
+/// What the order carries about itself, as the event said it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OrderDetails {
+    pub kind: OrderKind,
+    /// A table number or a name to call, chosen at checkout.
+    pub table: Option<String>,
+    /// Why it was cancelled or rejected, when it was.
+    pub cancel_reason: Option<String>,
 }
 
 /// A ticket as it became at tablet sequence number `seq`.

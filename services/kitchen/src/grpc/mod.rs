@@ -34,14 +34,68 @@ impl OrdersClient {
         let answer = if status == TicketStatus::Completed {
             let mut request = tonic::Request::new(pb::CompleteOrderRequest { id });
             tokens::grpc::attach_service(&mut request, &self.service_token, Some(cook));
-            client.complete_order(request).await.map(drop)
+            service_kit::grpc::within_deadline(client.complete_order(request)).await.map(drop)
         } else {
             let status = order_status(status).into();
             let mut request = tonic::Request::new(pb::UpdateOrderStatusRequest { id, status });
             tokens::grpc::attach_service(&mut request, &self.service_token, Some(cook));
-            client.update_order_status(request).await.map(drop)
+            service_kit::grpc::within_deadline(client.update_order_status(request)).await.map(drop)
         };
         answer.map_err(UpstreamError::from)
+    }
+
+    /// Cancels the order on `cook`'s behalf (the kitchen rejecting it), saying why.
+    pub async fn cancel(&self, cook: &Token, order_id: Uuid, reason: &str) -> Result<(), UpstreamError> {
+        let mut request =
+            tonic::Request::new(pb::CancelOrderRequest { id: order_id.to_string(), reason: Some(reason.to_owned()) });
+        tokens::grpc::attach_service(&mut request, &self.service_token, Some(cook));
+        service_kit::grpc::within_deadline(self.client.clone().cancel_order(request))
+            .await
+            .map(drop)
+            .map_err(UpstreamError::from)
+    }
+}
+
+/// The kitchen's plan of its queue, as the orders service keeps it.
+#[derive(Debug, Clone)]
+pub struct PlanReport {
+    pub planned_at: chrono::DateTime<chrono::Utc>,
+    /// How long a prep minute lasts on the kitchen's clock.
+    pub prep_minute: std::time::Duration,
+    /// The ready-by times that moved.
+    pub promises: Vec<(Uuid, chrono::DateTime<chrono::Utc>)>,
+    /// Per station, when each cook is free once the queue is made.
+    pub stations: Vec<(String, Vec<chrono::DateTime<chrono::Utc>>)>,
+}
+
+impl OrdersClient {
+    /// Tells the orders service the promises that moved and the kitchen's load, on the
+    /// kitchen's own account (no cook is behind a plan).
+    pub async fn keep_promises(&self, report: &PlanReport) -> Result<(), UpstreamError> {
+        let time = |at: &chrono::DateTime<chrono::Utc>| restaurant_proto::prost_types::Timestamp {
+            seconds: at.timestamp(),
+            nanos: at.timestamp_subsec_nanos() as i32,
+        };
+        let message = pb::KeepPromisesRequest {
+            promises: report
+                .promises
+                .iter()
+                .map(|(id, at)| pb::Promise { order_id: id.to_string(), ready_by: Some(time(at)) })
+                .collect(),
+            stations: report
+                .stations
+                .iter()
+                .map(|(station, free)| pb::StationLoad {
+                    station: station.clone(),
+                    cook_free_at: free.iter().map(time).collect(),
+                })
+                .collect(),
+            planned_at: Some(time(&report.planned_at)),
+            prep_minute_ms: i64::try_from(report.prep_minute.as_millis()).unwrap_or(i64::MAX),
+        };
+        let mut request = tonic::Request::new(message);
+        tokens::grpc::attach_service(&mut request, &self.service_token, None);
+        self.client.clone().keep_promises(request).await.map(drop).map_err(UpstreamError::from)
     }
 }
 

@@ -1,6 +1,7 @@
 //! The kitchen's REST endpoints: `GET /tickets?status=&first=&after=` (paged),
 //! `GET /ticket/{orderId}`,
-//! `POST /order/{orderId}/done` and the SSE feed `GET /stream`. Each checks the caller's token,
+//! `POST /order/{orderId}/done`, `GET /speed` (today's speed of service) and the SSE feed
+//! `GET /stream`. Each checks the caller's token,
 //! calls the kitchen core and maps the result; errors go through `service_kit`'s one mapping.
 
 use crate::domain::CookCommand;
@@ -18,7 +19,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/tickets", web::get().to(list_tickets))
         .route("/ticket/{order_id}", web::get().to(get_ticket))
         .route("/order/{order_id}/done", web::post().to(complete_order))
-        .route("/stream", web::get().to(stream::new_tickets));
+        .route("/stream", web::get().to(stream::new_tickets))
+        .route("/speed", web::get().to(speed));
 }
 
 /// The request's `Authorization: Bearer` token.
@@ -78,6 +80,17 @@ async fn list_tickets(
                 None => serde_json::json!({ "tickets": tickets }),
             })
         }
+        Err(e) => error_response(&e),
+    }
+}
+
+/// `GET /speed`: today's speed of service, for the manager's page.
+async fn speed(request: HttpRequest, kitchen: web::Data<Kitchen>) -> HttpResponse {
+    if let Err(e) = authorize(&request, &kitchen, Access::read("ticket")) {
+        return error_response(&e);
+    }
+    match kitchen.speed_today().await {
+        Ok(report) => HttpResponse::Ok().json(crate::wire::SpeedView::from(&report)),
         Err(e) => error_response(&e),
     }
 }

@@ -1,6 +1,6 @@
 //! An order event (already checked by `order_events::decode`) → the kitchen's [`Ticket`].
 
-use crate::domain::{Ticket, TicketItem, TicketStatus};
+use crate::domain::{OrderDetails, OrderKind, Ticket, TicketItem, TicketStatus};
 use chrono::{DateTime, Utc};
 use restaurant_proto::v1 as pb;
 use uuid::Uuid;
@@ -26,6 +26,8 @@ pub fn ticket(event: &pb::OrderEvent) -> Result<Ticket, Unusable> {
                     menu_item_id: uuid(&l.menu_item_id)?,
                     name: l.name.clone(),
                     station: l.station.clone(),
+                    prep_minutes: u32::try_from(l.prep_minutes)
+                        .map_err(|_| Unusable(format!("prep minutes {}", l.prep_minutes)))?,
                     quantity: u32::try_from(l.quantity).map_err(|_| Unusable(format!("quantity {}", l.quantity)))?,
                     unit_price_cents: l.unit_price_cents,
                     note: l.note.clone(),
@@ -40,6 +42,18 @@ pub fn ticket(event: &pb::OrderEvent) -> Result<Ticket, Unusable> {
             .iter()
             .map(|t| Ok((status(t.status)?, time(t.at.as_ref())?)))
             .collect::<Result<_, Unusable>>()?,
+        // The kitchen's own: kept from the stored ticket whatever the event says.
+        stations_done: Default::default(),
+        rush: false,
+        details: OrderDetails {
+            kind: match order.order_type() {
+                pb::OrderType::DineIn => OrderKind::DineIn,
+                pb::OrderType::Takeaway => OrderKind::Takeaway,
+                pb::OrderType::Unspecified => OrderKind::Unspecified,
+            },
+            table: Some(order.table_label.clone()).filter(|t| !t.is_empty()),
+            cancel_reason: Some(order.cancel_reason.clone()).filter(|r| !r.is_empty()),
+        },
     })
 }
 

@@ -1,5 +1,7 @@
 //! PostgreSQL persistence of the `kitchen` schema, and which of its refusals are for good.
 
+pub mod devices;
+pub mod speed;
 pub mod tickets;
 
 /// The refinery migrations of `sql/kitchen`.

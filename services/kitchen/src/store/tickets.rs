@@ -1,10 +1,11 @@
 //! Tickets and the tablet change log.
 
-use crate::domain::{Ticket, TicketChange, TicketItem, TicketStatus};
+use crate::domain::{OrderDetails, OrderKind, Ticket, TicketChange, TicketItem, TicketStatus};
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use tokio_postgres::{IsolationLevel, Row};
 use uuid::Uuid;
 
@@ -26,33 +27,38 @@ pub async fn apply(
     let timeline = serde_json::to_value(&stored.timeline).context("encoding the timeline")?;
     let snapshot = serde_json::to_value(&stored).context("encoding the ticket")?;
     let number = i32::try_from(ticket.number).context("an order number out of range")?;
+    let details = serde_json::to_value(&stored.details).context("encoding the order's details")?;
     // The sequence row stays locked until the statement commits: numbers become visible in
     // order, without gaps.
     let statement = client
         .prepare_cached(
             "WITH stored AS (
                INSERT INTO kitchen.tickets
-                 (order_id, customer_id, status, order_version, total_cents, items, timeline, placed_at, updated_at, number)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $12)
+                 (order_id, customer_id, status, order_version, total_cents, items, timeline, placed_at, updated_at, number,
+                  details)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $12, $13)
                ON CONFLICT (order_id) DO UPDATE SET
                  customer_id = EXCLUDED.customer_id, status = EXCLUDED.status, number = EXCLUDED.number,
+                 details = EXCLUDED.details,
                  order_version = EXCLUDED.order_version, total_cents = EXCLUDED.total_cents,
                  items = EXCLUDED.items, timeline = EXCLUDED.timeline,
                  placed_at = EXCLUDED.placed_at, updated_at = EXCLUDED.updated_at
                WHERE kitchen.tickets.order_version < EXCLUDED.order_version
-               RETURNING order_id
+               RETURNING order_id, stations_done, rush
              ), next AS (
                UPDATE kitchen.tablet_sequence SET last_seq = last_seq + 1
                WHERE EXISTS (SELECT 1 FROM stored)
                RETURNING last_seq
              )
              INSERT INTO kitchen.tablet_changes (seq, order_id, ticket, trace_id)
-             SELECT last_seq, $1, $10::jsonb, $11 FROM next
-             RETURNING seq",
+             SELECT last_seq, $1,
+                    $10::jsonb || jsonb_build_object('stationsDone', stored.stations_done, 'rush', stored.rush), $11
+             FROM next, stored
+             RETURNING seq, ticket",
         )
         .await
         .context("preparing the ticket statement")?;
-    let seq: Option<i64> = client
+    let seq = client
         .query_opt(
             &statement,
             &[
@@ -68,12 +74,62 @@ pub async fn apply(
                 &snapshot,
                 &trace_id,
                 &number,
+                &details,
             ],
         )
         .await
-        .context("storing the ticket")?
-        .map(|row| row.get(0));
-    Ok(seq.map(|seq| TicketChange { seq, ticket: ticket.clone(), trace_id: trace_id.map(str::to_owned) }))
+        .context("storing the ticket")?;
+    // The ticket as recorded: the event's, with the kitchen's own stations and rush kept.
+    seq.map(|row| {
+        let stored: StoredTicket = serde_json::from_value(row.get("ticket")).context("decoding the stored change")?;
+        Ok(TicketChange { seq: row.get("seq"), ticket: stored.try_into()?, trace_id: trace_id.map(str::to_owned) })
+    })
+    .transpose()
+}
+
+/// Changes what the kitchen itself keeps on a ticket (its stations' progress, rush) with
+/// `change`, which says whether it changed anything; when it did, the change takes the next
+/// tablet sequence number and goes into the change log, in one transaction (the ticket's row,
+/// then the sequence row: the order [`apply`] locks them in). `None`: no ticket for the order;
+/// otherwise the ticket as it is now, and the change when there was one.
+pub async fn change_locally(
+    client: &mut deadpool_postgres::Object,
+    order_id: Uuid,
+    change: impl FnOnce(&mut Ticket) -> bool,
+) -> anyhow::Result<Option<(Ticket, Option<TicketChange>)>> {
+    let tx = client.transaction().await.context("starting a ticket change")?;
+    let Some(mut ticket) = tickets_where(&tx, "order_id = $1 FOR UPDATE", &[&order_id]).await?.pop() else {
+        return Ok(None);
+    };
+    if !change(&mut ticket) {
+        tx.commit().await.context("ending a ticket change")?;
+        return Ok(Some((ticket, None)));
+    }
+    let stored = StoredTicket::from(&ticket);
+    let stations_done = serde_json::to_value(&stored.stations_done).context("encoding stations")?;
+    tx.execute(
+        &tx.prepare_cached("UPDATE kitchen.tickets SET stations_done = $2, rush = $3 WHERE order_id = $1").await?,
+        &[&order_id, &stations_done, &ticket.rush],
+    )
+    .await
+    .context("storing a ticket's stations")?;
+    let seq: i64 = tx
+        .query_one(
+            &tx.prepare_cached("UPDATE kitchen.tablet_sequence SET last_seq = last_seq + 1 RETURNING last_seq").await?,
+            &[],
+        )
+        .await
+        .context("taking a tablet sequence number")?
+        .get(0);
+    let snapshot = serde_json::to_value(&stored).context("encoding the ticket")?;
+    tx.execute(
+        &tx.prepare_cached("INSERT INTO kitchen.tablet_changes (seq, order_id, ticket) VALUES ($1, $2, $3)").await?,
+        &[&seq, &order_id, &snapshot],
+    )
+    .await
+    .context("recording a ticket change")?;
+    tx.commit().await.context("committing a ticket change")?;
+    Ok(Some((ticket.clone(), Some(TicketChange { seq, ticket, trace_id: None }))))
 }
 
 /// The last sequence number handed out.
@@ -228,7 +284,7 @@ async fn tickets_where(
             &client
                 .prepare_cached(&format!(
                     "SELECT order_id, customer_id, status, order_version, total_cents, items, timeline,
-                        placed_at, updated_at, number
+                        placed_at, updated_at, number, stations_done, rush, details
                  FROM kitchen.tickets WHERE {condition}"
                 ))
                 .await?,
@@ -251,6 +307,9 @@ fn ticket(row: &Row) -> anyhow::Result<Ticket> {
         timeline: serde_json::from_value(row.get("timeline")).context("decoding a stored timeline")?,
         placed_at: row.get("placed_at"),
         updated_at: row.get("updated_at"),
+        stations_done: serde_json::from_value(row.get("stations_done")).context("decoding stored stations")?,
+        rush: row.get("rush"),
+        details: serde_json::from_value(row.get("details")).context("decoding stored order details")?,
     };
     stored.try_into()
 }
@@ -272,6 +331,24 @@ struct StoredTicket {
     timeline: Vec<(String, DateTime<Utc>)>,
     placed_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    /// Absent from changes recorded before stations, rush and details existed.
+    #[serde(default)]
+    stations_done: BTreeMap<String, DateTime<Utc>>,
+    #[serde(default)]
+    rush: bool,
+    #[serde(default)]
+    details: StoredDetails,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct StoredDetails {
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    table: Option<String>,
+    #[serde(default)]
+    cancel_reason: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -280,6 +357,9 @@ struct StoredItem {
     menu_item_id: Uuid,
     name: String,
     station: String,
+    /// Absent in tickets stored before prep minutes travelled with the lines.
+    #[serde(default)]
+    prep_minutes: u32,
     quantity: u32,
     unit_price_cents: i64,
     note: Option<String>,
@@ -301,6 +381,7 @@ impl From<&Ticket> for StoredTicket {
                     menu_item_id: i.menu_item_id,
                     name: i.name.clone(),
                     station: i.station.clone(),
+                    prep_minutes: i.prep_minutes,
                     quantity: i.quantity,
                     unit_price_cents: i.unit_price_cents,
                     note: i.note.clone(),
@@ -309,6 +390,13 @@ impl From<&Ticket> for StoredTicket {
             timeline: t.timeline.iter().map(|(s, at)| (s.as_str().to_owned(), *at)).collect(),
             placed_at: t.placed_at,
             updated_at: t.updated_at,
+            stations_done: t.stations_done.clone(),
+            rush: t.rush,
+            details: StoredDetails {
+                kind: Some(t.details.kind.as_str().to_owned()),
+                table: t.details.table.clone(),
+                cancel_reason: t.details.cancel_reason.clone(),
+            },
         }
     }
 }
@@ -334,6 +422,7 @@ impl TryFrom<StoredTicket> for Ticket {
                     menu_item_id: i.menu_item_id,
                     name: i.name,
                     station: i.station,
+                    prep_minutes: i.prep_minutes,
                     quantity: i.quantity,
                     unit_price_cents: i.unit_price_cents,
                     note: i.note,
@@ -342,6 +431,56 @@ impl TryFrom<StoredTicket> for Ticket {
             timeline: s.timeline.into_iter().map(|(st, at)| Ok((status(&st)?, at))).collect::<anyhow::Result<_>>()?,
             placed_at: s.placed_at,
             updated_at: s.updated_at,
+            stations_done: s.stations_done,
+            rush: s.rush,
+            details: OrderDetails {
+                kind: match s.details.kind.as_deref() {
+                    None => OrderKind::Unspecified,
+                    Some(kind) => OrderKind::parse(kind)
+                        .with_context(|| format!("unknown order kind {kind:?} in the database"))?,
+                },
+                table: s.details.table,
+                cancel_reason: s.details.cancel_reason,
+            },
         })
     }
+}
+
+/// The tickets still to be made (placed, accepted or being prepared), oldest first: the queue
+/// the kitchen plans its promises with.
+pub async fn queue(client: &impl GenericClient) -> anyhow::Result<Vec<Ticket>> {
+    let waiting: Vec<&str> =
+        [TicketStatus::Placed, TicketStatus::Accepted, TicketStatus::Preparing].iter().map(|s| s.as_str()).collect();
+    tickets_where(client, "status = ANY($1) ORDER BY placed_at, order_id", &[&waiting]).await
+}
+
+/// Keeps each ticket's promised ready-by time (as told to the orders service).
+pub async fn promise(client: &impl GenericClient, promises: &[(Uuid, DateTime<Utc>)]) -> anyhow::Result<()> {
+    let (ids, times): (Vec<Uuid>, Vec<DateTime<Utc>>) = promises.iter().copied().unzip();
+    client
+        .execute(
+            &client
+                .prepare_cached(
+                    "UPDATE kitchen.tickets t SET ready_by = p.ready_by
+                     FROM unnest($1::uuid[], $2::timestamptz[]) AS p(order_id, ready_by)
+                     WHERE t.order_id = p.order_id",
+                )
+                .await?,
+            &[&ids, &times],
+        )
+        .await
+        .context("keeping the promised ready-by times")?;
+    Ok(())
+}
+
+/// The ready-by time promised for a ticket, if it was planned.
+pub async fn promised(client: &impl GenericClient, order_id: Uuid) -> anyhow::Result<Option<DateTime<Utc>>> {
+    let row = client
+        .query_opt(
+            &client.prepare_cached("SELECT ready_by FROM kitchen.tickets WHERE order_id = $1").await?,
+            &[&order_id],
+        )
+        .await
+        .context("reading a promise")?;
+    Ok(row.and_then(|r| r.get("ready_by")))
 }

@@ -22,6 +22,10 @@ struct ConnectQuery {
     /// A reconnecting tablet's last sequence number (tablets that authenticate by message put
     /// it in the `auth` message instead).
     last_seq: Option<i64>,
+    /// The tablet's name, under which the kitchen remembers its stations.
+    device: Option<String>,
+    /// The stations it shows, comma-separated (absent: what the device showed last).
+    stations: Option<String>,
 }
 
 /// A tablet may authenticate in the upgrade request (`Authorization: Bearer`), or, when it
@@ -50,6 +54,11 @@ async fn connect(
             }
         }
     };
-    let session = TabletSession::new(kitchen.get_ref().clone(), token, query.last_seq);
+    let query = query.into_inner();
+    let wants = session::Wants {
+        device: query.device,
+        stations: query.stations.map(|s| s.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect()),
+    };
+    let session = TabletSession::new(kitchen.get_ref().clone(), token, query.last_seq, wants);
     actix_web_actors::ws::start(session, &request, stream)
 }

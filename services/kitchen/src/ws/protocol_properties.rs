@@ -27,9 +27,32 @@ fn json_value() -> impl Strategy<Value = Value> {
 
 /// An object that looks like a tablet message: a known or unknown type, known or unknown keys.
 fn message_like() -> impl Strategy<Value = Value> {
-    let key =
-        prop_oneof![Just("type"), Just("token"), Just("lastSeq"), Just("orderId"), Just("extra"), Just("order_id")];
-    let kind = prop_oneof![Just("auth"), Just("bump"), Just("recall"), Just("Bump"), Just("ticket"), Just("")];
+    let key = prop_oneof![
+        Just("type"),
+        Just("token"),
+        Just("lastSeq"),
+        Just("orderId"),
+        Just("extra"),
+        Just("order_id"),
+        Just("station"),
+        Just("stations"),
+        Just("device"),
+        Just("reason"),
+        Just("rush"),
+    ];
+    let kind = prop_oneof![
+        Just("auth"),
+        Just("bump"),
+        Just("recall"),
+        Just("Bump"),
+        Just("ticket"),
+        Just(""),
+        Just("view"),
+        Just("stationBump"),
+        Just("stationRecall"),
+        Just("reject"),
+        Just("rush"),
+    ];
     (kind, proptest::collection::btree_map(key, json_value(), 0..4)).prop_map(|(kind, mut fields)| {
         fields.insert("type", Value::from(kind));
         Value::Object(fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
@@ -43,23 +66,71 @@ fn documented(value: &Value) -> bool {
         object.keys().all(|k| k == "type" || allowed.contains(&k.as_str()))
             && required.iter().all(|k| object.contains_key(*k))
     };
+    let strings = |v: &Value| v.as_array().is_some_and(|a| a.iter().all(Value::is_string));
+    let absent_null_or = |key: &str, ok: &dyn Fn(&Value) -> bool| object.get(key).is_none_or(|v| v.is_null() || ok(v));
     match object.get("type").and_then(Value::as_str) {
         Some("auth") => {
-            keys(&["token", "lastSeq"], &["token"])
+            keys(&["token", "lastSeq", "device", "stations"], &["token"])
                 && object["token"].is_string()
-                && object.get("lastSeq").is_none_or(|seq| seq.is_null() || seq.is_i64())
+                && absent_null_or("lastSeq", &Value::is_i64)
+                && absent_null_or("device", &Value::is_string)
+                && absent_null_or("stations", &strings)
+        }
+        Some("view") => {
+            keys(&["device", "stations"], &["stations"])
+                && strings(&object["stations"])
+                && absent_null_or("device", &Value::is_string)
         }
         Some("bump" | "recall") => keys(&["orderId"], &["orderId"]) && object["orderId"].is_string(),
+        Some("reject") => {
+            keys(&["orderId", "reason"], &["orderId", "reason"])
+                && object["orderId"].is_string()
+                && object["reason"].is_string()
+        }
+        Some("rush") => {
+            keys(&["orderId", "rush"], &["orderId", "rush"])
+                && object["orderId"].is_string()
+                && object["rush"].is_boolean()
+        }
+        Some("stationBump" | "stationRecall") => {
+            keys(&["orderId", "station"], &["orderId", "station"])
+                && object["orderId"].is_string()
+                && object["station"].is_string()
+        }
         _ => false,
     }
 }
 
 fn same(message: &TabletMessage, value: &Value) -> bool {
     match message {
-        TabletMessage::Auth { token, last_seq } => {
+        TabletMessage::Auth { token, last_seq, device, stations } => {
             value["type"] == "auth"
                 && value["token"] == token.as_str()
                 && value.get("lastSeq").and_then(Value::as_i64) == *last_seq
+                && value.get("device").and_then(Value::as_str) == device.as_deref()
+                && value.get("stations").filter(|v| !v.is_null()).map(|v| v.to_owned())
+                    == stations.as_ref().map(|s| json!(s))
+        }
+        TabletMessage::View { device, stations } => {
+            value["type"] == "view"
+                && value.get("device").and_then(Value::as_str) == device.as_deref()
+                && value["stations"] == json!(stations)
+        }
+        TabletMessage::StationBump { order_id, station } => {
+            value["type"] == "stationBump"
+                && value["orderId"] == order_id.as_str()
+                && value["station"] == station.as_str()
+        }
+        TabletMessage::Reject { order_id, reason } => {
+            value["type"] == "reject" && value["orderId"] == order_id.as_str() && value["reason"] == reason.as_str()
+        }
+        TabletMessage::Rush { order_id, rush } => {
+            value["type"] == "rush" && value["orderId"] == order_id.as_str() && value["rush"] == *rush
+        }
+        TabletMessage::StationRecall { order_id, station } => {
+            value["type"] == "stationRecall"
+                && value["orderId"] == order_id.as_str()
+                && value["station"] == station.as_str()
         }
         TabletMessage::Bump { order_id } => value["type"] == "bump" && value["orderId"] == order_id.as_str(),
         TabletMessage::Recall { order_id } => value["type"] == "recall" && value["orderId"] == order_id.as_str(),

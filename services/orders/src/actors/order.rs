@@ -4,7 +4,7 @@
 
 use crate::caller::Caller;
 use crate::domain::{
-    Cart, CustomerId, IdempotencyKey, MenuItemId, Order, OrderId, OrderLine, OrderStatus, TransitionRefused,
+    Cart, CustomerId, IdempotencyKey, MenuItemId, Order, OrderId, OrderLine, OrderStatus, Service, TransitionRefused,
 };
 use crate::metrics::OrdersMetrics;
 use crate::store::{self, orders::KeyClaim};
@@ -68,6 +68,7 @@ pub struct Place {
     pub customer: CustomerId,
     pub cart: Cart,
     pub idempotency_key: Option<IdempotencyKey>,
+    pub service: Service,
     pub trace: Option<TraceParent>,
 }
 
@@ -85,8 +86,9 @@ pub enum Placed {
 pub enum PlaceOrderError {
     #[error("line {line}: there is no menu item {id}")]
     UnknownMenuItem { line: usize, id: MenuItemId },
-    #[error("line {line}: {name} is not available right now")]
-    Unavailable { line: usize, name: String },
+    /// 86'd by the kitchen: the words name the dish and its id, so a client can mark it.
+    #[error("line {line}: {name} is sold out (not available right now; menu item {id})")]
+    Unavailable { line: usize, name: String, id: MenuItemId },
     #[error("this idempotency key was already used for a different cart")]
     KeyReusedForOtherCart,
     #[error(transparent)]
@@ -117,6 +119,12 @@ impl Handler<Place> for OrderActor {
 #[tracing::instrument(skip(pool, place), fields(customer = %place.customer))]
 async fn place_order(pool: Pool, id: OrderId, place: Place) -> Result<Placed, PlaceOrderError> {
     let mut client = pool.get().await.context("connecting to PostgreSQL")?;
+    // The day's number is taken in its own statement, before the order's transaction: inside it,
+    // the day's single counter row would stay locked until the commit, so every placement in the
+    // system would queue behind the slowest one (under load or a slow disk the pool drained). A
+    // refused or replayed placement leaves a gap in the day's numbers; none is ever repeated.
+    let now = crate::domain::now();
+    let number = store::orders::next_number(&client, now).await?;
     let tx = client.transaction().await.context("starting the order transaction")?;
 
     if let Some(key) = &place.idempotency_key {
@@ -143,21 +151,20 @@ async fn place_order(pool: Pool, id: OrderId, place: Place) -> Result<Placed, Pl
             .get(&line.menu_item_id)
             .ok_or(PlaceOrderError::UnknownMenuItem { line: index + 1, id: line.menu_item_id })?;
         if !item.available {
-            return Err(PlaceOrderError::Unavailable { line: index + 1, name: item.name.clone() });
+            return Err(PlaceOrderError::Unavailable { line: index + 1, name: item.name.clone(), id: item.id });
         }
         lines.push(OrderLine {
             menu_item_id: item.id,
             name: item.name.clone(),
             station: item.station.clone(),
+            prep_minutes: item.prep_minutes,
             quantity: line.quantity,
             unit_price: item.price,
             note: line.note.clone(),
         });
     }
 
-    let now = crate::domain::now();
-    let number = store::orders::next_number(&tx, now).await?;
-    let (order, event) = Order::place(id, place.customer, number, lines, now);
+    let (order, event) = Order::place(id, place.customer, number, lines, place.service, now);
     store::orders::insert(&tx, &order, &place.customer.to_string()).await?;
     store::outbox::append(&tx, &event, place.trace.as_ref()).await?;
     tx.commit().await.context("committing the order")?;
@@ -251,11 +258,19 @@ async fn change_status(
             };
             let (next, event) = order.change_status(change.to, &by, change.reason.as_deref(), crate::domain::now())?;
             let tx = client.transaction().await.context("starting the status transaction")?;
-            if !store::orders::update_status(&tx, &next, order.version, &by).await? {
+            let Some((ready_by, promise_revision)) =
+                store::orders::update_status(&tx, &next, order.version, &by).await?
+            else {
                 // Another instance changed it first: look again.
                 drop(tx);
                 current = None;
                 continue;
+            };
+            // The promise as the row holds it (the kitchen moves it without a version).
+            let (mut next, mut event) = (next, event);
+            for state in [&mut next, &mut event.order] {
+                state.ready_by = ready_by;
+                state.promise_revision = promise_revision;
             }
             store::outbox::append(&tx, &event, change.trace.as_ref()).await?;
             tx.commit().await.context("committing the status change")?;

@@ -2,7 +2,7 @@
 //! it (place an order, change its status).
 
 use super::order::{ChangeStatus, ChangeStatusError, OrderActor, Place, PlaceOrderError, Placed};
-use crate::domain::{Cart, CustomerId, IdempotencyKey, Order, OrderId};
+use crate::domain::{Cart, CustomerId, IdempotencyKey, Order, OrderId, Service};
 use crate::metrics::OrdersMetrics;
 use actix::prelude::*;
 use deadpool_postgres::Pool;
@@ -32,6 +32,8 @@ pub struct PlaceOrder {
     pub customer: CustomerId,
     pub cart: Cart,
     pub idempotency_key: Option<IdempotencyKey>,
+    /// How and where it is served.
+    pub service: Service,
     /// The trace the request came with, written with the event.
     pub trace: Option<service_kit::trace::TraceParent>,
 }
@@ -44,8 +46,13 @@ impl Handler<PlaceOrder> for OrderRegistry {
         let actor = OrderActor::new(id, self.pool.clone(), ctx.address().recipient(), self.metrics.clone()).start();
         self.live.insert(id, actor.clone());
         self.metrics.live_order_actors.set(self.live.len() as i64);
-        let place =
-            Place { customer: msg.customer, cart: msg.cart, idempotency_key: msg.idempotency_key, trace: msg.trace };
+        let place = Place {
+            customer: msg.customer,
+            cart: msg.cart,
+            idempotency_key: msg.idempotency_key,
+            service: msg.service,
+            trace: msg.trace,
+        };
         Box::pin(async move {
             actor
                 .send(place)

@@ -5,8 +5,13 @@ mod cart;
 mod ids;
 mod menu;
 mod order;
+mod promise;
 
 pub use cart::{Cart, CartError, CartLine, CartLineInput, IdempotencyKey, Note, Quantity};
 pub use ids::{CustomerId, InvalidId, MenuItemId, OrderId};
 pub use menu::{Cents, MenuCategory, MenuItem};
-pub use order::{Change, Order, OrderEvent, OrderLine, OrderStatus, StatusReached, TransitionRefused, now};
+pub use order::{
+    BadTable, Change, MAX_TABLE_CHARS, Order, OrderEvent, OrderLine, OrderStatus, OrderType, Service, StatusReached,
+    TableLabel, TransitionRefused, now,
+};
+pub use promise::{DEFAULT_PREP_MINUTE, KitchenLoad};

@@ -76,6 +76,8 @@ pub struct OrderLine {
     pub menu_item_id: MenuItemId,
     pub name: String,
     pub station: String,
+    /// The dish's prep minutes when ordered (the kitchen's promise is planned with them).
+    pub prep_minutes: i32,
     pub quantity: Quantity,
     pub unit_price: Cents,
     pub note: Option<Note>,
@@ -102,14 +104,91 @@ pub struct Order {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub timeline: Vec<StatusReached>,
+    /// How the customer is served and where.
+    pub service: Service,
+    /// Why it was cancelled or rejected, when it was and someone said.
+    pub cancel_reason: Option<String>,
+    /// When the kitchen promises it ready; `None` until the kitchen has planned it.
+    pub ready_by: Option<DateTime<Utc>>,
+    /// How many times the promise moved: moving it does not change `version`.
+    pub promise_revision: i64,
+}
+
+/// How the customer is served, chosen at checkout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OrderType {
+    /// Not said (orders from before order types, and clients that do not ask).
+    #[default]
+    Unspecified,
+    DineIn,
+    Takeaway,
+}
+
+impl OrderType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unspecified => "UNSPECIFIED",
+            Self::DineIn => "DINE_IN",
+            Self::Takeaway => "TAKEAWAY",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        [Self::Unspecified, Self::DineIn, Self::Takeaway].into_iter().find(|t| t.as_str() == value)
+    }
+}
+
+/// Characters in a table label, at most.
+pub const MAX_TABLE_CHARS: usize = 24;
+
+/// A table number or a name to call ("12", "Terrace 3", "Sam"): trimmed, 1 to 24 printable
+/// characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableLabel(String);
+
+/// A table label that is empty, too long or not printable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a table is 1 to {MAX_TABLE_CHARS} printable characters, like 12 or Terrace 3")]
+pub struct BadTable;
+
+impl TableLabel {
+    pub fn parse(value: &str) -> Result<Self, BadTable> {
+        let value = value.trim();
+        let good =
+            !value.is_empty() && value.chars().count() <= MAX_TABLE_CHARS && !value.chars().any(char::is_control);
+        if good { Ok(Self(value.to_owned())) } else { Err(BadTable) }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// How and where an order is served.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Service {
+    pub kind: OrderType,
+    pub table: Option<TableLabel>,
 }
 
 /// What happened to an order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
     Created,
-    StatusChanged { from: OrderStatus, to: OrderStatus, by: String },
-    Cancelled { from: OrderStatus, reason: String, by: String },
+    StatusChanged {
+        from: OrderStatus,
+        to: OrderStatus,
+        by: String,
+    },
+    Cancelled {
+        from: OrderStatus,
+        reason: String,
+        by: String,
+    },
+    /// The kitchen moved its ready-by promise (the order's version is unchanged).
+    Promised {
+        ready_by: DateTime<Utc>,
+    },
 }
 
 /// A change with the order's whole state after it: what goes to the outbox.
@@ -127,6 +206,7 @@ impl Order {
         customer_id: CustomerId,
         number: u32,
         lines: Vec<OrderLine>,
+        service: Service,
         now: DateTime<Utc>,
     ) -> (Self, OrderEvent) {
         let total = lines.iter().map(|l| l.unit_price.times(l.quantity.get())).fold(Cents::default(), |a, b| a + b);
@@ -141,6 +221,10 @@ impl Order {
             created_at: now,
             updated_at: now,
             timeline: vec![StatusReached { status: OrderStatus::Placed, at: now }],
+            service,
+            cancel_reason: None,
+            ready_by: None,
+            promise_revision: 0,
         };
         let event = OrderEvent { event_id: uuid::Uuid::now_v7(), change: Change::Created, order: order.clone() };
         (order, event)
@@ -160,6 +244,9 @@ impl Order {
         next.version += 1;
         next.updated_at = now;
         next.timeline.push(StatusReached { status: to, at: now });
+        if to == OrderStatus::Cancelled {
+            next.cancel_reason = reason.map(str::to_owned);
+        }
         let change = if to == OrderStatus::Cancelled {
             Change::Cancelled { from: self.status, reason: reason.unwrap_or_default().to_owned(), by: by.to_owned() }
         } else {
@@ -168,12 +255,40 @@ impl Order {
         let event = OrderEvent { event_id: uuid::Uuid::now_v7(), change, order: next.clone() };
         Ok((next, event))
     }
+
+    /// The kitchen promises it ready by `ready_by`: the order at the same version and the next
+    /// promise revision, and the event saying so. `None` when there is nothing to promise: the
+    /// order is ready, finished or cancelled, or the promise is already that.
+    pub fn promise(&self, ready_by: DateTime<Utc>) -> Option<(Self, OrderEvent)> {
+        let waiting = matches!(self.status, OrderStatus::Placed | OrderStatus::Accepted | OrderStatus::Preparing);
+        if !waiting || self.ready_by == Some(ready_by) {
+            return None;
+        }
+        let mut next = self.clone();
+        next.ready_by = Some(ready_by);
+        next.promise_revision += 1;
+        let event =
+            OrderEvent { event_id: uuid::Uuid::now_v7(), change: Change::Promised { ready_by }, order: next.clone() };
+        Some((next, event))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use OrderStatus::*;
+
+    #[test]
+    fn a_table_is_a_short_printable_label_and_order_types_read_back() {
+        assert_eq!(TableLabel::parse("  Terrace 3 ").map(|t| t.as_str().to_owned()), Ok("Terrace 3".to_owned()));
+        for bad in ["", "   ", "a\nb", &"x".repeat(MAX_TABLE_CHARS + 1)] {
+            assert_eq!(TableLabel::parse(bad), Err(BadTable), "{bad:?}");
+        }
+        for kind in [OrderType::Unspecified, OrderType::DineIn, OrderType::Takeaway] {
+            assert_eq!(OrderType::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(OrderType::parse("dine_in"), None);
+    }
 
     #[test]
     fn the_lifecycle_allows_exactly_the_documented_moves() {
@@ -224,11 +339,12 @@ mod tests {
                 menu_item_id: MenuItemId::from_uuid(uuid::Uuid::nil()),
                 name: "Tea".into(),
                 station: "bar".into(),
+                prep_minutes: 1,
                 quantity: Quantity::parse(1).expect("valid"),
                 unit_price: Cents(300),
                 note: None,
             };
-            let (mut order, _) = Order::place(OrderId::generate(), CustomerId::from_uuid(uuid::Uuid::nil()), 1, vec![line], now);
+            let (mut order, _) = Order::place(OrderId::generate(), CustomerId::from_uuid(uuid::Uuid::nil()), 1, vec![line], Service::default(), now);
             let mut model_status = Placed;
             let mut model_version = 1;
             for to in commands {
@@ -279,18 +395,61 @@ mod tests {
     }
 
     #[test]
+    fn a_promise_moves_the_revision_not_the_version_and_only_while_the_order_waits() {
+        let now = Utc::now();
+        let line = OrderLine {
+            menu_item_id: MenuItemId::from_uuid(uuid::Uuid::new_v4()),
+            name: "Burger".into(),
+            station: "grill".into(),
+            prep_minutes: 12,
+            quantity: Quantity::parse(1).expect("valid"),
+            unit_price: Cents(1450),
+            note: None,
+        };
+        let (order, _) = Order::place(
+            OrderId::generate(),
+            CustomerId::from_uuid(uuid::Uuid::new_v4()),
+            1,
+            vec![line],
+            Service::default(),
+            now,
+        );
+        let by = now + chrono::TimeDelta::minutes(12);
+        let (promised, event) = order.promise(by).expect("a waiting order takes a promise");
+        assert_eq!((promised.version, promised.promise_revision, promised.ready_by), (1, 1, Some(by)));
+        assert_eq!(event.change, Change::Promised { ready_by: by });
+        assert_eq!(event.order, promised);
+        assert!(promised.promise(by).is_none(), "the same promise again is no move");
+        let later = by + chrono::TimeDelta::minutes(3);
+        assert_eq!(promised.promise(later).map(|(o, _)| o.promise_revision), Some(2));
+        // A status change keeps the promise; a ready order takes none.
+        let (accepted, _) = promised.change_status(Accepted, "chef", None, now).expect("allowed");
+        let (preparing, _) = accepted.change_status(Preparing, "chef", None, now).expect("allowed");
+        assert_eq!((preparing.ready_by, preparing.promise_revision), (Some(by), 1));
+        let (ready, _) = preparing.change_status(Ready, "chef", None, now).expect("allowed");
+        assert!(ready.promise(later).is_none());
+    }
+
+    #[test]
     fn every_change_bumps_the_version_and_extends_the_timeline() {
         let now = Utc::now();
         let line = OrderLine {
             menu_item_id: MenuItemId::from_uuid(uuid::Uuid::new_v4()),
             name: "Fries".into(),
             station: "fry".into(),
+            prep_minutes: 5,
             quantity: Quantity::parse(3).expect("valid"),
             unit_price: Cents(450),
             note: None,
         };
-        let (order, created) =
-            Order::place(OrderId::generate(), CustomerId::from_uuid(uuid::Uuid::new_v4()), 1, vec![line], now);
+        let (order, created) = Order::place(
+            OrderId::generate(),
+            CustomerId::from_uuid(uuid::Uuid::new_v4()),
+            1,
+            vec![line],
+            Service::default(),
+            now,
+        );
         assert_eq!(order.total, Cents(1350));
         assert_eq!(created.change, Change::Created);
         let (accepted, event) = order.change_status(Accepted, "kitchen", None, now).expect("allowed");
@@ -308,6 +467,7 @@ mod tests {
         );
         assert_eq!((cancelled.created_at, cancelled.updated_at), (now, later));
         assert_eq!(cancelled.timeline.last(), Some(&StatusReached { status: Cancelled, at: later }));
+        assert_eq!(cancelled.cancel_reason.as_deref(), Some("changed my mind"), "the order keeps why");
         assert_ne!(event.event_id, created.event_id, "every event has its own id");
     }
 }

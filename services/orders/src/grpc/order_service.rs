@@ -7,6 +7,7 @@ use crate::caller::Caller;
 use crate::domain::{CartLineInput, CustomerId, OrderStatus};
 use crate::kafka::OrderFeed;
 use crate::service::OrdersService;
+use crate::store::menu_feed::MenuFeed;
 use crate::wire;
 use restaurant_proto::v1 as pb;
 use service_kit::shutdown::ShutdownListener;
@@ -18,13 +19,20 @@ pub struct OrderApi {
     service: OrdersService,
     verifier: TokenVerifier,
     feed: OrderFeed,
+    menu_feed: MenuFeed,
     /// Ends every watch stream at shutdown, so watchers reconnect to another instance.
     shutdown: ShutdownListener,
 }
 
 impl OrderApi {
-    pub fn new(service: OrdersService, verifier: TokenVerifier, feed: OrderFeed, shutdown: ShutdownListener) -> Self {
-        Self { service, verifier, feed, shutdown }
+    pub fn new(
+        service: OrdersService,
+        verifier: TokenVerifier,
+        feed: OrderFeed,
+        menu_feed: MenuFeed,
+        shutdown: ShutdownListener,
+    ) -> Self {
+        Self { service, verifier, feed, menu_feed, shutdown }
     }
 
     /// The user on whose behalf the call is made, as the core's [`Caller`].
@@ -56,6 +64,8 @@ const KITCHEN: &[Role] = &[Role::KitchenStaff];
 /// The services that call each operation (least privilege: a leaked kitchen token cannot
 /// place orders or read the menu's customers' data).
 const GATEWAY: &[&str] = &["gateway"];
+/// The kitchen service reports its plan of the queue.
+const KITCHEN_SERVICE: &[&str] = &["kitchen"];
 /// Status changes come from the gateway (staff in the web UI) and the kitchen (tablets).
 const GATEWAY_AND_KITCHEN: &[&str] = &["gateway", "kitchen"];
 
@@ -68,6 +78,7 @@ fn order_status(value: i32) -> Result<OrderStatus, Status> {
 }
 
 type EventStream = std::pin::Pin<Box<dyn futures::Stream<Item = Result<pb::OrderEvent, Status>> + Send>>;
+type MenuStream = std::pin::Pin<Box<dyn futures::Stream<Item = Result<pb::MenuItem, Status>> + Send>>;
 
 /// Only customers place orders.
 const CUSTOMERS: &[Role] = &[Role::Customer];
@@ -75,6 +86,103 @@ const CUSTOMERS: &[Role] = &[Role::Customer];
 #[tonic::async_trait]
 impl pb::order_service_server::OrderService for OrderApi {
     type WatchOrdersStream = EventStream;
+    type WatchMenuStream = MenuStream;
+
+    /// The kitchen service's plan of its queue (its own account: no user behind it).
+    #[tracing::instrument(skip_all)]
+    async fn keep_promises(
+        &self,
+        request: Request<pb::KeepPromisesRequest>,
+    ) -> Result<Response<pb::KeepPromisesResponse>, Status> {
+        auth::calling_service(
+            request.metadata(),
+            &self.verifier,
+            &Access::write("promise").from_services(KITCHEN_SERVICE),
+        )?;
+        let body = request.into_inner();
+        let promises = body
+            .promises
+            .iter()
+            .map(|p| {
+                let at = wire::time(p.ready_by.as_ref())
+                    .ok_or_else(|| Status::invalid_argument(format!("the promise of {} has no time", p.order_id)))?;
+                Ok((p.order_id.clone(), at))
+            })
+            .collect::<Result<Vec<_>, Status>>()?;
+        let planned_at =
+            wire::time(body.planned_at.as_ref()).ok_or_else(|| Status::invalid_argument("a plan needs its time"))?;
+        let prep_minute = u64::try_from(body.prep_minute_ms)
+            .ok()
+            .filter(|ms| *ms > 0)
+            .map(std::time::Duration::from_millis)
+            .ok_or_else(|| Status::invalid_argument("a prep minute lasts a positive number of milliseconds"))?;
+        let stations = body
+            .stations
+            .iter()
+            .map(|s| {
+                let free = s.cook_free_at.iter().map(|t| wire::time(Some(t))).collect::<Option<Vec<_>>>();
+                free.map(|free| (s.station.clone(), free))
+                    .ok_or_else(|| Status::invalid_argument(format!("station {:?} has an impossible time", s.station)))
+            })
+            .collect::<Result<Vec<_>, Status>>()?;
+        let load = crate::domain::KitchenLoad { planned_at, prep_minute, stations };
+        self.service.keep_promises(&promises, &load).await.map_err(|e| status(&e))?;
+        Ok(Response::new(pb::KeepPromisesResponse {}))
+    }
+
+    /// Public, like the menu: the gateway asks on its own account.
+    #[tracing::instrument(skip_all)]
+    async fn estimate_ready_by(
+        &self,
+        request: Request<pb::EstimateReadyByRequest>,
+    ) -> Result<Response<pb::EstimateReadyByResponse>, Status> {
+        auth::calling_service(request.metadata(), &self.verifier, &Access::read("menu").from_services(GATEWAY))?;
+        let lines = request
+            .into_inner()
+            .items
+            .into_iter()
+            .map(|i| CartLineInput { menu_item_id: i.menu_item_id, quantity: i64::from(i.quantity), note: i.note })
+            .collect();
+        let ready_by = self.service.estimate_ready_by(lines).await.map_err(|e| status(&e))?;
+        Ok(Response::new(pb::EstimateReadyByResponse { ready_by: Some(wire::timestamp(ready_by)) }))
+    }
+
+    /// Kitchen staff, through the gateway (the board's sold-out control).
+    #[tracing::instrument(skip_all)]
+    async fn set_menu_item_availability(
+        &self,
+        request: Request<pb::SetMenuItemAvailabilityRequest>,
+    ) -> Result<Response<pb::MenuItemResponse>, Status> {
+        let id = request.get_ref().id.clone();
+        let caller =
+            self.caller(request.metadata(), Access::write("menu").of(&id).for_roles(KITCHEN).from_services(GATEWAY))?;
+        let item = self
+            .service
+            .set_menu_item_available(&caller, &id, request.get_ref().available)
+            .await
+            .map_err(|e| status(&e))?;
+        Ok(Response::new(pb::MenuItemResponse { item: Some(wire::menu_item(&item)) }))
+    }
+
+    /// The menu is public: the gateway watches on its own account and fans out.
+    #[tracing::instrument(skip_all)]
+    async fn watch_menu(
+        &self,
+        request: Request<pb::WatchMenuRequest>,
+    ) -> Result<Response<Self::WatchMenuStream>, Status> {
+        auth::calling_service(request.metadata(), &self.verifier, &Access::read("menu").from_services(GATEWAY))?;
+        let changes = tokio_stream::wrappers::BroadcastStream::new(self.menu_feed.subscribe());
+        let stream = futures::StreamExt::map(changes, |change| match change {
+            Ok(item) => Ok(wire::menu_item(&item)),
+            Err(_) => Err(Status::resource_exhausted(format!(
+                "this watcher fell more than {} menu changes behind; watch again",
+                crate::store::menu_feed::MENU_BUFFER
+            ))),
+        });
+        let mut shutdown = self.shutdown.clone();
+        let stream = futures::StreamExt::take_until(stream, async move { shutdown.recv().await });
+        Ok(Response::new(Box::pin(stream)))
+    }
 
     #[tracing::instrument(skip_all)]
     async fn get_orders(
@@ -153,7 +261,9 @@ impl pb::order_service_server::OrderService for OrderApi {
         request: Request<pb::CancelOrderRequest>,
     ) -> Result<Response<pb::OrderResponse>, Status> {
         let id = request.get_ref().id.clone();
-        let caller = self.caller(request.metadata(), Access::write("order").of(&id).from_services(GATEWAY))?;
+        // The gateway (a customer's cancel, or staff's) and the kitchen (a cook's rejection).
+        let caller =
+            self.caller(request.metadata(), Access::write("order").of(&id).from_services(GATEWAY_AND_KITCHEN))?;
         let reason = request.get_ref().reason.clone();
         self.change(caller, &id, OrderStatus::Cancelled, reason.as_deref(), trace(request.metadata())).await
     }
@@ -267,7 +377,13 @@ impl pb::order_service_server::OrderService for OrderApi {
             .collect();
         let placed = self
             .service
-            .create_order(customer, lines, request.idempotency_key.as_deref(), trace)
+            .create_order(
+                customer,
+                lines,
+                request.idempotency_key.as_deref(),
+                (wire::order_type_of(request.order_type), request.table_label.as_deref()),
+                trace,
+            )
             .await
             .map_err(|e| status(&e))?;
         let (Placed::New(order) | Placed::Replayed(order)) = placed;

@@ -4,7 +4,7 @@
 mod dto;
 
 use crate::actors::Placed;
-use crate::domain::{CartLineInput, CustomerId};
+use crate::domain::{CartLineInput, CustomerId, OrderType};
 use crate::service::OrdersService;
 use actix_web::{HttpRequest, HttpResponse, web};
 use service_kit::ErrorKind;
@@ -61,7 +61,8 @@ async fn create_order(
         .and_then(|h| h.to_str().ok())
         .and_then(service_kit::trace::TraceParent::parse)
         .map(|t| t.child());
-    match service.create_order(customer, lines, key, trace).await {
+    // The seed's REST shape: no order type or table (GraphQL's checkout has them).
+    match service.create_order(customer, lines, key, (OrderType::Unspecified, None), trace).await {
         Ok(Placed::New(order)) => HttpResponse::Created().json(dto::OrderBody::from(&order)),
         Ok(Placed::Replayed(order)) => HttpResponse::Ok().json(dto::OrderBody::from(&order)),
         Err(e) => error_response(&e),

@@ -3,7 +3,7 @@
 
 use super::{MAX_BATCH, MAX_PAGE_SIZE, MAX_REASON_CHARS};
 use crate::actors::{ChangeStatusError, PlaceOrderError};
-use crate::domain::{CartError, InvalidId, OrderId};
+use crate::domain::{BadTable, CartError, InvalidId, MenuItemId, OrderId};
 use service_kit::{Classified, ErrorKind};
 
 #[derive(Debug, thiserror::Error)]
@@ -13,13 +13,15 @@ pub enum CreateOrderError {
     #[error("{0}")]
     IdempotencyKey(String),
     #[error(transparent)]
+    Table(#[from] BadTable),
+    #[error(transparent)]
     Place(#[from] PlaceOrderError),
 }
 
 impl Classified for CreateOrderError {
     fn kind(&self) -> ErrorKind {
         match self {
-            Self::Cart(_) | Self::IdempotencyKey(_) => ErrorKind::InvalidInput,
+            Self::Cart(_) | Self::IdempotencyKey(_) | Self::Table(_) => ErrorKind::InvalidInput,
             Self::Place(PlaceOrderError::UnknownMenuItem { .. } | PlaceOrderError::Unavailable { .. }) => {
                 ErrorKind::InvalidInput
             }
@@ -97,6 +99,68 @@ impl Classified for ListError {
                 ErrorKind::InvalidInput
             }
             Self::OthersOrders => ErrorKind::Forbidden,
+            Self::Unexpected(e) => e.kind(),
+        }
+    }
+}
+
+/// Why a menu item's availability was not changed.
+#[derive(Debug, thiserror::Error)]
+pub enum MenuItemError {
+    #[error(transparent)]
+    InvalidId(#[from] InvalidId),
+    #[error("there is no menu item {0}")]
+    NotFound(MenuItemId),
+    #[error("only kitchen staff mark dishes sold out or available")]
+    KitchenOnly,
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl Classified for MenuItemError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Self::InvalidId(_) => ErrorKind::InvalidInput,
+            Self::NotFound(_) => ErrorKind::NotFound,
+            Self::KitchenOnly => ErrorKind::Forbidden,
+            Self::Unexpected(e) => e.kind(),
+        }
+    }
+}
+
+/// Why a cart's ready-by was not estimated.
+#[derive(Debug, thiserror::Error)]
+pub enum EstimateError {
+    #[error(transparent)]
+    Cart(#[from] CartError),
+    #[error("line {line}: there is no menu item {id}")]
+    UnknownMenuItem { line: usize, id: MenuItemId },
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl Classified for EstimateError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Cart(_) | Self::UnknownMenuItem { .. } => ErrorKind::InvalidInput,
+            Self::Unexpected(e) => e.kind(),
+        }
+    }
+}
+
+/// Why the kitchen's promises were not kept.
+#[derive(Debug, thiserror::Error)]
+pub enum PromiseError {
+    #[error(transparent)]
+    InvalidId(#[from] InvalidId),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl Classified for PromiseError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            Self::InvalidId(_) => ErrorKind::InvalidInput,
             Self::Unexpected(e) => e.kind(),
         }
     }

@@ -7,7 +7,8 @@ use crate::actors::{
 };
 use crate::caller::Caller;
 use crate::domain::{
-    Cart, CartLineInput, CustomerId, IdempotencyKey, MenuCategory, MenuItem, MenuItemId, Order, OrderId, OrderStatus,
+    Cart, CartLineInput, CustomerId, DEFAULT_PREP_MINUTE, IdempotencyKey, KitchenLoad, MenuCategory, MenuItem,
+    MenuItemId, Order, OrderId, OrderStatus, OrderType, Service, TableLabel,
 };
 use crate::store;
 use crate::store::menu::MenuCursor;
@@ -24,7 +25,9 @@ pub const MAX_PAGE_SIZE: i64 = 100;
 
 mod errors;
 
-pub use errors::{ChangeOrderError, CreateOrderError, GetOrderError, ListError};
+pub use errors::{
+    ChangeOrderError, CreateOrderError, EstimateError, GetOrderError, ListError, MenuItemError, PromiseError,
+};
 pub use service_kit::{Classified, ErrorKind};
 
 #[derive(Clone)]
@@ -81,14 +84,16 @@ impl OrdersService {
         customer: CustomerId,
         lines: Vec<CartLineInput>,
         idempotency_key: Option<&str>,
+        (kind, table): (OrderType, Option<&str>),
         trace: Option<TraceParent>,
     ) -> Result<Placed, CreateOrderError> {
         let cart = Cart::parse(lines)?;
+        let service = Service { kind, table: table.map(TableLabel::parse).transpose()? };
         let idempotency_key =
             idempotency_key.map(IdempotencyKey::parse).transpose().map_err(CreateOrderError::IdempotencyKey)?;
         let placed = self
             .registry
-            .send(PlaceOrder { customer, cart, idempotency_key, trace })
+            .send(PlaceOrder { customer, cart, idempotency_key, service, trace })
             .await
             .map_err(|e| PlaceOrderError::Unexpected(anyhow::anyhow!("order registry unreachable: {e}")))??;
         Ok(placed)
@@ -214,5 +219,71 @@ impl OrdersService {
         let client = self.pool.get().await.context("connecting to PostgreSQL")?;
         let (items, has_next_page) = store::menu::list(&client, first, after, category).await?;
         Ok(MenuPage { items: items.into_iter().map(|(item, cursor)| (item, cursor.encode())).collect(), has_next_page })
+    }
+
+    /// The kitchen 86es a dish (`available` false) or brings it back. Orders for it are refused
+    /// from the commit on; every menu watcher hears of it ([`crate::store::menu::set_available`]).
+    pub async fn set_menu_item_available(
+        &self,
+        caller: &Caller,
+        id: &str,
+        available: bool,
+    ) -> Result<MenuItem, MenuItemError> {
+        if !matches!(caller, Caller::Kitchen { .. }) {
+            return Err(MenuItemError::KitchenOnly);
+        }
+        let id = MenuItemId::parse(id)?;
+        let client = self.pool.get().await.context("connecting to PostgreSQL")?;
+        store::menu::set_available(&client, id, available).await?.ok_or(MenuItemError::NotFound(id))
+    }
+
+    /// The kitchen's plan: each promise that moved is stored beside its order (same version,
+    /// next promise revision) with an event for its watchers, and the load is kept for cart
+    /// estimates. Returns how many promises moved.
+    pub async fn keep_promises(
+        &self,
+        promises: &[(String, chrono::DateTime<chrono::Utc>)],
+        load: &KitchenLoad,
+    ) -> Result<usize, PromiseError> {
+        let promises = promises
+            .iter()
+            .map(|(id, at)| Ok((OrderId::parse(id)?, *at)))
+            .collect::<Result<Vec<_>, crate::domain::InvalidId>>()?;
+        let mut client = self.pool.get().await.context("connecting to PostgreSQL")?;
+        let mut moved = 0;
+        for (id, ready_by) in promises {
+            let tx = client.transaction().await.context("starting the promise transaction")?;
+            if let Some((_, event)) = store::orders::promise(&tx, id, ready_by).await? {
+                store::outbox::append(&tx, &event, None).await?;
+                moved += 1;
+            }
+            tx.commit().await.context("committing the promise")?;
+        }
+        store::promises::save(&client, load).await?;
+        Ok(moved)
+    }
+
+    /// When these dishes would be ready if ordered now: behind the kitchen's last plan, at their
+    /// stations (an idle kitchen, on a minute's clock, when it has not planned yet).
+    pub async fn estimate_ready_by(
+        &self,
+        lines: Vec<CartLineInput>,
+    ) -> Result<chrono::DateTime<chrono::Utc>, EstimateError> {
+        let cart = Cart::parse(lines)?;
+        let ids: Vec<MenuItemId> = cart.lines().iter().map(|l| l.menu_item_id).collect();
+        let client = self.pool.get().await.context("connecting to PostgreSQL")?;
+        let menu: std::collections::HashMap<MenuItemId, MenuItem> =
+            store::menu::by_ids(&client, &ids).await?.into_iter().map(|item| (item.id, item)).collect();
+        let load = store::promises::last(&client).await?;
+        let minute = load.as_ref().map_or(DEFAULT_PREP_MINUTE, |l| l.prep_minute);
+        let mut planned = Vec::with_capacity(ids.len());
+        for (index, id) in ids.iter().enumerate() {
+            let item = menu.get(id).ok_or(EstimateError::UnknownMenuItem { line: index + 1, id: *id })?;
+            let prep = minute.saturating_mul(u32::try_from(item.prep_minutes).unwrap_or(0));
+            let prep = chrono::TimeDelta::from_std(prep).context("a prep time out of range")?;
+            planned.push(ready_by::Line { station: item.station.clone(), prep });
+        }
+        let plan = ready_by::behind(crate::domain::now(), load.map(|l| l.stations).unwrap_or_default());
+        Ok(plan.estimate(&planned))
     }
 }

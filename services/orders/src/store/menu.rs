@@ -106,3 +106,24 @@ fn menu_item(row: &Row) -> anyhow::Result<MenuItem> {
         prep_minutes: row.get("prep_minutes"),
     })
 }
+
+/// Marks an item available or sold out; `None` when there is no such item. The row's trigger
+/// notifies every instance's menu feed on commit (only when the availability really changed).
+pub async fn set_available(
+    client: &impl GenericClient,
+    id: MenuItemId,
+    available: bool,
+) -> anyhow::Result<Option<MenuItem>> {
+    let row = client
+        .query_opt(
+            &client
+                .prepare_cached(&format!(
+                    "UPDATE orders.menu_items SET available = $2 WHERE id = $1 RETURNING {COLUMNS}"
+                ))
+                .await?,
+            &[&id.as_uuid(), &available],
+        )
+        .await
+        .context("changing a menu item's availability")?;
+    row.as_ref().map(menu_item).transpose()
+}

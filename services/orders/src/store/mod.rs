@@ -2,8 +2,10 @@
 //! transaction, so the caller decides what commits together.
 
 pub mod menu;
+pub mod menu_feed;
 pub mod orders;
 pub mod outbox;
+pub mod promises;
 
 /// The refinery migrations of `sql/orders`.
 pub mod migrations {

@@ -1,8 +1,8 @@
 //! Orders with their lines and timeline.
 
 use crate::domain::{
-    Cents, CustomerId, IdempotencyKey, MenuItemId, Note, Order, OrderId, OrderLine, OrderStatus, Quantity,
-    StatusReached,
+    Cents, CustomerId, IdempotencyKey, MenuItemId, Note, Order, OrderId, OrderLine, OrderStatus, OrderType, Quantity,
+    Service, StatusReached, TableLabel,
 };
 use anyhow::Context as _;
 use deadpool_postgres::{GenericClient, Transaction};
@@ -15,15 +15,16 @@ pub async fn insert(tx: &Transaction<'_>, order: &Order, changed_by: &str) -> an
     let statement = tx
         .prepare_cached(
             "WITH placed AS (
-               INSERT INTO orders.orders (id, customer_id, status, version, total_cents, created_at, updated_at, number)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $16)
+               INSERT INTO orders.orders
+                 (id, customer_id, status, version, total_cents, created_at, updated_at, number, order_type, table_label)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $16, $17, $18)
                RETURNING id
              ), lines AS (
                INSERT INTO orders.order_items
-                 (order_id, line_no, menu_item_id, name, station, quantity, unit_price_cents, note)
+                 (order_id, line_no, menu_item_id, name, station, quantity, unit_price_cents, note, prep_minutes)
                SELECT placed.id, line.*
                FROM placed, unnest($8::integer[], $9::uuid[], $10::text[], $11::text[], $12::integer[],
-                                   $13::bigint[], $14::text[]) AS line
+                                   $13::bigint[], $14::text[], $19::integer[]) AS line
              )
              INSERT INTO orders.order_status_history (order_id, version, status, reached_at, changed_by)
              SELECT id, $4, $3, $7, $15 FROM placed",
@@ -38,6 +39,7 @@ pub async fn insert(tx: &Transaction<'_>, order: &Order, changed_by: &str) -> an
     let quantities: Vec<i32> = lines.iter().map(|l| l.quantity.get() as i32).collect();
     let prices: Vec<i64> = lines.iter().map(|l| l.unit_price.0).collect();
     let notes: Vec<Option<&str>> = lines.iter().map(|l| l.note.as_ref().map(Note::as_str)).collect();
+    let preps: Vec<i32> = lines.iter().map(|l| l.prep_minutes).collect();
     let number = i32::try_from(order.number).context("an order number out of range")?;
     tx.execute(
         &statement,
@@ -58,6 +60,9 @@ pub async fn insert(tx: &Transaction<'_>, order: &Order, changed_by: &str) -> an
             &notes,
             &changed_by,
             &number,
+            &order.service.kind.as_str(),
+            &order.service.table.as_ref().map(TableLabel::as_str),
+            &preps,
         ],
     )
     .await
@@ -65,12 +70,14 @@ pub async fn insert(tx: &Transaction<'_>, order: &Order, changed_by: &str) -> an
     Ok(())
 }
 
-/// The next short number of the day `at` falls on (UTC): 1 for the day's first order. Locks the
-/// day's row until the transaction ends, so two orders never get the same number.
-pub async fn next_number(tx: &Transaction<'_>, at: chrono::DateTime<chrono::Utc>) -> anyhow::Result<u32> {
-    let row = tx
+/// The next short number of the day `at` falls on (UTC): 1 for the day's first order. Run it
+/// outside the order's transaction: the day's row is locked only for this statement, so
+/// placements do not queue behind each other's commits. Numbers are never repeated; a placement
+/// that takes one and then fails leaves a gap.
+pub async fn next_number(client: &impl GenericClient, at: chrono::DateTime<chrono::Utc>) -> anyhow::Result<u32> {
+    let row = client
         .query_one(
-            &tx.prepare_cached(
+            &client.prepare_cached(
                 "INSERT INTO orders.daily_order_numbers (day, last) VALUES (($1::timestamptz AT TIME ZONE 'UTC')::date, 1)
              ON CONFLICT (day) DO UPDATE SET last = orders.daily_order_numbers.last + 1
              RETURNING last",
@@ -171,7 +178,8 @@ pub async fn load_many(client: &impl GenericClient, ids: &[OrderId]) -> anyhow::
         .query(
             &client
                 .prepare_cached(
-                    "SELECT id, customer_id, status, version, total_cents, created_at, updated_at, number
+                    "SELECT id, customer_id, status, version, total_cents, created_at, updated_at, number,
+                    order_type, table_label, cancel_reason, ready_by, promise_revision
              FROM orders.orders WHERE id = ANY($1)",
                 )
                 .await?,
@@ -184,7 +192,7 @@ pub async fn load_many(client: &impl GenericClient, ids: &[OrderId]) -> anyhow::
         .query(
             &client
                 .prepare_cached(
-                    "SELECT order_id, menu_item_id, name, station, quantity, unit_price_cents, note
+                    "SELECT order_id, menu_item_id, name, station, quantity, unit_price_cents, note, prep_minutes
              FROM orders.order_items WHERE order_id = ANY($1) ORDER BY order_id, line_no",
                 )
                 .await?,
@@ -199,6 +207,7 @@ pub async fn load_many(client: &impl GenericClient, ids: &[OrderId]) -> anyhow::
             menu_item_id: MenuItemId::from_uuid(r.get("menu_item_id")),
             name: r.get("name"),
             station: r.get("station"),
+            prep_minutes: r.get("prep_minutes"),
             quantity: Quantity::parse(i64::from(quantity))
                 .with_context(|| format!("stored quantity {quantity} out of range"))?,
             unit_price: Cents(r.get("unit_price_cents")),
@@ -240,37 +249,83 @@ pub async fn load_many(client: &impl GenericClient, ids: &[OrderId]) -> anyhow::
                 created_at: row.get("created_at"),
                 updated_at: row.get("updated_at"),
                 timeline: timelines.remove(&id).unwrap_or_default(),
+                service: Service {
+                    kind: OrderType::parse(row.get("order_type")).context("an unknown order type")?,
+                    table: row
+                        .get::<_, Option<&str>>("table_label")
+                        .map(|t| TableLabel::parse(t).context("a stored table label is invalid"))
+                        .transpose()?,
+                },
+                cancel_reason: row.get("cancel_reason"),
+                ready_by: row.get("ready_by"),
+                promise_revision: row.get("promise_revision"),
             },
         );
     }
     Ok(uuids.iter().filter_map(|id| found.remove(id)).collect())
 }
 
+/// The kitchen's promise as stored: when, and its revision.
+pub type StoredPromise = (Option<chrono::DateTime<chrono::Utc>>, i64);
+
 /// Writes a status change made from `expected_version`: the order row (only if nobody changed
-/// it meanwhile) and its timeline entry. `Ok(false)`: another writer got there first; nothing
-/// was written.
+/// it meanwhile) and its timeline entry, answering the promise the row holds now (the kitchen
+/// moves it without a version, so the caller's copy may be behind). `Ok(None)`: another writer
+/// got there first; nothing was written.
 pub async fn update_status(
     tx: &Transaction<'_>,
     order: &Order,
     expected_version: i64,
     changed_by: &str,
-) -> anyhow::Result<bool> {
+) -> anyhow::Result<Option<StoredPromise>> {
     let updated = tx
-        .execute(
+        .query_opt(
             &tx.prepare_cached(
-                "UPDATE orders.orders SET status = $2, version = $3, updated_at = $4
-             WHERE id = $1 AND version = $5",
+                "UPDATE orders.orders SET status = $2, version = $3, updated_at = $4, cancel_reason = $6
+             WHERE id = $1 AND version = $5
+             RETURNING ready_by, promise_revision",
             )
             .await?,
-            &[&order.id.as_uuid(), &order.status.as_str(), &order.version, &order.updated_at, &expected_version],
+            &[
+                &order.id.as_uuid(),
+                &order.status.as_str(),
+                &order.version,
+                &order.updated_at,
+                &expected_version,
+                &order.cancel_reason,
+            ],
         )
         .await
         .context("updating the order")?;
-    if updated == 0 {
-        return Ok(false);
-    }
+    let Some(row) = updated else { return Ok(None) };
     record_status(tx, order, changed_by).await?;
-    Ok(true)
+    Ok(Some((row.get("ready_by"), row.get("promise_revision"))))
+}
+
+/// Writes a promise the kitchen moved, if the order still waits and the promise is not that
+/// already; the row lock orders it with status changes (each reads what the other committed).
+/// `Ok(None)`: nothing to write.
+pub async fn promise(
+    tx: &Transaction<'_>,
+    id: OrderId,
+    ready_by: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<Option<(Order, crate::domain::OrderEvent)>> {
+    let locked = tx
+        .query_opt(&tx.prepare_cached("SELECT 1 FROM orders.orders WHERE id = $1 FOR UPDATE").await?, &[&id.as_uuid()])
+        .await
+        .context("locking the order for its promise")?;
+    if locked.is_none() {
+        return Ok(None);
+    }
+    let Some(order) = load(tx, id).await? else { return Ok(None) };
+    let Some((next, event)) = order.promise(ready_by) else { return Ok(None) };
+    tx.execute(
+        &tx.prepare_cached("UPDATE orders.orders SET ready_by = $2, promise_revision = $3 WHERE id = $1").await?,
+        &[&id.as_uuid(), &next.ready_by, &next.promise_revision],
+    )
+    .await
+    .context("storing the promise")?;
+    Ok(Some((next, event)))
 }
 
 /// Where a page of orders ends (newest first): opaque to clients.

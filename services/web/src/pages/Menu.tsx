@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { Link } from 'react-router-dom';
-import { friendly, gql, money } from '../api';
+import { friendly, gql, money, onMenuChange } from '../api';
 import { add } from '../cart';
 import { CategoryArt } from '../illustrations';
 import { ErrorBanner, Toast, useTitle } from '../ui';
@@ -30,6 +30,11 @@ export function Menu() {
       .catch((e) => setError(friendly(e)));
   }, [category, attempt]);
 
+  // A dish the kitchen 86es (or brings back) changes here at once, without a reload.
+  useEffect(() => onMenuChange((changed) => {
+    setItems((current) => current?.map((item) => (item.id === changed.id ? { ...item, available: changed.available } : item)) ?? current);
+  }), []);
+
   return (
     <section>
       <h1>Menu</h1>
@@ -44,7 +49,7 @@ export function Menu() {
       {items && !items.length && <p className="empty">Nothing here today. <button type="button" className="link" onClick={() => setCategory('ALL')}>See everything</button></p>}
       <ul className="menu">
         {items?.map((item) => (
-          <li key={item.id} className={item.available ? '' : 'unavailable'}>
+          <li key={item.id} className={item.available ? '' : 'unavailable'} data-item={item.id} data-available={item.available}>
             <div className="dish">
               <CategoryArt category={item.category} />
               <div>

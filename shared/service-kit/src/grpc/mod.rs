@@ -49,6 +49,20 @@ pub fn channel(url: &str) -> anyhow::Result<Channel> {
         .connect_lazy())
 }
 
+/// `call` (a client call on a [`channel`]), given at most [`CALL_DEADLINE`] from now: a call
+/// still waiting then is abandoned and answered `DEADLINE_EXCEEDED`. The channel's own deadline
+/// starts only once its connection takes the request, so without this a call waits without
+/// bound for a connection being made again (each attempt up to [`CONNECT_TIMEOUT`], one queued
+/// call failed per attempt) or behind the calls queued before it; an abandoned call still
+/// queued is dropped unsent.
+pub async fn within_deadline<T>(
+    call: impl std::future::Future<Output = Result<T, tonic::Status>>,
+) -> Result<T, tonic::Status> {
+    tokio::time::timeout(CALL_DEADLINE, call).await.unwrap_or_else(|_| {
+        Err(tonic::Status::deadline_exceeded(format!("no answer within {}s", CALL_DEADLINE.as_secs())))
+    })
+}
+
 /// The tonic services one process serves; each is reported healthy under its own name.
 #[derive(Default)]
 pub struct GrpcServices {
@@ -112,4 +126,23 @@ pub async fn serve(
         }
     });
     Ok(bound)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A call to an address that takes the connection and never says a word (a frozen host):
+    /// the channel's own deadline never starts, `within_deadline` gives up at `CALL_DEADLINE`.
+    #[tokio::test]
+    async fn a_call_that_cannot_get_its_connection_is_given_up_at_the_deadline() {
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("unwrap: port 0 binds");
+        let url = format!("http://{}", silent.local_addr().expect("unwrap: a bound address"));
+        let mut health = tonic_health::pb::health_client::HealthClient::new(channel(&url).expect("unwrap: a URL"));
+        let started = std::time::Instant::now();
+        let answer = within_deadline(health.check(tonic_health::pb::HealthCheckRequest::default())).await;
+        let took = started.elapsed();
+        assert_eq!(answer.expect_err("unwrap: nobody answers").code(), tonic::Code::DeadlineExceeded);
+        assert!(took >= CALL_DEADLINE && took < CALL_DEADLINE + Duration::from_secs(2), "gave up after {took:?}");
+    }
 }

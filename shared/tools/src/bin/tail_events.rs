@@ -71,6 +71,7 @@ fn describe(event: &pb::OrderEvent) -> String {
             format!("{} -> {} by {}", status_name(c.from), status_name(c.to), c.changed_by)
         }
         Some(Change::Cancelled(c)) => format!("cancelled from {} ({})", status_name(c.from), c.reason),
+        Some(Change::Promised(p)) => format!("promised ready by {}", p.ready_by.map_or(0, |t| t.seconds)),
         None => "?".to_owned(),
     };
     let Some(order) = &event.order else { return what };

@@ -65,6 +65,10 @@ impl MenuItem {
     fn station(&self) -> &str {
         &self.0.station
     }
+    /// How long the dish takes to prepare, in minutes.
+    fn prep_minutes(&self) -> i32 {
+        self.0.prep_minutes
+    }
 }
 
 pub struct MenuItemEdge {

@@ -15,9 +15,9 @@ mod page;
 mod scalars;
 mod users;
 
-pub use inputs::{CreateOrderInput, LoginInput, RegisterInput};
+pub use inputs::{CreateOrderInput, LoginInput, OrderItemInput, RegisterInput};
 pub use menu::{MenuCategory, MenuItem, MenuItemConnection, MenuItemEdge};
-pub use orders::{Order, OrderConnection, OrderEdge, OrderStatus};
+pub use orders::{Order, OrderConnection, OrderEdge, OrderStatus, OrderType};
 pub use page::PageInfo;
-pub use scalars::int;
+pub use scalars::{int, rfc3339};
 pub use users::{AuthPayload, User};

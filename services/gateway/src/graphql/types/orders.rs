@@ -19,6 +19,31 @@ pub enum OrderStatus {
     Cancelled,
 }
 
+/// How an order is served, chosen at checkout.
+#[derive(GraphQLEnum, Clone, Copy)]
+pub enum OrderType {
+    DineIn,
+    Takeaway,
+}
+
+impl From<model::OrderType> for OrderType {
+    fn from(kind: model::OrderType) -> Self {
+        match kind {
+            model::OrderType::DineIn => Self::DineIn,
+            model::OrderType::Takeaway => Self::Takeaway,
+        }
+    }
+}
+
+impl From<OrderType> for model::OrderType {
+    fn from(kind: OrderType) -> Self {
+        match kind {
+            OrderType::DineIn => Self::DineIn,
+            OrderType::Takeaway => Self::Takeaway,
+        }
+    }
+}
+
 impl From<model::OrderStatus> for OrderStatus {
     fn from(status: model::OrderStatus) -> Self {
         match status {
@@ -65,6 +90,10 @@ impl OrderItem {
     }
     fn station(&self) -> &str {
         &self.0.station
+    }
+    /// The dish's prep minutes when it was ordered (the kitchen's ready-by is planned with them).
+    fn prep_minutes(&self) -> i32 {
+        self.0.prep_minutes
     }
     fn quantity(&self) -> i32 {
         self.0.quantity
@@ -125,6 +154,28 @@ impl Order {
     }
     fn updated_at(&self) -> String {
         rfc3339(&self.0.updated_at)
+    }
+    /// How it is served (null: not said).
+    fn order_type(&self) -> Option<OrderType> {
+        self.0.order_type.map(Into::into)
+    }
+    /// A table number or a name to call, chosen at checkout.
+    fn table(&self) -> Option<&str> {
+        self.0.table.as_deref()
+    }
+    /// Why it was cancelled (by its customer) or rejected (by the kitchen), when someone said.
+    fn cancel_reason(&self) -> Option<&str> {
+        self.0.cancel_reason.as_deref()
+    }
+    /// When the kitchen promises it ready, from the work queued in the kitchen (RFC 3339); null
+    /// until the kitchen has planned it. It moves as the queue does, without a new `version`.
+    fn ready_by(&self) -> Option<String> {
+        self.0.ready_by.as_ref().map(rfc3339)
+    }
+    /// Counts the moves of `readyBy`: of two states with one `version`, the higher revision is
+    /// newer.
+    fn promise_revision(&self) -> i32 {
+        int(self.0.promise_revision)
     }
 }
 

@@ -23,8 +23,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
-/// How long one `createOrder` may take before the customer gives up on that attempt.
-const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long one `createOrder` may take before the customer gives up on that attempt: longer
+/// than the gateway's own deadline (`gateway::http::REQUEST_DEADLINE`, 10 s), so an attempt
+/// hears the gateway's answer instead of abandoning its connection.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(15);
 /// The first wait before a failed `createOrder` is retried; doubled up to [`MAX_RETRY_DELAY`].
 const RETRY_DELAY: Duration = Duration::from_millis(250);
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(2);

@@ -11,6 +11,7 @@
 //! loadgen watchers [--subscriptions N] [--sockets S] [--place-rate R] [--bump-rate R]
 //! loadgen chaos   --database URL [--orders N] [--rate R] [--faults FILE] [--ready FILE]
 //!                 [--soak-minutes M]
+//! loadgen promise [--orders N] [--per-minute R] [--minute-ms MS]
 //! common: [--gateway URL] [--kitchen HOST:PORT] [--orders-metrics URL] [--pids name=pid,…]
 //!         [--customers N]; kitchen staff from KITCHEN_USERNAME / KITCHEN_PASSWORD
 //! ```
@@ -31,6 +32,8 @@
 //! - `chaos` (`chaos.rs`): orders at a steady rate through the faults `ci/chaos` causes, with
 //!   clients that reconnect and retry (`reconnecting.rs`), then exactly-once accounting against
 //!   the database; `ci/chaos --soak` adds memory and open files each minute.
+//! - `promise` (`promise.rs`): a simulated kitchen (one cook per station, each line its prep
+//!   minutes) under a steady order rate; the ready-by promise's error, in prep minutes.
 //!
 //! And what they share: `flags.rs` (`--name value`), `restaurant.rs` (the API with a cook,
 //! customers and dishes; the relay delay), `client.rs` (the sockets and their arrival stamps),
@@ -47,6 +50,7 @@ mod fanout;
 mod flags;
 mod hop;
 mod latency;
+mod promise;
 mod ramp;
 mod reconnecting;
 mod restaurant;
@@ -71,8 +75,11 @@ fn main() -> anyhow::Result<()> {
             "fanout" => fanout::run(flags).await,
             "chaos" => chaos::run(flags).await,
             "watchers" => watchers::run(flags).await,
+            "promise" => promise::run(flags).await,
             _ => {
-                anyhow::bail!("usage: loadgen hop|broker|ramp|latency|fanout|watchers|chaos [--flag value]… (see the source's header)")
+                anyhow::bail!(
+                    "usage: loadgen hop|broker|ramp|latency|fanout|watchers|chaos|promise [--flag value]… (see the source's header)"
+                )
             }
         }
     })?;

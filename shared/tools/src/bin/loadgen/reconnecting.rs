@@ -47,8 +47,8 @@ const PING_EVERY: Duration = Duration::from_secs(5);
 const STALE_AFTER: Duration = Duration::from_secs(15);
 /// How long after the gateway refused or ended a subscription it is made again.
 const RESUBSCRIBE_DELAY: Duration = Duration::from_secs(1);
-/// How long a re-read may take.
-const REREAD_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a re-read may take: longer than the gateway's own deadline (10 s).
+const REREAD_TIMEOUT: Duration = Duration::from_secs(15);
 
 const FINAL: [&str; 2] = ["COMPLETED", "CANCELLED"];
 
