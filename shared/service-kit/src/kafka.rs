@@ -47,8 +47,8 @@ pub fn producer_config(kafka: &KafkaSettings) -> ClientConfig {
 }
 
 /// Consumer settings: offsets committed by hand after the work is durable, never
-/// automatically; a new group starts at the beginning; fetches return within 5 ms instead of
-/// librdkafka's 500 ms.
+/// automatically; a new group starts at the beginning; a quiet topic's fetches return within
+/// `fetch_wait_ms` (5 ms by default) instead of librdkafka's 500 ms.
 pub fn consumer_config(kafka: &KafkaSettings, group: &str) -> ClientConfig {
     let mut config = client_config(kafka);
     config
@@ -56,7 +56,7 @@ pub fn consumer_config(kafka: &KafkaSettings, group: &str) -> ClientConfig {
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
         .set("auto.offset.reset", "earliest")
-        .set("fetch.wait.max.ms", "5")
+        .set("fetch.wait.max.ms", kafka.fetch_wait_ms.to_string())
         .set("session.timeout.ms", "10000")
         .set("heartbeat.interval.ms", "1000");
     config

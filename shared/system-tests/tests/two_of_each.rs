@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use system_tests::{Cluster, Subscriber};
-use testkit::Tablet;
+use testkit::{Tablet, within};
 use tokens::Token;
 
 /// Orders placed in all (the followed ones included).
@@ -45,22 +45,6 @@ const STATUSES: [&str; 5] = ["PLACED", "ACCEPTED", "PREPARING", "READY", "COMPLE
 
 fn rank(status: &str) -> usize {
     STATUSES.iter().position(|s| *s == status).unwrap_or(usize::MAX)
-}
-
-/// Polls `check` every 20 ms until it holds or `deadline` passes; returns how long it took.
-async fn within<F, Fut>(deadline: Duration, what: &str, mut check: F) -> anyhow::Result<Duration>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let started = Instant::now();
-    loop {
-        if check().await {
-            return Ok(started.elapsed());
-        }
-        anyhow::ensure!(started.elapsed() < deadline, "{what}: not within {deadline:?}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
 }
 
 /// A tablet signed in with `token` on the kitchen at `kitchen`, resuming after `last_seq`

@@ -51,6 +51,7 @@ pub fn kafka_settings(topic: &str) -> service_kit::config::KafkaSettings {
         orders_topic: topic.to_owned(),
         orders_topic_partitions: 3,
         security: service_kit::config::KafkaSecurity::Plaintext,
+        fetch_wait_ms: service_kit::config::DEFAULT_FETCH_WAIT_MS,
     }
 }
 
@@ -66,6 +67,23 @@ where
             return value;
         }
         assert!(start.elapsed() < DEADLINE, "timed out after {DEADLINE:?} waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Polls `check` every 20 ms until it holds, or fails after `deadline`; how long it took, for
+/// tests that report or bound a recovery time.
+pub async fn within<F, Fut>(deadline: Duration, what: &str, mut check: F) -> anyhow::Result<Duration>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let started = Instant::now();
+    loop {
+        if check().await {
+            return Ok(started.elapsed());
+        }
+        anyhow::ensure!(started.elapsed() < deadline, "{what}: not within {deadline:?}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }

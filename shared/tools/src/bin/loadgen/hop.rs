@@ -1,6 +1,8 @@
 //! `hop`: what the broker alone costs between a producer and a consumer with the services' own
 //! settings (`service_kit::kafka`), on a throwaway topic. The order-to-tablet delay can get no
-//! lower than this.
+//! lower than this. With `--fetch-wait-ms` (the consumers' `KAFKA_FETCH_WAIT_MS`) and
+//! `--broker-pid`, it also reports the broker's CPU while the consumer idles and under the
+//! run's load: the trade-off between polling cost and delay that `ci/bench` records.
 
 use crate::flags::Flags;
 use crate::stats::summary;
@@ -17,15 +19,27 @@ use std::time::{Duration, Instant};
 const RECORD_BYTES: usize = 400;
 /// How long to keep probing until the consumer has joined its group.
 const JOIN_DEADLINE: Duration = Duration::from_secs(30);
+/// How long the broker's CPU is measured while the consumer waits on a quiet topic.
+const IDLE_WINDOW: Duration = Duration::from_secs(5);
 
 pub async fn run(mut flags: Flags) -> anyhow::Result<String> {
     let mut kafka = service_kit::config::KafkaSettings::from_env()?;
     kafka.brokers = flags.get("brokers", kafka.brokers.clone())?;
     let partitions = flags.get("partitions", kafka.orders_topic_partitions)?;
     let (records, rate) = (flags.get("records", 1000)?, flags.get("rate", 100.0)?);
+    kafka.fetch_wait_ms = flags.get("fetch-wait-ms", kafka.fetch_wait_ms)?;
+    let broker_pid: u32 = flags.get("broker-pid", 0)?;
     flags.done()?;
     anyhow::ensure!(records > 0 && rate > 0.0, "--records and --rate must be positive");
-    measure(&kafka, partitions, records, rate).await
+    measure(&kafka, partitions, records, rate, (broker_pid > 0).then_some(broker_pid)).await
+}
+
+/// The broker's CPU between two readings of `cpu_micros`, as a share of one core.
+fn core_share(before: Option<u64>, after: Option<u64>, over: Duration) -> String {
+    match (before, after) {
+        (Some(b), Some(a)) => format!("{:.0} %", a.saturating_sub(b) as f64 / over.as_micros() as f64 * 100.0),
+        _ => "unknown".into(),
+    }
 }
 
 /// `count` records at `rate` per second through a fresh topic: produce → consume and
@@ -35,7 +49,9 @@ async fn measure(
     partitions: i32,
     count: usize,
     rate: f64,
+    broker_pid: Option<u32>,
 ) -> anyhow::Result<String> {
+    let broker_cpu = || broker_pid.and_then(crate::stats::cpu_micros);
     let run = uuid::Uuid::new_v4().simple().to_string();
     let topic = format!("bench.hop.{run}");
     service_kit::kafka::ensure_topics(kafka, &[(&topic, partitions)]).await?;
@@ -74,6 +90,14 @@ async fn measure(
         }
     }
 
+    // The broker while the consumer waits on a quiet topic: the cost of polling alone.
+    let idle = (broker_cpu(), Instant::now());
+    if broker_pid.is_some() {
+        tokio::time::sleep(IDLE_WINDOW).await;
+    }
+    let idle_share = core_share(idle.0, broker_cpu(), idle.1.elapsed());
+
+    let loaded = broker_cpu();
     let interval = Duration::from_secs_f64(1.0 / rate);
     let started = Instant::now();
     let mut sends = Vec::with_capacity(count);
@@ -98,16 +122,25 @@ async fn measure(
     while sent.iter().any(|(k, _)| arrived(k).is_none()) && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
+    let loaded_share = core_share(loaded, broker_cpu(), started.elapsed());
     reader.abort();
     let mut hops: Vec<Duration> =
         sent.iter().filter_map(|(k, at)| arrived(k).map(|got| got.saturating_duration_since(*at))).collect();
     let missing = count - hops.len();
     anyhow::ensure!(missing == 0, "{missing} of {count} records never reached the consumer");
-    Ok(format!(
-        "broker hop produce → consume   {}  ({count} records at {rate:.0}/s)\nbroker produce → ack           {}",
+    let mut report = format!(
+        "broker hop produce → consume   {}  ({count} records at {rate:.0}/s, fetch wait {} ms)\nbroker produce → ack           {}",
         summary(&mut hops),
+        kafka.fetch_wait_ms,
         summary(&mut acks)
-    ))
+    );
+    if broker_pid.is_some() {
+        report.push_str(&format!(
+            "\nbroker CPU with fetch wait {} ms: one idle consumer {idle_share} of a core, at {rate:.0} records/s {loaded_share}",
+            kafka.fetch_wait_ms
+        ));
+    }
+    Ok(report)
 }
 
 async fn send(producer: &FutureProducer, topic: &str, key: &str) -> anyhow::Result<()> {

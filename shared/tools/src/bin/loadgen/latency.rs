@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 pub async fn run(mut flags: Flags) -> anyhow::Result<String> {
     let restaurant = Restaurant::open(&mut flags).await?;
     let (count, rate) = (flags.get("orders", 1000)?, flags.get("rate", 100.0)?);
+    let chart_file: String = flags.get("chart", String::new())?;
     flags.done()?;
     anyhow::ensure!(count > 0 && rate > 0.0, "--orders and --rate must be positive");
     let api = &restaurant.api;
@@ -109,6 +110,20 @@ pub async fn run(mut flags: Flags) -> anyhow::Result<String> {
         restaurant.relay_delay_line().await,
     ]
     .join("\n");
+    let mut report = report;
+    if !chart_file.is_empty() {
+        crate::chart::distributions(
+            &chart_file,
+            &format!("Latency at {rate:.0} orders/s"),
+            &[
+                ("createOrder → tablet", &to_tablet),
+                ("createOrder response", &responses),
+                ("bump → orderStatusChanged", &to_customer),
+                ("bump → tablet", &bump_to_tablet),
+            ],
+        )?;
+        report.push_str(&format!("\nlatency chart: {chart_file}"));
+    }
     anyhow::ensure!(
         missing == 0 && status_missing == 0 && doubled == 0,
         "{report}\nevery event must arrive exactly once (doubled {doubled})"

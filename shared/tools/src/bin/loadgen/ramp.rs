@@ -7,6 +7,7 @@ use crate::client::{Placed, Tablet, key, place_orders, wait_for_all};
 use crate::flags::Flags;
 use crate::restaurant::{ARRIVAL_DEADLINE, Restaurant};
 use crate::stats::{MEMORY_SAMPLE_EVERY, quantile, summary};
+use crate::chart;
 use std::time::{Duration, Instant};
 
 /// A step of the ramp keeps up when its p99 order-to-tablet delay stays under this…
@@ -40,19 +41,25 @@ pub async fn run(mut flags: Flags) -> anyhow::Result<String> {
     let (from, step, seconds): (f64, f64, f64) =
         (flags.get("from", 50.0)?, flags.get("step", 50.0)?, flags.get("seconds", 8.0)?);
     let ceiling: f64 = flags.get("ceiling", 0.0)?;
+    // The broker's own ceiling (`loadgen broker`), records/s: one record per order here.
+    let broker_ceiling: f64 = flags.get("broker-ceiling", 0.0)?;
+    let chart_file: String = flags.get("chart", String::new())?;
     flags.done()?;
     anyhow::ensure!(from > 0.0 && step > 0.0 && seconds > 0.0, "--from, --step and --seconds must be positive");
     let tablet = Tablet::connect(&restaurant.kitchen, &restaurant.chef).await?;
     let mut lines = vec![format!("resident memory before the ramp: {}", restaurant.services.describe_now())];
     let peaks = restaurant.services.watch_peaks(MEMORY_SAMPLE_EVERY);
     let mut best: Option<(f64, f64)> = None;
+    let mut plot = vec![];
     let mut all = vec![];
     let mut rate = from;
     loop {
         let count = (rate * seconds).round() as usize;
+        let cpu_before = restaurant.services.cpu_snapshot();
         let placing = place_orders(&restaurant.api, &restaurant.customers, &restaurant.dishes, count, rate).await;
         let keys: Vec<String> = placing.placed.iter().map(|p| key(&p.id, "PLACED")).collect();
         wait_for_all(&[&tablet.arrivals], &keys, Instant::now() + Duration::from_secs(10)).await;
+        let cpu = restaurant.services.cpu_per_order(&cpu_before, &restaurant.services.cpu_snapshot(), count);
         let mut delays = vec![];
         let (mut missing, mut doubled, mut last) = (0, 0, None::<Instant>);
         for p in &placing.placed {
@@ -91,6 +98,14 @@ pub async fn run(mut flags: Flags) -> anyhow::Result<String> {
             if step_result.kept_up() { "" } else { "  ← falls behind" }
         ));
         eprintln!("{}", lines.last().expect("unwrap: just pushed"));
+        lines.push(format!("  at {rate:.0}/s {cpu}"));
+        plot.push(chart::RampStep {
+            offered: rate,
+            delivered: step_result.delivered_per_s,
+            p50_ms: ms(quantile(&delays, 0.5)),
+            p95_ms: ms(quantile(&delays, 0.95)),
+            p99_ms: ms(quantile(&delays, 0.99)),
+        });
         if let Some(e) = placing.errors.first() {
             eprintln!("  first error: {e}");
         }
@@ -118,17 +133,32 @@ pub async fn run(mut flags: Flags) -> anyhow::Result<String> {
     ));
     match best {
         Some((rate, delivered)) => {
-            let ratio = if ceiling > 0.0 {
+            let mut ratio = if ceiling > 0.0 {
                 format!(", {:.0} % of the pgbench ceiling {ceiling:.0}/s", 100.0 * delivered / ceiling)
             } else {
                 String::new()
             };
+            if broker_ceiling > 0.0 {
+                let limit = if ceiling > 0.0 { ceiling.min(broker_ceiling) } else { broker_ceiling };
+                ratio.push_str(&format!(
+                    ", {:.0} % of min(database, broker {broker_ceiling:.0}/s) = {limit:.0}/s",
+                    100.0 * delivered / limit
+                ));
+            }
             lines.push(format!("max sustained throughput: {delivered:.0} orders/s (offered {rate:.0}/s){ratio}"));
         }
         None => lines.push(format!("max sustained throughput: below {from:.0} orders/s")),
     }
     lines.push(format!("resident memory at peak load: {memory}"));
+    if !chart_file.is_empty() {
+        chart::ramp(&chart_file, &plot)?;
+        lines.push(format!("ramp chart: {chart_file}"));
+    }
     lines.push(restaurant.relay_delay_line().await);
     anyhow::ensure!(missing == 0 && doubled == 0, "{}\nevery order must arrive exactly once", lines.join("\n"));
     Ok(lines.join("\n"))
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
 }

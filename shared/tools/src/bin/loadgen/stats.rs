@@ -114,3 +114,89 @@ impl PeakWatch {
         self.services.describe(|name| peaks.get(name).copied())
     }
 }
+
+/// Clock ticks per second of `/proc/*/stat` times (`USER_HZ`, 100 on Linux whatever the
+/// kernel's own tick rate).
+const USER_HZ: u64 = 100;
+
+/// CPU time (user + system) spent by process `pid` and every process below it — live
+/// children, and those it has reaped — in microseconds. PostgreSQL's backends are children of
+/// its postmaster, so the postmaster's pid stands for the whole server.
+pub fn cpu_micros(pid: u32) -> Option<u64> {
+    let stats = process_stats();
+    let (_, own) = stats.get(&pid)?;
+    let mut total = *own;
+    let mut below = vec![pid];
+    while let Some(parent) = below.pop() {
+        for (child, (ppid, ticks)) in &stats {
+            if *ppid == parent {
+                total += ticks;
+                below.push(*child);
+            }
+        }
+    }
+    Some(total * 1_000_000 / USER_HZ)
+}
+
+/// Every process: pid → (parent pid, utime + stime + cutime + cstime in ticks).
+fn process_stats() -> BTreeMap<u32, (u32, u64)> {
+    let mut stats = BTreeMap::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else { return stats };
+    for entry in entries.flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
+        let Ok(text) = std::fs::read_to_string(entry.path().join("stat")) else { continue };
+        // The command name may hold spaces and parentheses: fields start after the last ')'.
+        let Some((_, rest)) = text.rsplit_once(')') else { continue };
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let number = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+        // After ')': state, ppid, …; utime, stime, cutime, cstime are fields 14–17 of the line.
+        stats.insert(pid, (number(1) as u32, number(11) + number(12) + number(13) + number(14)));
+    }
+    stats
+}
+
+/// CPU time of every watched process at one moment (`--pids`, plus loadgen itself).
+pub struct CpuSnapshot(BTreeMap<String, u64>);
+
+impl Services {
+    pub fn cpu_snapshot(&self) -> CpuSnapshot {
+        let mut cpu: BTreeMap<String, u64> =
+            self.0.iter().filter_map(|(name, pid)| Some((name.clone(), cpu_micros(*pid)?))).collect();
+        if let Some(own) = cpu_micros(std::process::id()) {
+            cpu.insert("loadgen".into(), own);
+        }
+        CpuSnapshot(cpu)
+    }
+
+    /// `CPU per order: users 80 µs, …; the four services 900 µs; broker …` between two
+    /// snapshots, `orders` orders apart. The four services are summed, as their target is.
+    pub fn cpu_per_order(&self, before: &CpuSnapshot, after: &CpuSnapshot, orders: usize) -> String {
+        if orders == 0 {
+            return "CPU per order: no orders".into();
+        }
+        let per_order = |name: &str| -> Option<f64> {
+            Some(after.0.get(name)?.saturating_sub(*before.0.get(name)?) as f64 / orders as f64)
+        };
+        let micros = |us: f64| if us >= 1000.0 { format!("{:.2} ms", us / 1000.0) } else { format!("{us:.0} µs") };
+        let services = ["users", "orders", "kitchen", "gateway"];
+        let mut parts: Vec<String> = vec![];
+        let mut sum = 0.0;
+        for name in services {
+            if let Some(us) = per_order(name) {
+                sum += us;
+                parts.push(format!("{name} {}", micros(us)));
+            }
+        }
+        let mut line = format!("CPU per order: {}; services together {}", parts.join(", "), micros(sum));
+        let others: Vec<String> = after
+            .0
+            .keys()
+            .filter(|name| !services.contains(&name.as_str()))
+            .filter_map(|name| Some(format!("{name} {}", micros(per_order(name)?))))
+            .collect();
+        if !others.is_empty() {
+            line.push_str(&format!("; {}", others.join(", ")));
+        }
+        line
+    }
+}
