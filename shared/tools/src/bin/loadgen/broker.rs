@@ -66,7 +66,8 @@ pub async fn run(mut flags: Flags) -> anyhow::Result<String> {
             }
         }));
     }
-    let arrived = |group: usize, key: &str| arrivals[group].lock().expect("unwrap: no panics while held").get(key).copied();
+    let arrived =
+        |group: usize, key: &str| arrivals[group].lock().expect("unwrap: no panics while held").get(key).copied();
 
     // Probes until both groups have joined and receive; what follows is steady state.
     let started = Instant::now();
@@ -113,7 +114,8 @@ pub async fn run(mut flags: Flags) -> anyhow::Result<String> {
             }
         }
         let deadline = Instant::now() + STEP_DRAIN;
-        while Instant::now() < deadline && sent.iter().any(|(k, _)| (0..GROUPS.len()).any(|g| arrived(g, k).is_none())) {
+        while Instant::now() < deadline && sent.iter().any(|(k, _)| (0..GROUPS.len()).any(|g| arrived(g, k).is_none()))
+        {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         let mut worst_share: f64 = 1.0;

@@ -7,7 +7,11 @@ use plotters::prelude::*;
 use std::time::Duration;
 
 const SIZE: (u32, u32) = (960, 420);
-const COLOURS: [RGBColor; 4] = [RGBColor(31, 119, 180), RGBColor(255, 127, 14), RGBColor(44, 160, 44), RGBColor(214, 39, 40)];
+/// A percentile's name and where a ramp step keeps it.
+type Percentile = (&'static str, fn(&RampStep) -> f64);
+
+const COLOURS: [RGBColor; 4] =
+    [RGBColor(31, 119, 180), RGBColor(255, 127, 14), RGBColor(44, 160, 44), RGBColor(214, 39, 40)];
 
 /// One step of the ramp, as the chart shows it.
 pub struct RampStep {
@@ -34,12 +38,7 @@ pub fn ramp(file: &str, steps: &[RampStep]) -> anyhow::Result<()> {
         .y_label_area_size(56)
         .build_cartesian_2d(0.0..top, 0.0..top)
         .map_err(plot_error)?;
-    rates
-        .configure_mesh()
-        .x_desc("offered orders/s")
-        .y_desc("delivered orders/s")
-        .draw()
-        .map_err(plot_error)?;
+    rates.configure_mesh().x_desc("offered orders/s").y_desc("delivered orders/s").draw().map_err(plot_error)?;
     rates
         .draw_series(LineSeries::new([(0.0, 0.0), (top, top)], BLACK.mix(0.25)))
         .map_err(plot_error)?
@@ -65,12 +64,14 @@ pub fn ramp(file: &str, steps: &[RampStep]) -> anyhow::Result<()> {
         .build_cartesian_2d(low..high, (fastest..slowest).log_scale())
         .map_err(plot_error)?;
     delays.configure_mesh().x_desc("offered orders/s").y_desc("ms").draw().map_err(plot_error)?;
-    let percentiles: [(&str, fn(&RampStep) -> f64); 3] =
-        [("p50", |s| s.p50_ms), ("p95", |s| s.p95_ms), ("p99", |s| s.p99_ms)];
+    let percentiles: [Percentile; 3] = [("p50", |s| s.p50_ms), ("p95", |s| s.p95_ms), ("p99", |s| s.p99_ms)];
     for (i, (name, value)) in percentiles.into_iter().enumerate() {
         let colour = COLOURS[i + 1];
         delays
-            .draw_series(LineSeries::new(steps.iter().map(|s| (s.offered, value(s).max(fastest))), colour.stroke_width(2)))
+            .draw_series(LineSeries::new(
+                steps.iter().map(|s| (s.offered, value(s).max(fastest))),
+                colour.stroke_width(2),
+            ))
             .map_err(plot_error)?
             .label(name)
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], colour.stroke_width(2)));

@@ -3,11 +3,11 @@
 //! up (against the pgbench `--ceiling`), peak memory, and checks that every order of every step
 //! reached the tablet exactly once.
 
+use crate::chart;
 use crate::client::{Placed, Tablet, key, place_orders, wait_for_all};
 use crate::flags::Flags;
 use crate::restaurant::{ARRIVAL_DEADLINE, Restaurant};
 use crate::stats::{MEMORY_SAMPLE_EVERY, quantile, summary};
-use crate::chart;
 use std::time::{Duration, Instant};
 
 /// A step of the ramp keeps up when its p99 order-to-tablet delay stays under this…

@@ -88,10 +88,8 @@ pub async fn run(mut flags: Flags) -> anyhow::Result<String> {
     let open = subscribers.iter().map(|(_, orders)| orders.len()).sum::<usize>();
 
     // The timed bumps: every order but the probes, at a steady rate.
-    let timed: Vec<(&Subscriber, &Placed)> = subscribers
-        .iter()
-        .flat_map(|(s, orders)| orders[..orders.len() - 1].iter().map(move |p| (s, *p)))
-        .collect();
+    let timed: Vec<(&Subscriber, &Placed)> =
+        subscribers.iter().flat_map(|(s, orders)| orders[..orders.len() - 1].iter().map(move |p| (s, *p))).collect();
     let gateway_pid = services.0.iter().find(|(n, _)| n == "gateway").map(|(_, pid)| *pid);
     let cpu_before = gateway_pid.and_then(cpu_micros);
     let interval = Duration::from_secs_f64(1.0 / bump_rate);
