@@ -125,3 +125,39 @@ pub fn distributions(file: &str, title: &str, series: &[(&str, &[Duration])]) ->
 fn plot_error(e: impl std::fmt::Display) -> anyhow::Error {
     anyhow::anyhow!("drawing a chart: {e}")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn charts_are_svg_files_with_their_titles_and_series() {
+        let dir = std::env::temp_dir().join(format!("loadgen-charts-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        let ramp_file = dir.join("ramp.svg");
+        let steps: Vec<RampStep> = [(50.0, 50.0, 4.0), (100.0, 99.0, 6.0), (200.0, 150.0, 900.0)]
+            .into_iter()
+            .map(|(offered, delivered, p50_ms)| RampStep {
+                offered,
+                delivered,
+                p50_ms,
+                p95_ms: p50_ms * 2.0,
+                p99_ms: p50_ms * 3.0,
+            })
+            .collect();
+        ramp(ramp_file.to_str().expect("a UTF-8 path"), &steps).expect("the ramp chart is drawn");
+        let svg = std::fs::read_to_string(&ramp_file).expect("the ramp chart was written");
+        assert!(svg.starts_with("<svg"), "not an SVG file");
+        assert!(svg.contains("Order → tablet per step") || svg.contains("Order &#8594; tablet"), "no caption");
+        assert!(svg.contains("p99"), "no p99 series label");
+        assert!(svg.contains("<polyline") || svg.contains("<path"), "no lines drawn");
+
+        let cdf_file = dir.join("latency.svg");
+        let fast = [Duration::from_millis(3), Duration::from_millis(5), Duration::from_millis(40)];
+        distributions(cdf_file.to_str().expect("a UTF-8 path"), "Latency", &[("bump → customer", &fast)])
+            .expect("the distribution chart is drawn");
+        let svg = std::fs::read_to_string(&cdf_file).expect("the distribution chart was written");
+        assert!(svg.contains("Latency"), "no title");
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}
