@@ -220,6 +220,15 @@ impl Stack {
 }
 
 /// A metric's value in a `/metrics` text, summed over its label sets.
+/// The repository's root, for tests that read its files. Read at run time (cargo sets
+/// `CARGO_MANIFEST_DIR` for every test it runs), not baked in with `env!`: a test binary built
+/// in one checkout is reused by another that shares the target directory, and must read the
+/// files of the checkout being tested.
+pub fn repo() -> std::path::PathBuf {
+    let package = std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR for the tests it runs");
+    std::path::PathBuf::from(package).join("../..")
+}
+
 pub fn metric_in(text: &str, name: &str) -> f64 {
     text.lines()
         .filter(|line| line.split(['{', ' ']).next() == Some(name))

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    system_tests::repo()
 }
 
 fn crate_dirs() -> Vec<PathBuf> {
@@ -143,6 +143,23 @@ fn servers_and_channels_are_built_only_by_the_service_kit() {
                     kit.display()
                 );
             }
+        }
+    }
+}
+
+/// Build scripts and tests find the repository's files at run time: a binary built in one
+/// checkout is reused by another that shares the target directory (CI's clean clone and a
+/// working copy do), and a path baked in with `env!` would read the first checkout's files.
+#[test]
+fn no_code_bakes_in_its_checkouts_path() {
+    let baked = concat!("env!(\"CARGO_", "MANIFEST_DIR\")");
+    for dir in crate_dirs() {
+        for file in rust_files(&dir) {
+            assert!(
+                !read(&file).contains(baked),
+                "{} uses {baked}: read std::env::var(\"CARGO_MANIFEST_DIR\") at run time",
+                file.display()
+            );
         }
     }
 }

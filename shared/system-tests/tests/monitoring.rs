@@ -17,7 +17,7 @@ use testkit::Tablet;
 use yaml_rust2::{Yaml, YamlLoader};
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    system_tests::repo()
 }
 
 fn read(path: &str) -> String {
@@ -321,7 +321,15 @@ async fn every_metric_the_dashboard_and_rules_name_is_exported_and_every_exposit
         )
         .await?;
     assert_eq!(answer["errors"], serde_json::Value::Null, "{answer}");
-    tablet.next_of_type("ticket").await?;
+    let ticket = tablet.next_of_type("ticket").await?;
+    // A whole-ticket bump and a station's item bump: the speed-of-service histograms have
+    // series once a stage and a station were timed.
+    let order_id = ticket["ticket"]["orderId"].as_str().expect("a ticket names its order").to_owned();
+    let station = ticket["ticket"]["items"][0]["station"].as_str().expect("a line has a station").to_owned();
+    tablet.send_json(&json!({ "type": "bump", "orderId": order_id })).await?;
+    tablet.next_of_type("ack").await?;
+    tablet.send_json(&json!({ "type": "stationBump", "orderId": order_id, "station": station })).await?;
+    tablet.next_of_type("ack").await?;
 
     let services = [
         ("orders", stack.orders.ops_addr()),
@@ -337,7 +345,7 @@ async fn every_metric_the_dashboard_and_rules_name_is_exported_and_every_exposit
         reqwest::get(format!("http://{addr}/healthz")).await?.error_for_status()?;
     }
     // Series that exist once something was observed.
-    let wanted: [(&str, &str); 7] = [
+    let wanted: [(&str, &str); 9] = [
         ("orders", "http_request_duration_seconds_bucket"),
         ("kitchen", "http_request_duration_seconds_bucket"),
         ("gateway", "http_request_duration_seconds_bucket"),
@@ -345,6 +353,8 @@ async fn every_metric_the_dashboard_and_rules_name_is_exported_and_every_exposit
         ("orders", "grpc_request_duration_seconds_bucket"),
         ("users", "grpc_request_duration_seconds_bucket"),
         ("gateway", "gateway_backend_calls_total"),
+        ("kitchen", "kitchen_stage_seconds_bucket"),
+        ("kitchen", "kitchen_station_seconds_bucket"),
     ];
     let expositions: Vec<(&str, String)> =
         testkit::eventually("every service's per-route and per-call series", || async {

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    system_tests::repo()
 }
 
 /// The newest PostgreSQL server installed from Debian's packages (ci/test installs it).

@@ -133,12 +133,15 @@ mod tests {
     use super::*;
 
     /// A call to an address that takes the connection and never says a word (a frozen host):
-    /// the channel's own deadline never starts, `within_deadline` gives up at `CALL_DEADLINE`.
+    /// `within_deadline` gives up at `CALL_DEADLINE`. The channel here has no deadline of its
+    /// own (a [`channel`]'s may also fire at about that time, answering CANCELLED), so only
+    /// `within_deadline` can end the call.
     #[tokio::test]
     async fn a_call_that_cannot_get_its_connection_is_given_up_at_the_deadline() {
         let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("unwrap: port 0 binds");
         let url = format!("http://{}", silent.local_addr().expect("unwrap: a bound address"));
-        let mut health = tonic_health::pb::health_client::HealthClient::new(channel(&url).expect("unwrap: a URL"));
+        let endless = Endpoint::from_shared(url).expect("unwrap: a URL").connect_lazy();
+        let mut health = tonic_health::pb::health_client::HealthClient::new(endless);
         let started = std::time::Instant::now();
         let answer = within_deadline(health.check(tonic_health::pb::HealthCheckRequest::default())).await;
         let took = started.elapsed();
