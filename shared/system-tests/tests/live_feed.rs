@@ -1,6 +1,7 @@
 //! The gateway's live-events hub against the real services: what it holds per order goes when
 //! nobody watches that order any more or the order is finished, and an order is the same order
-//! whichever way its id is spelled.
+//! whichever way its id is spelled; the order page's subscription starts from the order as it
+//! is, so no change falls between the page's load and its subscription.
 
 use serde_json::json;
 use system_tests::{Stack, Subscriber};
@@ -99,6 +100,48 @@ async fn any_spelling_of_an_order_id_is_the_same_order() -> anyhow::Result<()> {
 
     page.subscribe("nonsense", WATCH, json!({ "id": "not-an-order" })).await?;
     assert_eq!(page.refusal("nonsense").await?, "BAD_USER_INPUT");
+    stack.stop().await;
+    Ok(())
+}
+
+#[actix_rt::test]
+async fn the_order_pages_subscription_starts_with_the_order_as_it_is() -> anyhow::Result<()> {
+    const PAGE: &str = "subscription($id: ID!) { orderUpdated(orderId: $id) { status version } }";
+    let stack = Stack::start().await?;
+    let (_, customer) = stack.register_customer().await?;
+    let chef = stack.kitchen_staff().await?;
+    let item = stack.menu_ids("DRINK", 1).await?.remove(0).0;
+    let order = stack.place_order(&customer, &item, 1).await?;
+    // A change before the page subscribes (while its first load was on the way, say).
+    set_status(&stack, &chef, &order, "ACCEPTED").await?;
+
+    let mut page = Subscriber::connect(&stack, &customer).await?;
+    page.subscribe("mine", PAGE, json!({ "id": order })).await?;
+    let first = page.next_of("mine").await?;
+    assert_eq!(first["payload"]["data"]["orderUpdated"], json!({ "status": "ACCEPTED", "version": 2 }), "{first}");
+    // Then every later change, once.
+    set_status(&stack, &chef, &order, "PREPARING").await?;
+    let next = page.next_of("mine").await?;
+    assert_eq!(next["payload"]["data"]["orderUpdated"], json!({ "status": "PREPARING", "version": 3 }), "{next}");
+    for status in ["READY", "COMPLETED"] {
+        set_status(&stack, &chef, &order, status).await?;
+    }
+    for (status, version) in [("READY", 4), ("COMPLETED", 5)] {
+        let event = page.next_of("mine").await?;
+        assert_eq!(
+            event["payload"]["data"]["orderUpdated"],
+            json!({ "status": status, "version": version }),
+            "{event}"
+        );
+    }
+    assert_eq!(page.next_of("mine").await?, json!({ "id": "mine", "type": "complete" }));
+
+    // A finished order: the page gets it as it is, and the subscription ends at once.
+    page.subscribe("again", PAGE, json!({ "id": order })).await?;
+    let only = page.next_of("again").await?;
+    assert_eq!(only["payload"]["data"]["orderUpdated"], json!({ "status": "COMPLETED", "version": 5 }), "{only}");
+    assert_eq!(page.next_of("again").await?, json!({ "id": "again", "type": "complete" }));
+    hub_holds(&stack, 0.0, 0.0).await;
     stack.stop().await;
     Ok(())
 }

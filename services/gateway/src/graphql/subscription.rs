@@ -112,15 +112,33 @@ impl Subscription {
         .await
     }
 
-    /// Every change of one order (customers: their own) as its page shows it: status changes
-    /// and the kitchen's moved ready-by promise (which keeps the version and raises
-    /// `promiseRevision`). Ends after the order's last event.
+    /// The order as it is now (customers: their own), then every later change as its page
+    /// shows it: status changes and the kitchen's moved ready-by promise (which keeps the
+    /// version and raises `promiseRevision`). Ends after the order's last event, or at once
+    /// when the order is already finished.
     async fn order_updated(context: &Context, order_id: ID) -> FieldResult<Live<Order>> {
         let caller = context.user()?;
         let id = order_id_of(&order_id)?;
-        // The orders service decides whether this caller may see it (NOT_FOUND, FORBIDDEN).
-        context.orders.get_order(&caller.token, id.to_string()).await.map_err(|e| field_error(&e))?;
-        live(context, Watched::Order(id), |e| e.change != OrderChange::Created, |e| Order(e.order.clone())).await
+        // Joined before the order is read, so no change falls between the two: one committed
+        // before the read is in the snapshot, one after it arrives as an event. Nothing is sent
+        // before the orders service has said this caller may see it (NOT_FOUND, FORBIDDEN).
+        let changes =
+            live(context, Watched::Order(id), |e| e.change != OrderChange::Created, |e| e.order.clone()).await?;
+        let now = context.orders.get_order(&caller.token, id.to_string()).await.map_err(|e| field_error(&e))?;
+        let seen = now.freshness();
+        let finished = matches!(now.status, model::OrderStatus::Completed | model::OrderStatus::Cancelled);
+        let snapshot = futures::stream::once(std::future::ready(Ok(Order(now))));
+        if finished {
+            return Ok(Box::pin(snapshot));
+        }
+        // An event the snapshot already holds (or an older one) is not sent again.
+        let newer = changes.filter_map(move |change| {
+            std::future::ready(match change {
+                Ok(order) if order.freshness() <= seen => None,
+                other => Some(other.map(Order)),
+            })
+        });
+        Ok(Box::pin(snapshot.chain(newer)))
     }
 
     /// Every menu item whose availability changes from now on: a dish the kitchen 86ed (sold
