@@ -56,8 +56,9 @@ pub enum Applied {
 /// What a tablet is shown when it connects.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Board {
-    /// Every open ticket, current as of `seq`.
-    Snapshot { seq: i64, tickets: Vec<Ticket> },
+    /// Every ticket on the board (open, or being remade), and the last handed-over ones
+    /// (newest first: what the expo may recall), current as of `seq`.
+    Snapshot { seq: i64, tickets: Vec<Ticket>, handed_over: Vec<Ticket> },
     /// Exactly the changes a reconnecting tablet missed, in order, up to `seq`.
     Missed { seq: i64, changes: Vec<TicketChange> },
 }
@@ -325,9 +326,10 @@ impl Kitchen {
                 .collect();
             return Ok(Board::Missed { seq, changes });
         }
-        let (seq, tickets) = store::tickets::open_tickets(&mut client).await?;
-        let tickets = tickets.iter().filter(|t| view.concerns(t)).map(|t| view.restrict(t)).collect();
-        Ok(Board::Snapshot { seq, tickets })
+        let (seq, tickets, handed_over) = store::tickets::board(&mut client, HANDED_OVER_SHOWN).await?;
+        let shown =
+            |tickets: Vec<Ticket>| tickets.iter().filter(|t| view.concerns(t)).map(|t| view.restrict(t)).collect();
+        Ok(Board::Snapshot { seq, tickets: shown(tickets), handed_over: shown(handed_over) })
     }
 
     /// The view a tablet shows: the `stations` it names (remembered for `device`, when it gives
@@ -370,7 +372,7 @@ impl Kitchen {
             if !ticket.has_station(&station) {
                 return false;
             }
-            if let Err(e) = ticket.status.after_station(command, false) {
+            if let Err(e) = ticket.steps_after_station(command) {
                 refused = Some(e);
                 return false;
             }
@@ -400,7 +402,7 @@ impl Kitchen {
             let seconds = (*done_at - ticket.placed_at).num_milliseconds().max(0) as f64 / 1000.0;
             self.metrics.station_seconds.with_label_values(&[station.as_str()]).observe(seconds);
         }
-        let steps = ticket.status.after_station(command, ticket.every_station_done())?;
+        let steps = ticket.steps_after_station(command)?;
         let last = steps.len();
         for (n, step) in steps.into_iter().enumerate() {
             match self.orders.set_status(cook, ticket.order_id, step).await {
@@ -465,7 +467,8 @@ impl Kitchen {
     /// A cook's command on one order: checked against the cook's token (write access to this
     /// ticket) and the ticket's status, then sent to the orders service on the cook's behalf.
     /// Returns the status the order moved to; the ticket follows through the event log, like
-    /// every other change.
+    /// every other change. On a handed-over ticket, a recall or a bump is a remake, which only
+    /// the kitchen's own record keeps ([`Ticket::remake`]): its order stays COMPLETED.
     pub async fn command(
         &self,
         cook: &Token,
@@ -474,9 +477,32 @@ impl Kitchen {
     ) -> Result<TicketStatus, CommandError> {
         self.authorize(cook, Access::write("ticket").of(order_id))?;
         let ticket = self.ticket(order_id).await?;
+        if ticket.status == TicketStatus::Completed {
+            return self.remake(ticket.order_id, command).await;
+        }
         let next = ticket.status.after(command)?;
         self.orders.set_status(cook, ticket.order_id, next).await?;
         Ok(next)
+    }
+
+    /// A handed-over ticket recalled to be made again, or a remake handed over again: a ticket
+    /// change every tablet sees, in the kitchen's own record.
+    async fn remake(&self, order: Uuid, command: CookCommand) -> Result<TicketStatus, CommandError> {
+        let mut client = self.pool.get().await.map_err(GetTicketError::from)?;
+        let mut refused = None;
+        let changed = store::tickets::change_locally(&mut client, order, |ticket| {
+            ticket.remake(command, Utc::now()).unwrap_or_else(|e| {
+                refused = Some(e);
+                false
+            })
+        })
+        .await
+        .map_err(GetTicketError::from)?;
+        let Some((ticket, _)) = changed else { return Err(GetTicketError::NotFound(order).into()) };
+        match refused {
+            Some(refused) => Err(refused.into()),
+            None => Ok(ticket.status),
+        }
     }
 
     /// The kitchen rejects an order it will not make (PLACED or ACCEPTED), saying why: the
@@ -521,6 +547,9 @@ impl Kitchen {
         Ok(ticket)
     }
 }
+
+/// Handed-over tickets a board's snapshot lists for the expo to recall, newest first.
+pub const HANDED_OVER_SHOWN: i64 = 8;
 
 /// Characters in a rejection's reason, at most (the orders service's limit too).
 pub const MAX_REASON_CHARS: usize = 200;

@@ -28,6 +28,8 @@ pub struct TicketView<'a> {
     table: Option<&'a str>,
     /// Why it was cancelled or rejected, when it was.
     cancel_reason: Option<&'a str>,
+    /// A handed-over ticket the kitchen is making again, since when (null: none).
+    remake_since: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -87,6 +89,7 @@ impl<'a> From<&'a Ticket> for TicketView<'a> {
             order_type: t.details.kind.as_str(),
             table: t.details.table.as_deref(),
             cancel_reason: t.details.cancel_reason.as_deref(),
+            remake_since: t.remake_since.map(|at| at.to_rfc3339()),
         }
     }
 }

@@ -51,6 +51,26 @@ test('a ticket placed "in the future" by a tablet whose clock is behind never sh
   assert.doesNotMatch(await age.textContent(), /-/);
 });
 
+test("a ticket's age moves on by itself, and the ticket turns to late colours as it ages", async () => {
+  const order = await placeOrder(await newCustomer(), [{ menuItemId: dishes[0].id }]);
+  const page = await pageAt(browser, TABLET, await kitchen(), '/');
+  // The page's timers run on a clock the test moves (the board has one ticker for all ages).
+  await page.clock.install();
+  await page.goto(`${BASE}/kitchen`);
+  await page.getByTestId('connection').filter({ hasText: 'Live' }).waitFor();
+  const ticket = page.locator(`article[data-order="${order.id}"]`);
+  await ticket.waitFor();
+  assert.equal(await ticket.locator('.age').textContent(), 'new');
+  assert.match(await ticket.getAttribute('class'), /age-ok/);
+  await page.clock.fastForward('08:30');
+  await page.locator(`article[data-order="${order.id}"].age-warn`).waitFor();
+  assert.equal(await ticket.locator('.age').textContent(), '8 min');
+  await page.clock.fastForward('07:00');
+  await page.locator(`article[data-order="${order.id}"].age-late`).waitFor();
+  assert.equal(await ticket.locator('.age').textContent(), '15 min');
+  await page.context().close();
+});
+
 test('the board: long notes stay in their ticket, loud; new tickets in sight; a fixed connection badge', async () => {
   const customer = await newCustomer();
   const note = 'N'.repeat(200);

@@ -2,7 +2,7 @@
 // tablets, the expo, and what a cook meets every day.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { BASE, KITCHEN_PASSWORD, KITCHEN_USERNAME, TABLET, fillCart, gql, kitchen, launch, menu, newCustomer, pageAt, placeOrder, shot } from './kit.mjs';
+import { BASE, KITCHEN_PASSWORD, KITCHEN_USERNAME, TABLET, fillCart, gql, kitchen, launch, menu, newCustomer, pageAt, placeOrder, setStatus, shot } from './kit.mjs';
 
 let browser;
 let dishes;
@@ -167,6 +167,41 @@ test('keys: a digit selects a ticket, Enter bumps it, R recalls; on a station B 
   await pastry.keyboard.press(await pastry.locator(`article.ticket[data-order="${order.id}"] kbd`).textContent());
   await pastry.keyboard.press('r');
   await expo.locator(`[aria-label="PREPARING"] article[data-order="${order.id}"]`).waitFor();
+});
+
+test('a handed-over ticket recalled from the expo is made again on its station and handed over again; the order stays completed', async () => {
+  const customer = await newCustomer();
+  const order = await placeOrder(customer, [{ menuItemId: at('grill').id }]);
+  const expo = await board();
+  const grill = await board(['grill']);
+  for (const status of ['ACCEPTED', 'PREPARING', 'READY', 'COMPLETED']) await setStatus(order.id, status);
+  // Handed over: off the board, first in the expo's list of the last handed over.
+  const listed = expo.locator(`[aria-label="Handed over"] li[data-order="${order.id}"]`);
+  await listed.waitFor();
+  assert.equal(await expo.locator(`article.ticket[data-order="${order.id}"]`).count(), 0);
+  await shot(expo, 'kds-expo-handed-over');
+  // The customer brings it back: the expo recalls it, every board shows it as a remake.
+  await listed.getByRole('button', { name: /^Recall .* to make it again$/ }).click();
+  const remade = expo.locator(`[aria-label="PREPARING"] article.remake[data-order="${order.id}"]`);
+  await remade.waitFor();
+  assert.match(await remade.innerText(), /remake/i);
+  // Its customer is already waiting: it goes before the tickets being prepared (rushes aside).
+  const preparing = await expo.locator('[aria-label="PREPARING"] article.ticket:not(.rush)').evaluateAll((all) => all.map((a) => a.dataset.order));
+  assert.equal(preparing[0], order.id, 'the remake is first');
+  await listed.waitFor({ state: 'detached' });
+  const onGrill = grill.locator(`[aria-label="To do"] article.remake[data-order="${order.id}"]`);
+  await onGrill.getByRole('button', { name: 'Done' }).click();
+  await grill.locator(`[aria-label="Done here"] article.remake[data-order="${order.id}"]`).waitFor();
+  await shot(expo, 'kds-expo-remake');
+  const mine = async () => (await gql('query($id: ID!) { order(id: $id) { status } }', { id: order.id }, customer.token)).order.status;
+  assert.equal(await mine(), 'COMPLETED', 'the remake is the kitchen\'s: the order is not reopened');
+  // Handed over again: off every board, back in the list.
+  await remade.getByRole('button', { name: 'Hand over' }).click();
+  await expo.locator(`article.ticket[data-order="${order.id}"]`).waitFor({ state: 'detached' });
+  await grill.locator(`article.ticket[data-order="${order.id}"]`).waitFor({ state: 'detached' });
+  await listed.waitFor();
+  assert.equal(await mine(), 'COMPLETED');
+  await Promise.all([expo, grill].map((p) => p.context().close()));
 });
 
 test('a reconnect that missed nothing shows Live again', async () => {

@@ -87,9 +87,44 @@ async fn a_cook_bumps_recalls_and_completes_from_the_tablet() -> anyhow::Result<
     let again = http.post(&done).bearer_auth(chef.as_str()).send().await?;
     assert_eq!(again.status().as_u16(), 409);
 
+    // The expo's list of the last handed-over tickets has it, first.
+    let board = |snapshot: &serde_json::Value, list: &str| -> Vec<String> {
+        snapshot[list].as_array().expect("a list of tickets").iter().map(|t| t["orderId"].to_string()).collect()
+    };
+    let quoted = format!("\"{order}\"");
+    let mut expo = Tablet::connect_with_token(stack.kitchen.http_addr(), &chef).await?;
+    let snapshot = expo.next_of_type("snapshot").await?;
+    assert_eq!(board(&snapshot, "handedOver").first(), Some(&quoted), "{snapshot}");
+    assert!(!board(&snapshot, "tickets").contains(&quoted), "{snapshot}");
+    // Recalled after it was handed over (the customer brought it back): the kitchen makes it
+    // again, on its own record; every tablet sees it back on the board.
+    tablet.send_json(&json!({ "type": "recall", "orderId": order })).await?;
+    ack_and_change(&mut tablet, &order, "COMPLETED").await?;
+    let remade = expo.next_of_type("ticket").await?;
+    assert!(remade["ticket"]["remakeSince"].is_string(), "{remade}");
+    assert_eq!(remade["ticket"]["stations"][0]["doneAt"], serde_json::Value::Null, "its lines are to do again");
+    let mut late = Tablet::connect_with_token(stack.kitchen.http_addr(), &chef).await?;
+    let snapshot = late.next_of_type("snapshot").await?;
+    assert!(board(&snapshot, "tickets").contains(&quoted), "on the board: {snapshot}");
+    assert!(!board(&snapshot, "handedOver").contains(&quoted), "{snapshot}");
+    tablet.send_json(&json!({ "type": "reject", "orderId": order, "reason": "too late" })).await?;
+    assert_eq!(tablet.next_of_type("error").await?["code"], "CONFLICT");
+    // Handed over again: off the board, back in the list.
+    tablet.send_json(&json!({ "type": "bump", "orderId": order })).await?;
+    ack_and_change(&mut tablet, &order, "COMPLETED").await?;
+    let handed = expo.next_of_type("ticket").await?;
+    assert_eq!(handed["ticket"]["remakeSince"], serde_json::Value::Null, "{handed}");
+    let mut later = Tablet::connect_with_token(stack.kitchen.http_addr(), &chef).await?;
+    let snapshot = later.next_of_type("snapshot").await?;
+    assert_eq!(board(&snapshot, "handedOver").first(), Some(&quoted), "{snapshot}");
+    assert!(!board(&snapshot, "tickets").contains(&quoted), "{snapshot}");
+    tablet.send_json(&json!({ "type": "bump", "orderId": order })).await?;
+    assert_eq!(tablet.next_of_type("error").await?["message"], "the order is COMPLETED already");
+
     let order_now = stack
         .graphql_as(Some(&customer), "query($id: ID!) { order(id: $id) { status version } }", json!({ "id": order }))
         .await?;
+    // The remake never touched the order: the customer's is as it was handed over.
     assert_eq!(order_now["data"]["order"], json!({ "status": "COMPLETED", "version": 9 }));
     stack.stop().await;
     Ok(())

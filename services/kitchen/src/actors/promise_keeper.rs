@@ -255,6 +255,7 @@ mod tests {
             stations_done: Default::default(),
             details: Default::default(),
             rush: false,
+            remake_since: None,
         }
     }
 

@@ -1,7 +1,9 @@
 //! What a cook can do to a ticket (bump, recall, complete) and the one rule that decides where
-//! each command takes it: [`TicketStatus::after`].
+//! each command takes it: [`TicketStatus::after`]; on a handed-over ticket, which only the
+//! kitchen's own record can change, [`Ticket::remake`].
 
-use super::TicketStatus;
+use super::{Ticket, TicketStatus};
+use chrono::{DateTime, Utc};
 
 /// A cook's command, from a tablet or the REST endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +36,9 @@ pub enum Refused {
     /// whichever side refused.
     #[error("an order cannot go from {} to {}", from.as_str(), to.as_str())]
     NotFrom { from: TicketStatus, to: TicketStatus },
+    /// A remake's command on an order that was not handed over.
+    #[error("only a handed-over order can be made again; this one is {}", .0.as_str())]
+    NotHandedOver(TicketStatus),
 }
 
 impl TicketStatus {
@@ -76,11 +81,48 @@ impl TicketStatus {
     }
 }
 
+impl Ticket {
+    /// What a cook's command does to a COMPLETED ticket. Its order is finished (the customer
+    /// has it; the orders service's lifecycle ends there), so the kitchen keeps a remake on its
+    /// own record: a recall brings the ticket back to the board to be made again, every
+    /// station's lines to do again; a bump (or completion) hands the remake over again.
+    /// `Ok(false)`: nothing to change (recalled twice). A rejection, or a bump with no remake,
+    /// is refused as finished; any other status has its own rule, [`TicketStatus::after`].
+    pub fn remake(&mut self, command: CookCommand, now: DateTime<Utc>) -> Result<bool, Refused> {
+        match (command, self.status, self.remake_since) {
+            (CookCommand::Recall, TicketStatus::Completed, None) => {
+                self.remake_since = Some(now);
+                self.stations_done.clear();
+                Ok(true)
+            }
+            (CookCommand::Recall, TicketStatus::Completed, Some(_)) => Ok(false),
+            (CookCommand::Bump | CookCommand::Complete, TicketStatus::Completed, Some(_)) => {
+                self.remake_since = None;
+                Ok(true)
+            }
+            (_, TicketStatus::Completed, _) => Err(Refused::Finished(TicketStatus::Completed)),
+            (_, status, _) => Err(Refused::NotHandedOver(status)),
+        }
+    }
+
+    /// The statuses the order moves through after a station's command: none for a remake
+    /// (its order is finished; the expo hands it over again), else as
+    /// [`TicketStatus::after_station`] says.
+    pub fn steps_after_station(&self, command: StationCommand) -> Result<Vec<TicketStatus>, Refused> {
+        if self.status == TicketStatus::Completed && self.remake_since.is_some() {
+            return Ok(vec![]);
+        }
+        self.status.after_station(command, self.every_station_done())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::TicketItem;
     use CookCommand::{Bump, Complete, Recall, Reject};
     use TicketStatus::{Accepted, Cancelled, Completed, Placed, Preparing, Ready};
+    use uuid::Uuid;
 
     #[test]
     fn bumping_walks_the_line_one_step_at_a_time_until_the_order_is_served() {
@@ -139,6 +181,75 @@ mod tests {
             for command in [StationCommand::Done, StationCommand::Recall] {
                 assert_eq!(status.after_station(command, true), Err(Refused::Finished(status)));
             }
+        }
+    }
+
+    fn handed_over() -> Ticket {
+        let at = Utc::now();
+        Ticket {
+            order_id: Uuid::nil(),
+            customer_id: Uuid::nil(),
+            number: 42,
+            status: Completed,
+            order_version: 5,
+            items: ["grill", "bar"]
+                .map(|station| TicketItem {
+                    menu_item_id: Uuid::nil(),
+                    name: "Burger".into(),
+                    station: station.into(),
+                    prep_minutes: 5,
+                    quantity: 1,
+                    unit_price_cents: 100,
+                    note: None,
+                })
+                .to_vec(),
+            total_cents: 200,
+            placed_at: at,
+            updated_at: at,
+            timeline: vec![],
+            stations_done: [("grill".to_owned(), at), ("bar".to_owned(), at)].into(),
+            details: Default::default(),
+            rush: false,
+            remake_since: None,
+        }
+    }
+
+    #[test]
+    fn a_recalled_handed_over_ticket_is_made_again_and_handed_over_again() {
+        let mut ticket = handed_over();
+        assert!(!ticket.on_the_board());
+        assert_eq!(ticket.remake(Bump, Utc::now()), Err(Refused::Finished(Completed)), "nothing to hand over");
+        let now = Utc::now();
+        assert_eq!(ticket.remake(Recall, now), Ok(true));
+        assert_eq!(ticket.remake_since, Some(now));
+        assert!(ticket.stations_done.is_empty(), "every station makes its lines again");
+        assert!(ticket.on_the_board());
+        assert_eq!(ticket.status, Completed, "the order itself stays finished");
+        assert_eq!(ticket.remake(Recall, Utc::now()), Ok(false), "a second recall changes nothing");
+        assert_eq!(ticket.remake_since, Some(now));
+        // Its stations mark their lines without moving the finished order anywhere.
+        ticket.stations_done.insert("grill".into(), now);
+        ticket.stations_done.insert("bar".into(), now);
+        assert_eq!(ticket.steps_after_station(StationCommand::Done), Ok(vec![]));
+        assert_eq!(ticket.remake(Reject, Utc::now()), Err(Refused::Finished(Completed)));
+        assert_eq!(ticket.remake(Complete, Utc::now()), Ok(true));
+        assert_eq!(ticket.remake_since, None);
+        assert!(!ticket.on_the_board());
+        assert_eq!(ticket.steps_after_station(StationCommand::Done), Err(Refused::Finished(Completed)));
+    }
+
+    #[test]
+    fn only_a_handed_over_ticket_can_be_remade() {
+        for status in [Placed, Accepted, Preparing, Ready, Cancelled] {
+            let mut ticket = Ticket { status, ..handed_over() };
+            for command in [Bump, Recall, Complete, Reject] {
+                assert_eq!(
+                    ticket.remake(command, Utc::now()),
+                    Err(Refused::NotHandedOver(status)),
+                    "{status:?} {command:?}"
+                );
+            }
+            assert_eq!(ticket.remake_since, None);
         }
     }
 

@@ -27,7 +27,8 @@ pub enum TicketStatus {
 impl TicketStatus {
     pub const ALL: [Self; 6] =
         [Self::Placed, Self::Accepted, Self::Preparing, Self::Ready, Self::Completed, Self::Cancelled];
-    /// The statuses a kitchen board shows.
+    /// The statuses a kitchen board shows (and a remake, whatever its status: see
+    /// [`Ticket::on_the_board`]).
     pub const OPEN: [Self; 4] = [Self::Placed, Self::Accepted, Self::Preparing, Self::Ready];
 
     pub fn as_str(self) -> &'static str {
@@ -82,6 +83,10 @@ pub struct Ticket {
     pub details: OrderDetails,
     /// The kitchen marked it rush: first on every station's list (the kitchen's own record).
     pub rush: bool,
+    /// A handed-over ticket the kitchen recalled to make again, since when (the kitchen's own
+    /// record: its order stays COMPLETED, the customer has had it). Back on the board until it
+    /// is handed over again.
+    pub remake_since: Option<DateTime<Utc>>,
 }
 
 /// How the customer is served.

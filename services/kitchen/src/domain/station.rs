@@ -106,6 +106,11 @@ impl View {
 }
 
 impl Ticket {
+    /// Whether a board shows it: its order is still being made, or the kitchen is remaking it.
+    pub fn on_the_board(&self) -> bool {
+        super::TicketStatus::OPEN.contains(&self.status) || self.remake_since.is_some()
+    }
+
     /// The stations with lines on this ticket, in the order their first line appears.
     pub fn stations(&self) -> Vec<&str> {
         let mut seen: Vec<&str> = Vec::new();
@@ -160,6 +165,7 @@ mod tests {
             stations_done: Default::default(),
             details: Default::default(),
             rush: false,
+            remake_since: None,
         }
     }
 

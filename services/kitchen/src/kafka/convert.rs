@@ -45,6 +45,7 @@ pub fn ticket(event: &pb::OrderEvent) -> Result<Ticket, Unusable> {
         // The kitchen's own: kept from the stored ticket whatever the event says.
         stations_done: Default::default(),
         rush: false,
+        remake_since: None,
         details: OrderDetails {
             kind: match order.order_type() {
                 pb::OrderType::DineIn => OrderKind::DineIn,

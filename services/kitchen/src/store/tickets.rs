@@ -44,7 +44,7 @@ pub async fn apply(
                  items = EXCLUDED.items, timeline = EXCLUDED.timeline,
                  placed_at = EXCLUDED.placed_at, updated_at = EXCLUDED.updated_at
                WHERE kitchen.tickets.order_version < EXCLUDED.order_version
-               RETURNING order_id, stations_done, rush
+               RETURNING order_id, stations_done, rush, remake_since
              ), next AS (
                UPDATE kitchen.tablet_sequence SET last_seq = last_seq + 1
                WHERE EXISTS (SELECT 1 FROM stored)
@@ -52,7 +52,8 @@ pub async fn apply(
              )
              INSERT INTO kitchen.tablet_changes (seq, order_id, ticket, trace_id)
              SELECT last_seq, $1,
-                    $10::jsonb || jsonb_build_object('stationsDone', stored.stations_done, 'rush', stored.rush), $11
+                    $10::jsonb || jsonb_build_object('stationsDone', stored.stations_done, 'rush', stored.rush,
+                                                   'remakeSince', stored.remake_since), $11
              FROM next, stored
              RETURNING seq, ticket",
         )
@@ -79,7 +80,7 @@ pub async fn apply(
         )
         .await
         .context("storing the ticket")?;
-    // The ticket as recorded: the event's, with the kitchen's own stations and rush kept.
+    // The ticket as recorded: the event's, with the kitchen's own stations, rush and remake kept.
     seq.map(|row| {
         let stored: StoredTicket = serde_json::from_value(row.get("ticket")).context("decoding the stored change")?;
         Ok(TicketChange { seq: row.get("seq"), ticket: stored.try_into()?, trace_id: trace_id.map(str::to_owned) })
@@ -87,7 +88,7 @@ pub async fn apply(
     .transpose()
 }
 
-/// Changes what the kitchen itself keeps on a ticket (its stations' progress, rush) with
+/// Changes what the kitchen itself keeps on a ticket (its stations' progress, rush, a remake) with
 /// `change`, which says whether it changed anything; when it did, the change takes the next
 /// tablet sequence number and goes into the change log, in one transaction (the ticket's row,
 /// then the sequence row: the order [`apply`] locks them in). `None`: no ticket for the order;
@@ -108,8 +109,11 @@ pub async fn change_locally(
     let stored = StoredTicket::from(&ticket);
     let stations_done = serde_json::to_value(&stored.stations_done).context("encoding stations")?;
     tx.execute(
-        &tx.prepare_cached("UPDATE kitchen.tickets SET stations_done = $2, rush = $3 WHERE order_id = $1").await?,
-        &[&order_id, &stations_done, &ticket.rush],
+        &tx.prepare_cached(
+            "UPDATE kitchen.tickets SET stations_done = $2, rush = $3, remake_since = $4 WHERE order_id = $1",
+        )
+        .await?,
+        &[&order_id, &stations_done, &ticket.rush, &ticket.remake_since],
     )
     .await
     .context("storing a ticket's stations")?;
@@ -183,9 +187,13 @@ pub async fn prune_changes(client: &impl GenericClient, kept: i64) -> anyhow::Re
         .context("pruning the tablet change log")
 }
 
-/// The open tickets (oldest first) and the sequence number they are current as of, read in
-/// one snapshot so that no change falls between the two.
-pub async fn open_tickets(client: &mut deadpool_postgres::Object) -> anyhow::Result<(i64, Vec<Ticket>)> {
+/// The tickets on the board: open or being remade (oldest first); the last `handed_over`
+/// handed-over ones (newest first, not being remade); and the sequence number both are
+/// current as of, read in one snapshot so that no change falls between them.
+pub async fn board(
+    client: &mut deadpool_postgres::Object,
+    handed_over: i64,
+) -> anyhow::Result<(i64, Vec<Ticket>, Vec<Ticket>)> {
     let tx = client
         .build_transaction()
         .isolation_level(IsolationLevel::RepeatableRead)
@@ -199,9 +207,17 @@ pub async fn open_tickets(client: &mut deadpool_postgres::Object) -> anyhow::Res
         .context("reading the tablet sequence")?
         .get(0);
     let open: Vec<&str> = TicketStatus::OPEN.iter().map(|s| s.as_str()).collect();
-    let tickets = tickets_where(&tx, "status = ANY($1) ORDER BY placed_at, order_id", &[&open]).await?;
+    let tickets =
+        tickets_where(&tx, "(status = ANY($1) OR remake_since IS NOT NULL) ORDER BY placed_at, order_id", &[&open])
+            .await?;
+    let last = tickets_where(
+        &tx,
+        "status = 'COMPLETED' AND remake_since IS NULL ORDER BY updated_at DESC, order_id DESC LIMIT $1",
+        &[&handed_over],
+    )
+    .await?;
     tx.commit().await.context("ending the snapshot transaction")?;
-    Ok((seq, tickets))
+    Ok((seq, tickets, last))
 }
 
 /// What a tablet that last saw `after_seq` missed: every change since, in order, and the
@@ -284,7 +300,7 @@ async fn tickets_where(
             &client
                 .prepare_cached(&format!(
                     "SELECT order_id, customer_id, status, order_version, total_cents, items, timeline,
-                        placed_at, updated_at, number, stations_done, rush, details
+                        placed_at, updated_at, number, stations_done, rush, details, remake_since
                  FROM kitchen.tickets WHERE {condition}"
                 ))
                 .await?,
@@ -309,6 +325,7 @@ fn ticket(row: &Row) -> anyhow::Result<Ticket> {
         updated_at: row.get("updated_at"),
         stations_done: serde_json::from_value(row.get("stations_done")).context("decoding stored stations")?,
         rush: row.get("rush"),
+        remake_since: row.get("remake_since"),
         details: serde_json::from_value(row.get("details")).context("decoding stored order details")?,
     };
     stored.try_into()
@@ -336,6 +353,9 @@ struct StoredTicket {
     stations_done: BTreeMap<String, DateTime<Utc>>,
     #[serde(default)]
     rush: bool,
+    /// Absent from changes recorded before remakes existed.
+    #[serde(default)]
+    remake_since: Option<DateTime<Utc>>,
     #[serde(default)]
     details: StoredDetails,
 }
@@ -392,6 +412,7 @@ impl From<&Ticket> for StoredTicket {
             updated_at: t.updated_at,
             stations_done: t.stations_done.clone(),
             rush: t.rush,
+            remake_since: t.remake_since,
             details: StoredDetails {
                 kind: Some(t.details.kind.as_str().to_owned()),
                 table: t.details.table.clone(),
@@ -433,6 +454,7 @@ impl TryFrom<StoredTicket> for Ticket {
             updated_at: s.updated_at,
             stations_done: s.stations_done,
             rush: s.rush,
+            remake_since: s.remake_since,
             details: OrderDetails {
                 kind: match s.details.kind.as_deref() {
                     None => OrderKind::Unspecified,

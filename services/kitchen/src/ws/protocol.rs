@@ -11,8 +11,10 @@ use serde::{Deserialize, Serialize};
 #[derive(Serialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum ServerMessage<'a> {
-    /// Every open ticket, current as of sequence number `seq`.
-    Snapshot { seq: i64, tickets: Vec<TicketView<'a>> },
+    /// Every ticket on the board (open, or being remade), and the last handed-over ones
+    /// (newest first), current as of sequence number `seq`.
+    #[serde(rename_all = "camelCase")]
+    Snapshot { seq: i64, tickets: Vec<TicketView<'a>>, handed_over: Vec<TicketView<'a>> },
     /// A ticket changed; `seq` is one more than the previous message's.
     #[serde(rename_all = "camelCase")]
     Ticket {
@@ -94,8 +96,12 @@ impl TabletMessage {
     }
 }
 
-pub fn snapshot(seq: i64, tickets: &[Ticket]) -> String {
-    to_text(&ServerMessage::Snapshot { seq, tickets: tickets.iter().map(TicketView::from).collect() })
+pub fn snapshot(seq: i64, tickets: &[Ticket], handed_over: &[Ticket]) -> String {
+    to_text(&ServerMessage::Snapshot {
+        seq,
+        tickets: tickets.iter().map(TicketView::from).collect(),
+        handed_over: handed_over.iter().map(TicketView::from).collect(),
+    })
 }
 
 pub fn ticket(change: &TicketChange) -> String {

@@ -147,9 +147,9 @@ impl TabletSession {
                         ctx.text(protocol::caught_up(seq));
                     }
                 }
-                Ok(Board::Snapshot { seq, tickets }) => {
+                Ok(Board::Snapshot { seq, tickets, handed_over }) => {
                     session.seq = seq;
-                    ctx.text(protocol::snapshot(seq, &tickets));
+                    ctx.text(protocol::snapshot(seq, &tickets, &handed_over));
                 }
                 Err(e) => {
                     e.kind().log(&e);

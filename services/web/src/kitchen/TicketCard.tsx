@@ -3,25 +3,22 @@
 import type { MouseEvent, ReactNode } from 'react';
 import { Link } from 'react-router-dom';
 import { orderLabel } from '../ui';
-import { progress, type Ticket } from './types';
-
-/** Whole minutes since `placedAt`, never negative (the tablet's clock may be behind). */
-export function ageMinutes(now: number, placedAt: string): number {
-  return Math.max(0, Math.floor((now - Date.parse(placedAt)) / 60000));
-}
+import { useAgeMinutes } from './clock';
+import { isRemake, progress, type Ticket } from './types';
 
 export type Tap = (event: MouseEvent) => void;
 
-export function TicketCard({ ticket, now, busy, selected, keyNumber, actions }: {
-  ticket: Ticket; now: number; busy: boolean; selected: boolean;
+export function TicketCard({ ticket, busy, selected, keyNumber, actions }: {
+  ticket: Ticket; busy: boolean; selected: boolean;
   /** The digit that selects it from the keyboard, if any. */
   keyNumber?: number;
   actions: ReactNode;
 }) {
   const t = ticket;
-  const minutes = ageMinutes(now, t.placedAt);
+  const minutes = useAgeMinutes(t.placedAt);
   const classes = ['ticket', `age-${minutes >= 15 ? 'late' : minutes >= 8 ? 'warn' : 'ok'}`];
   if (t.rush) classes.push('rush');
+  if (isRemake(t)) classes.push('remake');
   if (selected) classes.push('selected');
   return (
     <article aria-busy={busy} className={classes.join(' ')} data-order={t.orderId} data-rush={t.rush ? 'true' : undefined}>
@@ -29,6 +26,7 @@ export function TicketCard({ ticket, now, busy, selected, keyNumber, actions }: 
         {keyNumber !== undefined && <kbd className="ticket-key">{keyNumber}</kbd>}
         <Link to={`/ticket/${t.orderId}`} className="ticket-number">{orderLabel(t.number, t.orderId)}</Link>
         {t.rush && <span className="rush-badge">Rush</span>}
+        {isRemake(t) && <span className="remake-badge">Remake</span>}
         <span className="age">{minutes < 1 ? 'new' : `${minutes} min`}</span>
       </header>
       {(t.orderType === 'DINE_IN' || t.orderType === 'TAKEAWAY' || t.table) && (

@@ -10,7 +10,15 @@ export interface Ticket {
   orderType?: string;
   table?: string | null;
   cancelReason?: string | null;
+  /** A handed-over ticket the kitchen is making again, since when (its order stays COMPLETED). */
+  remakeSince?: string | null;
 }
+
+/** A handed-over ticket brought back to be made again. */
+export const isRemake = (t: Ticket): boolean => t.status === 'COMPLETED' && !!t.remakeSince;
+
+/** Handed-over tickets the expo's list keeps (the kitchen's snapshot sends as many). */
+export const HANDED_OVER_KEPT = 8;
 
 /** The stations of the menu, for the picker (a station seen on a ticket is added to them). */
 export const KNOWN_STATIONS = ['grill', 'fry', 'cold', 'pastry', 'bar', 'oven', 'stove'];

@@ -6,12 +6,12 @@ import { orderLabel, useTitle } from '../ui';
 import { savedStations, saveStations, useKitchenSocket, type Message } from '../kitchen/socket';
 import { StationPicker } from '../kitchen/StationPicker';
 import { TicketCard } from '../kitchen/TicketCard';
-import { doneFor, KNOWN_STATIONS, progress, type Ticket } from '../kitchen/types';
+import { doneFor, HANDED_OVER_KEPT, isRemake, KNOWN_STATIONS, progress, type Ticket } from '../kitchen/types';
 import { SoundControls, useSounds } from '../kitchen/sounds';
 import { RejectForm, VoidStrip } from '../kitchen/Voids';
 import { AllDay } from '../kitchen/AllDay';
+import { HandedOver } from '../kitchen/HandedOver';
 
-export { ageMinutes } from '../kitchen/TicketCard';
 const COLUMNS = ['PLACED', 'ACCEPTED', 'PREPARING', 'READY'];
 const HEADING: Record<string, string> = { PLACED: 'New', ACCEPTED: 'Accepted', PREPARING: 'Preparing', READY: 'Ready' };
 const NEXT: Record<string, string> = { PLACED: 'Accept', ACCEPTED: 'Start', PREPARING: 'Ready', READY: 'Done' };
@@ -71,11 +71,12 @@ export function Kitchen() {
   const [held, setHeld] = useState<Held | null>(null);
   const heldRef = useRef<Held | null>(null);
   const lastTap = useRef<{ orderId: string; at: number; x: number; y: number } | null>(null);
-  const [now, setNow] = useState(Date.now());
   const socket = useRef<WebSocket | null>(null);
   const sounds = useSounds();
   // Cancelled tickets stay on the board, struck through with their reason, until a cook clears them.
   const [voids, setVoids] = useState<Map<string, Ticket>>(new Map());
+  // The last handed-over tickets, newest first: the expo may recall one to be made again.
+  const [handedOver, setHandedOver] = useState<Ticket[]>([]);
   // The ticket the keyboard (or bump bar) acts on, and the one a cook is rejecting.
   const [selected, setSelected] = useState<string | null>(null);
   const [rejecting, setRejecting] = useState<string | null>(null);
@@ -102,11 +103,6 @@ export function Kitchen() {
   }, []);
 
   useEffect(() => {
-    const tick = setInterval(() => setNow(Date.now()), 1000);
-    return () => clearInterval(tick);
-  }, []);
-
-  useEffect(() => {
     if (!message) return;
     const timer = setTimeout(() => setMessage(null), MESSAGE_MS);
     return () => clearTimeout(timer);
@@ -119,17 +115,23 @@ export function Kitchen() {
     } else if (m.type === 'snapshot') {
       ticketsRef.current = new Map(m.tickets.map((t: Ticket) => [t.orderId, t]));
       setTickets(ticketsRef.current);
+      setHandedOver(m.handedOver ?? []);
     } else if (m.type === 'ticket') {
       const before = ticketsRef.current.get(m.orderId);
       const cancelled = m.ticket.status === 'CANCELLED';
       if (cancelled && before) sounds.play('void');
       else if (m.ticket.rush && before && !before.rush) sounds.play('rush');
-      else if (!before && m.ticket.status === 'PLACED') sounds.play('new');
+      else if (!before && (m.ticket.status === 'PLACED' || isRemake(m.ticket))) sounds.play('new');
       // A cancellation is shown, not dropped: the cooks must know to stop.
       if (cancelled && before) setVoids((current) => new Map(current).set(m.orderId, m.ticket));
       const next = new Map(ticketsRef.current);
-      if (m.ticket.status === 'COMPLETED' || cancelled) next.delete(m.orderId);
+      const handed = m.ticket.status === 'COMPLETED' && !isRemake(m.ticket);
+      if (handed || cancelled) next.delete(m.orderId);
       else next.set(m.orderId, m.ticket);
+      setHandedOver((list) => {
+        const others = list.filter((t) => t.orderId !== m.orderId);
+        return handed ? [m.ticket, ...others].slice(0, HANDED_OVER_KEPT) : others;
+      });
       ticketsRef.current = next;
       setTickets(next);
       const waiting = pendingRef.current.get(m.orderId);
@@ -219,6 +221,10 @@ export function Kitchen() {
     }
   };
   const rush = (t: Ticket) => send({ type: 'rush', orderId: t.orderId, rush: !t.rush });
+  // A remake is the kitchen's own record (its order stays finished): sent at once, without the
+  // undo of a status tap; a mistaken recall is handed over again.
+  const remake = (t: Ticket) => send({ type: 'recall', orderId: t.orderId });
+  const bump = (t: Ticket, event?: MouseEvent) => (isRemake(t) ? send({ type: 'bump', orderId: t.orderId }) : tap('bump', t, event));
   const reject = (t: Ticket, reason: string) => {
     setRejecting(null);
     send({ type: 'reject', orderId: t.orderId, reason });
@@ -229,7 +235,9 @@ export function Kitchen() {
     return next;
   });
   /** Where the board shows a ticket: where a held or sent tap takes it, else where it is. */
-  const displayed = (t: Ticket) => (held?.orderId === t.orderId ? held.to : pending.get(t.orderId)?.to ?? t.status);
+  // A remake is made again: it shows with the tickets being prepared.
+  const displayed = (t: Ticket) =>
+    (held?.orderId === t.orderId ? held.to : pending.get(t.orderId)?.to ?? (isRemake(t) ? 'PREPARING' : t.status));
   // The held tap is sent when its undo time is over (and when the board closes: see above).
   useEffect(() => {
     if (!held) return;
@@ -263,7 +271,8 @@ export function Kitchen() {
     if (document.fullscreenElement) document.exitFullscreen().catch(() => undefined);
     else document.documentElement.requestFullscreen().catch(() => undefined);
   };
-  const rushFirst = (a: Ticket, b: Ticket) => Number(!!b.rush) - Number(!!a.rush);
+  // Rushes first, then remakes (their customer is already waiting), then by time.
+  const rushFirst = (a: Ticket, b: Ticket) => Number(!!b.rush) - Number(!!a.rush) || Number(isRemake(b)) - Number(isRemake(a));
   // New orders: newest first, so an arrival is always in sight; the rest oldest first (most urgent).
   const byColumn = (status: string) =>
     [...tickets.values()]
@@ -292,7 +301,7 @@ export function Kitchen() {
       setSelected(null);
     } else if (chosen && (event.key === 'Enter' || event.key === ' ' || event.key.toLowerCase() === 'b')) {
       event.preventDefault();
-      if (station) { if (!doneFor(chosen, stations)) stationTap(chosen, true); } else tap('bump', chosen);
+      if (station) { if (!doneFor(chosen, stations)) stationTap(chosen, true); } else bump(chosen);
     } else if (chosen && event.key.toLowerCase() === 'r') {
       if (station) { if (doneFor(chosen, stations)) stationTap(chosen, false); } else tap('recall', chosen);
     } else if (event.key.toLowerCase() === 'u' && held) {
@@ -316,6 +325,7 @@ export function Kitchen() {
       {message && <p role="alert" className="board-message" key={message.at}>{message.text}</p>}
       <VoidStrip voids={[...voids.values()]} clear={clearVoid} />
       {showAllDay && <AllDay tickets={tickets.values()} />}
+      {!station && <HandedOver tickets={handedOver} recall={remake} />}
       {held && (
         <p role="status" className="undo-bar" key={`${held.orderId}-${held.to}`}>
           {held.label}. <button type="button" onClick={undo}>Undo</button>
@@ -329,7 +339,7 @@ export function Kitchen() {
               <h2>{column.heading} <span className="count">{column.tickets.length}</span></h2>
               <div className="column-body">
                 {column.tickets.map((t) => (
-                  <TicketCard key={t.orderId} ticket={t} now={now} busy={false} selected={selected === t.orderId} keyNumber={keyOf(t)} actions={
+                  <TicketCard key={t.orderId} ticket={t} busy={false} selected={selected === t.orderId} keyNumber={keyOf(t)} actions={
                     column.key === 'todo'
                       ? <button type="button" className="bump" onClick={() => stationTap(t, true)}>Done</button>
                       : <button type="button" className="secondary" onClick={() => stationTap(t, false)}>Recall</button>
@@ -348,8 +358,10 @@ export function Kitchen() {
                 <h2>{HEADING[column]} <span className="count">{tickets.length}</span></h2>
                 <div className="column-body">
                   {tickets.map((t) => (
-                    <TicketCard key={t.orderId} ticket={t} now={now} busy={pending.has(t.orderId)} selected={selected === t.orderId}
-                      keyNumber={keyOf(t)} actions={rejecting === t.orderId
+                    <TicketCard key={t.orderId} ticket={t} busy={pending.has(t.orderId)} selected={selected === t.orderId}
+                      keyNumber={keyOf(t)} actions={isRemake(t)
+                        ? <button type="button" className="bump" onClick={() => bump(t)}>Hand over</button>
+                        : rejecting === t.orderId
                         ? <RejectForm ticket={t} reject={(reason) => reject(t, reason)} cancel={() => setRejecting(null)} />
                         : <>
                           <button type="button" className="secondary rush-toggle" aria-pressed={!!t.rush} onClick={() => rush(t)}>Rush</button>
