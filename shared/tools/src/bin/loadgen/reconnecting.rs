@@ -45,8 +45,12 @@ const PING_EVERY: Duration = Duration::from_secs(5);
 /// An order the customer has heard nothing about for this long is re-read, as a page that
 /// noticed a stalled order would.
 const STALE_AFTER: Duration = Duration::from_secs(15);
-/// How long after the gateway refused or ended a subscription it is made again.
+/// How long after the gateway refused or ended a subscription it is made again; doubled at
+/// each refusal in a row up to [`MAX_RESUBSCRIBE_DELAY`], as the order page does. Without
+/// backing off, customers whose backend was down (PostgreSQL restarting) re-subscribed every
+/// order every second — 23,330 times in one run — and kept the orders service's pool drained.
 const RESUBSCRIBE_DELAY: Duration = Duration::from_secs(1);
+const MAX_RESUBSCRIBE_DELAY: Duration = Duration::from_secs(5);
 /// How long a re-read may take: longer than the gateway's own deadline (10 s).
 const REREAD_TIMEOUT: Duration = Duration::from_secs(15);
 
@@ -268,12 +272,32 @@ async fn run_tablet(
     }
 }
 
+/// An order a customer follows until they learn its final status.
+struct Following {
+    /// When the customer last heard of it (an event, a re-read, a refusal).
+    heard: Instant,
+    /// Its current subscription's id; `None` while waiting to subscribe again.
+    subscription: Option<String>,
+    /// Subscriptions refused or ended early since its last event.
+    refusals: u32,
+}
+
+impl Following {
+    fn subscribed(id: String) -> Self {
+        Self { heard: Instant::now(), subscription: Some(id), refusals: 0 }
+    }
+
+    /// The wait before subscribing again after the last refusal.
+    fn resubscribe_after(&self) -> Duration {
+        RESUBSCRIBE_DELAY.saturating_mul(1 << self.refusals.saturating_sub(1).min(8)).min(MAX_RESUBSCRIBE_DELAY)
+    }
+}
+
 /// What one customer learned about their orders, across reconnects.
 #[derive(Default)]
 pub struct CustomerLog {
-    /// Orders whose final status the customer has not learned, with when they last heard of
-    /// each, and the id of its current subscription.
-    open: HashMap<String, (Instant, Option<String>)>,
+    /// Orders whose final status the customer has not learned.
+    open: HashMap<String, Following>,
     /// Final statuses seen on a subscription.
     pub by_subscription: HashMap<String, String>,
     /// Final statuses learned by re-reading the order (after a reconnect, or a stalled order).
@@ -288,7 +312,10 @@ impl CustomerLog {
     fn learned(&mut self, order: &str, status: &str, on_subscription: bool) {
         if !FINAL.contains(&status) {
             if let Some(entry) = self.open.get_mut(order) {
-                entry.0 = Instant::now();
+                entry.heard = Instant::now();
+                if on_subscription {
+                    entry.refusals = 0;
+                }
             }
             return;
         }
@@ -393,7 +420,8 @@ async fn run_customer(
     let subscribe = |log: &mut CustomerLog, order: &str| {
         log.subscriptions += 1;
         let id = format!("{order}#{}", log.subscriptions);
-        log.open.insert(order.to_owned(), (Instant::now(), Some(id.clone())));
+        let refusals = log.open.get(order).map_or(0, |o| o.refusals);
+        log.open.insert(order.to_owned(), Following { refusals, ..Following::subscribed(id.clone()) });
         Message::text(
             json!({ "id": id, "type": "subscribe", "payload": { "query": STATUS_SUBSCRIPTION, "variables": { "id": order } } })
                 .to_string(),
@@ -427,7 +455,7 @@ async fn run_customer(
                 let id = message["id"].as_str().unwrap_or_default();
                 let order = id.split('#').next().unwrap_or_default().to_owned();
                 let mut state = log.lock().expect("unwrap: no panics while held");
-                let current = state.open.get(&order).and_then(|o| o.1.clone()).is_some_and(|c| c == id);
+                let current = state.open.get(&order).and_then(|o| o.subscription.as_deref()) == Some(id);
                 match message["type"].as_str() {
                     Some("ping") => vec![Message::text(json!({ "type": "pong" }).to_string())],
                     Some("next") if message["payload"]["errors"].is_null() => {
@@ -440,7 +468,9 @@ async fn run_customer(
                     Some("next" | "error" | "complete") if current => {
                         state.refused += 1;
                         if let Some(entry) = state.open.get_mut(&order) {
-                            *entry = (Instant::now(), None);
+                            entry.heard = Instant::now();
+                            entry.subscription = None;
+                            entry.refusals += 1;
                         }
                         tokio::spawn(reread(api.clone(), token.to_owned(), order.clone(), log.clone()));
                         vec![]
@@ -455,17 +485,17 @@ async fn run_customer(
             _ = tick.tick() => {
                 let mut state = log.lock().expect("unwrap: no panics while held");
                 let stale: Vec<String> =
-                    state.open.iter().filter(|(_, o)| o.0.elapsed() >= STALE_AFTER).map(|(k, _)| k.clone()).collect();
+                    state.open.iter().filter(|(_, o)| o.heard.elapsed() >= STALE_AFTER).map(|(k, _)| k.clone()).collect();
                 for order in stale {
                     if let Some(entry) = state.open.get_mut(&order) {
-                        entry.0 = Instant::now();
+                        entry.heard = Instant::now();
                     }
                     tokio::spawn(reread(api.clone(), token.to_owned(), order, log.clone()));
                 }
                 let unsubscribed: Vec<String> = state
                     .open
                     .iter()
-                    .filter(|(_, o)| o.1.is_none() && o.0.elapsed() >= RESUBSCRIBE_DELAY)
+                    .filter(|(_, o)| o.subscription.is_none() && o.heard.elapsed() >= o.resubscribe_after())
                     .map(|(k, _)| k.clone())
                     .collect();
                 let mut outgoing: Vec<Message> = unsubscribed.iter().map(|order| subscribe(&mut state, order)).collect();
@@ -496,5 +526,21 @@ async fn reread(api: Api, token: String, order: String, log: Arc<Mutex<CustomerL
         if log.open.contains_key(&order) {
             log.learned(&order, status, false);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_subscription_is_made_again_later_and_later_up_to_five_seconds() {
+        let waits: Vec<u64> = (1..=6)
+            .map(|refusals| Following { refusals, ..Following::subscribed("o#1".into()) }.resubscribe_after().as_secs())
+            .collect();
+        assert_eq!(waits, [1, 2, 4, 5, 5, 5]);
+        // Even a very long outage never overflows the wait.
+        let endless = Following { refusals: u32::MAX, ..Following::subscribed("o#1".into()) };
+        assert_eq!(endless.resubscribe_after(), MAX_RESUBSCRIBE_DELAY);
     }
 }
