@@ -28,9 +28,10 @@ const SETTLE: Duration = Duration::from_secs(45);
 /// Descriptors the gateway may hold above its start once idle (its own lazily opened
 /// connections to users and orders, an epoll or timer the runtime adds).
 const SLACK: usize = 8;
-/// How long orders stays frozen after the clients gave up (the fault's length: longer than a
-/// backend call's deadline, so every abandoned request fails upstream first).
-const FROZEN_FOR: Duration = Duration::from_secs(7);
+/// How long orders stays frozen after the clients gave up: the fault's length, not a wait for
+/// anything. Longer than a backend call's deadline, so every abandoned request fails upstream
+/// before orders answers again.
+const FROZEN_FOR: Duration = service_kit::grpc::CALL_DEADLINE.saturating_add(Duration::from_secs(2));
 /// How soon a request over the gateway's limit must be turned away: at once, not after a
 /// backend's deadline.
 const TURNED_AWAY_WITHIN: Duration = Duration::from_secs(3);

@@ -107,6 +107,7 @@ impl View {
 
 impl Ticket {
     /// Whether a board shows it: its order is still being made, or the kitchen is remaking it.
+    /// The board's snapshot query (`store::tickets::board`) says the same in SQL.
     pub fn on_the_board(&self) -> bool {
         super::TicketStatus::OPEN.contains(&self.status) || self.remake_since.is_some()
     }

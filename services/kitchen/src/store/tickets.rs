@@ -207,6 +207,7 @@ pub async fn board(
         .context("reading the tablet sequence")?
         .get(0);
     let open: Vec<&str> = TicketStatus::OPEN.iter().map(|s| s.as_str()).collect();
+    // `Ticket::on_the_board`, in SQL.
     let tickets =
         tickets_where(&tx, "(status = ANY($1) OR remake_since IS NOT NULL) ORDER BY placed_at, order_id", &[&open])
             .await?;

@@ -272,15 +272,15 @@ export function Kitchen() {
     else document.documentElement.requestFullscreen().catch(() => undefined);
   };
   // Rushes first, then remakes (their customer is already waiting), then by time.
-  const rushFirst = (a: Ticket, b: Ticket) => Number(!!b.rush) - Number(!!a.rush) || Number(isRemake(b)) - Number(isRemake(a));
+  const urgentFirst = (a: Ticket, b: Ticket) => Number(!!b.rush) - Number(!!a.rush) || Number(isRemake(b)) - Number(isRemake(a));
   // New orders: newest first, so an arrival is always in sight; the rest oldest first (most urgent).
   const byColumn = (status: string) =>
     [...tickets.values()]
       .filter((t) => displayed(t) === status)
-      .sort((a, b) => rushFirst(a, b) || (status === 'PLACED' ? b.placedAt.localeCompare(a.placedAt) : a.placedAt.localeCompare(b.placedAt)));
+      .sort((a, b) => urgentFirst(a, b) || (status === 'PLACED' ? b.placedAt.localeCompare(a.placedAt) : a.placedAt.localeCompare(b.placedAt)));
   const station = stations.length > 0;
   const stationColumns = station ? [
-    { key: 'todo', heading: 'To do', tickets: [...tickets.values()].filter((t) => !doneFor(t, stations)).sort((a, b) => rushFirst(a, b) || a.placedAt.localeCompare(b.placedAt)) },
+    { key: 'todo', heading: 'To do', tickets: [...tickets.values()].filter((t) => !doneFor(t, stations)).sort((a, b) => urgentFirst(a, b) || a.placedAt.localeCompare(b.placedAt)) },
     { key: 'done', heading: 'Done here', tickets: [...tickets.values()].filter((t) => doneFor(t, stations)).sort((a, b) => b.placedAt.localeCompare(a.placedAt)) },
   ] : [];
   // The tickets in the order the digits count them: column by column, top to bottom.
