@@ -108,18 +108,74 @@ async fn an_idempotency_key_makes_a_retry_return_the_first_order() -> anyhow::Re
     assert_eq!(first.order.as_ref().map(|o| &o.id), again.order.as_ref().map(|o| &o.id));
     assert_eq!(s.db.count("orders.orders").await?, 1);
 
+    // A double click: the same key at the same moment, from fresh carts; one order, every
+    // answer names it.
+    let clicks = (0..8).map(|_| {
+        let mut grpc = s.grpc.clone();
+        let request = s.as_customer(pb::CreateOrderRequest {
+            items: vec![item(BRUSCHETTA, 1)],
+            idempotency_key: Some("double-click".into()),
+            ..Default::default()
+        });
+        async move { grpc.create_order(request).await.map(|r| r.into_inner().order.map(|o| o.id)) }
+    });
+    let answers: Vec<_> = futures::future::try_join_all(clicks).await?;
+    assert!(answers[0].is_some() && answers.iter().all(|a| *a == answers[0]), "{answers:?}");
+    assert_eq!(s.db.count("orders.orders").await?, 2);
+
     let other =
         s.grpc.clone().create_order(s.as_customer(cart(vec![item(GARLIC_BREAD, 5)]))).await.expect_err("another cart");
     assert_eq!(other.code(), tonic::Code::AlreadyExists);
-    assert_eq!(s.db.count("orders.orders").await?, 1);
-    assert_eq!(s.db.count("orders.outbox").await?, 1);
+    assert_eq!(s.db.count("orders.orders").await?, 2);
+    assert_eq!(s.db.count("orders.outbox").await?, 2);
 
     // Keys are kept 24 hours, then pruned: the table does not grow for ever.
     let client = service_kit::db::pool(&s.db.settings())?.get().await?;
     assert_eq!(orders::store::outbox::prune_idempotency_keys(&client).await?, 0, "a fresh key stays");
     client.execute("UPDATE orders.idempotency_keys SET created_at = now() - interval '25 hours'", &[]).await?;
-    assert_eq!(orders::store::outbox::prune_idempotency_keys(&client).await?, 1);
+    assert_eq!(orders::store::outbox::prune_idempotency_keys(&client).await?, 2);
     assert_eq!(s.db.count("orders.idempotency_keys").await?, 0);
+    s.app.stop().await;
+    Ok(())
+}
+
+/// The service remembers dishes as it last placed them, to check and write an order in one
+/// round trip; a menu changed behind its back (an operator's SQL) must still win.
+#[actix_rt::test]
+async fn orders_are_placed_as_the_menu_is_now_even_when_it_changed_behind_the_services_back() -> anyhow::Result<()> {
+    let s = start().await?;
+    let with_key = |key: &str| pb::CreateOrderRequest {
+        items: vec![item(GARLIC_BREAD, 2)],
+        idempotency_key: Some(key.into()),
+        ..Default::default()
+    };
+    let first = s.grpc.clone().create_order(s.as_customer(with_key("first"))).await?.into_inner().order;
+    assert_eq!(first.as_ref().map(|o| o.total_cents), Some(2 * 550));
+
+    let operator = s.db.connect().await?;
+    let garlic_bread = uuid::Uuid::parse_str(GARLIC_BREAD)?;
+    operator
+        .execute("UPDATE orders.menu_items SET price_cents = 600, name = 'Garlic Loaf' WHERE id = $1", &[&garlic_bread])
+        .await?;
+    let repriced = s.grpc.clone().create_order(s.as_customer(with_key("second"))).await?.into_inner().order;
+    let repriced = repriced.expect("an order");
+    assert_eq!((repriced.total_cents, repriced.lines[0].name.as_str()), (2 * 600, "Garlic Loaf"));
+    assert_eq!(repriced.lines[0].unit_price_cents, 600);
+
+    operator.execute("UPDATE orders.menu_items SET available = false WHERE id = $1", &[&garlic_bread]).await?;
+    // A retry of an order already placed is answered with it: the key is checked before the menu.
+    let retried = s.grpc.clone().create_order(s.as_customer(with_key("second"))).await?.into_inner().order;
+    assert_eq!(retried.map(|o| o.id), Some(repriced.id));
+    let refused = s.grpc.clone().create_order(s.as_customer(with_key("third"))).await.expect_err("sold out");
+    assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+    assert!(refused.message().contains("Garlic Loaf is sold out"), "{}", refused.message());
+    assert_eq!(s.db.count("orders.orders").await?, 2);
+    assert_eq!(s.db.count("orders.outbox").await?, 2);
+    assert_eq!(s.db.count("orders.idempotency_keys").await?, 2, "a refused order claims no key");
+
+    operator.execute("UPDATE orders.menu_items SET available = true WHERE id = $1", &[&garlic_bread]).await?;
+    let back = s.grpc.clone().create_order(s.as_customer(with_key("third"))).await?.into_inner().order;
+    assert_eq!(back.map(|o| o.total_cents), Some(2 * 600));
     s.app.stop().await;
     Ok(())
 }

@@ -4,10 +4,11 @@
 
 use crate::caller::Caller;
 use crate::domain::{
-    Cart, CustomerId, IdempotencyKey, MenuItemId, Order, OrderId, OrderLine, OrderStatus, Service, TransitionRefused,
+    Cart, CustomerId, Dish, IdempotencyKey, MenuItemId, Order, OrderId, OrderLine, OrderStatus, Service,
+    TransitionRefused,
 };
 use crate::metrics::OrdersMetrics;
-use crate::store::{self, orders::KeyClaim};
+use crate::store::{self, orders::Placement};
 use actix::prelude::*;
 use anyhow::Context as _;
 use deadpool_postgres::Pool;
@@ -61,7 +62,8 @@ impl Actor for OrderActor {
 }
 
 /// Place this actor's (new) order: the order, its lines, its first timeline entry, its
-/// `Created` event and its idempotency key commit together, or nothing does.
+/// `Created` event and its idempotency key commit together, or nothing does
+/// ([`store::orders::place`]).
 #[derive(Message)]
 #[rtype(result = "Result<Placed, PlaceOrderError>")]
 pub struct Place {
@@ -70,6 +72,8 @@ pub struct Place {
     pub idempotency_key: Option<IdempotencyKey>,
     pub service: Service,
     pub trace: Option<TraceParent>,
+    /// The cart's dishes as last seen placing orders (any may be missing or stale).
+    pub dishes: HashMap<MenuItemId, Dish>,
 }
 
 /// The order a `Place` answered with.
@@ -116,61 +120,78 @@ impl Handler<Place> for OrderActor {
     }
 }
 
+/// Placements before giving up on a menu that keeps changing under them: each one that finds
+/// the menu changed reads it again.
+pub const MAX_PLACE_ATTEMPTS: usize = 3;
+
 #[tracing::instrument(skip(pool, place), fields(customer = %place.customer))]
 async fn place_order(pool: Pool, id: OrderId, place: Place) -> Result<Placed, PlaceOrderError> {
-    let mut client = pool.get().await.context("connecting to PostgreSQL")?;
-    // The day's number is taken in its own statement, before the order's transaction: inside it,
-    // the day's single counter row would stay locked until the commit, so every placement in the
+    let client = pool.get().await.context("connecting to PostgreSQL")?;
+    // The day's number is taken in its own statement, before the placement: inside it, the
+    // day's single counter row would stay locked until the commit, so every placement in the
     // system would queue behind the slowest one (under load or a slow disk the pool drained). A
     // refused or replayed placement leaves a gap in the day's numbers; none is ever repeated.
     let now = crate::domain::now();
     let number = store::orders::next_number(&client, now).await?;
-    let tx = client.transaction().await.context("starting the order transaction")?;
-
-    if let Some(key) = &place.idempotency_key {
-        let fingerprint = place.cart.fingerprint();
-        match store::orders::claim_idempotency_key(&tx, place.customer, key, &fingerprint, id).await? {
-            KeyClaim::Claimed => {}
-            KeyClaim::OtherCart => return Err(PlaceOrderError::KeyReusedForOtherCart),
-            KeyClaim::Replay(existing) => {
-                drop(tx);
-                let order = store::orders::load(&client, existing)
-                    .await?
-                    .context("an idempotency key names an order that does not exist")?;
-                return Ok(Placed::Replayed(order));
-            }
+    let fingerprint = place.cart.fingerprint();
+    let key = place.idempotency_key.as_ref().map(|key| (key, fingerprint.as_str()));
+    // The dishes as the registry last saw them: usually every one, so the order is checked and
+    // written in one round trip. The statement checks them against the menu; if they are stale,
+    // the menu is read and the order placed again.
+    let mut dishes = place.dishes;
+    for _ in 0..MAX_PLACE_ATTEMPTS {
+        let cart = place.cart.lines();
+        if cart.iter().any(|line| !dishes.contains_key(&line.menu_item_id)) {
+            dishes = read_dishes(&client, &place.cart).await?;
         }
+        let lines = cart.iter().map(|line| OrderLine::new(line, &dishes[&line.menu_item_id])).collect();
+        let (order, event) = Order::place(id, place.customer, number, lines, place.service.clone(), now);
+        let held = match store::orders::place(&client, &order, &event, place.trace.as_ref(), key).await? {
+            Placement::Placed => {
+                let trace_id = place.trace.as_ref().map(TraceParent::trace_id);
+                tracing::info!(order = %order.id, total_cents = order.total.0, trace_id, "order placed");
+                return Ok(Placed::New(order));
+            }
+            Placement::MenuChanged => {
+                dishes.clear();
+                continue;
+            }
+            Placement::KeyHeld { fingerprint, order_id } => Some((fingerprint, order_id)),
+            Placement::KeyRaced => {
+                let (key, _) = key.context("a key race without a key")?;
+                store::orders::idempotency_key(&client, place.customer, key).await?
+            }
+        };
+        let Some((held_for, existing)) = held else { continue };
+        if held_for != fingerprint {
+            return Err(PlaceOrderError::KeyReusedForOtherCart);
+        }
+        let order = store::orders::load(&client, existing)
+            .await?
+            .context("an idempotency key names an order that does not exist")?;
+        return Ok(Placed::Replayed(order));
     }
+    Err(anyhow::anyhow!("the menu kept changing while order {id} was placed").into())
+}
 
-    let ids: Vec<MenuItemId> = place.cart.lines().iter().map(|l| l.menu_item_id).collect();
+/// Every dish of the cart as the menu has it now; refuses an unknown or sold-out one, naming
+/// its line.
+async fn read_dishes(
+    client: &impl deadpool_postgres::GenericClient,
+    cart: &Cart,
+) -> Result<HashMap<MenuItemId, Dish>, PlaceOrderError> {
+    let ids: Vec<MenuItemId> = cart.lines().iter().map(|l| l.menu_item_id).collect();
     let menu: HashMap<MenuItemId, _> =
-        store::menu::by_ids(&tx, &ids).await?.into_iter().map(|item| (item.id, item)).collect();
-    let mut lines = Vec::with_capacity(ids.len());
-    for (index, line) in place.cart.lines().iter().enumerate() {
+        store::menu::by_ids(client, &ids).await?.into_iter().map(|item| (item.id, item)).collect();
+    for (index, line) in cart.lines().iter().enumerate() {
         let item = menu
             .get(&line.menu_item_id)
             .ok_or(PlaceOrderError::UnknownMenuItem { line: index + 1, id: line.menu_item_id })?;
         if !item.available {
             return Err(PlaceOrderError::Unavailable { line: index + 1, name: item.name.clone(), id: item.id });
         }
-        lines.push(OrderLine {
-            menu_item_id: item.id,
-            name: item.name.clone(),
-            station: item.station.clone(),
-            prep_minutes: item.prep_minutes,
-            quantity: line.quantity,
-            unit_price: item.price,
-            note: line.note.clone(),
-        });
     }
-
-    let (order, event) = Order::place(id, place.customer, number, lines, place.service, now);
-    store::orders::insert(&tx, &order, &place.customer.to_string()).await?;
-    store::outbox::append(&tx, &event, place.trace.as_ref()).await?;
-    tx.commit().await.context("committing the order")?;
-    let trace_id = place.trace.as_ref().map(TraceParent::trace_id);
-    tracing::info!(order = %order.id, total_cents = order.total.0, trace_id, "order placed");
-    Ok(Placed::New(order))
+    Ok(menu.into_iter().map(|(id, item)| (id, item.dish())).collect())
 }
 
 /// Attempts at a status change before giving up on a busy order: each lost race reloads the

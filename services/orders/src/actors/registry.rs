@@ -2,7 +2,7 @@
 //! it (place an order, change its status).
 
 use super::order::{ChangeStatus, ChangeStatusError, OrderActor, Place, PlaceOrderError, Placed};
-use crate::domain::{Cart, CustomerId, IdempotencyKey, Order, OrderId, Service};
+use crate::domain::{Cart, CustomerId, Dish, IdempotencyKey, MenuItemId, Order, OrderId, Service};
 use crate::metrics::OrdersMetrics;
 use actix::prelude::*;
 use deadpool_postgres::Pool;
@@ -12,12 +12,33 @@ use std::collections::HashMap;
 pub struct OrderRegistry {
     pool: Pool,
     live: HashMap<OrderId, Addr<OrderActor>>,
+    /// Every dish as the last order placed with it saw it, so that the next placement can check
+    /// and write in one round trip. A stale dish costs only a menu read: the placement checks
+    /// each one against the menu in the same statement. At most the menu's size.
+    dishes: HashMap<MenuItemId, Dish>,
     metrics: OrdersMetrics,
 }
 
 impl OrderRegistry {
     pub fn new(pool: Pool, metrics: OrdersMetrics) -> Self {
-        Self { pool, live: HashMap::new(), metrics }
+        Self { pool, live: HashMap::new(), dishes: HashMap::new(), metrics }
+    }
+
+    /// What a placement showed of the menu: the dishes of a new order as it saw them; an unknown
+    /// or sold-out dish is forgotten (the next order with it reads the menu).
+    fn learn(&mut self, outcome: &Result<Placed, PlaceOrderError>) {
+        match outcome {
+            Ok(Placed::New(order)) => {
+                for line in &order.lines {
+                    self.dishes.insert(line.menu_item_id, line.dish());
+                }
+            }
+            Err(PlaceOrderError::UnknownMenuItem { id, .. } | PlaceOrderError::Unavailable { id, .. }) => {
+                self.dishes.remove(id);
+            }
+            // A replay shows the menu as it was then.
+            Ok(Placed::Replayed(_)) | Err(_) => {}
+        }
     }
 }
 
@@ -39,10 +60,16 @@ pub struct PlaceOrder {
 }
 
 impl Handler<PlaceOrder> for OrderRegistry {
-    type Result = ResponseFuture<Result<Placed, PlaceOrderError>>;
+    type Result = ResponseActFuture<Self, Result<Placed, PlaceOrderError>>;
 
     fn handle(&mut self, msg: PlaceOrder, ctx: &mut Self::Context) -> Self::Result {
         let id = OrderId::generate();
+        let dishes = msg
+            .cart
+            .lines()
+            .iter()
+            .filter_map(|line| self.dishes.get(&line.menu_item_id).map(|dish| (line.menu_item_id, dish.clone())))
+            .collect();
         let actor = OrderActor::new(id, self.pool.clone(), ctx.address().recipient(), self.metrics.clone()).start();
         self.live.insert(id, actor.clone());
         self.metrics.live_order_actors.set(self.live.len() as i64);
@@ -52,13 +79,22 @@ impl Handler<PlaceOrder> for OrderRegistry {
             idempotency_key: msg.idempotency_key,
             service: msg.service,
             trace: msg.trace,
+            dishes,
         };
-        Box::pin(async move {
-            actor
-                .send(place)
-                .await
-                .map_err(|e| PlaceOrderError::Unexpected(anyhow::anyhow!("order actor unreachable: {e}")))?
-        })
+        // Not atomic: placements run side by side; only learning what they saw is the registry's.
+        Box::pin(
+            async move {
+                actor
+                    .send(place)
+                    .await
+                    .map_err(|e| PlaceOrderError::Unexpected(anyhow::anyhow!("order actor unreachable: {e}")))?
+            }
+            .into_actor(self)
+            .map(|outcome, registry, _| {
+                registry.learn(&outcome);
+                outcome
+            }),
+        )
     }
 }
 

@@ -60,6 +60,28 @@ pub struct MenuItem {
     pub prep_minutes: i32,
 }
 
+impl MenuItem {
+    /// The dish as an order line copies it.
+    pub fn dish(&self) -> Dish {
+        Dish {
+            name: self.name.clone(),
+            station: self.station.clone(),
+            prep_minutes: self.prep_minutes,
+            price: self.price,
+        }
+    }
+}
+
+/// What an order line copies from its menu item when the order is placed: what the kitchen
+/// cooks, where, for how long, and what the customer pays.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dish {
+    pub name: String,
+    pub station: String,
+    pub prep_minutes: i32,
+    pub price: Cents,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,7 +9,7 @@ mod promise;
 
 pub use cart::{Cart, CartError, CartLine, CartLineInput, IdempotencyKey, Note, Quantity};
 pub use ids::{CustomerId, InvalidId, MenuItemId, OrderId};
-pub use menu::{Cents, MenuCategory, MenuItem};
+pub use menu::{Cents, Dish, MenuCategory, MenuItem};
 pub use order::{
     BadTable, Change, MAX_TABLE_CHARS, Order, OrderEvent, OrderLine, OrderStatus, OrderType, Service, StatusReached,
     TableLabel, TransitionRefused, now,

@@ -1,7 +1,7 @@
 //! An order, its lines, its timeline and its lifecycle: `OrderStatus::check_transition` is
 //! the one place a status change is decided.
 
-use super::{Cents, CustomerId, MenuItemId, Note, OrderId, Quantity};
+use super::{CartLine, Cents, CustomerId, Dish, MenuItemId, Note, OrderId, Quantity};
 use chrono::{DateTime, SubsecRound as _, Utc};
 
 /// Now, to the microsecond: the precision PostgreSQL keeps, so an order answered right after
@@ -81,6 +81,31 @@ pub struct OrderLine {
     pub quantity: Quantity,
     pub unit_price: Cents,
     pub note: Option<Note>,
+}
+
+impl OrderLine {
+    /// The cart's line with its dish as the menu has it now.
+    pub fn new(line: &CartLine, dish: &Dish) -> Self {
+        Self {
+            menu_item_id: line.menu_item_id,
+            name: dish.name.clone(),
+            station: dish.station.clone(),
+            prep_minutes: dish.prep_minutes,
+            quantity: line.quantity,
+            unit_price: dish.price,
+            note: line.note.clone(),
+        }
+    }
+
+    /// The dish as this line copied it.
+    pub fn dish(&self) -> Dish {
+        Dish {
+            name: self.name.clone(),
+            station: self.station.clone(),
+            prep_minutes: self.prep_minutes,
+            price: self.unit_price,
+        }
+    }
 }
 
 /// When the order reached a status.

@@ -1,23 +1,69 @@
 //! Orders with their lines and timeline.
 
 use crate::domain::{
-    Cents, CustomerId, IdempotencyKey, MenuItemId, Note, Order, OrderId, OrderLine, OrderStatus, OrderType, Quantity,
-    Service, StatusReached, TableLabel,
+    Cents, CustomerId, IdempotencyKey, MenuItemId, Note, Order, OrderEvent, OrderId, OrderLine, OrderStatus, OrderType,
+    Quantity, Service, StatusReached, TableLabel,
 };
 use anyhow::Context as _;
 use deadpool_postgres::{GenericClient, Transaction};
 use std::collections::HashMap;
 
-/// Writes a new order (version 1) with its lines and first timeline entry.
-pub async fn insert(tx: &Transaction<'_>, order: &Order, changed_by: &str) -> anyhow::Result<()> {
-    // One statement (one round trip) for the order, its lines and its first status: this is on
-    // every order's way to the kitchen.
-    let statement = tx
+/// What came of [`place`]: the statement writes the order only if the menu still is as the
+/// order saw it and its idempotency key is free.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Placement {
+    /// The order, its lines, first timeline entry, `Created` event and key are written.
+    Placed,
+    /// A dish is gone, sold out, or no longer named, priced or prepared as the order has it:
+    /// nothing is written; read the menu again.
+    MenuChanged,
+    /// The key is held (unexpired) by the order `order_id`, placed with the cart of `fingerprint`;
+    /// nothing is written.
+    KeyHeld { fingerprint: String, order_id: OrderId },
+    /// A placement with the same key committed while this one ran: nothing is written; ask
+    /// [`idempotency_key`] who holds it.
+    KeyRaced,
+}
+
+/// Places a new order (version 1) in one statement, one round trip: it checks every line's dish
+/// against the menu (available, and named, priced and prepared as the line has it), claims the
+/// idempotency key, and writes the order, its lines, its first timeline entry and its outbox
+/// event (with the request's trace context) — all of them or, if a check fails, none. A single
+/// statement is its own transaction: no BEGIN and COMMIT on every order's way to the kitchen.
+/// Keys are kept 24 hours; a concurrent placement with the same key makes this one wait for it.
+pub async fn place(
+    client: &impl GenericClient,
+    order: &Order,
+    event: &OrderEvent,
+    trace: Option<&service_kit::trace::TraceParent>,
+    key: Option<(&IdempotencyKey, &str)>,
+) -> anyhow::Result<Placement> {
+    let statement = client
         .prepare_cached(
-            "WITH placed AS (
+            "WITH menu_as_seen AS (
+               SELECT coalesce(bool_and(m.available AND m.name = l.name AND m.station = l.station
+                                        AND m.price_cents = l.price AND m.prep_minutes = l.prep), false)
+                      AND count(m.id) = count(*) AS holds
+               FROM unnest($9::uuid[], $10::text[], $11::text[], $13::bigint[], $19::integer[])
+                      AS l(dish, name, station, price, prep)
+               LEFT JOIN orders.menu_items m ON m.id = l.dish
+             ), key_holder AS (
+               SELECT cart_fingerprint, order_id FROM orders.idempotency_keys
+               WHERE customer_id = $2 AND key = $24::text AND created_at >= now() - interval '24 hours'
+             ), claim AS (
+               INSERT INTO orders.idempotency_keys (customer_id, key, cart_fingerprint, order_id)
+               SELECT $2, $24::text, $25::text, $1 FROM menu_as_seen
+               WHERE holds AND $24::text IS NOT NULL AND NOT EXISTS (SELECT 1 FROM key_holder)
+               ON CONFLICT (customer_id, key) DO UPDATE
+                 SET cart_fingerprint = EXCLUDED.cart_fingerprint, order_id = EXCLUDED.order_id,
+                     created_at = now()
+                 WHERE orders.idempotency_keys.created_at < now() - interval '24 hours'
+               RETURNING 1
+             ), placed AS (
                INSERT INTO orders.orders
                  (id, customer_id, status, version, total_cents, created_at, updated_at, number, order_type, table_label)
-               VALUES ($1, $2, $3, $4, $5, $6, $7, $16, $17, $18)
+               SELECT $1, $2, $3, $4, $5, $6, $7, $16, $17, $18 FROM menu_as_seen
+               WHERE holds AND ($24::text IS NULL OR EXISTS (SELECT 1 FROM claim))
                RETURNING id
              ), lines AS (
                INSERT INTO orders.order_items
@@ -25,12 +71,20 @@ pub async fn insert(tx: &Transaction<'_>, order: &Order, changed_by: &str) -> an
                SELECT placed.id, line.*
                FROM placed, unnest($8::integer[], $9::uuid[], $10::text[], $11::text[], $12::integer[],
                                    $13::bigint[], $14::text[], $19::integer[]) AS line
+             ), history AS (
+               INSERT INTO orders.order_status_history (order_id, version, status, reached_at, changed_by)
+               SELECT id, $4, $3, $7, $15 FROM placed
+             ), outbox AS (
+               INSERT INTO orders.outbox (event_id, order_id, event_type, payload, traceparent)
+               SELECT $20, id, $21, $22, $23 FROM placed
              )
-             INSERT INTO orders.order_status_history (order_id, version, status, reached_at, changed_by)
-             SELECT id, $4, $3, $7, $15 FROM placed",
+             SELECT (SELECT holds FROM menu_as_seen) AS menu_holds,
+                    EXISTS (SELECT 1 FROM placed) AS placed,
+                    (SELECT cart_fingerprint FROM key_holder) AS held_fingerprint,
+                    (SELECT order_id FROM key_holder) AS held_order",
         )
         .await
-        .context("preparing the order insert")?;
+        .context("preparing the order placement")?;
     let lines = &order.lines;
     let line_nos: Vec<i32> = (1..).take(lines.len()).collect();
     let dishes: Vec<uuid::Uuid> = lines.iter().map(|l| l.menu_item_id.as_uuid()).collect();
@@ -41,33 +95,49 @@ pub async fn insert(tx: &Transaction<'_>, order: &Order, changed_by: &str) -> an
     let notes: Vec<Option<&str>> = lines.iter().map(|l| l.note.as_ref().map(Note::as_str)).collect();
     let preps: Vec<i32> = lines.iter().map(|l| l.prep_minutes).collect();
     let number = i32::try_from(order.number).context("an order number out of range")?;
-    tx.execute(
-        &statement,
-        &[
-            &order.id.as_uuid(),
-            &order.customer_id.as_uuid(),
-            &order.status.as_str(),
-            &order.version,
-            &order.total.0,
-            &order.created_at,
-            &order.updated_at,
-            &line_nos,
-            &dishes,
-            &names,
-            &stations,
-            &quantities,
-            &prices,
-            &notes,
-            &changed_by,
-            &number,
-            &order.service.kind.as_str(),
-            &order.service.table.as_ref().map(TableLabel::as_str),
-            &preps,
-        ],
-    )
-    .await
-    .context("inserting the order")?;
-    Ok(())
+    let changed_by = order.customer_id.to_string();
+    let (event_type, payload) = crate::wire::encode_event(event);
+    let traceparent = trace.map(service_kit::trace::TraceParent::header);
+    let row = client
+        .query_one(
+            &statement,
+            &[
+                &order.id.as_uuid(),
+                &order.customer_id.as_uuid(),
+                &order.status.as_str(),
+                &order.version,
+                &order.total.0,
+                &order.created_at,
+                &order.updated_at,
+                &line_nos,
+                &dishes,
+                &names,
+                &stations,
+                &quantities,
+                &prices,
+                &notes,
+                &changed_by,
+                &number,
+                &order.service.kind.as_str(),
+                &order.service.table.as_ref().map(TableLabel::as_str),
+                &preps,
+                &event.event_id,
+                &event_type,
+                &payload,
+                &traceparent,
+                &key.map(|(key, _)| key.as_str()),
+                &key.map(|(_, fingerprint)| fingerprint),
+            ],
+        )
+        .await
+        .context("placing the order")?;
+    if row.get::<_, bool>("placed") {
+        return Ok(Placement::Placed);
+    }
+    if let Some(fingerprint) = row.get::<_, Option<String>>("held_fingerprint") {
+        return Ok(Placement::KeyHeld { fingerprint, order_id: OrderId::from_uuid(row.get("held_order")) });
+    }
+    Ok(if row.get::<_, bool>("menu_holds") { Placement::KeyRaced } else { Placement::MenuChanged })
 }
 
 /// The next short number of the day `at` falls on (UTC): 1 for the day's first order. Run it
@@ -106,63 +176,26 @@ async fn record_status(tx: &Transaction<'_>, order: &Order, changed_by: &str) ->
     Ok(())
 }
 
-/// How an idempotency key stands when an order is about to be placed with it.
-#[derive(Debug)]
-pub enum KeyClaim {
-    /// The key is ours now (new, or its earlier use expired): place the order.
-    Claimed,
-    /// The key already placed this order with this cart: return that order.
-    Replay(OrderId),
-    /// The key already placed an order with another cart.
-    OtherCart,
-}
-
-/// Claims `key` for `order_id` within the transaction. A concurrent transaction holding the same
-/// key makes this wait until it commits or rolls back, so a duplicate click waits for the first
-/// and then sees its order. Keys are kept 24 hours.
-pub async fn claim_idempotency_key(
-    tx: &Transaction<'_>,
+/// Who holds `key` of `customer` (an unexpired one): the cart fingerprint it was used with and
+/// the order it placed.
+pub async fn idempotency_key(
+    client: &impl GenericClient,
     customer: CustomerId,
     key: &IdempotencyKey,
-    fingerprint: &str,
-    order_id: OrderId,
-) -> anyhow::Result<KeyClaim> {
-    let claimed = tx
+) -> anyhow::Result<Option<(String, OrderId)>> {
+    let row = client
         .query_opt(
-            &tx.prepare_cached(
-                "INSERT INTO orders.idempotency_keys (customer_id, key, cart_fingerprint, order_id)
-             VALUES ($1, $2, $3, $4)
-             ON CONFLICT (customer_id, key) DO UPDATE
-               SET cart_fingerprint = EXCLUDED.cart_fingerprint, order_id = EXCLUDED.order_id,
-                   created_at = now()
-               WHERE orders.idempotency_keys.created_at < now() - interval '24 hours'
-             RETURNING 1",
-            )
-            .await?,
-            &[&customer.as_uuid(), &key.as_str(), &fingerprint, &order_id.as_uuid()],
-        )
-        .await
-        .context("claiming the idempotency key")?;
-    if claimed.is_some() {
-        return Ok(KeyClaim::Claimed);
-    }
-    let row = tx
-        .query_one(
-            &tx.prepare_cached(
-                "SELECT cart_fingerprint, order_id FROM orders.idempotency_keys
-             WHERE customer_id = $1 AND key = $2",
-            )
-            .await?,
+            &client
+                .prepare_cached(
+                    "SELECT cart_fingerprint, order_id FROM orders.idempotency_keys
+                     WHERE customer_id = $1 AND key = $2 AND created_at >= now() - interval '24 hours'",
+                )
+                .await?,
             &[&customer.as_uuid(), &key.as_str()],
         )
         .await
         .context("reading the idempotency key")?;
-    let stored: String = row.get("cart_fingerprint");
-    Ok(if stored == fingerprint {
-        KeyClaim::Replay(OrderId::from_uuid(row.get("order_id")))
-    } else {
-        KeyClaim::OtherCart
-    })
+    Ok(row.map(|r| (r.get("cart_fingerprint"), OrderId::from_uuid(r.get("order_id")))))
 }
 
 /// The order as stored, or `None`.
