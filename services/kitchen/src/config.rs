@@ -29,7 +29,8 @@ pub struct Config {
     pub consumer_group: String,
     /// `HTTP_WORKERS` (2).
     pub http_workers: usize,
-    /// `CREATE_TOPICS` (true): create the events topic at start if it is missing.
+    /// `CREATE_TOPICS` (true): create the events topic if it is missing, in the
+    /// background (not ready until it exists).
     pub create_topics: bool,
     /// `ORDERS_GRPC_URL` (`http://127.0.0.1:9000`): where tablet commands go.
     pub orders_url: String,

@@ -40,7 +40,7 @@ pub use service::Kitchen;
 use actix::{Actor as _, Addr};
 use actix_web::web;
 use anyhow::Context as _;
-use service_kit::{db, http::HttpServer, ops::Ops, shutdown::Shutdown};
+use service_kit::{db, http::HttpServer, kafka::Topics, ops::Ops, shutdown::Shutdown};
 use std::net::SocketAddr;
 
 /// The running service: its bound address, and what to stop at shutdown.
@@ -55,21 +55,25 @@ pub struct Application {
 
 impl Application {
     /// Migrates the schema, starts the hub, the change-log follower that feeds it and the
-    /// consumer, and binds the port (0 picks one).
+    /// consumer (which reads once the topics exist), and binds the port (0 picks one).
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let pool = db::pool(&config.database)?;
         db::migrate(&pool, store::SCHEMA, store::migrations::migrations::runner()).await?;
-        if config.create_topics {
-            let dead_letters = format!("{}{}", config.kafka.orders_topic, service_kit::kafka::ORDERS_DLQ_SUFFIX);
-            service_kit::kafka::ensure_topics(
-                &config.kafka,
-                &[(&config.kafka.orders_topic, config.kafka.orders_topic_partitions), (&dead_letters, 1)],
-            )
-            .await?;
-        }
-        let ops = Ops::new("kitchen").with_database(&pool).with_broker(&config.kafka);
-        let metrics = metrics::KitchenMetrics::register(ops.registry())?;
         let shutdown = Shutdown::new();
+        // Created in the background: a broken broker keeps the kitchen not ready, not down
+        // (tablets still get their board).
+        let topics = if config.create_topics {
+            let dead_letters = format!("{}{}", config.kafka.orders_topic, service_kit::kafka::ORDERS_DLQ_SUFFIX);
+            Topics::create(
+                &config.kafka,
+                vec![(config.kafka.orders_topic.clone(), config.kafka.orders_topic_partitions), (dead_letters, 1)],
+                shutdown.listener(),
+            )
+        } else {
+            Topics::existing()
+        };
+        let ops = Ops::new("kitchen").with_database(&pool).with_broker(&config.kafka).with_topics(&topics);
+        let metrics = metrics::KitchenMetrics::register(ops.registry())?;
         let tokens::revocation::ServiceAuth { verifier, service_token } =
             tokens::revocation::ServiceAuth::start(&config.auth, shutdown.listener()).await?;
 
@@ -96,16 +100,31 @@ impl Application {
         .start();
         let kitchen = Kitchen::new(pool, hub.clone(), orders, verifier, metrics.clone());
         let consuming = Shutdown::new();
-        kafka::TicketConsumer::new(
-            &config.kafka,
-            &config.consumer_group,
-            &config.kafka.orders_topic,
-            kitchen.clone(),
-            metrics,
-            config.failpoint.as_deref(),
-            consuming.listener(),
-        )?
-        .start();
+        // The consumer is made once the topics exist: a client made while the broker was down
+        // kept reporting every broker down after it came back, and a topic created after a
+        // subscription is noticed only at the next metadata refresh, minutes later.
+        let (kafka_settings, group, failpoint) =
+            (config.kafka.clone(), config.consumer_group.clone(), config.failpoint.clone());
+        let (consumer_kitchen, mut consumer_shutdown) = (kitchen.clone(), consuming.listener());
+        actix::spawn(async move {
+            tokio::select! {
+                created = topics.created() => if !created { return },
+                () = consumer_shutdown.recv() => return,
+            }
+            let consumer = kafka::TicketConsumer::new(
+                &kafka_settings,
+                &group,
+                &kafka_settings.orders_topic,
+                consumer_kitchen,
+                metrics,
+                failpoint.as_deref(),
+                consumer_shutdown,
+            );
+            match consumer {
+                Ok(consumer) => drop(consumer.start()),
+                Err(e) => tracing::error!(error = format!("{e:#}"), "the ticket consumer cannot start"),
+            }
+        });
         let origins = config.allowed_origins.clone();
         let http = service_kit::http::serve(&config.http_settings(), ops, move |cfg| {
             cfg.app_data(web::Data::new(kitchen.clone())).app_data(web::Data::new(origins.clone()));

@@ -152,6 +152,55 @@ async fn events_out_of_order_leave_the_newest_state() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A broker that is down when the kitchen starts does not keep it down: it binds, serves the
+/// board, says not ready (naming the topics), and takes tickets once the broker is back.
+#[actix_rt::test]
+async fn a_kitchen_started_while_the_broker_is_down_serves_the_board_and_takes_tickets_once_it_is_back()
+-> anyhow::Result<()> {
+    let mut broker = testkit::PrivateBroker::start()?;
+    broker.stop()?;
+    let brokers = broker.brokers();
+    let group = testkit::unique_name("kitchen");
+    let started = tokio::time::timeout(
+        testkit::DEADLINE,
+        start_configured(
+            TestDatabase::create().await?,
+            testkit::unique_name("orders.events"),
+            TestAuth::new(),
+            group,
+            {
+                let brokers = brokers.clone();
+                move |config| config.kafka.brokers = brokers
+            },
+        ),
+    )
+    .await;
+    let Kitchen { app, topic, chef, .. } = started.expect("the kitchen starts without its broker")?;
+    let (status, tickets) = get_as(Some(&chef), &format!("http://{}/tickets", app.http_addr())).await?;
+    assert_eq!((status, &tickets["tickets"]), (200, &serde_json::json!([])), "{tickets}");
+    let readyz = format!("http://{}/readyz", app.ops_addr());
+    let answer = reqwest::get(&readyz).await?;
+    assert_eq!(answer.status(), 503);
+    let checks: Value = answer.json().await?;
+    assert!(checks["topics"].as_str().is_some_and(|t| t.starts_with("the topics are not created yet")), "{checks}");
+
+    broker.resume()?;
+    testkit::eventually("the kitchen to be ready", || async {
+        (reqwest::get(&readyz).await.ok()?.status() == 200).then_some(())
+    })
+    .await;
+    let order = uuid::Uuid::new_v4().to_string();
+    records::write(&brokers, &topic, Some(order.as_bytes()), &event(&order, 1, pb::OrderStatus::Placed), &[]).await?;
+    let ticket = testkit::eventually("the ticket", || async {
+        let (status, ticket) = get_as(Some(&chef), &format!("http://{}/ticket/{order}", app.http_addr())).await.ok()?;
+        (status == 200).then_some(ticket)
+    })
+    .await;
+    assert_eq!(ticket["status"], "PLACED");
+    app.stop().await;
+    Ok(())
+}
+
 #[actix_rt::test]
 async fn a_malformed_record_is_skipped_and_the_next_one_processed() -> anyhow::Result<()> {
     let Kitchen { app, topic, chef, .. } = start().await?;
@@ -192,8 +241,11 @@ async fn bad_requests_get_a_clear_4xx() -> anyhow::Result<()> {
     assert_eq!((status, body["error"]["code"].as_str()), (400, Some("BAD_USER_INPUT")));
     let (status, body) = get(format!("{base}/tickets?status=PLACED")).await?;
     assert_eq!((status, body["tickets"].clone()), (200, serde_json::json!([])));
-    let ready = reqwest::get(format!("{base}/readyz")).await?;
-    assert_eq!(ready.status().as_u16(), 200, "{:?}", ready.text().await);
+    // Ready once its topics exist (they are created in the background).
+    testkit::eventually("the kitchen to be ready", || async {
+        (reqwest::get(format!("{base}/readyz")).await.ok()?.status() == 200).then_some(())
+    })
+    .await;
     // Requests are timed by route pattern, never by raw path (ids would explode the labels).
     let metrics = reqwest::get(format!("http://{}/metrics", app.ops_addr())).await?.text().await?;
     assert!(metrics.contains(r#"route="/ticket/{order_id}",status="404""#), "{metrics}");

@@ -19,8 +19,9 @@ pub struct Config {
     pub auth: AuthSettings,
     /// `HTTP_WORKERS` (2): actix-web worker threads.
     pub http_workers: usize,
-    /// `CREATE_TOPICS` (true): create the events topic at start if it is missing. Production
-    /// creates topics with the cluster and sets this to false.
+    /// `CREATE_TOPICS` (true): create the events topic if it is missing, in the background
+    /// (not ready until it exists). Production creates topics with the cluster and sets this
+    /// to false.
     pub create_topics: bool,
 }
 

@@ -29,7 +29,7 @@ pub mod wire;
 pub use config::Config;
 
 use actix::{Actor as _, Addr};
-use service_kit::{db, http::HttpServer, ops::Ops, shutdown::Shutdown};
+use service_kit::{db, http::HttpServer, kafka::Topics, ops::Ops, shutdown::Shutdown};
 use std::net::SocketAddr;
 
 /// The running service: its bound addresses, and what to stop at shutdown.
@@ -45,16 +45,20 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let pool = db::pool(&config.database)?;
         db::migrate(&pool, store::SCHEMA, store::migrations::migrations::runner()).await?;
-        if config.create_topics {
-            service_kit::kafka::ensure_topics(
-                &config.kafka,
-                &[(&config.kafka.orders_topic, config.kafka.orders_topic_partitions)],
-            )
-            .await?;
-        }
-        let ops = Ops::new("orders").with_database(&pool).with_broker(&config.kafka);
-        let metrics = metrics::OrdersMetrics::register(ops.registry())?;
         let shutdown = Shutdown::new();
+        // Created in the background: a broken broker keeps orders not ready, not down (orders
+        // are still placed; the outbox holds their events until the broker takes them).
+        let topics = if config.create_topics {
+            Topics::create(
+                &config.kafka,
+                vec![(config.kafka.orders_topic.clone(), config.kafka.orders_topic_partitions)],
+                shutdown.listener(),
+            )
+        } else {
+            Topics::existing()
+        };
+        let ops = Ops::new("orders").with_database(&pool).with_broker(&config.kafka).with_topics(&topics);
+        let metrics = metrics::OrdersMetrics::register(ops.registry())?;
         let tokens::revocation::ServiceAuth { verifier, .. } =
             tokens::revocation::ServiceAuth::start(&config.auth, shutdown.listener()).await?;
 
@@ -63,8 +67,13 @@ impl Application {
         let feed_skipped = metrics.feed_skipped.clone();
         actors::OutboxRelay::new(pool.clone(), config.database.pg.clone(), publisher, metrics, shutdown.listener())
             .start();
-        let feed =
-            kafka::OrderFeed::start(&config.kafka, &config.kafka.orders_topic, feed_skipped, shutdown.listener())?;
+        let feed = kafka::OrderFeed::start(
+            &config.kafka,
+            &config.kafka.orders_topic,
+            topics,
+            feed_skipped,
+            shutdown.listener(),
+        )?;
         let menu_feed =
             store::menu_feed::MenuFeed::start(pool.clone(), config.database.pg.clone(), shutdown.listener()).await?;
         let service = service::OrdersService::new(registry.clone(), pool);

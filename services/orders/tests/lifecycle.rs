@@ -258,6 +258,44 @@ async fn events_written_while_the_broker_is_down_are_published_once_and_in_order
     Ok(())
 }
 
+/// A broker that is down when orders starts does not keep it down: it binds, takes orders
+/// (their events wait in the outbox), says not ready naming the topics, and publishes every
+/// event once the broker is back.
+#[actix_rt::test]
+async fn orders_started_while_the_broker_is_down_takes_orders_and_publishes_them_once_it_is_back() -> anyhow::Result<()>
+{
+    let mut broker = PrivateBroker::start()?;
+    broker.stop()?;
+    let started = tokio::time::timeout(
+        testkit::DEADLINE,
+        start_with(
+            TestDatabase::create().await?,
+            testkit::unique_name("orders.events"),
+            TestAuth::new(),
+            broker.brokers(),
+        ),
+    )
+    .await;
+    let s = started.expect("orders starts without its broker")?;
+    let placed = place(&s).await?;
+    let readyz = format!("http://{}/readyz", s.app.ops_addr());
+    let answer = s.http.get(&readyz).send().await?;
+    assert_eq!(answer.status(), 503);
+    let checks: serde_json::Value = answer.json().await?;
+    assert!(checks["topics"].as_str().is_some_and(|t| t.starts_with("the topics are not created yet")), "{checks}");
+
+    broker.resume()?;
+    testkit::eventually("orders to be ready", || async {
+        (s.http.get(&readyz).send().await.ok()?.status() == 200).then_some(())
+    })
+    .await;
+    let records = records::read(&broker.brokers(), &s.topic, 1).await?;
+    let event = order_events::decode(records[0].key.as_deref(), records[0].payload.as_deref())?;
+    assert_eq!((event.order_id, event.order_version), (placed.id, 1));
+    s.app.stop().await;
+    Ok(())
+}
+
 /// A poison record on the topic (not an order event) is skipped by the `WatchOrders` feed with
 /// a count, and the events after it, on the same partition, still reach watchers.
 #[actix_rt::test]

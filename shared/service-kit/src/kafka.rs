@@ -68,7 +68,9 @@ pub async fn ensure_topics(kafka: &KafkaSettings, topics: &[(&str, i32)]) -> any
         client_config(kafka).create().context("creating a Kafka admin client")?;
     let new_topics: Vec<NewTopic<'_>> =
         topics.iter().map(|(name, partitions)| NewTopic::new(name, *partitions, TopicReplication::Fixed(1))).collect();
-    let options = AdminOptions::new().operation_timeout(Some(BROKER_REQUEST_TIMEOUT));
+    let options = AdminOptions::new()
+        .operation_timeout(Some(BROKER_REQUEST_TIMEOUT))
+        .request_timeout(Some(BROKER_REQUEST_TIMEOUT));
     let results =
         admin.create_topics(new_topics.iter(), &options).await.context("asking the broker to create topics")?;
     for result in results {
@@ -78,6 +80,91 @@ pub async fn ensure_topics(kafka: &KafkaSettings, topics: &[(&str, i32)]) -> any
         }
     }
     Ok(())
+}
+
+/// The first wait before creating the topics again; it doubles up to [`TOPICS_RETRY_MAX`].
+pub const TOPICS_RETRY_FIRST: Duration = Duration::from_millis(500);
+/// The longest wait between two attempts at creating the topics.
+pub const TOPICS_RETRY_MAX: Duration = Duration::from_secs(10);
+
+/// The topics a service reads or writes, created (unless they exist) in the background: a broker
+/// that is down or broken when the service starts does not keep it from binding its ports and
+/// answering what needs no broker. `/readyz` says not ready, and why, until the topics exist
+/// ([`Topics::check`]); consumers subscribe once they do ([`Topics::created`]).
+#[derive(Clone)]
+pub struct Topics {
+    state: tokio::sync::watch::Receiver<TopicsState>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum TopicsState {
+    /// Not created yet, with the last attempt's error.
+    Creating(Option<String>),
+    Created,
+}
+
+impl Topics {
+    /// Topics the operator created (the service does not create them): there from the start.
+    pub fn existing() -> Self {
+        let (_, state) = tokio::sync::watch::channel(TopicsState::Created);
+        Self { state }
+    }
+
+    /// Creates `topics` (name, partitions) unless they exist, trying again with a growing wait
+    /// until they do or shutdown begins.
+    pub fn create(
+        kafka: &KafkaSettings,
+        topics: Vec<(String, i32)>,
+        mut shutdown: crate::shutdown::ShutdownListener,
+    ) -> Self {
+        let (report, state) = tokio::sync::watch::channel(TopicsState::Creating(None));
+        let kafka = kafka.clone();
+        tokio::spawn(async move {
+            let named: Vec<(&str, i32)> =
+                topics.iter().map(|(name, partitions)| (name.as_str(), *partitions)).collect();
+            let mut wait = TOPICS_RETRY_FIRST;
+            loop {
+                // Bounded even if librdkafka's own timeouts are not (a broker that accepts
+                // connections and never answers).
+                let attempt = tokio::time::timeout(2 * BROKER_REQUEST_TIMEOUT, ensure_topics(&kafka, &named));
+                let outcome = tokio::select! {
+                    outcome = attempt => outcome,
+                    () = shutdown.recv() => return,
+                };
+                let error = match outcome {
+                    Ok(Ok(())) => {
+                        report.send_replace(TopicsState::Created);
+                        return;
+                    }
+                    Ok(Err(e)) => format!("{e:#}"),
+                    Err(_) => format!("no answer from the broker within {:?}", 2 * BROKER_REQUEST_TIMEOUT),
+                };
+                tracing::warn!(error, retry_in = ?wait, "the topics cannot be created yet");
+                report.send_replace(TopicsState::Creating(Some(error)));
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => {}
+                    () = shutdown.recv() => return,
+                }
+                wait = (wait * 2).min(TOPICS_RETRY_MAX);
+            }
+        });
+        Self { state }
+    }
+
+    /// Resolves `true` once the topics exist, or `false` if they never will (shutdown began
+    /// first).
+    pub async fn created(&self) -> bool {
+        self.state.clone().wait_for(|state| *state == TopicsState::Created).await.is_ok()
+    }
+
+    /// For `/readyz`: `Ok` once the topics exist.
+    pub fn check(&self) -> anyhow::Result<()> {
+        match &*self.state.borrow() {
+            TopicsState::Created => Ok(()),
+            TopicsState::Creating(None) => anyhow::bail!("the topics are not created yet"),
+            TopicsState::Creating(Some(error)) => anyhow::bail!("the topics are not created yet: {error}"),
+        }
+    }
 }
 
 /// The broker half of `/readyz`: one client, made at the first check and kept, asked for the

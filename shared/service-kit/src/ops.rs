@@ -87,6 +87,12 @@ impl Ops {
         })
     }
 
+    /// `/readyz` says not ready until the service's topics exist.
+    pub fn with_topics(self, topics: &crate::kafka::Topics) -> Self {
+        let topics = topics.clone();
+        self.with_check("topics", move || std::future::ready(topics.check()))
+    }
+
     /// Mounts the public endpoints: `/healthz`, and `/readyz` without details.
     pub fn configure_public(&self, cfg: &mut web::ServiceConfig) {
         cfg.app_data(web::Data::new(self.clone()))

@@ -106,13 +106,25 @@ impl Stack {
         gateway(&mut gateway_config);
         let gateway = gateway::Application::build(gateway_config).await.context("starting gateway")?;
         let stack = Self { db, topic, auth, users, orders, kitchen, gateway, http: reqwest::Client::new() };
-        stack.until_revocations_loaded().await;
+        stack.until_ready().await;
         Ok(stack)
     }
 
     /// Every service refuses user tokens (UNAVAILABLE) until its revocation list has loaded
-    /// once: waits for that, as a client retries UNAVAILABLE, so tests start from a ready stack.
-    async fn until_revocations_loaded(&self) {
+    /// once, and orders and the kitchen are not ready until their topics exist: waits for both,
+    /// as a client retries UNAVAILABLE and a load balancer waits for `/readyz`, so tests start
+    /// from a ready stack.
+    async fn until_ready(&self) {
+        testkit::eventually("orders and the kitchen to be ready", || async {
+            for ops in [self.orders.ops_addr(), self.kitchen.ops_addr()] {
+                let ready = self.http.get(format!("http://{ops}/readyz")).send().await.ok()?;
+                if ready.status() != reqwest::StatusCode::OK {
+                    return None;
+                }
+            }
+            Some(())
+        })
+        .await;
         let (_, chef) = self.auth.user_token(tokens::Role::KitchenStaff);
         testkit::eventually("every service to have loaded its revocation list", || async {
             // Through the gateway to orders, then the kitchen.
@@ -207,7 +219,7 @@ impl Stack {
             .await
             .context("restarting orders")?;
         let stack = Self { db, topic, auth, users, orders, kitchen, gateway, http };
-        stack.until_revocations_loaded().await;
+        stack.until_ready().await;
         Ok(stack)
     }
 

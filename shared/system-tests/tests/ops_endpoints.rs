@@ -1,5 +1,5 @@
 //! What operators and developers reach on every service: `/healthz` and `/readyz` on each
-//! public HTTP port and its ops port (there readiness names the database and broker it asked), gRPC health and
+//! public HTTP port and its ops port (there readiness names the database, broker and topics it asked), gRPC health and
 //! reflection on orders and users, and the gateway's GraphiQL page and `/config.json`.
 
 use serde_json::{Value, json};
@@ -19,8 +19,18 @@ async fn every_service_says_it_lives_and_what_its_readiness_depends_on() -> anyh
     // The checks each service's readiness runs (the gateway's backends are called lazily).
     let services: [(&str, SocketAddr, SocketAddr, Value); 4] = [
         ("users", stack.users.http_addr(), stack.users.ops_addr(), json!({ "database": "ok" })),
-        ("orders", stack.orders.http_addr(), stack.orders.ops_addr(), json!({ "database": "ok", "broker": "ok" })),
-        ("kitchen", stack.kitchen.http_addr(), stack.kitchen.ops_addr(), json!({ "database": "ok", "broker": "ok" })),
+        (
+            "orders",
+            stack.orders.http_addr(),
+            stack.orders.ops_addr(),
+            json!({ "database": "ok", "broker": "ok", "topics": "ok" }),
+        ),
+        (
+            "kitchen",
+            stack.kitchen.http_addr(),
+            stack.kitchen.ops_addr(),
+            json!({ "database": "ok", "broker": "ok", "topics": "ok" }),
+        ),
         ("gateway", stack.gateway.http_addr(), stack.gateway.ops_addr(), json!({})),
     ];
     for (name, public, ops, checks) in services {

@@ -3,7 +3,6 @@
 //! is skipped with a log line and `orders_feed_skipped_records_total`: it is never retried and
 //! never holds up the records after it (the feed is live, not durable: nothing to redo).
 
-use anyhow::Context as _;
 use rdkafka::Message as _;
 use rdkafka::consumer::{Consumer as _, StreamConsumer};
 use restaurant_proto::v1 as pb;
@@ -29,18 +28,30 @@ impl OrderFeed {
     pub fn start(
         kafka: &service_kit::config::KafkaSettings,
         topic: &str,
+        topics: service_kit::kafka::Topics,
         skipped: prometheus::IntCounter,
         mut shutdown: ShutdownListener,
     ) -> anyhow::Result<Self> {
         let group = format!("orders-watch-{}", uuid::Uuid::new_v4().simple());
-        let consumer: StreamConsumer = service_kit::kafka::consumer_config(kafka, &group)
-            .set("auto.offset.reset", "latest")
-            .create()
-            .context("creating the order feed's consumer")?;
-        consumer.subscribe(&[topic]).with_context(|| format!("subscribing to {topic}"))?;
+        let config = service_kit::kafka::consumer_config(kafka, &group).set("auto.offset.reset", "latest").clone();
         let (sender, _) = broadcast::channel(WATCH_BUFFER);
         let feed = sender.clone();
+        let topic = topic.to_owned();
         actix_rt::spawn(async move {
+            // Made and subscribed once the topic exists: a client made while the broker was down
+            // kept reporting every broker down after it came back, and a topic created after a
+            // subscription is noticed only at the next metadata refresh, minutes later.
+            tokio::select! {
+                created = topics.created() => if !created { return },
+                () = shutdown.recv() => return,
+            }
+            let consumer: StreamConsumer = match config.create() {
+                Ok(consumer) => consumer,
+                Err(e) => return tracing::error!(error = %e, "the order feed cannot make its consumer"),
+            };
+            if let Err(e) = consumer.subscribe(&[&topic]) {
+                return tracing::error!(error = %e, topic, "the order feed cannot subscribe");
+            }
             loop {
                 let message = tokio::select! {
                     message = consumer.recv() => message,
