@@ -47,6 +47,9 @@ impl Arrivals {
     }
 }
 
+/// The "status" a refused subscription of an order is recorded under ([`Subscriber`]).
+pub const REFUSED: &str = "REFUSED";
+
 /// The key of one order reaching one status.
 pub fn key(order_id: &str, status: &str) -> String {
     format!("{order_id}/{status}")
@@ -325,13 +328,15 @@ impl Subscriber {
             Connection::open("subscriber", request, Some(init), |message| match message["type"].as_str() {
                 Some("connection_ack") => Seen::Live,
                 Some("ping") => Seen::Reply(json!({ "type": "pong" })),
+                // A refusal is counted as the subscription's `REFUSED` arrival, so a caller can
+                // subscribe again as a browser would (the gateway sheds what it cannot take).
                 Some("error") => {
                     eprintln!("subscription {} refused: {}", message["id"], message["payload"]);
-                    Seen::Nothing
+                    message["id"].as_str().map_or(Seen::Nothing, |id| Seen::Event(key(id, REFUSED)))
                 }
                 Some("next") if !message["payload"]["errors"].is_null() => {
                     eprintln!("subscription {} refused: {}", message["id"], message["payload"]["errors"]);
-                    Seen::Nothing
+                    message["id"].as_str().map_or(Seen::Nothing, |id| Seen::Event(key(id, REFUSED)))
                 }
                 Some("next") => {
                     let data = &message["payload"]["data"];
