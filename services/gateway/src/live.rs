@@ -282,15 +282,64 @@ impl Handler<Leave> for OrderEventsHub {
 #[error("live events are not available")]
 pub struct HubGone;
 
+/// Subscriptions of one order asking orders at once whether their caller may see it, per
+/// gateway. 10,000 pages subscribing within seconds (a gateway restart with customers' pages
+/// open) overran an orders instance when every one asked at once: its pool answered
+/// UNAVAILABLE and retries did not converge (`ci/BENCHMARKS.md`, 2026-12-03). The rest wait
+/// their turn, in order.
+pub const ORDER_CHECKS_IN_FLIGHT: usize = 32;
+/// How long a starting subscription waits for its turn before it is told UNAVAILABLE.
+pub const ORDER_CHECK_WAIT: Duration = Duration::from_secs(30);
+
+/// Too many subscriptions were starting: this one waited [`ORDER_CHECK_WAIT`] for its turn.
+#[derive(Debug, thiserror::Error)]
+#[error("too many subscriptions are starting at once; try again shortly")]
+pub struct TooManyStarting;
+
+impl service_kit::Classified for TooManyStarting {
+    fn kind(&self) -> service_kit::ErrorKind {
+        service_kit::ErrorKind::Unavailable
+    }
+}
+
+/// Turns to ask orders about an order, at most [`ORDER_CHECKS_IN_FLIGHT`] at once; the rest
+/// wait in order, at most [`ORDER_CHECK_WAIT`].
+#[derive(Clone)]
+pub struct CheckTurns {
+    turns: Arc<tokio::sync::Semaphore>,
+    wait: Duration,
+}
+
+impl CheckTurns {
+    pub fn new(in_flight: usize, wait: Duration) -> Self {
+        Self { turns: Arc::new(tokio::sync::Semaphore::new(in_flight)), wait }
+    }
+
+    /// A turn, held while the check runs.
+    pub async fn take(&self) -> Result<tokio::sync::OwnedSemaphorePermit, TooManyStarting> {
+        match tokio::time::timeout(self.wait, Arc::clone(&self.turns).acquire_owned()).await {
+            Ok(Ok(turn)) => Ok(turn),
+            // The semaphore is never closed; a timeout is the answer either way.
+            Ok(Err(_)) | Err(_) => Err(TooManyStarting),
+        }
+    }
+}
+
 /// The handle resolvers use to subscribe.
 #[derive(Clone)]
 pub struct LiveOrders {
     hub: Addr<OrderEventsHub>,
+    checks: CheckTurns,
 }
 
 impl LiveOrders {
     pub fn new(hub: Addr<OrderEventsHub>) -> Self {
-        Self { hub }
+        Self { hub, checks: CheckTurns::new(ORDER_CHECKS_IN_FLIGHT, ORDER_CHECK_WAIT) }
+    }
+
+    /// A starting subscription's turn to ask orders about its order ([`ORDER_CHECKS_IN_FLIGHT`]).
+    pub async fn check_turn(&self) -> Result<tokio::sync::OwnedSemaphorePermit, TooManyStarting> {
+        self.checks.take().await
     }
 
     /// The events of `watched` from now on; leaving the hub when the stream is dropped.
@@ -326,5 +375,33 @@ impl Drop for Watch {
 impl service_kit::Classified for HubGone {
     fn kind(&self) -> service_kit::ErrorKind {
         service_kit::ErrorKind::Unavailable
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Starting subscriptions ask orders a few at a time: the next waits for a turn to end, and
+    /// one that waits too long is told UNAVAILABLE instead of piling onto orders.
+    #[tokio::test]
+    async fn starting_subscriptions_ask_orders_in_turn() {
+        let turns = CheckTurns::new(2, Duration::from_secs(30));
+        let first = turns.take().await.expect("unwrap: a free turn");
+        let _second = turns.take().await.expect("unwrap: a free turn");
+        let waiting = tokio::spawn({
+            let turns = turns.clone();
+            async move { turns.take().await.map(drop) }
+        });
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished(), "a third check went ahead of the two in flight");
+        drop(first);
+        waiting.await.expect("unwrap: the task ran").expect("a turn given back is taken");
+
+        // With every turn held for longer than the wait, the answer is UNAVAILABLE.
+        let busy = CheckTurns::new(1, Duration::from_millis(50));
+        let _held = busy.take().await.expect("unwrap: a free turn");
+        let waited = busy.take().await.expect_err("no turn is free");
+        assert_eq!(service_kit::Classified::kind(&waited), service_kit::ErrorKind::Unavailable);
     }
 }

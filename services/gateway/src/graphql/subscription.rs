@@ -87,8 +87,10 @@ impl Subscription {
             (None, Role::Customer) => {
                 return Err(field_error(&Refusal::OneOrderOnly));
             }
-            // The orders service decides whether this caller may see it (NOT_FOUND, FORBIDDEN).
+            // The orders service decides whether this caller may see it (NOT_FOUND, FORBIDDEN),
+            // asked in turn with every other starting subscription.
             (Some(id), _) => {
+                let _turn = context.live.check_turn().await.map_err(|e| field_error(&e))?;
                 context.orders.get_order(&caller.token, id.to_string()).await.map_err(|e| field_error(&e))?;
             }
             (None, Role::KitchenStaff) => {}
@@ -124,7 +126,10 @@ impl Subscription {
         // before the orders service has said this caller may see it (NOT_FOUND, FORBIDDEN).
         let changes =
             live(context, Watched::Order(id), |e| e.change != OrderChange::Created, |e| e.order.clone()).await?;
-        let now = context.orders.get_order(&caller.token, id.to_string()).await.map_err(|e| field_error(&e))?;
+        let now = {
+            let _turn = context.live.check_turn().await.map_err(|e| field_error(&e))?;
+            context.orders.get_order(&caller.token, id.to_string()).await.map_err(|e| field_error(&e))?
+        };
         let seen = now.freshness();
         let finished = matches!(now.status, model::OrderStatus::Completed | model::OrderStatus::Cancelled);
         let snapshot = futures::stream::once(std::future::ready(Ok(Order(now))));
