@@ -114,6 +114,7 @@ as_postgres() {
 
 # The dev broker, built once into the cache (about 30 minutes of compile the first time).
 ensure_tansu() {
+  ensure_packages sqlite3
   [ -x "$TANSU_BIN" ] && return 0
   log "building the dev broker tansu $TANSU_VERSION into $CACHE/tools (first time only, ~30 min)"
   CARGO_TARGET_DIR="$CACHE/tansu-target" cargo install tansu --version "$TANSU_VERSION" --locked \
@@ -131,6 +132,10 @@ ensure_broker() {
   export KAFKA_BROKERS=127.0.0.1:9092
   if port_open 127.0.0.1 9092; then
     log "a broker already listens on 127.0.0.1:9092; using it"
+    if [ -f "$STATE/broker/broker.db" ] && [ -z "$(command -v rpk)" ]; then
+      ensure_packages sqlite3
+      index_tansu_headers "$STATE/broker"
+    fi
     return 0
   fi
   if command -v rpk >/dev/null; then
@@ -151,6 +156,18 @@ ensure_broker() {
     echo $! >"$STATE/broker.pid"
   fi
   wait_for_port 127.0.0.1 9092 60 "the broker"
+  if [ -f "$STATE/broker/broker.db" ] && [ -z "$(command -v rpk)" ]; then index_tansu_headers "$STATE/broker"; fi
+}
+
+# `index_tansu_headers DIR`, once the tansu in DIR listens (it makes its tables before it
+# listens). tansu 0.6.0's SQLite schema has no index for its own join from a record to its
+# headers: every record fetched with headers (ours carry the event type and traceparent)
+# scanned the whole `header` table — 6.3 ms per record at 42,000 headers and growing with every
+# record kept — until the broker stalled under load (ci/BENCHMARKS.md, 2026-12-03). With the
+# index, 0.02 ms. `IF NOT EXISTS`: the index stays in the database across restarts.
+index_tansu_headers() {
+  sqlite3 -cmd ".timeout 10000" "$1/broker.db" \
+    "CREATE INDEX IF NOT EXISTS header_record ON header (topition, offset_id)" >/dev/null
 }
 
 stop_started() {
