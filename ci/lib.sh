@@ -114,7 +114,6 @@ as_postgres() {
 
 # The dev broker, built once into the cache (about 30 minutes of compile the first time).
 ensure_tansu() {
-  ensure_packages sqlite3
   [ -x "$TANSU_BIN" ] && return 0
   log "building the dev broker tansu $TANSU_VERSION into $CACHE/tools (first time only, ~30 min)"
   CARGO_TARGET_DIR="$CACHE/tansu-target" cargo install tansu --version "$TANSU_VERSION" --locked \
@@ -132,10 +131,7 @@ ensure_broker() {
   export KAFKA_BROKERS=127.0.0.1:9092
   if port_open 127.0.0.1 9092; then
     log "a broker already listens on 127.0.0.1:9092; using it"
-    if [ -f "$STATE/broker/broker.db" ] && [ -z "$(command -v rpk)" ]; then
-      ensure_packages sqlite3
-      index_tansu_headers "$STATE/broker"
-    fi
+    index_dev_broker
     return 0
   fi
   if command -v rpk >/dev/null; then
@@ -156,6 +152,11 @@ ensure_broker() {
     echo $! >"$STATE/broker.pid"
   fi
   wait_for_port 127.0.0.1 9092 60 "the broker"
+  index_dev_broker
+}
+
+# The header index on the dev broker, if it is our tansu (not Redpanda, not KAFKA_BROKERS).
+index_dev_broker() {
   if [ -f "$STATE/broker/broker.db" ] && [ -z "$(command -v rpk)" ]; then index_tansu_headers "$STATE/broker"; fi
 }
 
@@ -166,6 +167,7 @@ ensure_broker() {
 # record kept — until the broker stalled under load (ci/BENCHMARKS.md, 2026-12-03). With the
 # index, 0.02 ms. `IF NOT EXISTS`: the index stays in the database across restarts.
 index_tansu_headers() {
+  ensure_packages sqlite3
   sqlite3 -cmd ".timeout 10000" "$1/broker.db" \
     "CREATE INDEX IF NOT EXISTS header_record ON header (topition, offset_id)" >/dev/null
 }
