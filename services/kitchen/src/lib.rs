@@ -96,7 +96,7 @@ impl Application {
             pushed,
             shutdown.listener(),
         )
-        .telling(keeper.recipient())
+        .telling(keeper)
         .start();
         let kitchen = Kitchen::new(pool, hub.clone(), orders, verifier, metrics.clone());
         let consuming = Shutdown::new();

@@ -344,6 +344,21 @@ fn a_revocation_list_counts_what_it_holds() {
 }
 
 #[test]
+fn a_revocation_list_tells_its_waiters_when_it_grows_and_only_then() {
+    use futures::FutureExt as _;
+    let list = RevocationList::default();
+    list.insert_all(["a".to_owned()]);
+    let grown = list.grown();
+    // Ids it already holds add nothing: no waiter wakes for them.
+    list.insert_all(["a".to_owned()]);
+    let mut grown = Box::pin(grown);
+    assert_eq!(grown.as_mut().now_or_never(), None, "nothing was added");
+    list.clone().insert_all(["b".to_owned()]);
+    assert_eq!(grown.now_or_never(), Some(()), "a new id, through any clone of the list");
+    assert_eq!(list.grown().now_or_never(), None, "a new waiter waits for the next addition");
+}
+
+#[test]
 fn a_service_credential_only_renews_and_only_a_credential_renews() {
     let issuer = TokenIssuer::generate();
     let verifier = issuer.verifier();

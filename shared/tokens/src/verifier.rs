@@ -83,18 +83,40 @@ impl service_kit::Classified for TokenError {
 pub struct RevocationList {
     ids: Arc<RwLock<HashSet<String>>>,
     loaded: Arc<AtomicBool>,
+    /// Bumped whenever an id is added: what holders of long-lived sessions wait on, rather than
+    /// each looking the list up on a timer (thousands of idle sockets, thousands of wake-ups).
+    grown: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl Default for RevocationList {
     fn default() -> Self {
-        Self { ids: Arc::default(), loaded: Arc::new(AtomicBool::new(true)) }
+        Self {
+            ids: Arc::default(),
+            loaded: Arc::new(AtomicBool::new(true)),
+            grown: Arc::new(tokio::sync::watch::Sender::new(0)),
+        }
     }
 }
 
 impl RevocationList {
     pub fn insert_all(&self, ids: impl IntoIterator<Item = String>) {
         let mut set = self.ids.write().expect("unwrap: the lock is never poisoned (no panics while held)");
+        let before = set.len();
         set.extend(ids);
+        if set.len() > before {
+            self.grown.send_modify(|generation| *generation += 1);
+        }
+    }
+
+    /// Resolves at the next addition to the list (made after this call).
+    pub fn grown(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut changes = self.grown.subscribe();
+        async move {
+            // The sender lives as long as the list; were it gone, nothing would be added again.
+            if changes.changed().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
     }
 
     pub fn contains_any(&self, ids: &[String]) -> bool {

@@ -3,7 +3,8 @@
 //! without gaps, once — woken by `NOTIFY` on commit with a fallback poll; and that prunes the
 //! log to what a reconnecting tablet may still replay.
 
-use super::{PublishChange, QueueMoved, ResyncAll, TicketHub};
+use super::{PromiseKeeper, PublishChange, QueueLost, QueueMoved, ResyncAll, TicketHub};
+use crate::domain::TicketChange;
 use crate::store;
 use actix::prelude::*;
 use anyhow::Context as _;
@@ -58,14 +59,16 @@ pub struct ChangeLogFollower {
     gap_since: Option<Instant>,
     /// Held until the actor has stopped, so the service's shutdown waits for it.
     shutdown: Option<ShutdownListener>,
-    /// Told when changes were pushed: the queue moved (the promise keeper plans it again).
-    queue_moved: Option<Recipient<QueueMoved>>,
+    /// Given every change pushed (it keeps the queue it plans from them), and told when the
+    /// log skipped changes.
+    keeper: Option<Addr<PromiseKeeper>>,
 }
 
 impl ChangeLogFollower {
-    /// Tells `keeper` whenever the queue moved (this instance pushed ticket changes).
-    pub fn telling(mut self, keeper: Recipient<QueueMoved>) -> Self {
-        self.queue_moved = Some(keeper);
+    /// Gives `keeper` every change this instance pushes, and tells it when changes were
+    /// skipped.
+    pub fn telling(mut self, keeper: Addr<PromiseKeeper>) -> Self {
+        self.keeper = Some(keeper);
         self
     }
 
@@ -89,7 +92,7 @@ impl ChangeLogFollower {
             woken_while_reading: false,
             gap_since: None,
             shutdown: Some(shutdown),
-            queue_moved: None,
+            keeper: None,
         }
     }
 }
@@ -144,13 +147,13 @@ impl Handler<Wake> for ChangeLogFollower {
         }
         self.reading = true;
         self.woken_while_reading = false;
-        let pass = follow(self.pool.clone(), self.hub.clone(), self.last);
+        let pass = follow(self.pool.clone(), self.hub.clone(), self.last, self.keeper.is_some());
         ctx.spawn(pass.into_actor(self).map(|pass, follower, ctx| {
             follower.reading = false;
-            if pass.last > follower.last
-                && let Some(keeper) = &follower.queue_moved
+            if !pass.pushed.is_empty()
+                && let Some(keeper) = &follower.keeper
             {
-                keeper.do_send(QueueMoved);
+                keeper.do_send(QueueMoved(pass.pushed));
             }
             follower.last = pass.last;
             match (pass.gap_before, pass.failure) {
@@ -185,6 +188,9 @@ impl ChangeLogFollower {
             "tablet changes were pruned before this instance pushed them; tablets resync"
         );
         self.hub.do_send(ResyncAll);
+        if let Some(keeper) = &self.keeper {
+            keeper.do_send(QueueLost);
+        }
         self.last = next - 1;
         self.gap_since = None;
         ctx.notify(Wake);
@@ -195,13 +201,17 @@ impl ChangeLogFollower {
 struct Pass {
     /// The last sequence number pushed.
     last: i64,
+    /// The changes pushed, when the promise keeper takes them too.
+    pushed: Vec<TicketChange>,
     /// The log goes on at this sequence number, but the one after `last` is missing.
     gap_before: Option<i64>,
     failure: Option<anyhow::Error>,
 }
 
-/// Pushes every change after `last` to the hub, in order, as long as they are contiguous.
-async fn follow(pool: Pool, hub: Addr<TicketHub>, mut last: i64) -> Pass {
+/// Pushes every change after `last` to the hub, in order, as long as they are contiguous (and
+/// keeps a copy of each, with `copies`).
+async fn follow(pool: Pool, hub: Addr<TicketHub>, mut last: i64, copies: bool) -> Pass {
+    let mut pushed = Vec::new();
     let read = async {
         let client = pool.get().await.context("connecting to PostgreSQL")?;
         loop {
@@ -212,6 +222,9 @@ async fn follow(pool: Pool, hub: Addr<TicketHub>, mut last: i64) -> Pass {
                     return Ok(Some(change.seq));
                 }
                 last = change.seq;
+                if copies {
+                    pushed.push(change.clone());
+                }
                 hub.do_send(PublishChange(change));
             }
             if !full {
@@ -221,8 +234,8 @@ async fn follow(pool: Pool, hub: Addr<TicketHub>, mut last: i64) -> Pass {
     };
     let result: anyhow::Result<Option<i64>> = read.await;
     match result {
-        Ok(gap_before) => Pass { last, gap_before, failure: None },
-        Err(e) => Pass { last, gap_before: None, failure: Some(e) },
+        Ok(gap_before) => Pass { last, pushed, gap_before, failure: None },
+        Err(e) => Pass { last, pushed, gap_before: None, failure: Some(e) },
     }
 }
 

@@ -9,7 +9,7 @@ mod promise_keeper;
 mod ticket_hub;
 
 pub use change_log_follower::{ChangeLogFollower, ChangeLogRetention, FALLBACK_POLL, GAP_PATIENCE};
-pub use promise_keeper::{PromiseKeeper, PromiseSettings, QueueMoved, queued};
+pub use promise_keeper::{PromiseKeeper, PromiseSettings, QueueLost, QueueMoved, queued};
 pub use ticket_hub::{
     CaughtUp, CloseAll, Join, Leave, PublishChange, ResyncAll, STREAM_BUFFER, SubscribeStream, TabletId, TicketHub,
     TicketPush,

@@ -470,11 +470,22 @@ impl TryFrom<StoredTicket> for Ticket {
 }
 
 /// The tickets still to be made (placed, accepted or being prepared), oldest first: the queue
-/// the kitchen plans its promises with.
-pub async fn queue(client: &impl GenericClient) -> anyhow::Result<Vec<Ticket>> {
+/// the kitchen plans its promises with; and the tablet sequence number it is current as of,
+/// read in one snapshot (the change log keeps it current from there).
+pub async fn queue(client: &mut deadpool_postgres::Object) -> anyhow::Result<(i64, Vec<Ticket>)> {
+    let tx = client
+        .build_transaction()
+        .isolation_level(IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .await
+        .context("starting the snapshot transaction")?;
+    let seq = last_seq(&tx).await?;
     let waiting: Vec<&str> =
         [TicketStatus::Placed, TicketStatus::Accepted, TicketStatus::Preparing].iter().map(|s| s.as_str()).collect();
-    tickets_where(client, "status = ANY($1) ORDER BY placed_at, order_id", &[&waiting]).await
+    let tickets = tickets_where(&tx, "status = ANY($1) ORDER BY placed_at, order_id", &[&waiting]).await?;
+    tx.commit().await.context("ending the snapshot transaction")?;
+    Ok((seq, tickets))
 }
 
 /// Keeps each ticket's promised ready-by time (as told to the orders service).
