@@ -90,6 +90,10 @@ pub struct KafkaSettings {
     /// (`KAFKA_FETCH_WAIT_MS`, 5): the floor under an event's delay when the topic is quiet,
     /// and how often an idle consumer polls. `ci/bench` records the trade-off.
     pub fetch_wait_ms: u32,
+    /// How many bytes a consumer's fetch asks the broker to gather before answering, unless
+    /// the wait runs out (`KAFKA_FETCH_MIN_BYTES`, 1: answer with the first record). See
+    /// `ci/BENCHMARKS.md` for what it does to the dev broker's polling.
+    pub fetch_min_bytes: u32,
 }
 
 impl KafkaSettings {
@@ -100,6 +104,7 @@ impl KafkaSettings {
             orders_topic_partitions: env_parse("ORDERS_TOPIC_PARTITIONS", 3)?,
             security: KafkaSecurity::from_env()?,
             fetch_wait_ms: env_parse("KAFKA_FETCH_WAIT_MS", DEFAULT_FETCH_WAIT_MS)?,
+            fetch_min_bytes: env_parse("KAFKA_FETCH_MIN_BYTES", DEFAULT_FETCH_MIN_BYTES)?,
         })
     }
 
@@ -111,6 +116,7 @@ impl KafkaSettings {
             orders_topic_partitions: 3,
             security: KafkaSecurity::Plaintext,
             fetch_wait_ms: DEFAULT_FETCH_WAIT_MS,
+            fetch_min_bytes: DEFAULT_FETCH_MIN_BYTES,
         }
     }
 }
@@ -118,6 +124,8 @@ impl KafkaSettings {
 /// A fetch returns within 5 ms when the topic is quiet, instead of librdkafka's 500 ms: an
 /// order reaches the kitchen in milliseconds, not half a second.
 pub const DEFAULT_FETCH_WAIT_MS: u32 = 5;
+/// librdkafka's own default: a fetch is answered as soon as it has a record.
+pub const DEFAULT_FETCH_MIN_BYTES: u32 = 1;
 
 /// How a client authenticates to the broker. SASL is opt-in: `KAFKA_SECURITY_PROTOCOL` unset
 /// (or `plaintext`) is the local broker of `ci/dev` and the tests.

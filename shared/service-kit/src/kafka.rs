@@ -57,6 +57,7 @@ pub fn consumer_config(kafka: &KafkaSettings, group: &str) -> ClientConfig {
         .set("enable.auto.offset.store", "false")
         .set("auto.offset.reset", "earliest")
         .set("fetch.wait.max.ms", kafka.fetch_wait_ms.to_string())
+        .set("fetch.min.bytes", kafka.fetch_min_bytes.to_string())
         .set("session.timeout.ms", "10000")
         .set("heartbeat.interval.ms", "1000");
     config

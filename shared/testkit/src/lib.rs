@@ -52,6 +52,7 @@ pub fn kafka_settings(topic: &str) -> service_kit::config::KafkaSettings {
         orders_topic_partitions: 3,
         security: service_kit::config::KafkaSecurity::Plaintext,
         fetch_wait_ms: service_kit::config::DEFAULT_FETCH_WAIT_MS,
+        fetch_min_bytes: service_kit::config::DEFAULT_FETCH_MIN_BYTES,
     }
 }
 

@@ -28,6 +28,7 @@ pub async fn run(mut flags: Flags) -> anyhow::Result<String> {
     let partitions = flags.get("partitions", kafka.orders_topic_partitions)?;
     let (records, rate) = (flags.get("records", 1000)?, flags.get("rate", 100.0)?);
     kafka.fetch_wait_ms = flags.get("fetch-wait-ms", kafka.fetch_wait_ms)?;
+    kafka.fetch_min_bytes = flags.get("fetch-min-bytes", kafka.fetch_min_bytes)?;
     let broker_pid: u32 = flags.get("broker-pid", 0)?;
     flags.done()?;
     anyhow::ensure!(records > 0 && rate > 0.0, "--records and --rate must be positive");
@@ -129,15 +130,16 @@ async fn measure(
     let missing = count - hops.len();
     anyhow::ensure!(missing == 0, "{missing} of {count} records never reached the consumer");
     let mut report = format!(
-        "broker hop produce → consume   {}  ({count} records at {rate:.0}/s, fetch wait {} ms)\nbroker produce → ack           {}",
+        "broker hop produce → consume   {}  ({count} records at {rate:.0}/s, fetch wait {} ms, min bytes {})\nbroker produce → ack           {}",
         summary(&mut hops),
         kafka.fetch_wait_ms,
+        kafka.fetch_min_bytes,
         summary(&mut acks)
     );
     if broker_pid.is_some() {
         report.push_str(&format!(
-            "\nbroker CPU with fetch wait {} ms: one idle consumer {idle_share} of a core, at {rate:.0} records/s {loaded_share}",
-            kafka.fetch_wait_ms
+            "\nbroker CPU with fetch wait {} ms, min bytes {}: one idle consumer {idle_share} of a core, at {rate:.0} records/s {loaded_share}",
+            kafka.fetch_wait_ms, kafka.fetch_min_bytes
         ));
     }
     Ok(report)
