@@ -34,18 +34,39 @@ pub struct Backends {
 /// (503, `UNAVAILABLE`, `retryAfter`) instead of queued. Under overload a queue only makes
 /// every answer late: each waiting request holds its client's socket and memory after the
 /// client gave up, and is still sent to the backends, which keeps them overloaded (a soak's
-/// gateway reached 20,000 sockets with requests 90 s old).
+/// gateway reached 20,000 sockets with requests 90 s old). How many are being served is the
+/// gauge `gateway_requests_in_flight`.
 #[derive(Clone)]
-pub struct RequestsInFlight(Arc<tokio::sync::Semaphore>);
+pub struct RequestsInFlight {
+    places: Arc<tokio::sync::Semaphore>,
+    served: prometheus::IntGauge,
+}
+
+/// One request's place among [`RequestsInFlight`], given back when dropped (answered, or
+/// abandoned by its client).
+pub struct Place {
+    _permit: tokio::sync::OwnedSemaphorePermit,
+    served: prometheus::IntGauge,
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        self.served.dec();
+    }
+}
 
 impl RequestsInFlight {
-    pub fn new(max: usize) -> Self {
-        Self(Arc::new(tokio::sync::Semaphore::new(max.max(1))))
+    pub fn new(max: usize, registry: &prometheus::Registry) -> anyhow::Result<Self> {
+        let served = prometheus::IntGauge::new("gateway_requests_in_flight", "GraphQL POSTs being served")?;
+        registry.register(Box::new(served.clone()))?;
+        Ok(Self { places: Arc::new(tokio::sync::Semaphore::new(max.max(1))), served })
     }
 
     /// A place for one request, held until dropped; none when every place is taken.
-    fn admit(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
-        self.0.clone().try_acquire_owned().ok()
+    fn admit(&self) -> Option<Place> {
+        let permit = self.places.clone().try_acquire_owned().ok()?;
+        self.served.inc();
+        Some(Place { _permit: permit, served: self.served.clone() })
     }
 }
 

@@ -74,7 +74,7 @@ impl Application {
             menu,
             open_sockets: sockets::OpenSockets::default(),
             socket_limits: config.socket_limits,
-            in_flight: http::RequestsInFlight::new(config.requests_in_flight),
+            in_flight: http::RequestsInFlight::new(config.requests_in_flight, ops.registry())?,
         };
         let schema = web::Data::new(graphql::schema());
         let context = web::Data::new(backends);

@@ -28,10 +28,6 @@ const SETTLE: Duration = Duration::from_secs(45);
 /// Descriptors the gateway may hold above its start once idle (its own lazily opened
 /// connections to users and orders, an epoll or timer the runtime adds).
 const SLACK: usize = 8;
-/// How long orders stays frozen after the clients gave up: the fault's length, not a wait for
-/// anything. Longer than a backend call's deadline, so every abandoned request fails upstream
-/// before orders answers again.
-const FROZEN_FOR: Duration = service_kit::grpc::CALL_DEADLINE.saturating_add(Duration::from_secs(2));
 /// How soon a request over the gateway's limit must be turned away: at once, not after a
 /// backend's deadline.
 const TURNED_AWAY_WITHIN: Duration = Duration::from_secs(3);
@@ -184,8 +180,17 @@ async fn the_gateway_lets_go_of_every_connection_its_clients_left() -> anyhow::R
         cluster.metric(ops, "gateway_backend_calls_total").await.unwrap_or_default() >= calls + CONNECTIONS as f64
     })
     .await?;
+    until("every abandoned request to be counted in flight", || async {
+        cluster.metric(ops, "gateway_requests_in_flight").await.is_ok_and(|served| served >= CONNECTIONS as f64)
+    })
+    .await?;
     drop(abandoned);
-    tokio::time::sleep(FROZEN_FOR).await;
+    // Orders stays frozen until the gateway has let go of every abandoned request (dropped with
+    // its client, or failed at its backend call's deadline), so none is answered late.
+    until("every abandoned request to have ended", || async {
+        cluster.metric(ops, "gateway_requests_in_flight").await.is_ok_and(|served| served == 0.0)
+    })
+    .await?;
     cluster.orders[0].resume().await?;
 
     let started = Instant::now();

@@ -11,6 +11,7 @@ use anyhow::Context as _;
 use deadpool_postgres::Pool;
 use futures::StreamExt as _;
 use service_kit::shutdown::ShutdownListener;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Without a notification, the follower still reads the log this often (a notification can be
@@ -201,16 +202,16 @@ impl ChangeLogFollower {
 struct Pass {
     /// The last sequence number pushed.
     last: i64,
-    /// The changes pushed, when the promise keeper takes them too.
-    pushed: Vec<TicketChange>,
+    /// The changes pushed, when the promise keeper takes them too (shared with the hub).
+    pushed: Vec<Arc<TicketChange>>,
     /// The log goes on at this sequence number, but the one after `last` is missing.
     gap_before: Option<i64>,
     failure: Option<anyhow::Error>,
 }
 
 /// Pushes every change after `last` to the hub, in order, as long as they are contiguous (and
-/// keeps a copy of each, with `copies`).
-async fn follow(pool: Pool, hub: Addr<TicketHub>, mut last: i64, copies: bool) -> Pass {
+/// keeps each for the promise keeper too, with `keep`).
+async fn follow(pool: Pool, hub: Addr<TicketHub>, mut last: i64, keep: bool) -> Pass {
     let mut pushed = Vec::new();
     let read = async {
         let client = pool.get().await.context("connecting to PostgreSQL")?;
@@ -222,7 +223,8 @@ async fn follow(pool: Pool, hub: Addr<TicketHub>, mut last: i64, copies: bool) -
                     return Ok(Some(change.seq));
                 }
                 last = change.seq;
-                if copies {
+                let change = Arc::new(change);
+                if keep {
                     pushed.push(change.clone());
                 }
                 hub.do_send(PublishChange(change));

@@ -23,6 +23,7 @@ use deadpool_postgres::Pool;
 use ready_by::{Cooks, Line, QueuedTicket};
 use service_kit::shutdown::ShutdownListener;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -49,7 +50,7 @@ impl Default for PromiseSettings {
 /// The queue moved: these tickets changed (from the change log, in sequence order).
 #[derive(Message)]
 #[rtype(result = "()")]
-pub struct QueueMoved(pub Vec<TicketChange>);
+pub struct QueueMoved(pub Vec<Arc<TicketChange>>);
 
 /// The change log skipped changes this instance never read (pruned first): the queue kept in
 /// memory may be wrong, so it is read afresh.
@@ -71,7 +72,7 @@ pub struct PromiseKeeper {
     /// The waiting queue, current with the change log; `None` while it is being read.
     queue: Option<Queue>,
     /// Changes pushed while the queue is being read: those newer than it are applied after.
-    held: Vec<TicketChange>,
+    held: Vec<Arc<TicketChange>>,
     reading: bool,
     /// The queue was lost while a read was running (which may be older than the loss): read
     /// again after it.
@@ -302,7 +303,7 @@ impl Handler<Plan> for PromiseKeeper {
 
 /// Whether the ticket waits for the kitchen's work: what the planner plans.
 fn waiting(ticket: &Ticket) -> bool {
-    matches!(ticket.status, TicketStatus::Placed | TicketStatus::Accepted | TicketStatus::Preparing)
+    TicketStatus::WAITING.contains(&ticket.status)
 }
 
 /// A ticket as the planner sees it: its lines at their stations, on the kitchen's clock; a

@@ -70,7 +70,7 @@ pub struct CaughtUp {
 /// follower only, once per change, in sequence order.
 #[derive(Message)]
 #[rtype(result = "()")]
-pub struct PublishChange(pub TicketChange);
+pub struct PublishChange(pub Arc<TicketChange>);
 
 /// Changes were lost to this instance (pruned before it pushed them): every tablet takes a
 /// fresh snapshot.
@@ -142,7 +142,6 @@ impl Handler<PublishChange> for TicketHub {
     type Result = ();
 
     fn handle(&mut self, PublishChange(change): PublishChange, _: &mut Self::Context) {
-        let change = Arc::new(change);
         let push =
             TicketPush::Change(Arc::new(SharedChange { change: change.clone(), wire: std::sync::OnceLock::new() }));
         let mut gone = Vec::new();

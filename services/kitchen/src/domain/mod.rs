@@ -30,6 +30,8 @@ impl TicketStatus {
     /// The statuses a kitchen board shows (and a remake, whatever its status: see
     /// [`Ticket::on_the_board`]).
     pub const OPEN: [Self; 4] = [Self::Placed, Self::Accepted, Self::Preparing, Self::Ready];
+    /// The statuses still waiting for the kitchen's work: what the promise planner plans.
+    pub const WAITING: [Self; 3] = [Self::Placed, Self::Accepted, Self::Preparing];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -145,5 +147,6 @@ mod tests {
         }
         assert_eq!(TicketStatus::parse("ready"), None);
         assert_eq!(TicketStatus::OPEN.map(TicketStatus::as_str), ["PLACED", "ACCEPTED", "PREPARING", "READY"]);
+        assert_eq!(TicketStatus::WAITING.map(TicketStatus::as_str), ["PLACED", "ACCEPTED", "PREPARING"]);
     }
 }

@@ -194,18 +194,8 @@ pub async fn board(
     client: &mut deadpool_postgres::Object,
     handed_over: i64,
 ) -> anyhow::Result<(i64, Vec<Ticket>, Vec<Ticket>)> {
-    let tx = client
-        .build_transaction()
-        .isolation_level(IsolationLevel::RepeatableRead)
-        .read_only(true)
-        .start()
-        .await
-        .context("starting the snapshot transaction")?;
-    let seq: i64 = tx
-        .query_one(&tx.prepare_cached("SELECT last_seq FROM kitchen.tablet_sequence").await?, &[])
-        .await
-        .context("reading the tablet sequence")?
-        .get(0);
+    let tx = snapshot(client).await?;
+    let seq = last_seq(&tx).await?;
     let open: Vec<&str> = TicketStatus::OPEN.iter().map(|s| s.as_str()).collect();
     // `Ticket::on_the_board`, in SQL.
     let tickets =
@@ -219,6 +209,18 @@ pub async fn board(
     .await?;
     tx.commit().await.context("ending the snapshot transaction")?;
     Ok((seq, tickets, last))
+}
+
+/// A read-only transaction on one snapshot: what is read in it, and the tablet sequence number
+/// read with it, are current as of the same moment.
+async fn snapshot(client: &mut deadpool_postgres::Object) -> anyhow::Result<deadpool_postgres::Transaction<'_>> {
+    client
+        .build_transaction()
+        .isolation_level(IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .await
+        .context("starting the snapshot transaction")
 }
 
 /// What a tablet that last saw `after_seq` missed: every change since, in order, and the
@@ -473,16 +475,9 @@ impl TryFrom<StoredTicket> for Ticket {
 /// the kitchen plans its promises with; and the tablet sequence number it is current as of,
 /// read in one snapshot (the change log keeps it current from there).
 pub async fn queue(client: &mut deadpool_postgres::Object) -> anyhow::Result<(i64, Vec<Ticket>)> {
-    let tx = client
-        .build_transaction()
-        .isolation_level(IsolationLevel::RepeatableRead)
-        .read_only(true)
-        .start()
-        .await
-        .context("starting the snapshot transaction")?;
+    let tx = snapshot(client).await?;
     let seq = last_seq(&tx).await?;
-    let waiting: Vec<&str> =
-        [TicketStatus::Placed, TicketStatus::Accepted, TicketStatus::Preparing].iter().map(|s| s.as_str()).collect();
+    let waiting: Vec<&str> = TicketStatus::WAITING.iter().map(|s| s.as_str()).collect();
     let tickets = tickets_where(&tx, "status = ANY($1) ORDER BY placed_at, order_id", &[&waiting]).await?;
     tx.commit().await.context("ending the snapshot transaction")?;
     Ok((seq, tickets))
