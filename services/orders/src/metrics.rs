@@ -1,11 +1,15 @@
 //! The orders service's Prometheus metrics.
 
-use prometheus::{Gauge, Histogram, HistogramOpts, IntCounter, IntGauge, Registry};
+use prometheus::{Gauge, Histogram, HistogramOpts, HistogramVec, IntCounter, IntGauge, Registry};
 
 #[derive(Clone)]
 pub struct OrdersMetrics {
     pub orders_placed: IntCounter,
     pub status_changes: IntCounter,
+    /// A placement's round trips to PostgreSQL by step (`number`: the day's order number;
+    /// `placement`: the menu check and every write, one statement): how much of a createOrder
+    /// is the database's.
+    pub placement_round_trip_seconds: HistogramVec,
     pub live_order_actors: IntGauge,
     pub outbox_published: IntCounter,
     pub outbox_unpublished: IntGauge,
@@ -22,6 +26,14 @@ impl OrdersMetrics {
         let metrics = Self {
             orders_placed: IntCounter::new("orders_placed_total", "Orders placed")?,
             status_changes: IntCounter::new("orders_status_changes_total", "Order status changes written")?,
+            placement_round_trip_seconds: HistogramVec::new(
+                HistogramOpts::new(
+                    "orders_placement_round_trip_seconds",
+                    "A placement's round trips to PostgreSQL, by step (number, placement)",
+                )
+                .buckets(vec![0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.1, 1.0]),
+                &["step"],
+            )?,
             live_order_actors: IntGauge::new("orders_live_order_actors", "Order actors in memory")?,
             outbox_published: IntCounter::new("orders_outbox_published_total", "Outbox events published")?,
             outbox_unpublished: IntGauge::new("orders_outbox_unpublished", "Outbox events waiting to be published")?,
@@ -48,6 +60,7 @@ impl OrdersMetrics {
         };
         registry.register(Box::new(metrics.orders_placed.clone()))?;
         registry.register(Box::new(metrics.status_changes.clone()))?;
+        registry.register(Box::new(metrics.placement_round_trip_seconds.clone()))?;
         registry.register(Box::new(metrics.live_order_actors.clone()))?;
         registry.register(Box::new(metrics.outbox_published.clone()))?;
         registry.register(Box::new(metrics.outbox_unpublished.clone()))?;

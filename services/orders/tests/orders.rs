@@ -83,6 +83,14 @@ async fn a_placed_order_is_stored_priced_and_published_with_its_full_state() -> 
             && l.contains(r#"method="/restaurant.v1.OrderService/CreateOrder""#)),
         "gRPC calls are timed by method:\n{metrics}"
     );
+    for step in ["number", "placement"] {
+        assert!(
+            metrics.lines().any(|l| l.starts_with("orders_placement_round_trip_seconds_count")
+                && l.contains(&format!(r#"step="{step}""#))
+                && l.ends_with(" 1")),
+            "the placement's {step} round trip is timed once:\n{metrics}"
+        );
+    }
     s.app.stop().await;
     Ok(())
 }

@@ -106,17 +106,20 @@ impl Handler<Place> for OrderActor {
         self.last_command = Instant::now();
         let pool = self.pool.clone();
         let id = self.id;
-        AtomicResponse::new(Box::pin(place_order(pool, id, place).into_actor(self).map(|result, actor, ctx| {
-            match &result {
-                Ok(Placed::New(order)) => {
-                    actor.metrics.orders_placed.inc();
-                    actor.order = Some(order.clone());
+        let round_trips = self.metrics.placement_round_trip_seconds.clone();
+        AtomicResponse::new(Box::pin(place_order(pool, id, place, round_trips).into_actor(self).map(
+            |result, actor, ctx| {
+                match &result {
+                    Ok(Placed::New(order)) => {
+                        actor.metrics.orders_placed.inc();
+                        actor.order = Some(order.clone());
+                    }
+                    // The order belongs to another actor (or none): this one has nothing to own.
+                    Ok(Placed::Replayed(_)) | Err(_) => ctx.stop(),
                 }
-                // The order belongs to another actor (or none): this one has nothing to own.
-                Ok(Placed::Replayed(_)) | Err(_) => ctx.stop(),
-            }
-            result
-        })))
+                result
+            },
+        )))
     }
 }
 
@@ -124,15 +127,22 @@ impl Handler<Place> for OrderActor {
 /// the menu changed reads it again.
 pub const MAX_PLACE_ATTEMPTS: usize = 3;
 
-#[tracing::instrument(skip(pool, place), fields(customer = %place.customer))]
-async fn place_order(pool: Pool, id: OrderId, place: Place) -> Result<Placed, PlaceOrderError> {
+#[tracing::instrument(skip(pool, place, round_trips), fields(customer = %place.customer))]
+async fn place_order(
+    pool: Pool,
+    id: OrderId,
+    place: Place,
+    round_trips: prometheus::HistogramVec,
+) -> Result<Placed, PlaceOrderError> {
     let client = pool.get().await.context("connecting to PostgreSQL")?;
     // The day's number is taken in its own statement, before the placement: inside it, the
     // day's single counter row would stay locked until the commit, so every placement in the
     // system would queue behind the slowest one (under load or a slow disk the pool drained). A
     // refused or replayed placement leaves a gap in the day's numbers; none is ever repeated.
     let now = crate::domain::now();
+    let timer = round_trips.with_label_values(&["number"]).start_timer();
     let number = store::orders::next_number(&client, now).await?;
+    timer.observe_duration();
     let fingerprint = place.cart.fingerprint();
     let key = place.idempotency_key.as_ref().map(|key| (key, fingerprint.as_str()));
     // The dishes as the registry last saw them: usually every one, so the order is checked and
@@ -146,7 +156,10 @@ async fn place_order(pool: Pool, id: OrderId, place: Place) -> Result<Placed, Pl
         }
         let lines = cart.iter().map(|line| OrderLine::new(line, &dishes[&line.menu_item_id])).collect();
         let (order, event) = Order::place(id, place.customer, number, lines, place.service.clone(), now);
-        let held = match store::orders::place(&client, &order, &event, place.trace.as_ref(), key).await? {
+        let timer = round_trips.with_label_values(&["placement"]).start_timer();
+        let placement = store::orders::place(&client, &order, &event, place.trace.as_ref(), key).await?;
+        timer.observe_duration();
+        let held = match placement {
             Placement::Placed => {
                 let trace_id = place.trace.as_ref().map(TraceParent::trace_id);
                 tracing::info!(order = %order.id, total_cents = order.total.0, trace_id, "order placed");

@@ -24,7 +24,12 @@ pub async fn run(mut flags: Flags) -> anyhow::Result<String> {
     }
 
     // createOrder → ticket on the tablet.
+    let timings_before = restaurant.create_order_timings().await;
     let placing = place_orders(api, &restaurant.customers, &restaurant.dishes, count, rate).await;
+    let split = match (timings_before, restaurant.create_order_timings().await) {
+        (Ok(before), Ok(after)) => after.split_since(&before),
+        (Err(e), _) | (_, Err(e)) => format!("unavailable ({e})"),
+    };
     anyhow::ensure!(placing.errors.is_empty(), "{} orders failed, first: {}", placing.errors.len(), placing.errors[0]);
     let keys: Vec<String> = placing.placed.iter().map(|p| key(&p.id, "PLACED")).collect();
     wait_for_all(&[&tablet.arrivals], &keys, Instant::now() + ARRIVAL_DEADLINE).await;
@@ -101,6 +106,10 @@ pub async fn run(mut flags: Flags) -> anyhow::Result<String> {
         ),
         format!("createOrder → tablet        {}  (missing {missing})", summary(&mut to_tablet)),
         format!("createOrder response        {}", summary(&mut responses)),
+        format!(
+            "createOrder, mean by layer  client {:.2} ms ⊃ {split}",
+            responses.iter().map(Duration::as_secs_f64).sum::<f64>() / responses.len().max(1) as f64 * 1000.0
+        ),
         format!(
             "bump → orderStatusChanged   {}  ({} bumps, missing {status_missing})",
             summary(&mut to_customer),

@@ -20,6 +20,8 @@ pub struct Restaurant {
     pub kitchen: String,
     /// The orders service's `/metrics` (on its ops port), for the relay delay.
     orders_metrics: String,
+    /// The gateway's `/metrics` (on its ops port), for where a createOrder's time goes.
+    gateway_metrics: String,
     pub services: Services,
     /// The kitchen staff's token.
     pub chef: String,
@@ -36,6 +38,7 @@ impl Restaurant {
         let api = Api::new(&flags.get("gateway", "http://127.0.0.1:8082/graphql".to_owned())?);
         let kitchen = flags.get("kitchen", "127.0.0.1:8081".to_owned())?;
         let orders_metrics = flags.get("orders-metrics", "http://127.0.0.1:9180/metrics".to_owned())?;
+        let gateway_metrics = flags.get("gateway-metrics", "http://127.0.0.1:9182/metrics".to_owned())?;
         let services = Services::parse(&flags.get("pids", String::new())?)?;
         let customers: usize = flags.get("customers", 10)?;
         let chef_name = std::env::var("KITCHEN_USERNAME").unwrap_or_else(|_| "kitchen".into());
@@ -43,7 +46,7 @@ impl Restaurant {
         let chef = api.sign_in(&chef_name, &chef_password).await.context("signing in as kitchen staff")?;
         let customers = api.new_customers(customers.max(1)).await.context("registering customers")?;
         let dishes = api.available_dishes().await?;
-        Ok(Self { api, kitchen, orders_metrics, services, chef, customers, dishes })
+        Ok(Self { api, kitchen, orders_metrics, gateway_metrics, services, chef, customers, dishes })
     }
 
     /// The report line of the outbox relay's commit → publish delay, or why it is unknown.
@@ -53,6 +56,61 @@ impl Restaurant {
             relay_delay(&self.orders_metrics).await.unwrap_or_else(|e| format!("unavailable ({e})"))
         )
     }
+
+    /// The services' own timings of a createOrder so far, to subtract one reading from the next.
+    pub async fn create_order_timings(&self) -> anyhow::Result<CreateOrderTimings> {
+        let gateway = reqwest::get(&self.gateway_metrics).await?.text().await?;
+        let orders = reqwest::get(&self.orders_metrics).await?.text().await?;
+        Ok(CreateOrderTimings {
+            gateway: histogram_total(
+                &gateway,
+                "http_request_duration_seconds",
+                &["method=\"POST\"", "route=\"/graphql\""],
+            ),
+            grpc: histogram_total(&orders, "grpc_request_duration_seconds", &["/CreateOrder\""]),
+            number: histogram_total(&orders, "orders_placement_round_trip_seconds", &["step=\"number\""]),
+            placement: histogram_total(&orders, "orders_placement_round_trip_seconds", &["step=\"placement\""]),
+        })
+    }
+}
+
+/// Running (sum of seconds, count) of the histograms that time one createOrder at each layer:
+/// the gateway's POST /graphql, orders' CreateOrder gRPC call, and its two PostgreSQL round trips.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct CreateOrderTimings {
+    gateway: (f64, f64),
+    grpc: (f64, f64),
+    number: (f64, f64),
+    placement: (f64, f64),
+}
+
+impl CreateOrderTimings {
+    /// The mean of each layer between `before` and `self`, as a report line.
+    pub fn split_since(&self, before: &Self) -> String {
+        let mean = |now: (f64, f64), then: (f64, f64)| {
+            let calls = now.1 - then.1;
+            if calls > 0.0 { format!("{:.2}", (now.0 - then.0) / calls * 1000.0) } else { "-".to_owned() }
+        };
+        format!(
+            "gateway POST /graphql {} ms ⊃ orders CreateOrder (gRPC) {} ms ⊃ PostgreSQL: day's number {} ms + placement {} ms",
+            mean(self.gateway, before.gateway),
+            mean(self.grpc, before.grpc),
+            mean(self.number, before.number),
+            mean(self.placement, before.placement),
+        )
+    }
+}
+
+/// (sum, count) of the series of histogram `name` whose labels contain every one of `labels`.
+fn histogram_total(text: &str, name: &str, labels: &[&str]) -> (f64, f64) {
+    let value = |suffix: &str| -> f64 {
+        let prefix = format!("{name}_{suffix}");
+        text.lines()
+            .filter(|l| l.starts_with(&prefix) && labels.iter().all(|label| l.contains(label)))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    };
+    (value("sum"), value("count"))
 }
 
 /// Quantiles of `orders_outbox_commit_to_publish_seconds`, from its histogram buckets (upper
@@ -78,4 +136,32 @@ async fn relay_delay(url: &str) -> anyhow::Result<String> {
         quantile(0.99),
         total
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_histograms_total_adds_only_the_series_with_every_label() {
+        let text = "\
+# TYPE grpc_request_duration_seconds histogram
+grpc_request_duration_seconds_bucket{method=\"/restaurant.v1.OrderService/CreateOrder\",le=\"0.005\"} 3
+grpc_request_duration_seconds_sum{method=\"/restaurant.v1.OrderService/CreateOrder\"} 0.012
+grpc_request_duration_seconds_count{method=\"/restaurant.v1.OrderService/CreateOrder\"} 4
+grpc_request_duration_seconds_sum{method=\"/restaurant.v1.OrderService/CreateOrderTwice\"} 9
+grpc_request_duration_seconds_count{method=\"/restaurant.v1.OrderService/CreateOrderTwice\"} 9
+grpc_request_duration_seconds_sum{method=\"/restaurant.v1.OrderService/GetOrder\"} 1.5
+grpc_request_duration_seconds_count{method=\"/restaurant.v1.OrderService/GetOrder\"} 10
+";
+        let total = histogram_total(text, "grpc_request_duration_seconds", &["/CreateOrder\""]);
+        assert_eq!(total, (0.012, 4.0));
+        let later = CreateOrderTimings { grpc: (0.032, 8.0), ..Default::default() };
+        let before = CreateOrderTimings { grpc: total, ..Default::default() };
+        assert!(
+            later.split_since(&before).contains("orders CreateOrder (gRPC) 5.00 ms"),
+            "{}",
+            later.split_since(&before)
+        );
+    }
 }
