@@ -50,7 +50,11 @@ impl OrdersMetrics {
                     "orders_outbox_commit_to_publish_seconds",
                     "From an event's transaction to the broker's acknowledgement",
                 )
-                .buckets(vec![0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 30.0]),
+                // Fine up to 100 ms, where an order's way to the kitchen is judged.
+                .buckets(vec![
+                    0.001, 0.002, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.04, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1.0,
+                    5.0, 30.0,
+                ]),
             )?,
             relay_leader: IntGauge::new("orders_outbox_relay_leader", "1 while this instance's relay holds the lock")?,
             feed_skipped: IntCounter::new(

@@ -22,6 +22,10 @@ pub const RETRY_BACKOFF: Duration = Duration::from_millis(500);
 /// A follower tries to take the relay lock this often: after the leader dies (its session
 /// ends, and PostgreSQL releases the lock), another instance relays within about this.
 pub const LEADERSHIP_RETRY: Duration = Duration::from_millis(500);
+/// The active relay measures the backlog gauges this often, beside its passes rather than in
+/// them: a pass's round trips are every order's way to the kitchen, and a pass waiting on a
+/// broker that is down must not freeze the gauges the `OutboxNotDraining` alert reads.
+pub const BACKLOG_INTERVAL: Duration = Duration::from_secs(1);
 /// Rows read and published per round trip.
 pub const BATCH_SIZE: i64 = 256;
 /// Published rows are kept this long (for operators and replays), then pruned.
@@ -47,6 +51,8 @@ pub struct OutboxRelay {
     /// A pass is running; a wake-up now means "run another pass after it".
     publishing: bool,
     woken_while_publishing: bool,
+    /// A backlog measurement is running (a slow database does not pile them up).
+    measuring: bool,
 }
 
 impl OutboxRelay {
@@ -66,6 +72,7 @@ impl OutboxRelay {
             leader: Arc::new(AtomicBool::new(false)),
             publishing: false,
             woken_while_publishing: false,
+            measuring: false,
         }
     }
 }
@@ -75,6 +82,26 @@ impl Actor for OutboxRelay {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.run_interval(FALLBACK_POLL, |_, ctx| ctx.notify(Wake));
+        ctx.run_interval(BACKLOG_INTERVAL, |relay, ctx| {
+            if !relay.leader.load(Ordering::SeqCst) || relay.measuring {
+                return;
+            }
+            relay.measuring = true;
+            let (pool, metrics) = (relay.pool.clone(), relay.metrics.clone());
+            ctx.spawn(
+                async move {
+                    let client = pool.get().await.context("connecting to PostgreSQL")?;
+                    measure_backlog(&client, &metrics).await
+                }
+                .into_actor(relay)
+                .map(|result, relay, _| {
+                    relay.measuring = false;
+                    if let Err(e) = result {
+                        tracing::warn!(error = format!("{e:#}"), "measuring the outbox backlog failed");
+                    }
+                }),
+            );
+        });
         ctx.run_interval(PRUNE_INTERVAL, |relay, ctx| {
             if !relay.leader.load(Ordering::SeqCst) {
                 return;
@@ -165,14 +192,8 @@ async fn publish_pass(
     leader: Arc<AtomicBool>,
 ) -> anyhow::Result<usize> {
     let client = pool.get().await.context("connecting to PostgreSQL")?;
-    // Measured before and after every pass, failed ones too: while the broker is down a pass
-    // waits up to the producer's timeout, and the backlog must still be seen growing (the
-    // OutboxNotDraining alert and the dashboard read these gauges).
-    measure_backlog(&client, &metrics).await?;
     let mut published = 0;
-    let drained = drain(&client, &publisher, &metrics, &leader, &mut published).await;
-    measure_backlog(&client, &metrics).await?;
-    drained.map(|()| published)
+    drain(&client, &publisher, &metrics, &leader, &mut published).await.map(|()| published)
 }
 
 async fn measure_backlog(client: &deadpool_postgres::Client, metrics: &OrdersMetrics) -> anyhow::Result<()> {
@@ -182,7 +203,8 @@ async fn measure_backlog(client: &deadpool_postgres::Client, metrics: &OrdersMet
     Ok(())
 }
 
-/// One batch after another until the outbox is empty, a batch is not fully acknowledged, or
+/// One batch after another until a batch is not full (the outbox was empty as it was read;
+/// what commits after that notifies again), a batch is not fully acknowledged, or
 /// this instance lost the relay lock (a lost lock session: another instance may be relaying
 /// already, so at most the batch in hand is published by both — duplicates, which consumers
 /// apply by version).
@@ -217,6 +239,9 @@ async fn drain(
             "the broker acknowledged {acknowledged} of {} events",
             batch.len()
         );
+        if batch.len() < BATCH_SIZE as usize {
+            break;
+        }
     }
     Ok(())
 }

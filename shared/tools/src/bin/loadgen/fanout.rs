@@ -70,10 +70,12 @@ pub async fn run(mut flags: Flags) -> anyhow::Result<String> {
     );
 
     let peaks = services.watch_peaks(MEMORY_SAMPLE_EVERY);
+    let (cpu_before, started) = (services.cpu_snapshot(), Instant::now());
     let placing = place_orders(api, &restaurant.customers, &restaurant.dishes, count, rate).await;
     anyhow::ensure!(placing.errors.is_empty(), "{} orders failed, first: {}", placing.errors.len(), placing.errors[0]);
     let keys: Vec<String> = placing.placed.iter().map(|p| key(&p.id, "PLACED")).collect();
     wait_for_all(&sockets, &keys, Instant::now() + ARRIVAL_DEADLINE).await;
+    let cpu_line = services.cpu_use(&cpu_before, &services.cpu_snapshot(), started.elapsed());
     let memory = peaks.finish();
     let (mut to_tablets, mut to_subscribers, mut missing, mut doubled) = (vec![], vec![], 0, 0);
     for (i, socket) in sockets.iter().enumerate() {
@@ -93,6 +95,23 @@ pub async fn run(mut flags: Flags) -> anyhow::Result<String> {
         }
     }
     let mut all: Vec<Duration> = to_tablets.iter().chain(&to_subscribers).copied().collect();
+    // By stage: the answer, the first socket of each kind (the pipeline: relay, broker, the
+    // service's consumer) and the spread from its first socket to its last (the push to all).
+    let mut responses: Vec<Duration> = placing.placed.iter().map(|p| p.response).collect();
+    let stages = |group: &[&Arrivals]| {
+        let (mut first, mut spread) = (vec![], vec![]);
+        for p in &placing.placed {
+            let key = key(&p.id, "PLACED");
+            let times: Vec<Instant> = group.iter().filter_map(|s| s.get(&key).map(|(at, _)| at)).collect();
+            if let (Some(earliest), Some(latest)) = (times.iter().min(), times.iter().max()) {
+                first.push(earliest.saturating_duration_since(p.sent));
+                spread.push(latest.saturating_duration_since(*earliest));
+            }
+        }
+        (first, spread)
+    };
+    let (mut tablet_first, mut tablet_spread) = stages(&sockets[..tablets.len()]);
+    let (mut subscription_first, mut subscription_spread) = stages(&sockets[tablets.len()..]);
     let report = [
         format!(
             "fan-out: {} sockets ({} tablets, {} orderCreated subscriptions), {} orders at {rate:.0}/s",
@@ -104,6 +123,13 @@ pub async fn run(mut flags: Flags) -> anyhow::Result<String> {
         format!("createOrder → every socket  {}  (missing {missing}, doubled {doubled})", summary(&mut all)),
         format!("  → tablets                 {}", summary(&mut to_tablets)),
         format!("  → subscriptions           {}", summary(&mut to_subscribers)),
+        format!("  by stage: createOrder response     {}", summary(&mut responses)),
+        format!("            → first tablet           {}", summary(&mut tablet_first)),
+        format!("            first → last tablet      {}", summary(&mut tablet_spread)),
+        format!("            → first subscription     {}", summary(&mut subscription_first)),
+        format!("            first → last subscription {}", summary(&mut subscription_spread)),
+        restaurant.relay_delay_line().await,
+        cpu_line,
         memory_line,
         format!("resident memory at peak fan-out: {memory}"),
     ]

@@ -168,6 +168,24 @@ impl Services {
         CpuSnapshot(cpu)
     }
 
+    /// `CPU use: kitchen 35 % of a core, …; all 180 % of 200 %` between two snapshots `elapsed`
+    /// apart: whether a run had the machine to itself or queued for it.
+    pub fn cpu_use(&self, before: &CpuSnapshot, after: &CpuSnapshot, elapsed: Duration) -> String {
+        let micros = elapsed.as_micros().max(1) as f64;
+        let mut total = 0.0;
+        let parts: Vec<String> = after
+            .0
+            .iter()
+            .filter_map(|(name, now)| {
+                let share = now.saturating_sub(*before.0.get(name)?) as f64 / micros * 100.0;
+                total += share;
+                Some(format!("{name} {share:.0} %"))
+            })
+            .collect();
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) * 100;
+        format!("CPU use (% of one core): {}; together {total:.0} % of {cores} %", parts.join(", "))
+    }
+
     /// `CPU per order: users 80 µs, …; the four services 900 µs; broker …` between two
     /// snapshots, `orders` orders apart. The four services are summed, as their target is.
     pub fn cpu_per_order(&self, before: &CpuSnapshot, after: &CpuSnapshot, orders: usize) -> String {
