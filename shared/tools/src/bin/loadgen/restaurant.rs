@@ -6,11 +6,13 @@ use crate::client::Api;
 use crate::flags::Flags;
 use crate::stats::Services;
 use anyhow::Context as _;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How long after the last order is sent every order may take to arrive before it counts as
 /// missing.
 pub const ARRIVAL_DEADLINE: Duration = Duration::from_secs(30);
+/// How often the gateway's open subscriptions are read while waiting for them to go live.
+const SUBSCRIPTIONS_POLL: Duration = Duration::from_millis(20);
 /// How long one probe may take to arrive before another is sent.
 pub const PROBE_WAIT: Duration = Duration::from_secs(3);
 
@@ -55,6 +57,30 @@ impl Restaurant {
             "relay commit → publish      {}",
             relay_delay(&self.orders_metrics).await.unwrap_or_else(|e| format!("unavailable ({e})"))
         )
+    }
+
+    /// Subscriptions the gateway has joined to its hub (`gateway_subscriptions_open`).
+    pub async fn subscriptions_open(&self) -> anyhow::Result<i64> {
+        let text = reqwest::get(&self.gateway_metrics).await?.text().await?;
+        text.lines()
+            .find(|l| l.starts_with("gateway_subscriptions_open"))
+            .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+            .context("the gateway reports no gateway_subscriptions_open")
+    }
+
+    /// Waits until the gateway holds at least `count` subscriptions joined to its hub: each one
+    /// checked and live. A socket's subscriptions are checked side by side, so the last one of
+    /// a socket being live says nothing of the others.
+    pub async fn wait_for_subscriptions(&self, count: i64) -> anyhow::Result<()> {
+        let deadline = Instant::now() + ARRIVAL_DEADLINE;
+        loop {
+            let open = self.subscriptions_open().await?;
+            if open >= count {
+                return Ok(());
+            }
+            anyhow::ensure!(Instant::now() < deadline, "only {open} of {count} subscriptions went live");
+            tokio::time::sleep(SUBSCRIPTIONS_POLL).await;
+        }
     }
 
     /// The services' own timings of a createOrder so far, to subtract one reading from the next.
