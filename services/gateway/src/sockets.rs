@@ -10,7 +10,7 @@
 //! - a signed-in socket ends when its token does: revoked (looked up in the process's
 //!   revocation list whenever that list grows, no backend call) or expired (a timer at
 //!   the expiry the token carries); it is closed with 4401 and the reason, and its
-//!   subscriptions deliver no event once the token has ended ([`SessionCheck`]);
+//!   subscriptions deliver no event once the token has ended ([`tokens::TokenLease`]);
 //! - sign-ins over the socket carry the client's address, like POSTs.
 
 use crate::graphql::{Caller, Schema, cost};
@@ -24,7 +24,7 @@ use service_kit::Classified as _;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 use tokens::TokenError;
 use uuid::Uuid;
 
@@ -126,31 +126,12 @@ impl Drop for UserSocket {
     }
 }
 
-/// A socket's signed-in session: whether its token still holds, decided without a backend
-/// call (the process's revocation list, the expiry the token carries). The socket's task closes
-/// the socket when it ends; its subscriptions deliver nothing more once it has.
-pub struct SessionCheck {
-    revocation_ids: Vec<String>,
-    expires_at: Option<SystemTime>,
-    revocations: tokens::RevocationList,
-}
-
-impl SessionCheck {
-    /// `Err` once the token is revoked or expired.
-    pub fn current(&self) -> Result<(), TokenError> {
-        if self.expires_at.is_some_and(|at| SystemTime::now() >= at) {
-            return Err(TokenError::Expired);
-        }
-        if self.revocations.contains_any(&self.revocation_ids) {
-            return Err(TokenError::Revoked);
-        }
-        Ok(())
-    }
-}
-
 /// What the socket's task needs of a signed-in session.
 struct Session {
-    check: Arc<SessionCheck>,
+    /// Whether its token still holds, decided without a backend call (the process's
+    /// revocation list, the expiry the token carries); its subscriptions deliver nothing more
+    /// once it has ended.
+    lease: Arc<tokens::TokenLease>,
     /// Counts the socket against the user's limit while the session lasts.
     _socket: UserSocket,
 }
@@ -189,14 +170,10 @@ pub async fn subscriptions(
                     ))
                 })?;
             let refused = |e: TokenError| Refused(e.to_string());
-            let check = Arc::new(SessionCheck {
-                revocation_ids: backends.verifier.revocation_ids(&caller.token).map_err(refused)?,
-                expires_at: backends.verifier.expires_at(&caller.token).map_err(refused)?,
-                revocations: backends.verifier.revocations().clone(),
-            });
-            session = Some(check.clone());
+            let lease = Arc::new(backends.verifier.lease(&caller.token).map_err(refused)?);
+            session = Some(lease.clone());
             // The socket's task is waiting for this; it cannot have gone while init runs.
-            let _ = signed_in.send(Session { check, _socket: socket });
+            let _ = signed_in.send(Session { lease, _socket: socket });
         }
         let mut context = backends.context(Ok(caller), client_address);
         context.socket = Some(Arc::new(SubscriptionSlots::new(limits.subscriptions_per_socket)));
@@ -307,32 +284,11 @@ async fn serve<I>(
     let _ = socket.close(None).await;
 }
 
-/// Resolves when the socket's signed-in session ends: its token revoked or expired. Never, for
-/// an anonymous socket.
+/// Resolves when the socket's signed-in session ends: its token revoked (looked up whenever
+/// the process's revocation list grows) or expired. Never, for an anonymous socket.
 async fn session_end(session: tokio::sync::oneshot::Receiver<Session>) -> TokenError {
     let Ok(session) = session.await else { return std::future::pending().await };
-    let expiry = async {
-        match session.check.expires_at {
-            Some(at) => tokio::time::sleep(at.duration_since(SystemTime::now()).unwrap_or_default()).await,
-            None => std::future::pending().await,
-        }
-    };
-    // Looked up again whenever the process's revocation list grows (it is refreshed from the
-    // users service every 500 ms): no timer per socket, so thousands of idle sockets cost no
-    // wake-ups between logouts.
-    let revoked = async {
-        loop {
-            let grown = session.check.revocations.grown();
-            if let Err(ended) = session.check.current() {
-                return ended;
-            }
-            grown.await;
-        }
-    };
-    tokio::select! {
-        () = expiry => TokenError::Expired,
-        ended = revoked => ended,
-    }
+    session.lease.ended().await
 }
 
 async fn close(socket: actix_ws::Session, code: u16, message: &str) {

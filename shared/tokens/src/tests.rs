@@ -331,6 +331,32 @@ fn a_refusal_says_which_rule_refused() {
     assert_eq!(forbidden(&heavy, &Access::read("order")), "the token is too complex to evaluate");
 }
 
+#[tokio::test]
+async fn a_leases_end_is_awaited_not_polled() {
+    use futures::FutureExt as _;
+    let issuer = TokenIssuer::generate();
+    let verifier = issuer.verifier();
+    let issued = issuer.user_token(&staff(), HOUR).expect("minted");
+    let mut ended = Box::pin(verifier.lease(&issued.token).expect("a lease").ended());
+    assert_eq!(ended.as_mut().now_or_never(), None, "a valid token has not ended");
+    // Another token's revocation wakes the lease, which finds its own token still good.
+    let other = issuer.user_token(&staff(), HOUR).expect("minted");
+    verifier.revocations().insert_all(other.revocation_ids);
+    assert_eq!(ended.as_mut().now_or_never(), None, "someone else's logout ends nothing");
+    verifier.revocations().insert_all(issued.revocation_ids);
+    assert_eq!(ended.await, TokenError::Revoked);
+
+    // Expiry: the lease sleeps until the token's own deadline (whole seconds), and not past it.
+    let soon = std::time::SystemTime::now() + Duration::from_secs(2);
+    let short = issuer.user_token_until(&staff(), soon).expect("minted").token;
+    let lease = verifier.lease(&short).expect("a lease");
+    let deadline = lease.expires_at().expect("it expires");
+    assert_eq!(lease.check(), Ok(()));
+    assert_eq!(lease.ended().await, TokenError::Expired);
+    assert!(std::time::SystemTime::now() >= deadline, "ended before the token's deadline");
+    assert_eq!(lease.check(), Err(TokenError::Expired));
+}
+
 #[test]
 fn a_revocation_list_counts_what_it_holds() {
     let list = RevocationList::default();

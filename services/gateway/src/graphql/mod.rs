@@ -56,7 +56,7 @@ pub struct Context {
     /// On a subscription socket: its budget of live subscriptions. `None` over HTTP POST.
     pub socket: Option<std::sync::Arc<crate::sockets::SubscriptionSlots>>,
     /// On a signed-in socket: whether its token still holds (live events stop when it ends).
-    pub session: Option<std::sync::Arc<crate::sockets::SessionCheck>>,
+    pub session: Option<std::sync::Arc<tokens::TokenLease>>,
     /// The process's verifier: a logout here revokes the token in this process at once.
     pub verifier: tokens::TokenVerifier,
 }

@@ -49,7 +49,7 @@ async fn live<T: Send + 'static>(
         // Held as long as the stream: the socket's slot is taken until the subscription ends.
         let _slot = &slot;
         // A token revoked or expired sees nothing more (its socket is about to close).
-        if session.as_ref().is_some_and(|s| s.current().is_err()) {
+        if session.as_ref().is_some_and(|s| s.check().is_err()) {
             return std::future::ready(None);
         }
         std::future::ready(match item {

@@ -1,13 +1,12 @@
 //! `GET /stream?access_token=…`: the seed's Server-Sent Events feed of new orders, with their
 //! item names. The token rides in the URL because `EventSource` cannot send headers; the
 //! access log prints paths without query strings, so it never reaches a log. The stream ends
-//! when the token does: its lease (revocation, expiry) is checked locally every
-//! [`TOKEN_RECHECK_INTERVAL`].
+//! when the token does: revoked (its lease is looked up whenever the process's revocation list
+//! grows) or expired.
 
 use crate::actors::SubscribeStream;
 use crate::service::{ErrorKind, Kitchen};
 use crate::wire::TicketView;
-use crate::ws::session::TOKEN_RECHECK_INTERVAL;
 use actix_web::{HttpResponse, web};
 use futures::StreamExt as _;
 use serde::Deserialize;
@@ -32,14 +31,8 @@ pub(super) async fn new_tickets(kitchen: web::Data<Kitchen>, query: web::Query<S
         return kind_response(ErrorKind::Unavailable, "the kitchen is shutting down");
     };
     let token_ended = async move {
-        let mut ticks = tokio::time::interval(TOKEN_RECHECK_INTERVAL);
-        loop {
-            ticks.tick().await;
-            if let Err(e) = lease.check() {
-                tracing::info!(reason = %e, "closing an SSE stream: its token ended");
-                return;
-            }
-        }
+        let reason = lease.ended().await;
+        tracing::info!(%reason, "closing an SSE stream: its token ended");
     };
     let events = tokio_stream::wrappers::BroadcastStream::new(changes).filter_map(|change| async move {
         // A listener that fell behind just misses those; new orders are what this feed shows.

@@ -16,10 +16,6 @@ pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(5);
 pub const TABLET_TIMEOUT: Duration = Duration::from_secs(15);
 /// A tablet that has not authenticated by then is disconnected.
 pub const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
-/// How often a connected tablet's token lease is checked (revocation, expiry; locally, no call
-/// to anyone): a revoked token loses its socket within this plus the revocation poll
-/// (`tokens::revocation::POLL_INTERVAL`), an expired one within this.
-pub const TOKEN_RECHECK_INTERVAL: Duration = Duration::from_millis(500);
 /// Changes that may wait for one tablet before it is told to resync.
 pub const TABLET_BUFFER: usize = 256;
 
@@ -42,7 +38,8 @@ pub struct TabletSession {
     kitchen: Kitchen,
     /// The verified token; `None` until the tablet authenticates.
     token: Option<Token>,
-    /// Ends the session when the token is revoked or expires; with `token`.
+    /// The lease of a token that came with the upgrade request, until `started` watches it
+    /// (the session ends when the token is revoked or expires).
     lease: Option<TokenLease>,
     /// The sequence number a reconnecting tablet last saw.
     resume_from: Option<i64>,
@@ -184,7 +181,7 @@ impl TabletSession {
                     match check(&self.kitchen, &token) {
                         Ok(lease) => {
                             self.token = Some(token);
-                            self.lease = Some(lease);
+                            self.close_when_token_ends(&lease, ctx);
                             self.resume_from = last_seq;
                             self.choose_view(ctx, Wants { device, stations }, true);
                         }
@@ -260,6 +257,15 @@ impl TabletSession {
     }
 }
 
+impl TabletSession {
+    /// Refuses the tablet when its token ends: revoked (looked up whenever the process's
+    /// revocation list grows, which it polls every `tokens::revocation::POLL_INTERVAL`) or
+    /// expired. No timer per tablet: idle tablets cost no wake-ups.
+    fn close_when_token_ends(&self, lease: &TokenLease, ctx: &mut ws::WebsocketContext<Self>) {
+        ctx.spawn(lease.ended().into_actor(self).map(|ended, session, ctx| session.refuse(&ended, ctx)));
+    }
+}
+
 impl Actor for TabletSession {
     type Context = ws::WebsocketContext<Self>;
 
@@ -273,13 +279,9 @@ impl Actor for TabletSession {
                 ctx.ping(b"");
             }
         });
-        ctx.run_interval(TOKEN_RECHECK_INTERVAL, |session, ctx| {
-            if let Some(lease) = &session.lease
-                && let Err(e) = lease.check()
-            {
-                session.refuse(&e, ctx);
-            }
-        });
+        if let Some(lease) = self.lease.take() {
+            self.close_when_token_ends(&lease, ctx);
+        }
         if self.token.is_some() {
             let wants = self.wants.take().unwrap_or_default();
             self.choose_view(ctx, wants, true);
