@@ -8,7 +8,7 @@ pub struct OrdersMetrics {
     pub status_changes: IntCounter,
     /// A placement's round trips to PostgreSQL by step (`number`: the day's order number;
     /// `placement`: the menu check and every write, one statement): how much of a createOrder
-    /// is the database's.
+    /// is the database's. Every attempt counts, a failed one or a retry after a menu change too.
     pub placement_round_trip_seconds: HistogramVec,
     pub live_order_actors: IntGauge,
     pub outbox_published: IntCounter,

@@ -7,6 +7,9 @@ use biscuit_auth::Biscuit;
 use biscuit_auth::builder::{Binary, Check, CheckKind, Op, Term};
 use std::time::{Duration, SystemTime};
 
+/// The longest a session sleeps towards its token's expiry before reading the clock again.
+pub const EXPIRY_RECHECK: Duration = Duration::from_secs(60);
+
 /// A verified token's revocation ids and the earliest expiry any of its blocks sets, checked
 /// against the process's [`RevocationList`] (kept current by the `RevocationFollower`).
 #[derive(Debug, Clone)]
@@ -38,10 +41,16 @@ impl TokenLease {
     pub fn ended(&self) -> impl std::future::Future<Output = TokenError> + Send + 'static {
         let lease = self.clone();
         async move {
+            // Slept in legs of at most EXPIRY_RECHECK against the wall clock the expiry is
+            // written in: a monotonic sleep alone would outlive the token if the clock jumped
+            // or the host was suspended.
             let expiry = async {
-                match lease.expires_at {
-                    Some(at) => tokio::time::sleep(at.duration_since(SystemTime::now()).unwrap_or_default()).await,
-                    None => std::future::pending().await,
+                let Some(at) = lease.expires_at else { return std::future::pending().await };
+                while let Ok(left) = at.duration_since(SystemTime::now()) {
+                    if left.is_zero() {
+                        break;
+                    }
+                    tokio::time::sleep(left.min(EXPIRY_RECHECK)).await;
                 }
             };
             let revoked = async {

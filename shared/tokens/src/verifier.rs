@@ -221,8 +221,8 @@ impl TokenVerifier {
         Ok(biscuit.revocation_identifiers().iter().map(hex::encode).collect())
     }
 
-    /// What a session opened with `token` checks on every tick to end when the token does
-    /// (signature verified here; `authorize` the token for the session first).
+    /// What a session opened with `token` holds to end when the token does (`check` it, or await
+    /// its `ended`; signature verified here; `authorize` the token for the session first).
     pub fn lease(&self, token: &Token) -> Result<crate::TokenLease, TokenError> {
         let biscuit = Biscuit::from_base64(token.as_str(), self.public).map_err(|_| TokenError::Invalid)?;
         Ok(crate::TokenLease::of(&biscuit, self.revoked.clone()))

@@ -77,31 +77,37 @@ impl OutboxRelay {
     }
 }
 
+impl OutboxRelay {
+    /// Sets the backlog gauges from the outbox, if this instance relays and no measurement is
+    /// still running.
+    fn measure_backlog(&mut self, ctx: &mut Context<Self>) {
+        if !self.leader.load(Ordering::SeqCst) || self.measuring {
+            return;
+        }
+        self.measuring = true;
+        let (pool, metrics) = (self.pool.clone(), self.metrics.clone());
+        ctx.spawn(
+            async move {
+                let client = pool.get().await.context("connecting to PostgreSQL")?;
+                measure_backlog(&client, &metrics).await
+            }
+            .into_actor(self)
+            .map(|result, relay, _| {
+                relay.measuring = false;
+                if let Err(e) = result {
+                    tracing::warn!(error = format!("{e:#}"), "measuring the outbox backlog failed");
+                }
+            }),
+        );
+    }
+}
+
 impl Actor for OutboxRelay {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.run_interval(FALLBACK_POLL, |_, ctx| ctx.notify(Wake));
-        ctx.run_interval(BACKLOG_INTERVAL, |relay, ctx| {
-            if !relay.leader.load(Ordering::SeqCst) || relay.measuring {
-                return;
-            }
-            relay.measuring = true;
-            let (pool, metrics) = (relay.pool.clone(), relay.metrics.clone());
-            ctx.spawn(
-                async move {
-                    let client = pool.get().await.context("connecting to PostgreSQL")?;
-                    measure_backlog(&client, &metrics).await
-                }
-                .into_actor(relay)
-                .map(|result, relay, _| {
-                    relay.measuring = false;
-                    if let Err(e) = result {
-                        tracing::warn!(error = format!("{e:#}"), "measuring the outbox backlog failed");
-                    }
-                }),
-            );
-        });
+        ctx.run_interval(BACKLOG_INTERVAL, |relay, ctx| relay.measure_backlog(ctx));
         ctx.run_interval(PRUNE_INTERVAL, |relay, ctx| {
             if !relay.leader.load(Ordering::SeqCst) {
                 return;
@@ -151,6 +157,8 @@ impl Handler<Leadership> for OutboxRelay {
         }
         self.metrics.relay_leader.set(i64::from(leader));
         if leader {
+            // The gauges may still hold what this instance saw when it last relayed.
+            self.measure_backlog(ctx);
             ctx.notify(Wake);
         }
     }
@@ -184,7 +192,8 @@ impl Handler<Wake> for OutboxRelay {
     }
 }
 
-/// Publishes until the outbox is empty; returns how many rows it published.
+/// Publishes what is in the outbox as it reads it, batch after batch; returns how many rows it
+/// published.
 async fn publish_pass(
     pool: Pool,
     publisher: Arc<EventPublisher>,

@@ -135,7 +135,10 @@ fn accepted(listener: tokio::net::TcpListener) -> impl futures::Stream<Item = st
     use futures::StreamExt as _;
     TcpListenerStream::new(listener).map(|accepted| {
         let stream = accepted?;
-        stream.set_nodelay(true)?;
+        // A connection that keeps Nagle is slower, not broken: served all the same.
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::warn!(error = %e, "could not turn Nagle's algorithm off on a gRPC connection");
+        }
         Ok(stream)
     })
 }

@@ -47,13 +47,13 @@ pub async fn run(mut flags: Flags) -> anyhow::Result<String> {
 
     // Each customer watches each of their orders; a cook bumps them at the same rate.
     let status_query = "subscription($id: ID!) { orderStatusChanged(orderId: $id) { orderId status } }";
-    let already_open = restaurant.subscriptions_open().await?;
+    let already_open = restaurant.subscriptions_open().await;
     for p in &placing.placed {
         subscribers[p.customer].subscribe(&p.id, status_query, json!({ "id": p.id })).await?;
     }
     // Every subscription joined, then the last one of each connection bumped and awaited: the
     // whole way from a bump to a customer is live before anything is timed.
-    restaurant.wait_for_subscriptions(already_open + placing.placed.len() as i64).await?;
+    restaurant.wait_for_subscriptions(already_open, placing.placed.len()).await;
     let mut probes: HashMap<usize, &Placed> = HashMap::new();
     for p in &placing.placed {
         probes.insert(p.customer, p);

@@ -52,7 +52,7 @@ pub async fn run(mut flags: Flags) -> anyhow::Result<String> {
         .collect();
 
     let gateway_before = services.rss_kib("gateway");
-    let already_open = restaurant.subscriptions_open().await?;
+    let already_open = restaurant.subscriptions_open().await;
     let subscribers: Vec<(Subscriber, Vec<&Placed>)> = futures::stream::iter(groups)
         .map(|(customer, orders)| {
             let token = restaurant.customers[customer].clone();
@@ -98,7 +98,7 @@ pub async fn run(mut flags: Flags) -> anyhow::Result<String> {
 
     // Every subscription joined, then the last one of each socket bumped until its event
     // arrives: the whole way from a bump to a customer is live before anything is timed.
-    restaurant.wait_for_subscriptions(already_open + placing.placed.len() as i64).await?;
+    restaurant.wait_for_subscriptions(already_open, placing.placed.len()).await;
     let mut probes = vec![];
     for (subscriber, orders) in &subscribers {
         let last = orders.last().expect("unwrap: every socket has at least one order");
