@@ -255,9 +255,7 @@ impl TabletSession {
             Err(refused) => ctx.text(protocol::command_refused(&refused, &order_id)),
         }));
     }
-}
 
-impl TabletSession {
     /// Refuses the tablet when its token ends: revoked (looked up whenever the process's
     /// revocation list grows, which it polls every `tokens::revocation::POLL_INTERVAL`) or
     /// expired. No timer per tablet: idle tablets cost no wake-ups.

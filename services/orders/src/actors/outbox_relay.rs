@@ -80,7 +80,7 @@ impl OutboxRelay {
 impl OutboxRelay {
     /// Sets the backlog gauges from the outbox, if this instance relays and no measurement is
     /// still running.
-    fn measure_backlog(&mut self, ctx: &mut Context<Self>) {
+    fn refresh_backlog_gauges(&mut self, ctx: &mut Context<Self>) {
         if !self.leader.load(Ordering::SeqCst) || self.measuring {
             return;
         }
@@ -107,7 +107,7 @@ impl Actor for OutboxRelay {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.run_interval(FALLBACK_POLL, |_, ctx| ctx.notify(Wake));
-        ctx.run_interval(BACKLOG_INTERVAL, |relay, ctx| relay.measure_backlog(ctx));
+        ctx.run_interval(BACKLOG_INTERVAL, |relay, ctx| relay.refresh_backlog_gauges(ctx));
         ctx.run_interval(PRUNE_INTERVAL, |relay, ctx| {
             if !relay.leader.load(Ordering::SeqCst) {
                 return;
@@ -158,7 +158,7 @@ impl Handler<Leadership> for OutboxRelay {
         self.metrics.relay_leader.set(i64::from(leader));
         if leader {
             // The gauges may still hold what this instance saw when it last relayed.
-            self.measure_backlog(ctx);
+            self.refresh_backlog_gauges(ctx);
             ctx.notify(Wake);
         }
     }

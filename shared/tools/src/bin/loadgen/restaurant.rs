@@ -62,11 +62,9 @@ impl Restaurant {
     /// Subscriptions the gateway has joined to its hub (`gateway_subscriptions_open`), or why
     /// that is unknown.
     async fn read_subscriptions_open(&self) -> anyhow::Result<i64> {
-        let text = reqwest::get(&self.gateway_metrics).await?.text().await?;
-        text.lines()
-            .find(|l| l.starts_with("gateway_subscriptions_open"))
-            .and_then(|l| l.rsplit(' ').next()?.parse().ok())
-            .context("the gateway reports no gateway_subscriptions_open")
+        let text = scrape(&self.gateway_metrics).await?;
+        let open = series(&text, "gateway_subscriptions_open", &[]).next();
+        Ok(open.context("the gateway reports no gateway_subscriptions_open")?.1 as i64)
     }
 
     /// The gateway's open subscriptions before a run opens its own; `None` (said on stderr)
@@ -100,8 +98,8 @@ impl Restaurant {
 
     /// The services' own timings of a createOrder so far, to subtract one reading from the next.
     pub async fn create_order_timings(&self) -> anyhow::Result<CreateOrderTimings> {
-        let gateway = reqwest::get(&self.gateway_metrics).await?.text().await?;
-        let orders = reqwest::get(&self.orders_metrics).await?.text().await?;
+        let gateway = scrape(&self.gateway_metrics).await?;
+        let orders = scrape(&self.orders_metrics).await?;
         Ok(CreateOrderTimings {
             gateway: histogram_total(
                 &gateway,
@@ -142,28 +140,35 @@ impl CreateOrderTimings {
     }
 }
 
+/// A service's Prometheus exposition.
+async fn scrape(url: &str) -> anyhow::Result<String> {
+    Ok(reqwest::get(url).await?.text().await?)
+}
+
+/// The samples of metric `name` (exactly: not a longer name it begins) whose labels contain
+/// every one of `labels`: each line with its value.
+fn series<'a>(text: &'a str, name: &'a str, labels: &'a [&'a str]) -> impl Iterator<Item = (&'a str, f64)> + 'a {
+    text.lines()
+        .filter(move |l| {
+            l.strip_prefix(name).is_some_and(|rest| rest.starts_with(['{', ' ']))
+                && labels.iter().all(|label| l.contains(label))
+        })
+        .filter_map(|l| Some((l, l.rsplit(' ').next()?.parse::<f64>().ok()?)))
+}
+
 /// (sum, count) of the series of histogram `name` whose labels contain every one of `labels`.
 fn histogram_total(text: &str, name: &str, labels: &[&str]) -> (f64, f64) {
-    let value = |suffix: &str| -> f64 {
-        let prefix = format!("{name}_{suffix}");
-        text.lines()
-            .filter(|l| l.starts_with(&prefix) && labels.iter().all(|label| l.contains(label)))
-            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-            .sum()
-    };
-    (value("sum"), value("count"))
+    let total = |suffix: &str| series(text, &format!("{name}_{suffix}"), labels).map(|(_, v)| v).sum();
+    (total("sum"), total("count"))
 }
 
 /// Quantiles of `orders_outbox_commit_to_publish_seconds`, from its histogram buckets (upper
 /// bounds: a bucket's quantile is reported as its upper edge).
 async fn relay_delay(url: &str) -> anyhow::Result<String> {
-    let text = reqwest::get(url).await?.text().await?;
-    let mut buckets: Vec<(f64, f64)> = text
-        .lines()
-        .filter(|l| l.starts_with("orders_outbox_commit_to_publish_seconds_bucket"))
-        .filter_map(|l| {
+    let text = scrape(url).await?;
+    let mut buckets: Vec<(f64, f64)> = series(&text, "orders_outbox_commit_to_publish_seconds_bucket", &[])
+        .filter_map(|(l, count)| {
             let le = l.split("le=\"").nth(1)?.split('"').next()?;
-            let count: f64 = l.rsplit(' ').next()?.parse().ok()?;
             Some((if le == "+Inf" { f64::INFINITY } else { le.parse().ok()? }, count))
         })
         .collect();
@@ -197,6 +202,7 @@ grpc_request_duration_seconds_count{method=\"/restaurant.v1.OrderService/GetOrde
 ";
         let total = histogram_total(text, "grpc_request_duration_seconds", &["/CreateOrder\""]);
         assert_eq!(total, (0.012, 4.0));
+        assert_eq!(series(text, "grpc_request_duration_seconds", &[]).count(), 0, "only the exact name counts");
         let later = CreateOrderTimings { grpc: (0.032, 8.0), ..Default::default() };
         let before = CreateOrderTimings { grpc: total, ..Default::default() };
         assert!(
