@@ -7,7 +7,7 @@
 //! Map (core first, adapters last):
 //! - [`domain`]: ids, carts, the menu, orders and their lifecycle — plain Rust, no wire types.
 //! - [`service`]: the operations adapters call, each with its own error enum.
-//! - [`actors`]: `OrderRegistry` → one `OrderActor` per live order; `OutboxRelay`.
+//! - [`actors`]: `OrderRegistry` → one `OrderActor` per live order; `DayNumbers`; `OutboxRelay`.
 //! - [`store`]: PostgreSQL (`orders` schema) and its migrations (`sql/orders`).
 //! - [`caller`]: who is calling (from a verified token), and what they may see.
 //! - [`wire`]: domain ↔ Protobuf, shared by the two Protobuf adapters.
@@ -63,7 +63,8 @@ impl Application {
             tokens::revocation::ServiceAuth::start(&config.auth, shutdown.listener()).await?;
 
         let publisher = kafka::EventPublisher::new(&config.kafka, &config.kafka.orders_topic)?;
-        let registry = actors::OrderRegistry::new(pool.clone(), metrics.clone()).start();
+        let numbers = actors::DayNumbers::new(pool.clone()).start();
+        let registry = actors::OrderRegistry::new(pool.clone(), numbers, metrics.clone()).start();
         let feed_skipped = metrics.feed_skipped.clone();
         actors::OutboxRelay::new(pool.clone(), config.database.pg.clone(), publisher, metrics, shutdown.listener())
             .start();

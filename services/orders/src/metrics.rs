@@ -29,9 +29,9 @@ impl OrdersMetrics {
             placement_round_trip_seconds: HistogramVec::new(
                 HistogramOpts::new(
                     "orders_placement_round_trip_seconds",
-                    "A placement's round trips to PostgreSQL, by step (number, placement)",
+                    "A placement's waits, by step: number (the day's number, from the reserve or the counter), placement (its statement)",
                 )
-                .buckets(vec![0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.1, 1.0]),
+                .buckets(vec![0.00005, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.1, 1.0]),
                 &["step"],
             )?,
             live_order_actors: IntGauge::new("orders_live_order_actors", "Order actors in memory")?,

@@ -1,6 +1,7 @@
 //! `OrderRegistry`: finds or starts the `OrderActor` of an order, and the messages that reach
 //! it (place an order, change its status).
 
+use super::day_numbers::DayNumbers;
 use super::order::{ChangeStatus, ChangeStatusError, OrderActor, Place, PlaceOrderError, Placed};
 use crate::domain::{Cart, CustomerId, Dish, IdempotencyKey, MenuItemId, Order, OrderId, Service};
 use crate::metrics::OrdersMetrics;
@@ -11,6 +12,8 @@ use std::collections::HashMap;
 /// Knows the live [`OrderActor`]s of this instance and starts them on demand.
 pub struct OrderRegistry {
     pool: Pool,
+    /// The day's short order numbers, shared by this instance's order actors.
+    numbers: Addr<DayNumbers>,
     live: HashMap<OrderId, Addr<OrderActor>>,
     /// Every dish as the last order placed with it saw it, so that the next placement can check
     /// and write in one round trip. A stale dish costs only a menu read: the placement checks
@@ -20,8 +23,8 @@ pub struct OrderRegistry {
 }
 
 impl OrderRegistry {
-    pub fn new(pool: Pool, metrics: OrdersMetrics) -> Self {
-        Self { pool, live: HashMap::new(), dishes: HashMap::new(), metrics }
+    pub fn new(pool: Pool, numbers: Addr<DayNumbers>, metrics: OrdersMetrics) -> Self {
+        Self { pool, numbers, live: HashMap::new(), dishes: HashMap::new(), metrics }
     }
 
     /// What a placement showed of the menu: the dishes of a new order as it saw them; an unknown
@@ -70,7 +73,14 @@ impl Handler<PlaceOrder> for OrderRegistry {
             .iter()
             .filter_map(|line| self.dishes.get(&line.menu_item_id).map(|dish| (line.menu_item_id, dish.clone())))
             .collect();
-        let actor = OrderActor::new(id, self.pool.clone(), ctx.address().recipient(), self.metrics.clone()).start();
+        let actor = OrderActor::new(
+            id,
+            self.pool.clone(),
+            ctx.address().recipient(),
+            self.numbers.clone(),
+            self.metrics.clone(),
+        )
+        .start();
         self.live.insert(id, actor.clone());
         self.metrics.live_order_actors.set(self.live.len() as i64);
         let place = Place {
@@ -117,7 +127,14 @@ impl OrderRegistry {
         if let Some(actor) = self.live.get(&id).filter(|a| a.connected()) {
             return actor.clone();
         }
-        let actor = OrderActor::new(id, self.pool.clone(), ctx.address().recipient(), self.metrics.clone()).start();
+        let actor = OrderActor::new(
+            id,
+            self.pool.clone(),
+            ctx.address().recipient(),
+            self.numbers.clone(),
+            self.metrics.clone(),
+        )
+        .start();
         self.live.insert(id, actor.clone());
         self.metrics.live_order_actors.set(self.live.len() as i64);
         actor

@@ -140,25 +140,33 @@ pub async fn place(
     Ok(if row.get::<_, bool>("menu_holds") { Placement::KeyRaced } else { Placement::MenuChanged })
 }
 
-/// The next short number of the day `at` falls on (UTC): 1 for the day's first order. Run it
-/// outside the order's transaction: the day's row is locked only for this statement, so
-/// placements do not queue behind each other's commits. Numbers are never repeated; a placement
-/// that takes one and then fails leaves a gap.
-pub async fn next_number(client: &impl GenericClient, at: chrono::DateTime<chrono::Utc>) -> anyhow::Result<u32> {
+/// Takes the next `count` short numbers of `day` (UTC) from its counter: 1 is the day's first.
+/// Run it outside any order's transaction: the day's row is locked only for this statement, so
+/// placements do not queue behind each other's commits. Numbers are never repeated; one taken
+/// and not used leaves a gap.
+pub async fn take_numbers(
+    client: &impl GenericClient,
+    day: chrono::NaiveDate,
+    count: u32,
+) -> anyhow::Result<std::ops::RangeInclusive<u32>> {
+    anyhow::ensure!(count >= 1, "taking no order numbers");
+    let count = i32::try_from(count).context("too many order numbers at once")?;
     let row = client
         .query_one(
-            &client.prepare_cached(
-                "INSERT INTO orders.daily_order_numbers (day, last) VALUES (($1::timestamptz AT TIME ZONE 'UTC')::date, 1)
-             ON CONFLICT (day) DO UPDATE SET last = orders.daily_order_numbers.last + 1
-             RETURNING last",
-            )
-            .await?,
-            &[&at],
+            &client
+                .prepare_cached(
+                    "INSERT INTO orders.daily_order_numbers (day, last) VALUES ($1, $2)
+                     ON CONFLICT (day) DO UPDATE SET last = orders.daily_order_numbers.last + $2
+                     RETURNING last",
+                )
+                .await?,
+            &[&day, &count],
         )
         .await
-        .context("taking the day's next order number")?;
-    let last: i32 = row.get("last");
-    u32::try_from(last).context("a negative order number")
+        .context("taking the day's next order numbers")?;
+    let last = u32::try_from(row.get::<_, i32>("last")).context("a negative order number")?;
+    let count = count.unsigned_abs();
+    Ok(last + 1 - count..=last)
 }
 
 /// Adds the order's latest status to its timeline.

@@ -4,7 +4,7 @@
 //! ```text
 //! loadgen hop     [--records N] [--rate R] [--brokers HOST:PORT] [--partitions P]
 //! loadgen broker  [--from R] [--step R] [--seconds S] [--max R] [--brokers HOST:PORT]
-//! loadgen ramp    [--from R] [--step R] [--seconds S] [--ceiling ORDERS_PER_S]
+//! loadgen ramp    [--from R] [--step R] [--to R] [--seconds S] [--idle-seconds S] [--ceiling ORDERS_PER_S]
 //!                 [--broker-ceiling RECORDS_PER_S] [--chart FILE.svg]
 //! loadgen latency [--orders N] [--rate R] [--chart FILE.svg]
 //! loadgen fanout  [--tablets T] [--subscribers S] [--orders N] [--rate R]

@@ -1,5 +1,6 @@
 //! `ramp`: steps the order rate up (`--from`, `--step`, each step `--seconds` long) until the
-//! pipeline falls behind; reports every step's order → tablet delay, the highest rate that kept
+//! pipeline falls behind (or past `--to`); first measures every process's CPU use while idle
+//! (`--idle-seconds`), so each step's CPU per order is also told above that idle floor; reports every step's order → tablet delay, the highest rate that kept
 //! up (against the pgbench `--ceiling`), peak memory, and checks that every order of every step
 //! reached the tablet exactly once.
 
@@ -7,7 +8,7 @@ use crate::chart;
 use crate::client::{Placed, Tablet, key, place_orders, wait_for_all};
 use crate::flags::Flags;
 use crate::restaurant::{ARRIVAL_DEADLINE, Restaurant};
-use crate::stats::{MEMORY_SAMPLE_EVERY, quantile, summary};
+use crate::stats::{MEMORY_SAMPLE_EVERY, Services, quantile, summary};
 use std::time::{Duration, Instant};
 
 /// A step of the ramp keeps up when its p99 order-to-tablet delay stays under this…
@@ -44,10 +45,25 @@ pub async fn run(mut flags: Flags) -> anyhow::Result<String> {
     // The broker's own ceiling (`loadgen broker`), records/s: one record per order here.
     let broker_ceiling: f64 = flags.get("broker-ceiling", 0.0)?;
     let chart_file: String = flags.get("chart", String::new())?;
+    // The last rate to offer, kept up or not; 0: until the pipeline falls behind.
+    let to: f64 = flags.get("to", 0.0)?;
+    let idle_seconds: f64 = flags.get("idle-seconds", 5.0)?;
     flags.done()?;
     anyhow::ensure!(from > 0.0 && step > 0.0 && seconds > 0.0, "--from, --step and --seconds must be positive");
+    anyhow::ensure!(idle_seconds > 0.0, "--idle-seconds must be positive");
     let tablet = Tablet::connect(&restaurant.kitchen, &restaurant.chef).await?;
     let mut lines = vec![format!("resident memory before the ramp: {}", restaurant.services.describe_now())];
+    // What the processes spend with no order at all (timers, the consumers' fetch polling): the
+    // floor under every step's CPU per order.
+    let idle = restaurant.services.cpu_snapshot();
+    let idle_started = Instant::now();
+    tokio::time::sleep(Duration::from_secs_f64(idle_seconds)).await;
+    let (idle_end, idle_span) = (restaurant.services.cpu_snapshot(), idle_started.elapsed());
+    let idle_floor = Services::services_micros(&idle, &idle_end) / idle_span.as_secs_f64();
+    lines.push(format!(
+        "idle before the ramp ({idle_seconds:.0} s), {}",
+        restaurant.services.cpu_use(&idle, &idle_end, idle_span)
+    ));
     let peaks = restaurant.services.watch_peaks(MEMORY_SAMPLE_EVERY);
     let mut best: Option<(f64, f64)> = None;
     let mut plot = vec![];
@@ -55,11 +71,19 @@ pub async fn run(mut flags: Flags) -> anyhow::Result<String> {
     let mut rate = from;
     loop {
         let count = (rate * seconds).round() as usize;
-        let cpu_before = restaurant.services.cpu_snapshot();
+        let (cpu_before, step_started) = (restaurant.services.cpu_snapshot(), Instant::now());
         let placing = place_orders(&restaurant.api, &restaurant.customers, &restaurant.dishes, count, rate).await;
         let keys: Vec<String> = placing.placed.iter().map(|p| key(&p.id, "PLACED")).collect();
         wait_for_all(&[&tablet.arrivals], &keys, Instant::now() + Duration::from_secs(10)).await;
-        let cpu = restaurant.services.cpu_per_order(&cpu_before, &restaurant.services.cpu_snapshot(), count);
+        let cpu_after = restaurant.services.cpu_snapshot();
+        let above_idle = (Services::services_micros(&cpu_before, &cpu_after)
+            - idle_floor * step_started.elapsed().as_secs_f64())
+            / count.max(1) as f64;
+        let cpu = format!(
+            "{}; services above idle {}",
+            restaurant.services.cpu_per_order(&cpu_before, &cpu_after, count),
+            crate::stats::micros(above_idle.max(0.0))
+        );
         let mut delays = vec![];
         let (mut missing, mut doubled, mut last) = (0, 0, None::<Instant>);
         for p in &placing.placed {
@@ -114,7 +138,7 @@ pub async fn run(mut flags: Flags) -> anyhow::Result<String> {
             best = Some((rate, step_result.delivered_per_s));
         }
         all.push(step_result);
-        if !kept_up {
+        if !kept_up || (to > 0.0 && rate + step > to) {
             break;
         }
         rate += step;

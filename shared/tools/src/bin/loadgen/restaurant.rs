@@ -131,7 +131,7 @@ impl CreateOrderTimings {
             if calls > 0.0 { format!("{:.2}", (now.0 - then.0) / calls * 1000.0) } else { "-".to_owned() }
         };
         format!(
-            "gateway POST /graphql {} ms ⊃ orders CreateOrder (gRPC) {} ms ⊃ PostgreSQL: day's number {} ms + placement {} ms",
+            "gateway POST /graphql {} ms ⊃ orders CreateOrder (gRPC) {} ms ⊃ day's number {} ms + PostgreSQL placement {} ms",
             mean(self.gateway, before.gateway),
             mean(self.grpc, before.grpc),
             mean(self.number, before.number),
