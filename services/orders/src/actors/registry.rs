@@ -73,16 +73,7 @@ impl Handler<PlaceOrder> for OrderRegistry {
             .iter()
             .filter_map(|line| self.dishes.get(&line.menu_item_id).map(|dish| (line.menu_item_id, dish.clone())))
             .collect();
-        let actor = OrderActor::new(
-            id,
-            self.pool.clone(),
-            ctx.address().recipient(),
-            self.numbers.clone(),
-            self.metrics.clone(),
-        )
-        .start();
-        self.live.insert(id, actor.clone());
-        self.metrics.live_order_actors.set(self.live.len() as i64);
+        let actor = self.start_actor(id, ctx);
         let place = Place {
             customer: msg.customer,
             cart: msg.cart,
@@ -122,11 +113,8 @@ pub struct ChangeOrderStatus {
 }
 
 impl OrderRegistry {
-    /// The live actor of `id`, started (with nothing loaded yet) if there is none.
-    fn actor_for(&mut self, id: OrderId, ctx: &mut Context<Self>) -> Addr<OrderActor> {
-        if let Some(actor) = self.live.get(&id).filter(|a| a.connected()) {
-            return actor.clone();
-        }
+    /// Starts the actor of `id` (with nothing loaded yet) and counts it live.
+    fn start_actor(&mut self, id: OrderId, ctx: &mut Context<Self>) -> Addr<OrderActor> {
         let actor = OrderActor::new(
             id,
             self.pool.clone(),
@@ -138,6 +126,14 @@ impl OrderRegistry {
         self.live.insert(id, actor.clone());
         self.metrics.live_order_actors.set(self.live.len() as i64);
         actor
+    }
+
+    /// The live actor of `id`, started (with nothing loaded yet) if there is none.
+    fn actor_for(&mut self, id: OrderId, ctx: &mut Context<Self>) -> Addr<OrderActor> {
+        if let Some(actor) = self.live.get(&id).filter(|a| a.connected()) {
+            return actor.clone();
+        }
+        self.start_actor(id, ctx)
     }
 }
 
