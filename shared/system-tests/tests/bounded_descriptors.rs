@@ -38,17 +38,12 @@ const SOCKET_USERS: usize = 4;
 const WATCH: &str = "subscription($id: ID!) { orderStatusChanged(orderId: $id) { orderId status } }";
 
 /// Polls `check` until it holds, for at most [`testkit::DEADLINE`].
-async fn until<F, Fut>(what: &str, mut check: F) -> anyhow::Result<()>
+async fn until<F, Fut>(what: &str, check: F) -> anyhow::Result<()>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = bool>,
 {
-    let started = Instant::now();
-    while !check().await {
-        anyhow::ensure!(started.elapsed() < testkit::DEADLINE, "waited {:?} for {what}", testkit::DEADLINE);
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Ok(())
+    testkit::within(testkit::DEADLINE, what, check).await.map(drop)
 }
 
 fn open_descriptors(pid: u32) -> usize {
@@ -193,12 +188,12 @@ async fn the_gateway_lets_go_of_every_connection_its_clients_left() -> anyhow::R
     .await?;
     cluster.orders[0].resume().await?;
 
-    let started = Instant::now();
-    let mut now = open_descriptors(pid);
-    while now > before + SLACK && started.elapsed() < SETTLE {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        now = open_descriptors(pid);
-    }
+    // Polled until the descriptors are back or SETTLE ran out; the assertion says which.
+    let _ = testkit::within(SETTLE, "the gateway's descriptors to settle", || async {
+        open_descriptors(pid) <= before + SLACK
+    })
+    .await;
+    let now = open_descriptors(pid);
     assert!(
         now <= before + SLACK,
         "the gateway held {now} descriptors {SETTLE:?} after its clients left ({before} before they came):\n{}",
